@@ -1,0 +1,207 @@
+/**
+ * The engine: plays patches on any Tone context (real time or offline) through
+ * one master chain. Hosts call {@link Engine.advance} with "schedule up to this
+ * time"; the engine never schedules further ahead than it is asked to.
+ *
+ * @example
+ *   const engine = new Engine({ context });
+ *   engine.load(patch);
+ *   engine.update('temperature', 14.2, context.currentTime);
+ *   engine.advance(context.currentTime + 0.1); // from a timer or an offline window
+ */
+import * as Tone from 'tone';
+import type { Patch } from '../core/patchSchema.ts';
+import { MasterChain } from './master.ts';
+import { PatchRuntime, type EngineEvent } from './PatchRuntime.ts';
+import type { SampleLookup } from './voices.ts';
+import './toneFixes.ts';
+
+export type { EngineEvent } from './PatchRuntime.ts';
+
+/** Engine construction options. */
+export interface EngineOptions {
+  context: Tone.BaseContext;
+  /** Overrides every loaded patch's seed. */
+  seed?: number;
+  /** Decoded samples by the path the patch names. */
+  samples?: SampleLookup;
+  onEvent?: (e: EngineEvent) => void;
+  /** Called for errors caught inside the engine (it never throws from advance/update). */
+  onError?: (e: unknown) => void;
+  /** Where the master chain ends (default: the context destination). */
+  destination?: AudioNode;
+}
+
+/** Load options. */
+export interface LoadOptions {
+  /** Engine time of the switch (default: the context's current time). */
+  time?: number;
+  /** Crossfade seconds from the playing patch (default 2). */
+  crossfade?: number;
+}
+
+/** Counters for status lines, tests and benchmarks. */
+export interface EngineStats {
+  loads: number;
+  notes: number;
+  errors: number;
+  rejected: number;
+  retiring: number;
+}
+
+/** Seconds a retired patch keeps sounding after its fade, for release tails. */
+const TAIL_SECONDS = 1.5;
+
+export class Engine {
+  readonly master: MasterChain;
+  readonly context: Tone.BaseContext;
+  private current?: PatchRuntime;
+  private retiring: Array<{ runtime: PatchRuntime; disposeAt: number }> = [];
+  private readonly stats_: EngineStats = { loads: 0, notes: 0, errors: 0, rejected: 0, retiring: 0 };
+  private disposed = false;
+
+  constructor(private readonly opts: EngineOptions) {
+    this.context = opts.context;
+    const raw = opts.context.rawContext as unknown as BaseAudioContext;
+    this.master = new MasterChain(raw, -1, -6, opts.destination);
+  }
+
+  /** The patch now playing. */
+  get patch(): Patch | undefined {
+    return this.current?.patch;
+  }
+
+  /** The runtime now playing (for status and tests). */
+  get runtime(): PatchRuntime | undefined {
+    return this.current;
+  }
+
+  get stats(): EngineStats {
+    return { ...this.stats_, retiring: this.retiring.length };
+  }
+
+  /**
+   * Plays `patch`. If another patch is playing, the new one fades in while the
+   * old one fades out over `crossfade` seconds; the old graph is disposed once
+   * its tails have passed. A patch that fails to build throws here, before
+   * anything changes: the playing patch keeps playing.
+   */
+  load(patch: Patch, options: LoadOptions = {}): void {
+    if (this.disposed) throw new Error('engine is disposed');
+    const time = Math.max(options.time ?? this.context.currentTime, this.context.currentTime);
+    const crossfade = this.current ? (options.crossfade ?? 2) : 0;
+    const previous = Tone.getContext();
+    Tone.setContext(this.context);
+    let next: PatchRuntime;
+    try {
+      next = new PatchRuntime(patch, {
+        context: this.context,
+        master: this.master,
+        samples: this.opts.samples ?? (() => undefined),
+        startTime: time,
+        seed: this.opts.seed,
+        onEvent: (e) => {
+          if (e.type === 'note') this.stats_.notes += e.notes.length;
+          this.opts.onEvent?.(e);
+        },
+      });
+    } finally {
+      if (previous !== this.context) Tone.setContext(previous);
+    }
+    this.stats_.loads++;
+    const old = this.current;
+    this.current = next;
+    if (old) {
+      next.silence(time);
+      next.fade(1, time, crossfade / 4);
+      old.fade(0, time, crossfade / 4);
+      old.retire(time + crossfade);
+      this.retiring.push({ runtime: old, disposeAt: time + crossfade + TAIL_SECONDS });
+    }
+    this.master.setVolume(patch.master.volume, time, crossfade > 0 ? crossfade / 4 : 0.001);
+  }
+
+  /** Feeds a raw value of a named stream at engine time `time` (default now). Never throws. */
+  update(stream: string, value: number, time?: number): boolean {
+    const rt = this.current;
+    if (!rt) return false;
+    try {
+      const ok = rt.update(stream, value, time ?? this.context.currentTime);
+      if (!ok) this.stats_.rejected++;
+      return ok;
+    } catch (e) {
+      this.fail(e);
+      return false;
+    }
+  }
+
+  /** Switches the playing patch's scene. */
+  setScene(name: string, time?: number): void {
+    try {
+      this.current?.setScene(name, time ?? this.context.currentTime);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  /**
+   * Schedules everything due before `until` (engine seconds) and disposes retired
+   * patches whose tails are over. Never throws.
+   */
+  advance(until: number): void {
+    if (this.disposed) return;
+    const onError = (e: unknown) => this.fail(e);
+    for (const r of this.retiring) {
+      try {
+        r.runtime.advance(until, onError);
+      } catch (e) {
+        this.fail(e);
+      }
+    }
+    try {
+      this.current?.advance(until, onError);
+    } catch (e) {
+      this.fail(e);
+    }
+    const now = this.context.currentTime;
+    if (this.retiring.length && this.retiring[0]!.disposeAt <= now) {
+      const keep: typeof this.retiring = [];
+      for (const r of this.retiring) {
+        if (r.disposeAt <= now) this.safeDispose(r.runtime);
+        else keep.push(r);
+      }
+      this.retiring = keep;
+    }
+  }
+
+  /** Latest signal values (0…1) and raw stream values of the playing patch. */
+  values(): { signals: Record<string, number>; streams: Record<string, number>; scene?: string } {
+    const rt = this.current;
+    if (!rt) return { signals: {}, streams: {} };
+    return { signals: rt.signalValues(), streams: Object.fromEntries(rt.streamValues), scene: rt.scene };
+  }
+
+  /** Stops and disconnects everything; nothing stays scheduled or connected. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const r of this.retiring) this.safeDispose(r.runtime);
+    this.retiring = [];
+    if (this.current) this.safeDispose(this.current);
+    this.current = undefined;
+    this.master.dispose();
+  }
+
+  private safeDispose(rt: PatchRuntime): void {
+    try {
+      rt.dispose();
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private fail(e: unknown): void {
+    this.stats_.errors++;
+    this.opts.onError?.(e);
+  }
+}

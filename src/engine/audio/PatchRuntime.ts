@@ -1,0 +1,273 @@
+/**
+ * One patch playing: its sequencer, conditioners, mappings, voices and buses,
+ * all behind one output gain so the engine can crossfade patches.
+ */
+import * as Tone from 'tone';
+import { Conditioner, mapToRange, type ConditionSpec, type Curve } from '../core/conditioning.ts';
+import type { MappingSpec, Patch, SignalSpec } from '../core/patchSchema.ts';
+import { Sequencer, type NoteEvent } from '../core/sequencer.ts';
+import { parseTarget, targetDefaults, type Target } from '../core/targets.ts';
+import type { ModeName } from '../core/theory.ts';
+import { dbToGain } from '../core/units.ts';
+import { Bus } from './buses.ts';
+import type { MasterChain } from './master.ts';
+import { rampTo, setAt } from './params.ts';
+import { VoiceGroup, type SampleLookup } from './voices.ts';
+
+/** Something the engine reports to its hosts (UI, OSC, MIDI, logs). */
+export type EngineEvent =
+  | ({ type: 'note' } & NoteEvent)
+  | { type: 'scene'; scene: string; time: number }
+  | { type: 'threshold'; signal: string; state: 'on' | 'off'; time: number };
+
+/** Minimum spacing of ramps on one audio parameter: updates in between wait and coalesce. */
+export const CONTROL_PERIOD = 0.02;
+const DEFAULT_GLIDE = 0.05;
+
+interface ResolvedMapping {
+  spec: MappingSpec;
+  target: Target;
+  range: [number, number];
+  curve: Curve;
+  tau: number;
+  lastIndex: number;
+  lastApplied: number;
+  pending?: { value: number; time: number };
+}
+
+interface SignalState {
+  name: string;
+  conditioner: Conditioner;
+  mappings: ResolvedMapping[];
+}
+
+/** Options for building a runtime. */
+export interface RuntimeOptions {
+  context: Tone.BaseContext;
+  master: MasterChain;
+  samples: SampleLookup;
+  /** Engine time at which the music starts. */
+  startTime: number;
+  seed?: number;
+  onEvent?: (e: EngineEvent) => void;
+}
+
+function conditionSpec(s: SignalSpec): ConditionSpec {
+  const range: ConditionSpec['range'] = Array.isArray(s.range)
+    ? { fixed: [s.range[0], s.range[1]] }
+    : { autoWindowSeconds: s.range === 'auto' ? Infinity : s.range.auto };
+  return { range, curve: s.curve, smoothSeconds: s.smooth, clamp: s.clamp, invert: s.invert, threshold: s.threshold };
+}
+
+/** A patch's whole graph and state. */
+export class PatchRuntime {
+  readonly output: GainNode;
+  readonly sequencer: Sequencer;
+  readonly voices = new Map<string, VoiceGroup>();
+  readonly buses = new Map<string, Bus>();
+  readonly signals = new Map<string, SignalState>();
+  /** Latest raw value per stream. */
+  readonly streamValues = new Map<string, number>();
+  private readonly byStream = new Map<string, SignalState[]>();
+  private readonly dirty = new Set<ResolvedMapping>();
+  scene?: string;
+  /** Updates refused (unknown stream or bad value). */
+  rejected = 0;
+  private active = true;
+
+  constructor(
+    readonly patch: Patch,
+    private readonly opts: RuntimeOptions,
+  ) {
+    const { context } = opts;
+    const raw = context.rawContext as unknown as BaseAudioContext;
+    const seed = opts.seed ?? patch.seed;
+    this.output = raw.createGain();
+    this.output.connect(opts.master.input);
+    this.sequencer = new Sequencer(patch, opts.startTime, seed);
+
+    let busIndex = 0;
+    for (const [name, spec] of Object.entries(patch.buses)) {
+      this.buses.set(name, new Bus(name, spec, context, this.output, seed + ++busIndex * 7919, patch.tempo));
+    }
+    const busInputs = new Map([...this.buses].map(([n, b]) => [n, b.input as AudioNode]));
+    for (const [name, spec] of Object.entries(patch.voices)) {
+      this.voices.set(name, new VoiceGroup(name, spec, context, this.output, busInputs, opts.samples));
+    }
+
+    for (const [name, spec] of Object.entries(patch.streams)) this.streamValues.set(name, spec.default);
+    for (const [name, spec] of Object.entries(patch.signals)) {
+      const state: SignalState = { name, conditioner: new Conditioner(conditionSpec(spec)), mappings: [] };
+      this.signals.set(name, state);
+      const list = this.byStream.get(spec.from) ?? [];
+      list.push(state);
+      this.byStream.set(spec.from, list);
+    }
+    const voiceNames = Object.keys(patch.voices);
+    const busNames = Object.keys(patch.buses);
+    for (const m of patch.mappings) {
+      const target = parseTarget(m.to, voiceNames, busNames);
+      if (typeof target === 'string') throw new Error(target); // validated by the schema already
+      const d = targetDefaults(target);
+      this.signals.get(m.from)!.mappings.push({
+        spec: m,
+        target,
+        range: m.range ?? d?.range ?? [0, 1],
+        curve: m.curve ?? d?.curve ?? 'lin',
+        tau: m.glide ?? DEFAULT_GLIDE,
+        lastIndex: -1,
+        lastApplied: -Infinity,
+      });
+    }
+    const first = patch.scene ?? Object.keys(patch.scenes)[0];
+    if (first) this.setScene(first, opts.startTime, 0);
+    // Start every stream at its default so mapped parameters begin where the patch says.
+    for (const [name, spec] of Object.entries(patch.streams)) this.update(name, spec.default, opts.startTime);
+    this.flush(Infinity);
+  }
+
+  /** Feeds a raw stream value at `time`. Returns false if refused (unknown stream, non-finite). */
+  update(stream: string, raw: number, time: number): boolean {
+    const states = this.byStream.get(stream);
+    if (!this.streamValues.has(stream) || typeof raw !== 'number' || !Number.isFinite(raw) || !Number.isFinite(time)) {
+      this.rejected++;
+      return false;
+    }
+    this.streamValues.set(stream, raw);
+    if (!states) return true;
+    for (const s of states) {
+      const r = s.conditioner.push(raw, time);
+      if (!r) continue;
+      if (r.event) this.opts.onEvent?.({ type: 'threshold', signal: s.name, state: r.event, time });
+      for (const m of s.mappings) this.apply(m, r.value, r.event, time);
+    }
+    return true;
+  }
+
+  private apply(m: ResolvedMapping, x: number, event: 'on' | 'off' | undefined, time: number): void {
+    const t = m.target;
+    const seq = this.sequencer;
+    switch (t.kind) {
+      case 'mode':
+      case 'scene': {
+        if (t.kind === 'scene' && (m.spec.on || m.spec.off)) {
+          const scene = event === 'on' ? m.spec.on : event === 'off' ? m.spec.off : undefined;
+          if (scene) this.setScene(scene, time);
+          return;
+        }
+        const steps = m.spec.steps!;
+        const i = Math.min(steps.length - 1, Math.max(0, Math.floor(x * steps.length)));
+        if (i === m.lastIndex) return;
+        m.lastIndex = i;
+        if (t.kind === 'mode') seq.setMode(steps[i] as ModeName);
+        else this.setScene(steps[i]!, time);
+        return;
+      }
+      case 'trigger':
+        if (event === 'on') {
+          const v = this.voices.get(t.voice)!;
+          v.oneShot(m.spec.note ?? seq.rootAt(v.spec.notes.octave), time);
+        }
+        return;
+    }
+    const value = mapToRange(x, m.range[0], m.range[1], m.curve);
+    if (!Number.isFinite(value)) return;
+    if (t.kind === 'tempo') {
+      seq.mappedTempo = Math.max(20, Math.min(300, value));
+      return;
+    }
+    if (t.kind === 'voice' && (t.param === 'density' || t.param === 'octave' || t.param === 'velocity')) {
+      seq.voices.get(t.voice)!.mod[t.param] = value;
+      return;
+    }
+    // Audio-rate parameters: at most one ramp per CONTROL_PERIOD, the latest value wins.
+    if (time >= m.lastApplied + CONTROL_PERIOD) {
+      this.rampTarget(m, value, time);
+    } else {
+      m.pending = { value, time: m.lastApplied + CONTROL_PERIOD };
+      this.dirty.add(m);
+    }
+  }
+
+  private rampTarget(m: ResolvedMapping, value: number, time: number): void {
+    m.lastApplied = time;
+    m.pending = undefined;
+    const t = m.target;
+    if (t.kind === 'voice') this.voices.get(t.voice)!.set(t.param, value, time, m.tau);
+    else if (t.kind === 'send') this.voices.get(t.voice)!.setSend(t.bus, value, time, m.tau);
+    else if (t.kind === 'bus') this.buses.get(t.bus)!.set(t.param, value, time, m.tau);
+    else if (t.kind === 'master' && this.active) this.opts.master.setVolume(value, time, m.tau);
+  }
+
+  /** Applies coalesced parameter changes due before `until`. */
+  flush(until: number): void {
+    for (const m of this.dirty) {
+      if (m.pending && m.pending.time < until) {
+        this.rampTarget(m, m.pending.value, m.pending.time);
+        this.dirty.delete(m);
+      }
+    }
+  }
+
+  /** Switches scene at `time`, crossfading over the scene's fade (or `fade` if given). */
+  setScene(name: string, time: number, fade?: number): void {
+    const scene = this.patch.scenes[name];
+    if (!scene || name === this.scene) return;
+    this.scene = name;
+    const seconds = fade ?? scene.fade;
+    for (const [vname, group] of this.voices) {
+      const vs = scene.voices[vname] ?? {};
+      const mod = this.sequencer.voices.get(vname)!.mod;
+      group.setSceneGain(vs.mute ? 0 : dbToGain(vs.volume ?? 0), time, seconds);
+      mod.sceneDensity = vs.density ?? 1;
+      mod.sceneOctave = vs.octave ?? 0;
+      mod.mutedFrom = vs.mute ? time + seconds : Infinity;
+    }
+    this.sequencer.sceneTempo = scene.tempo;
+    this.opts.onEvent?.({ type: 'scene', scene: name, time });
+  }
+
+  /** Generates and schedules notes up to `until`; applies due parameter changes. */
+  advance(until: number, onError: (e: unknown) => void): void {
+    this.flush(until);
+    this.sequencer.advance(until, (e) => {
+      try {
+        this.voices.get(e.voice)!.play(e.notes, e.time, e.duration, e.velocity);
+        this.opts.onEvent?.({ type: 'note', ...e });
+      } catch (err) {
+        onError(err);
+      }
+    });
+  }
+
+  /** Fades the output to `gain` from `time` (time constant `tau`). */
+  fade(gain: number, time: number, tau: number): void {
+    rampTo(this.output.gain, gain, time, tau, 0, 1);
+  }
+
+  /** Starts silent, for a fade-in. */
+  silence(time: number): void {
+    setAt(this.output.gain, 0, time);
+  }
+
+  /** Stops generating notes at `time`; the graph keeps sounding its tails. */
+  retire(time: number): void {
+    this.active = false;
+    this.sequencer.stopAt = time;
+  }
+
+  /** Current value of every signal, 0…1. */
+  signalValues(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [name, s] of this.signals) out[name] = s.conditioner.value;
+    return out;
+  }
+
+  dispose(): void {
+    this.output.disconnect();
+    for (const v of this.voices.values()) v.dispose();
+    for (const b of this.buses.values()) b.dispose();
+    this.voices.clear();
+    this.buses.clear();
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * Voices: a fixed pool of Tone.js instruments per patch voice (created once,
+ * reused note after note), then one filter, level, scene gain, panner and a
+ * send per bus. Parameter changes are ramps through {@link rampTo}.
+ */
+import * as Tone from 'tone';
+import type { VoiceSpec } from '../core/patchSchema.ts';
+import { mulberry32 } from '../core/random.ts';
+import type { VoiceParam } from '../core/targets.ts';
+import { midiToHz, noteToMidi } from '../core/theory.ts';
+import { dbToGain } from '../core/units.ts';
+import { rampTo, setAt } from './params.ts';
+
+/** Resolves a sample path from a patch to a decoded buffer (the host loads files). */
+export type SampleLookup = (path: string) => AudioBuffer | undefined;
+
+type PitchedInstrument = Tone.Synth | Tone.FMSynth | Tone.AMSynth | Tone.MonoSynth | Tone.MembraneSynth | Tone.MetalSynth;
+
+/** Drops undefined values, so Tone's option merge keeps its defaults. */
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function makeInstrument(spec: VoiceSpec, context: Tone.BaseContext): PitchedInstrument {
+  const common = defined({ context, volume: 0, detune: spec.detune, envelope: spec.envelope ? defined(spec.envelope) : undefined });
+  const osc = spec.oscillator ? { oscillator: { type: spec.oscillator } } : {};
+  switch (spec.synth) {
+    case 'fm':
+      return new Tone.FMSynth({ ...common, ...osc, ...defined({ harmonicity: spec.harmonicity, modulationIndex: spec.modulationIndex }) } as Partial<Tone.FMSynthOptions>);
+    case 'am':
+      return new Tone.AMSynth({ ...common, ...osc, ...defined({ harmonicity: spec.harmonicity }) } as Partial<Tone.AMSynthOptions>);
+    case 'mono':
+      return new Tone.MonoSynth({ ...common, ...osc } as Partial<Tone.MonoSynthOptions>);
+    case 'membrane':
+      return new Tone.MembraneSynth(common as Partial<Tone.MembraneSynthOptions>);
+    case 'metal':
+      return new Tone.MetalSynth(defined({ context, volume: 0, harmonicity: spec.harmonicity, modulationIndex: spec.modulationIndex, envelope: spec.envelope ? defined(spec.envelope) : undefined }) as Partial<Tone.MetalSynthOptions>);
+    default:
+      return new Tone.Synth({ ...common, ...osc } as Partial<Tone.SynthOptions>);
+  }
+}
+
+const noiseBuffers = new WeakMap<object, Map<string, AudioBuffer>>();
+
+/**
+ * Two seconds of seeded noise (white; pink by Paul Kellet's economy filter;
+ * brown by leaky integration), shared by every noise voice of a context.
+ */
+function noiseBuffer(raw: BaseAudioContext, colour: 'white' | 'pink' | 'brown'): AudioBuffer {
+  let perCtx = noiseBuffers.get(raw);
+  if (!perCtx) noiseBuffers.set(raw, (perCtx = new Map()));
+  const cached = perCtx.get(colour);
+  if (cached) return cached;
+  const length = raw.sampleRate * 2;
+  const buffer = raw.createBuffer(2, length, raw.sampleRate);
+  for (let ch = 0; ch < 2; ch++) {
+    const rand = mulberry32(0x5eed + ch);
+    const d = buffer.getChannelData(ch);
+    let b0 = 0, b1 = 0, b2 = 0, last = 0;
+    for (let i = 0; i < length; i++) {
+      const w = rand() * 2 - 1;
+      if (colour === 'white') d[i] = w * 0.5;
+      else if (colour === 'pink') {
+        b0 = 0.99765 * b0 + w * 0.099046;
+        b1 = 0.963 * b1 + w * 0.2965164;
+        b2 = 0.57 * b2 + w * 1.0526913;
+        d[i] = (b0 + b1 + b2 + w * 0.1848) * 0.11;
+      } else {
+        last = (last + 0.02 * w) / 1.02;
+        d[i] = last * 3.5;
+      }
+    }
+  }
+  perCtx.set(colour, buffer);
+  return buffer;
+}
+
+/** Per-voice counters. */
+export interface VoiceStats {
+  notes: number;
+  steals: number;
+}
+
+/** One patch voice: its instrument pool and its channel strip. */
+export class VoiceGroup {
+  readonly stats: VoiceStats = { notes: 0, steals: 0 };
+  private readonly pool: PitchedInstrument[] = [];
+  private readonly envelopes: Tone.AmplitudeEnvelope[] = [];
+  private sampler?: Tone.Sampler;
+  private noiseSource?: AudioBufferSourceNode;
+  private readonly busyUntil: number[] = [];
+  private readonly filter: BiquadFilterNode;
+  private readonly level: GainNode;
+  private readonly sceneGain: GainNode;
+  private readonly panner: StereoPannerNode;
+  private readonly sends = new Map<string, GainNode>();
+  private readonly release: number;
+
+  constructor(
+    readonly name: string,
+    readonly spec: VoiceSpec,
+    context: Tone.BaseContext,
+    output: AudioNode,
+    busInputs: ReadonlyMap<string, AudioNode>,
+    samples: SampleLookup,
+  ) {
+    const raw = context.rawContext as unknown as BaseAudioContext;
+    this.filter = raw.createBiquadFilter();
+    this.filter.type = spec.filter?.type ?? 'lowpass';
+    setAt(this.filter.frequency, spec.filter?.frequency ?? 18000, 0, 20, 20000);
+    setAt(this.filter.Q, spec.filter?.q ?? 0.7, 0, 0.1, 30);
+    this.level = raw.createGain();
+    setAt(this.level.gain, dbToGain(spec.volume), 0, 0, 16);
+    this.sceneGain = raw.createGain();
+    this.panner = raw.createStereoPanner();
+    setAt(this.panner.pan, spec.pan, 0, -1, 1);
+    this.filter.connect(this.level).connect(this.sceneGain).connect(this.panner).connect(output);
+    for (const [bus, input] of busInputs) {
+      const g = raw.createGain();
+      setAt(g.gain, spec.send[bus] ?? 0, 0, 0, 1);
+      this.panner.connect(g).connect(input);
+      this.sends.set(bus, g);
+    }
+    this.release = spec.envelope?.release ?? 1;
+
+    if (spec.synth === 'sampler') {
+      const urls: Record<string, Tone.ToneAudioBuffer> = {};
+      for (const [note, path] of Object.entries(spec.samples ?? {})) {
+        const buf = samples(path);
+        if (!buf) throw new Error(`voice "${name}": sample "${path}" is not loaded`);
+        urls[note] = new Tone.ToneAudioBuffer(buf as unknown as AudioBuffer);
+      }
+      this.sampler = new Tone.Sampler({ context, urls, release: spec.envelope?.release ?? 0.2, attack: spec.envelope?.attack ?? 0 } as Partial<Tone.SamplerOptions>);
+      this.sampler.connect(this.filter);
+    } else if (spec.synth === 'noise') {
+      const src = raw.createBufferSource();
+      src.buffer = noiseBuffer(raw, spec.noise ?? 'white');
+      src.loop = true;
+      const bus = raw.createGain();
+      src.connect(bus);
+      src.start(0);
+      this.noiseSource = src;
+      for (let i = 0; i < spec.poly; i++) {
+        const env = new Tone.AmplitudeEnvelope({ context, ...defined(spec.envelope ?? {}) });
+        Tone.connect(bus, env);
+        env.connect(this.filter);
+        this.envelopes.push(env);
+        this.busyUntil.push(-Infinity);
+      }
+    } else {
+      for (let i = 0; i < spec.poly; i++) {
+        const inst = makeInstrument(spec, context);
+        inst.connect(this.filter);
+        this.pool.push(inst);
+        this.busyUntil.push(-Infinity);
+      }
+    }
+  }
+
+  /** Picks the pool slot free at `time`, else steals the one that frees soonest. */
+  private slot(time: number): number {
+    let best = 0;
+    for (let i = 1; i < this.busyUntil.length; i++) if (this.busyUntil[i]! < this.busyUntil[best]!) best = i;
+    if (this.busyUntil[best]! > time) this.stats.steals++;
+    return best;
+  }
+
+  /** Plays MIDI notes at `time` for `duration` seconds with `velocity` 0…1. */
+  play(notes: readonly number[], time: number, duration: number, velocity: number): void {
+    if (!Number.isFinite(time) || !(duration > 0) || !Number.isFinite(velocity)) return;
+    const vel = Math.max(0, Math.min(1, velocity));
+    if (this.sampler) {
+      const hz = notes.filter(Number.isFinite).map(midiToHz);
+      if (hz.length) this.sampler.triggerAttackRelease(hz, duration, time, vel);
+      this.stats.notes += hz.length;
+      return;
+    }
+    for (const midi of notes) {
+      if (!Number.isFinite(midi)) continue;
+      const i = this.slot(time);
+      this.busyUntil[i] = time + duration + this.release;
+      if (this.envelopes.length) this.envelopes[i]!.triggerAttackRelease(duration, time, vel);
+      else this.pool[i]!.triggerAttackRelease(midiToHz(midi), duration, time, vel);
+      this.stats.notes++;
+    }
+  }
+
+  /** Plays a one-shot (a note name or the given MIDI note). */
+  oneShot(note: string | number, time: number, velocity = 0.9): void {
+    const midi = typeof note === 'number' ? note : noteToMidi(note);
+    if (midi !== undefined) this.play([midi], time, 0.5, velocity);
+  }
+
+  /** Ramps a continuous voice parameter. Sequencer-side parameters (density …) are not handled here. */
+  set(param: VoiceParam, value: number, time: number, tau: number): void {
+    switch (param) {
+      case 'volume':
+        rampTo(this.level.gain, dbToGain(value), time, tau, 0, 16);
+        break;
+      case 'pan':
+        rampTo(this.panner.pan, value, time, tau, -1, 1);
+        break;
+      case 'filter.frequency':
+        rampTo(this.filter.frequency, value, time, tau, 20, 20000);
+        break;
+      case 'filter.q':
+        rampTo(this.filter.Q, value, time, tau, 0.1, 30);
+        break;
+      case 'detune':
+        for (const inst of this.pool) rampTo(inst.detune, value, time, tau, -2400, 2400);
+        break;
+      case 'harmonicity':
+        for (const inst of this.pool) if ('harmonicity' in inst) rampTo(inst.harmonicity as Tone.Signal, value, time, tau, 0.1, 20);
+        break;
+      case 'modulationIndex':
+        for (const inst of this.pool) if ('modulationIndex' in inst) rampTo(inst.modulationIndex as Tone.Signal, value, time, tau, 0, 100);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Ramps the send level to a bus. */
+  setSend(bus: string, value: number, time: number, tau: number): void {
+    const g = this.sends.get(bus);
+    if (g) rampTo(g.gain, value, time, tau, 0, 1);
+  }
+
+  /** Crossfades the scene gain to `gain` over about `fadeSeconds`. */
+  setSceneGain(gain: number, time: number, fadeSeconds: number): void {
+    if (fadeSeconds <= 0) setAt(this.sceneGain.gain, gain, time, 0, 16);
+    else rampTo(this.sceneGain.gain, gain, time, fadeSeconds / 3, 0, 16);
+  }
+
+  dispose(): void {
+    for (const inst of this.pool) inst.dispose();
+    for (const env of this.envelopes) env.dispose();
+    this.sampler?.dispose();
+    if (this.noiseSource) {
+      try {
+        this.noiseSource.stop();
+      } catch {
+        // already stopped
+      }
+      this.noiseSource.disconnect();
+    }
+    this.filter.disconnect();
+    this.level.disconnect();
+    this.sceneGain.disconnect();
+    this.panner.disconnect();
+    for (const g of this.sends.values()) g.disconnect();
+  }
+}

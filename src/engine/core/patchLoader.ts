@@ -1,0 +1,180 @@
+/**
+ * Parses and validates patch text (YAML or JSON) into a {@link Patch}, with errors
+ * that name the file, the line, the path (`mappings[2].to`), what was expected and
+ * what came. Pure: the caller reads the file.
+ */
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import type { z } from 'zod';
+import { PatchSchema, patchJsonSchema, type Patch } from './patchSchema.ts';
+
+/** One problem in a patch. */
+export interface PatchError {
+  file: string;
+  /** 1-based line, when known. */
+  line?: number;
+  /** Path into the patch, e.g. `mappings[2].to`; empty for the whole document. */
+  path: string;
+  message: string;
+}
+
+export type PatchResult = { ok: true; patch: Patch } | { ok: false; errors: PatchError[] };
+
+/** `file:line: path: message`, the one-line form the CLI prints. */
+export function formatPatchError(e: PatchError): string {
+  const where = e.line ? `${e.file}:${e.line}` : e.file;
+  return e.path ? `${where}: ${e.path}: ${e.message}` : `${where}: ${e.message}`;
+}
+
+/** Formats a path array as `voices.pad.filter.frequency` / `mappings[2].to`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else if (/^[A-Za-z_$][\w$-]*$/.test(String(p))) out += out ? `.${String(p)}` : String(p);
+    else out += `[${JSON.stringify(String(p))}]`;
+  }
+  return out;
+}
+
+/** Parses and validates patch text. `file` is used in messages only. */
+export function parsePatchText(text: string, file: string): PatchResult {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      errors: doc.errors.map((e) => ({
+        file,
+        line: e.linePos?.[0]?.line,
+        path: '',
+        message: `syntax error: ${e.message.split('\n')[0]}`,
+      })),
+    };
+  }
+  const data: unknown = doc.toJS();
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    return { ok: false, errors: [{ file, line: 1, path: '', message: 'expected a patch object (name, streams, voices, ...)' }] };
+  }
+  const result = PatchSchema.safeParse(data, { reportInput: true });
+  if (result.success) return { ok: true, patch: result.data };
+  const lineOf = (path: readonly PropertyKey[]): number | undefined => {
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n) as unknown[], true) as YamlNode | undefined;
+      if (node && (isMap(node) || isSeq(node) || isScalar(node)) && node.range) return lineCounter.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
+  return { ok: false, errors: flattenIssues(result.error.issues).map((i) => toPatchError(i, file, lineOf)) };
+}
+
+/** Validates an already parsed object (e.g. from IPC or a test). */
+export function validatePatchObject(data: unknown, file = '<patch>'): PatchResult {
+  const result = PatchSchema.safeParse(data, { reportInput: true });
+  if (result.success) return { ok: true, patch: result.data };
+  return { ok: false, errors: flattenIssues(result.error.issues).map((i) => toPatchError(i, file, () => undefined)) };
+}
+
+/** Parses and validates, throwing one Error listing every problem. */
+export function parsePatchOrThrow(text: string, file: string): Patch {
+  const r = parsePatchText(text, file);
+  if (!r.ok) throw new PatchValidationError(r.errors);
+  return r.patch;
+}
+
+/** Thrown by {@link parsePatchOrThrow}; `errors` holds each problem. */
+export class PatchValidationError extends Error {
+  constructor(readonly errors: PatchError[]) {
+    super(errors.map(formatPatchError).join('\n'));
+    this.name = 'PatchValidationError';
+  }
+}
+
+type Issue = z.core.$ZodIssue;
+
+/** A union error becomes the issues of its closest branch (the one that got furthest). */
+function flattenIssues(issues: readonly Issue[]): Issue[] {
+  const out: Issue[] = [];
+  for (const issue of issues) {
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      const best = [...issue.errors].sort((a, b) => depth(b) - depth(a) || a.length - b.length)[0]!;
+      const inner = flattenIssues(best).map((i) => ({ ...i, path: [...issue.path, ...i.path] }));
+      if (depth(best) > 0 && inner.length > 0) {
+        out.push(...inner);
+        continue;
+      }
+      out.push({ ...issue, message: unionMessage(issue) } as Issue);
+      continue;
+    }
+    out.push(issue);
+  }
+  return out;
+}
+
+function depth(issues: readonly Issue[]): number {
+  return Math.max(0, ...issues.map((i) => i.path.length));
+}
+
+function unionMessage(issue: Issue & { code: 'invalid_union' }): string {
+  const alts = issue.errors.map((branch) => branch[0]?.message.replace(/^Invalid input: /, '') ?? '?');
+  return `none of the allowed forms matched: ${[...new Set(alts)].join('; or ')}${received(issue)}`;
+}
+
+function received(issue: Issue): string {
+  const input = (issue as { input?: unknown }).input;
+  if (input === undefined || typeof input === 'object') return '';
+  const text = JSON.stringify(input);
+  return ` (got ${text.length > 40 ? text.slice(0, 37) + '...' : text})`;
+}
+
+function toPatchError(issue: Issue, file: string, lineOf: (p: readonly PropertyKey[]) => number | undefined): PatchError {
+  if (issue.code === 'unrecognized_keys') {
+    const msgs = issue.keys.map((k) => {
+      const hint = suggest(k);
+      return `unknown key "${k}"${hint ? ` (did you mean "${hint}"?)` : ''}`;
+    });
+    return { file, line: lineOf([...issue.path, issue.keys[0]!]), path: formatPath(issue.path), message: msgs.join('; ') };
+  }
+  const message = issue.message.replace(/^Invalid input: /, '') + received(issue);
+  return { file, line: lineOf(issue.path), path: formatPath(issue.path), message };
+}
+
+let knownKeys: string[] | undefined;
+
+/** The closest known key (edit distance ≤ 2), for typo hints. */
+function suggest(key: string): string | undefined {
+  knownKeys ??= collectKeys(patchJsonSchema());
+  let best: string | undefined;
+  let bestDist = 3;
+  for (const k of knownKeys) {
+    const d = editDistance(key.toLowerCase(), k.toLowerCase());
+    if (d < bestDist) {
+      bestDist = d;
+      best = k;
+    }
+  }
+  return best;
+}
+
+function collectKeys(schema: unknown, out = new Set<string>()): string[] {
+  if (schema && typeof schema === 'object') {
+    const props = (schema as { properties?: Record<string, unknown> }).properties;
+    if (props) for (const k of Object.keys(props)) out.add(k);
+    for (const v of Object.values(schema)) collectKeys(v, out);
+  }
+  return [...out];
+}
+
+/** Levenshtein distance (Wagner–Fischer, one row). */
+export function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}

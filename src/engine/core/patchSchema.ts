@@ -1,0 +1,365 @@
+/**
+ * The patch format: one zod schema is the single source of truth for the
+ * TypeScript types, validation (with paths in errors), defaults, ranges and
+ * units, and the JSON Schema that editors use (`ecosym schema`).
+ *
+ * A patch is data, never code. See README.md "Patch format" for a walkthrough.
+ */
+import { z } from 'zod';
+import { parseDuration } from './units.ts';
+import { MODE_NAMES, noteToMidi, parseChord, parseKey } from './theory.ts';
+import { parseStepPattern, SUBDIVISIONS } from './rhythm.ts';
+import { parseTarget, RESERVED_NAMES } from './targets.ts';
+
+const NAME_RE = /^[A-Za-z][A-Za-z0-9_-]*$/;
+const Name = z
+  .string()
+  .regex(NAME_RE, 'a name starts with a letter and holds only letters, digits, _ or -')
+  .describe('An identifier: a letter, then letters, digits, _ or -');
+
+/** Seconds, as a number or a string with a unit: "250ms", "30s", "2m", "1h". */
+const Duration = z
+  .union([z.number().nonnegative(), z.string()])
+  .refine((v) => Number.isFinite(parseDuration(v)) && parseDuration(v) >= 0, {
+    message: 'expected a duration: seconds as a number, or a string like "250ms", "30s", "2m", "1h"',
+  })
+  .transform((v) => parseDuration(v))
+  .describe('Duration: seconds, or "250ms", "30s", "2m", "1h"');
+
+const Decibels = (min: number, max: number, def: number, what: string) =>
+  z.number().min(min).max(max).default(def).describe(`${what} in dB (${min}…${max}, default ${def})`);
+
+const Unit01 = (def: number, what: string) =>
+  z.number().min(0).max(1).default(def).describe(`${what}, 0…1 (default ${def})`);
+
+const Range = z
+  .tuple([z.number(), z.number()])
+  .describe('[from, to]: the output when the signal is 0 and when it is 1');
+
+// ---------------------------------------------------------------- streams
+const Stream = z
+  .strictObject({
+    source: z
+      .string()
+      .optional()
+      .describe(
+        'Default source. A CSV file relative to the patch: "../samples/data/file.csv#COLUMN@TIMECOLUMN" (time column optional, auto-detected). Overridden by `--data STREAM=...` on the command line.',
+      ),
+    unit: z.string().optional().describe('Unit of the raw values, for display (e.g. "degC", "ppm", "m/s")'),
+    default: z.number().default(0).describe('Raw value used before any data arrives'),
+    description: z.string().optional().describe('What this stream is, and what it does to the sound'),
+  })
+  .describe('A named input stream of timestamped numbers');
+
+// ---------------------------------------------------------------- signals
+const SignalRange = z
+  .union([
+    Range,
+    z.literal('auto'),
+    z.strictObject({ auto: Duration.describe('Window of the rolling min/max') }),
+  ])
+  .describe('Input range in the stream units: [lo, hi], "auto" (all-time min/max), or { auto: "24h" } (rolling window)');
+
+const Signal = z
+  .strictObject({
+    from: Name.describe('The stream this signal conditions'),
+    range: SignalRange.default('auto'),
+    curve: z.enum(['lin', 'exp', 'log']).default('lin').describe('Response curve after normalising to 0…1'),
+    smooth: Duration.default(0).describe('Exponential smoothing time constant (0 = none)'),
+    clamp: z.boolean().default(true).describe('Clamp the normalised value to 0…1'),
+    invert: z.boolean().default(false).describe('Use 1 − value'),
+    threshold: z
+      .strictObject({
+        above: z.number().min(0).max(1).describe('Turns on when the signal reaches this (0…1)'),
+        hysteresis: z.number().min(0).max(1).default(0.05).describe('Turns off only below above − hysteresis'),
+      })
+      .optional()
+      .describe('Emit on/off events when the signal crosses a level (for scenes and one-shots)'),
+  })
+  .describe('Conditioning of one stream into a 0…1 control signal');
+
+// ---------------------------------------------------------------- buses
+const BUS_FIELDS = {
+  reverb: ['decay', 'preDelay'],
+  delay: ['time', 'feedback'],
+  chorus: ['frequency', 'depth'],
+} as const;
+
+const Bus = z
+  .strictObject({
+    type: z.enum(['reverb', 'delay', 'chorus']).describe('Effect on this shared bus'),
+    wet: Unit01(0.5, 'Return level of the bus into the mix'),
+    decay: z.number().min(0.1).max(20).optional().describe('reverb: decay time in seconds (default 3)'),
+    preDelay: z.number().min(0).max(0.5).optional().describe('reverb: pre-delay in seconds (default 0.02)'),
+    time: z
+      .union([z.number().min(0.001).max(4), z.enum(Object.keys(SUBDIVISIONS) as [string, ...string[]]), z.enum(['8n.', '4n.', '16n.'])])
+      .optional()
+      .describe('delay: seconds, or a note value synced to tempo ("8n", "8n.", "4n") (default "8n.")'),
+    feedback: z.number().min(0).max(0.95).optional().describe('delay: feedback 0…0.95 (default 0.35)'),
+    frequency: z.number().min(0.01).max(20).optional().describe('chorus: LFO rate in Hz (default 0.6)'),
+    depth: z.number().min(0).max(1).optional().describe('chorus: depth 0…1 (default 0.5)'),
+  })
+  .superRefine((bus, ctx) => {
+    const allowed: readonly string[] = BUS_FIELDS[bus.type];
+    for (const [type, fields] of Object.entries(BUS_FIELDS)) {
+      if (type === bus.type) continue;
+      for (const f of fields) {
+        if ((bus as Record<string, unknown>)[f] !== undefined && !allowed.includes(f)) {
+          ctx.addIssue({ code: 'custom', path: [f], message: `"${f}" applies to ${type} buses, not ${bus.type}` });
+        }
+      }
+    }
+  })
+  .describe('A shared effect bus; voices send to it');
+
+// ---------------------------------------------------------------- voices
+const SYNTHS = ['synth', 'fm', 'am', 'mono', 'pluck', 'membrane', 'metal', 'noise', 'sampler'] as const;
+
+const Envelope = z
+  .strictObject({
+    attack: z.number().min(0.001).max(30).optional().describe('seconds'),
+    decay: z.number().min(0.001).max(30).optional().describe('seconds'),
+    sustain: z.number().min(0).max(1).optional().describe('level 0…1'),
+    release: z.number().min(0.001).max(60).optional().describe('seconds'),
+  })
+  .describe('Amplitude envelope');
+
+const Filter = z
+  .strictObject({
+    type: z.enum(['lowpass', 'highpass', 'bandpass']).default('lowpass'),
+    frequency: z.number().min(20).max(20000).default(18000).describe('Cutoff in Hz'),
+    q: z.number().min(0.1).max(30).default(0.7).describe('Resonance (Q)'),
+  })
+  .describe('A filter after the voice (one per voice, shared by its notes)');
+
+const NoteName = z.string().refine((s) => noteToMidi(s) !== undefined, {
+  message: 'expected a note name with octave, like "C4", "F#2" or "Bb5"',
+});
+
+const Notes = z
+  .strictObject({
+    mode: z
+      .enum(['chord', 'arp-up', 'arp-down', 'random', 'root', 'fixed'])
+      .default('random')
+      .describe(
+        'How notes are chosen: the whole current chord, an arpeggio over it, random scale notes weighted to chord tones, the chord root, or one fixed note',
+      ),
+    octave: z.number().int().min(0).max(8).default(4).describe('Base octave (register)'),
+    spread: z.number().int().min(0).max(3).default(1).describe('Octaves above the base that arpeggios and random notes may use'),
+    note: NoteName.optional().describe('The note for mode "fixed"'),
+    length: z.number().min(0.1).max(64).default(1).describe('Note length in rhythm steps'),
+  })
+  .superRefine((n, ctx) => {
+    if (n.mode === 'fixed' && n.note === undefined)
+      ctx.addIssue({ code: 'custom', path: ['note'], message: 'mode "fixed" needs a note, like "C2"' });
+  })
+  .describe('Pitch choice');
+
+const Rhythm = z
+  .strictObject({
+    euclid: z
+      .tuple([z.number().int().min(0).max(64), z.number().int().min(1).max(64)])
+      .optional()
+      .describe('[pulses, steps]: pulses spread as evenly as possible over the steps'),
+    pattern: z
+      .string()
+      .refine((s) => typeof parseStepPattern(s) !== 'string', { message: 'expected a step pattern of x, X, . or -' })
+      .optional()
+      .describe('Steps: x = hit, X = accent, . = rest, e.g. "x..x..x."'),
+    hold: z
+      .boolean()
+      .optional()
+      .describe('Sustain notes from one chord change to the next (drones and pads)'),
+    every: z.enum(Object.keys(SUBDIVISIONS) as [string, ...string[]]).default('16n').describe('Length of one step'),
+    rotate: z.number().int().default(0).describe('Rotate the pattern left by this many steps'),
+  })
+  .superRefine((r, ctx) => {
+    const kinds = ['euclid', 'pattern', 'hold'].filter((k) => (r as Record<string, unknown>)[k] !== undefined);
+    if (kinds.length !== 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: `expected exactly one of euclid, pattern or hold; got ${kinds.length ? kinds.join(' and ') : 'none'}`,
+      });
+    if (r.euclid && r.euclid[0] > r.euclid[1])
+      ctx.addIssue({ code: 'custom', path: ['euclid'], message: `pulses (${r.euclid[0]}) cannot exceed steps (${r.euclid[1]})` });
+  })
+  .describe('When the voice plays');
+
+const Voice = z
+  .strictObject({
+    synth: z.enum(SYNTHS).describe('Instrument: Tone.js synths, filtered noise, or a sampler over files in samples/'),
+    oscillator: z
+      .enum(['sine', 'triangle', 'sawtooth', 'square', 'fatsine', 'fattriangle', 'fatsawtooth', 'fatsquare'])
+      .optional()
+      .describe('Oscillator type for synth, mono, fm and am'),
+    noise: z.enum(['white', 'pink', 'brown']).optional().describe('Noise colour for synth "noise"'),
+    samples: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe('For synth "sampler": note name → WAV file relative to the patch, e.g. { C6: "../samples/drops/drop-1.wav" }'),
+    poly: z.number().int().min(1).max(16).default(4).describe('Fixed voice pool size (simultaneous notes)'),
+    volume: Decibels(-60, 24, -12, 'Voice level'),
+    pan: z.number().min(-1).max(1).default(0).describe('Stereo position −1…1'),
+    detune: z.number().min(-1200).max(1200).default(0).describe('Detune in cents'),
+    harmonicity: z.number().min(0.1).max(20).optional().describe('fm/am: modulator to carrier frequency ratio'),
+    modulationIndex: z.number().min(0).max(100).optional().describe('fm: modulation depth'),
+    envelope: Envelope.optional(),
+    filter: Filter.optional(),
+    notes: Notes.default({ mode: 'random', octave: 4, spread: 1, length: 1 }),
+    rhythm: Rhythm,
+    density: Unit01(1, 'Probability that each rhythmic hit plays'),
+    velocity: Unit01(0.7, 'Note velocity'),
+    send: z.record(Name, z.number().min(0).max(1)).default({}).describe('Send levels to buses, 0…1'),
+  })
+  .superRefine((v, ctx) => {
+    if (v.synth === 'sampler' && (!v.samples || Object.keys(v.samples).length === 0))
+      ctx.addIssue({ code: 'custom', path: ['samples'], message: 'a sampler needs samples: { C4: "file.wav", ... }' });
+    if (v.samples)
+      for (const note of Object.keys(v.samples))
+        if (noteToMidi(note) === undefined)
+          ctx.addIssue({ code: 'custom', path: ['samples', note], message: `"${note}" is not a note name like "C4"` });
+  })
+  .describe('A voice: an instrument with a fixed pool of notes, a rhythm and a pitch rule');
+
+// ---------------------------------------------------------------- mappings
+const Mapping = z
+  .strictObject({
+    from: Name.describe('Signal name'),
+    to: z
+      .string()
+      .describe(
+        'Target: "<voice>.volume|pan|detune|filter.frequency|filter.q|density|octave|velocity|harmonicity|modulationIndex", "<voice>.send.<bus>", "<voice>.trigger", "<bus>.wet|feedback", "master.volume", "tempo", "key.mode", "scene"',
+      ),
+    range: Range.optional().describe('Output range; defaults depend on the target (e.g. volume −40…0 dB)'),
+    curve: z.enum(['lin', 'exp', 'log']).optional().describe('exp on positive ranges is geometric (right for Hz)'),
+    glide: Duration.optional().describe('Ramp time constant for parameter changes (default 0.05 s)'),
+    steps: z.array(z.string()).min(1).optional().describe('key.mode: modes chosen by value; scene: scenes chosen by value'),
+    on: Name.optional().describe('scene: the scene when the signal threshold turns on'),
+    off: Name.optional().describe('scene: the scene when it turns off'),
+    note: NoteName.optional().describe('trigger: the note to play (default: the chord root)'),
+  })
+  .describe('Drives a target from a signal');
+
+// ---------------------------------------------------------------- scenes
+const Scene = z
+  .strictObject({
+    fade: Duration.default(4).describe('Crossfade time into this scene'),
+    tempo: z.number().min(20).max(300).optional().describe('Tempo in this scene (BPM)'),
+    voices: z
+      .record(
+        Name,
+        z.strictObject({
+          volume: z.number().min(-60).max(12).optional().describe('Level offset in dB in this scene'),
+          mute: z.boolean().optional().describe('Silence the voice in this scene'),
+          density: z.number().min(0).max(4).optional().describe('Multiplies the voice density'),
+          octave: z.number().int().min(-3).max(3).optional().describe('Shifts the voice register by octaves'),
+        }),
+      )
+      .default({}),
+  })
+  .describe('A named state of the piece; switching crossfades');
+
+// ---------------------------------------------------------------- patch
+const PatchBase = z.strictObject({
+  $schema: z.string().optional().describe('Path or URL of the JSON Schema, for editors'),
+  name: z.string().min(1).describe('Display name'),
+  description: z.string().default('').describe('What the piece is and what the data does to it'),
+  seed: z.number().int().min(0).max(4294967295).default(1).describe('Seed of every random choice'),
+  tempo: z.number().min(20).max(300).default(90).describe('Tempo in BPM (4/4)'),
+  key: z
+    .string()
+    .refine((s) => typeof parseKey(s) !== 'string', {
+      message: `expected a key like "D dorian" (modes: ${MODE_NAMES.join(', ')})`,
+    })
+    .default('C minor')
+    .describe('Tonic and mode, e.g. "D dorian", "F# minor"'),
+  harmony: z
+    .strictObject({
+      progression: z
+        .array(z.string().refine((s) => typeof parseChord(s) !== 'string', { message: 'expected a roman numeral like "i", "IV", "v7"' }))
+        .min(1)
+        .default(['i']),
+      barsPerChord: z.number().int().min(1).max(64).default(2),
+    })
+    .default({ progression: ['i'], barsPerChord: 2 })
+    .describe('Chord progression in roman numerals, diatonic to the key'),
+  streams: z.record(Name, Stream).refine((r) => Object.keys(r).length > 0, { message: 'a patch needs at least one stream' }),
+  signals: z.record(Name, Signal).default({}),
+  buses: z.record(Name, Bus).default({}),
+  voices: z.record(Name, Voice).refine((r) => Object.keys(r).length > 0, { message: 'a patch needs at least one voice' }),
+  mappings: z.array(Mapping).default([]),
+  scenes: z.record(Name, Scene).default({}),
+  scene: Name.optional().describe('The scene to start in (default: the first)'),
+  master: z
+    .strictObject({
+      volume: Decibels(-60, 12, -6, 'Master level before the limiter'),
+      ceiling: Decibels(-20, -0.1, -1, 'Hard output ceiling (sample peak)'),
+    })
+    .default({ volume: -6, ceiling: -1 }),
+});
+
+/** The patch schema with cross-references checked (unknown voice, bus, stream, signal or scene). */
+export const PatchSchema = PatchBase.superRefine((p, ctx) => {
+  const voices = Object.keys(p.voices);
+  const buses = Object.keys(p.buses);
+  const scenes = Object.keys(p.scenes);
+  const err = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  for (const n of [...voices, ...buses])
+    if (RESERVED_NAMES.includes(n)) err([voices.includes(n) ? 'voices' : 'buses', n], `"${n}" is reserved; pick another name`);
+  for (const n of voices) if (buses.includes(n)) err(['buses', n], `"${n}" is both a voice and a bus`);
+  for (const [name, s] of Object.entries(p.signals))
+    if (!(s.from in p.streams)) err(['signals', name, 'from'], `unknown stream "${s.from}" (streams: ${Object.keys(p.streams).join(', ')})`);
+  for (const [name, v] of Object.entries(p.voices))
+    for (const bus of Object.keys(v.send))
+      if (!buses.includes(bus)) err(['voices', name, 'send', bus], `unknown bus "${bus}" (buses: ${buses.join(', ') || 'none'})`);
+  p.mappings.forEach((m, i) => {
+    const sig = p.signals[m.from];
+    if (!sig) err(['mappings', i, 'from'], `unknown signal "${m.from}" (signals: ${Object.keys(p.signals).join(', ') || 'none'})`);
+    const t = parseTarget(m.to, voices, buses);
+    if (typeof t === 'string') return err(['mappings', i, 'to'], t);
+    if (t.kind === 'mode')
+      m.steps?.forEach((s, j) => {
+        if (!(MODE_NAMES as string[]).includes(s)) err(['mappings', i, 'steps', j], `unknown mode "${s}" (modes: ${MODE_NAMES.join(', ')})`);
+      });
+    if (t.kind === 'mode' && !m.steps) err(['mappings', i, 'steps'], 'key.mode needs steps: a list of modes');
+    if (t.kind === 'scene') {
+      if (!m.steps && !m.on && !m.off) err(['mappings', i], 'a scene mapping needs on/off scenes or steps');
+      if ((m.on || m.off) && sig && !sig.threshold)
+        err(['mappings', i, 'on'], `on/off need a threshold on signal "${m.from}"`);
+      for (const [k, s] of [['on', m.on], ['off', m.off]] as const)
+        if (s !== undefined && !scenes.includes(s)) err(['mappings', i, k], `unknown scene "${s}" (scenes: ${scenes.join(', ') || 'none'})`);
+      m.steps?.forEach((s, j) => {
+        if (!scenes.includes(s)) err(['mappings', i, 'steps', j], `unknown scene "${s}" (scenes: ${scenes.join(', ') || 'none'})`);
+      });
+    }
+    if (t.kind === 'trigger' && sig && !sig.threshold)
+      err(['mappings', i, 'to'], `a trigger fires on threshold crossings: give signal "${m.from}" a threshold`);
+    if (m.range && t.kind === 'master' && Math.max(...m.range) > 12) err(['mappings', i, 'range'], 'master.volume above +12 dB');
+  });
+  for (const [name, s] of Object.entries(p.scenes))
+    for (const v of Object.keys(s.voices))
+      if (!voices.includes(v)) err(['scenes', name, 'voices', v], `unknown voice "${v}" (voices: ${voices.join(', ')})`);
+  if (p.scene !== undefined && !scenes.includes(p.scene)) err(['scene'], `unknown scene "${p.scene}" (scenes: ${scenes.join(', ') || 'none'})`);
+});
+
+/** A validated patch with defaults applied. */
+export type Patch = z.output<typeof PatchSchema>;
+/** A patch as written in a file (defaults optional). */
+export type PatchInput = z.input<typeof PatchSchema>;
+export type VoiceSpec = Patch['voices'][string];
+export type BusSpec = Patch['buses'][string];
+export type SignalSpec = Patch['signals'][string];
+export type MappingSpec = Patch['mappings'][number];
+export type SceneSpec = Patch['scenes'][string];
+
+/** The JSON Schema (draft 2020-12) of the patch format, for editors and ajv. */
+export function patchJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(PatchBase, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return {
+    $id: 'https://eco-symphony.org/schema/patch.schema.json',
+    title: 'Eco-Symphony patch',
+    description: 'A data-to-sound patch for Eco-Symphony (generated from src/engine/core/patchSchema.ts by `ecosym schema`).',
+    ...schema,
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * Files the engine reads and writes in Node: patches, data series, samples, WAVs.
+ * Writes are atomic (write a temporary file, then rename), so a crash never
+ * leaves a half-written file where a user's file was.
+ */
+import { readdirSync, readFileSync, renameSync, writeFileSync, mkdirSync, unlinkSync } from 'node:fs';
+import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parsePatchOrThrow } from '../core/patchLoader.ts';
+import type { Patch } from '../core/patchSchema.ts';
+import { parseCsvSeries, parseSourceRef, type DataBinding, type Series } from '../core/dataSeries.ts';
+
+/** The project root (where package.json, patches/ and samples/ are). */
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+/** Built-in patches. */
+export const PATCHES_DIR = join(PROJECT_ROOT, 'patches');
+
+/** A patch loaded from disk, with the folder its relative paths resolve against. */
+export interface PatchFile {
+  file: string;
+  dir: string;
+  patch: Patch;
+}
+
+/** Reads and validates a patch file (YAML or JSON); throws PatchValidationError listing every problem. */
+export function loadPatchFile(file: string): PatchFile {
+  const text = readFileSync(file, 'utf8');
+  return { file, dir: dirname(resolve(file)), patch: parsePatchOrThrow(text, file) };
+}
+
+/** Resolves a patch name ("ambient") or a path to a patch file. */
+export function resolvePatchPath(nameOrPath: string): string {
+  if (/\.(ya?ml|json)$/i.test(nameOrPath) || nameOrPath.includes('/')) return nameOrPath;
+  for (const ext of ['.yaml', '.yml', '.json']) {
+    const candidate = join(PATCHES_DIR, nameOrPath + ext);
+    try {
+      readFileSync(candidate);
+      return candidate;
+    } catch {
+      // try the next extension
+    }
+  }
+  return nameOrPath;
+}
+
+/** Built-in patch files, sorted by name. */
+export function listBuiltinPatchFiles(): string[] {
+  return readdirSync(PATCHES_DIR)
+    .filter((f) => /\.(ya?ml|json)$/i.test(f))
+    .sort()
+    .map((f) => join(PATCHES_DIR, f));
+}
+
+/** Name of a patch file without folder and extension. */
+export function patchId(file: string): string {
+  return basename(file, extname(file));
+}
+
+/** Resolves a path written in a patch against the patch's folder. */
+export function resolveFrom(dir: string, path: string): string {
+  return isAbsolute(path) ? path : resolve(dir, path);
+}
+
+/** Loads a CSV/TSV series for a binding; relative files resolve against `baseDir`. */
+export function loadSeries(binding: Pick<DataBinding, 'file' | 'column' | 'timeColumn'>, baseDir: string): Series {
+  const path = resolveFrom(baseDir, binding.file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read data file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  return parseCsvSeries(text, binding.column, binding.timeColumn, path);
+}
+
+/** The default data of each stream whose source is a file, resolved against the patch. */
+export function defaultSeries(pf: PatchFile): Map<string, Series> {
+  const out = new Map<string, Series>();
+  for (const [name, s] of Object.entries(pf.patch.streams)) {
+    if (!s.source || /^[a-z]+:/i.test(s.source)) continue; // URIs are live sources, not files
+    out.set(name, loadSeries(parseSourceRef(s.source), pf.dir));
+  }
+  return out;
+}
+
+/** Decodes every sample a patch names, keyed by the path as written in the patch. */
+export async function loadPatchSamples(pf: PatchFile, ctx: BaseAudioContext): Promise<Map<string, AudioBuffer>> {
+  const out = new Map<string, AudioBuffer>();
+  for (const [vname, v] of Object.entries(pf.patch.voices)) {
+    for (const path of Object.values(v.samples ?? {})) {
+      if (out.has(path)) continue;
+      const abs = resolveFrom(pf.dir, path);
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(abs);
+      } catch {
+        throw new Error(`${pf.file}: voices.${vname}.samples: cannot read "${path}" (looked at ${abs})`);
+      }
+      const copy = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+      out.set(path, await ctx.decodeAudioData(copy));
+    }
+  }
+  return out;
+}
+
+/** Writes a file atomically: a temporary file beside it, then rename. */
+export function writeFileAtomic(path: string, data: Uint8Array | string): void {
+  mkdirSync(dirname(resolve(path)), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // nothing to clean up
+    }
+    throw e;
+  }
+}
