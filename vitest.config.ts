@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Web Audio globals must exist before Tone.js (and standardized-audio-context) load.
+    setupFiles: ['src/engine/node/audioGlobals.ts'],
   },
 });

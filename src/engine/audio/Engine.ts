@@ -111,8 +111,8 @@ export class Engine {
     this.stats_.loads++;
     const old = this.current;
     this.current = next;
-    if (old) {
-      next.silence(time);
+    if (!old) next.open(time);
+    else {
       next.fade(1, time, crossfade / 4);
       old.fade(0, time, crossfade / 4);
       old.retire(time + crossfade);
@@ -150,6 +150,13 @@ export class Engine {
    */
   advance(until: number): void {
     if (this.disposed) return;
+    // Tone's own timeouts (which stop and free finished one-shot sources) run on
+    // its context's "tick"; our contexts have no Tone ticker, so the engine ticks.
+    try {
+      (this.context as unknown as { emit(event: string): void }).emit('tick');
+    } catch (e) {
+      this.fail(e);
+    }
     const onError = (e: unknown) => this.fail(e);
     for (const r of this.retiring) {
       try {

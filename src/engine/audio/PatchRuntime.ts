@@ -82,7 +82,10 @@ export class PatchRuntime {
     const { context } = opts;
     const raw = context.rawContext as unknown as BaseAudioContext;
     const seed = opts.seed ?? patch.seed;
+    // Silent until the engine fades it in: a graph built mid-performance must not
+    // be heard before its start time (its envelopes settle on their first notes).
     this.output = raw.createGain();
+    setAt(this.output.gain, 0, 0);
     this.output.connect(opts.master.input);
     this.sequencer = new Sequencer(patch, opts.startTime, seed);
 
@@ -245,9 +248,9 @@ export class PatchRuntime {
     rampTo(this.output.gain, gain, time, tau, 0, 1);
   }
 
-  /** Starts silent, for a fade-in. */
-  silence(time: number): void {
-    setAt(this.output.gain, 0, time);
+  /** Opens the output at `time` at once (the first patch of an engine). */
+  open(time: number): void {
+    setAt(this.output.gain, 1, time);
   }
 
   /** Stops generating notes at `time`; the graph keeps sounding its tails. */

@@ -2,12 +2,46 @@
  * The one door through which values reach AudioParams: finite-checked, clamped,
  * and applied as a ramp (setTargetAtTime), never as a jump. A NaN or ±Infinity
  * is refused here and counted; it never reaches the audio graph.
+ *
+ * node-web-audio-api 2.2.0 evaluates a setTargetAtTime curve before its start
+ * time when it follows another event: a gain at 0.3 given setTargetAtTime(1, t+1,
+ * 0.125) read −2041 until t+1 (e^((start−now)/τ) growth). Anchoring every ramp
+ * with setValueAtTime(value at start, start) at the same time avoids it (measured:
+ * exact hold until the start). That needs the value at the start time, so each
+ * param keeps a shadow of its last ramp: v(t) = target + (v0 − target)·e^(−(t−start)/τ).
  */
 
-/** Anything with the Web Audio setTargetAtTime signature (a native AudioParam or a Tone Param/Signal). */
+/** Anything with the Web Audio automation signatures (a native AudioParam or a Tone Param/Signal). */
 export interface RampableParam {
   setTargetAtTime(value: number, startTime: number, timeConstant: number): unknown;
   setValueAtTime(value: number, time: number): unknown;
+  readonly value: number;
+}
+
+interface Shadow {
+  v0: number;
+  target: number;
+  start: number;
+  tau: number;
+}
+
+const shadows = new WeakMap<object, Shadow>();
+
+function shadowOf(param: RampableParam): Shadow {
+  let s = shadows.get(param);
+  if (!s) {
+    const v = Number.isFinite(param.value) ? param.value : 0;
+    s = { v0: v, target: v, start: -Infinity, tau: 1 };
+    shadows.set(param, s);
+  }
+  return s;
+}
+
+/** The value a param automated only through this module has at `time`. */
+export function valueAt(param: RampableParam, time: number): number {
+  const s = shadowOf(param);
+  if (time <= s.start) return s.v0;
+  return s.target + (s.v0 - s.target) * Math.exp(-(time - s.start) / s.tau);
 }
 
 /** Counts values refused because they were not finite. */
@@ -16,23 +50,34 @@ export const guardStats = { refused: 0 };
 /**
  * Ramps `param` towards `value` from `time` with time constant `tau` seconds
  * (reaches 95 % after 3τ). Returns false, changing nothing, if any input is not finite.
+ * A time earlier than the param's last ramp is moved to it, keeping events in order.
  */
 export function rampTo(param: RampableParam, value: number, time: number, tau: number, min = -Infinity, max = Infinity): boolean {
   if (!Number.isFinite(value) || !Number.isFinite(time) || !Number.isFinite(tau)) {
     guardStats.refused++;
     return false;
   }
+  const s = shadowOf(param);
+  const t = Math.max(0, time, s.start);
   const v = value < min ? min : value > max ? max : value;
-  param.setTargetAtTime(v, Math.max(0, time), Math.max(0.001, tau));
+  const tc = Math.max(0.001, tau);
+  const from = valueAt(param, t);
+  param.setValueAtTime(from, t);
+  param.setTargetAtTime(v, t, tc);
+  shadows.set(param, { v0: from, target: v, start: t, tau: tc });
   return true;
 }
 
-/** Sets a value at a time (for initial values, before anything sounds), guarded like {@link rampTo}. */
+/** Sets a value at a time (initial values, scene cuts), guarded like {@link rampTo}. */
 export function setAt(param: RampableParam, value: number, time: number, min = -Infinity, max = Infinity): boolean {
   if (!Number.isFinite(value) || !Number.isFinite(time)) {
     guardStats.refused++;
     return false;
   }
-  param.setValueAtTime(value < min ? min : value > max ? max : value, Math.max(0, time));
+  const s = shadowOf(param);
+  const t = Math.max(0, time, s.start === -Infinity ? 0 : s.start);
+  const v = value < min ? min : value > max ? max : value;
+  param.setValueAtTime(v, t);
+  shadows.set(param, { v0: v, target: v, start: t, tau: 1 });
   return true;
 }

@@ -8,13 +8,22 @@
  *    first. A source that was never started throws InvalidStateError on stop():
  *    that is expected and swallowed here, nowhere else.
  *
- * 2. Source census: every native source node created through a Tone context is
+ *    The same holds for every one-shot source (oscillator and buffer nodes): a
+ *    disposed Tone source disconnects its native node but never stops it. The fix
+ *    sits on OneShotSource, which ToneConstantSource, ToneOscillatorNode and
+ *    ToneBufferSource share.
+ *
+ * 2. Ended one-shot sources are disposed in offline contexts too. Tone skips that
+ *    offline ("only in the online context"), so every note of a long offline render
+ *    stayed connected and the cost per audio second grew with the render's length.
+ *
+ * 3. Source census: every native source node created through a Tone context is
  *    counted while it is started and not yet stopped, so tests and benchmarks can
  *    assert that swaps and dispose() leave nothing running.
  */
 import { Context } from 'tone';
 // Not re-exported by Tone's index; the same module instance Tone's own classes use.
-import { ToneConstantSource } from 'tone/build/esm/signal/ToneConstantSource.js';
+import { OneShotSource } from 'tone/build/esm/source/OneShotSource.js';
 
 type AnySource = AudioScheduledSourceNode & { __ecosymLive?: boolean };
 
@@ -62,6 +71,9 @@ function track<T extends AnySource>(raw: object, node: T): T {
   return node;
 }
 
+/** Switches for the fixes; tests turn one off to show what it prevents. */
+export const toneFixes = { stopConstantSourceOnDispose: true };
+
 let applied = false;
 
 /** Applies the fixes once. Idempotent. */
@@ -69,18 +81,28 @@ export function applyToneFixes(): void {
   if (applied) return;
   applied = true;
 
-  const proto = ToneConstantSource.prototype as unknown as {
+  const proto = OneShotSource.prototype as unknown as {
     dispose(): unknown;
-    _source?: ConstantSourceNode;
+    _onended(): void;
+    onended: unknown;
+    context: { isOffline: boolean };
+    _source?: AudioScheduledSourceNode;
+    _oscillator?: AudioScheduledSourceNode;
   };
   const originalDispose = proto.dispose;
   proto.dispose = function (this: typeof proto) {
     try {
-      this._source?.stop();
+      if (toneFixes.stopConstantSourceOnDispose) (this._source ?? this._oscillator)?.stop();
     } catch {
       // never started: nothing is running, nothing to stop
     }
     return originalDispose.call(this);
+  };
+  const originalOnEnded = proto._onended;
+  proto._onended = function (this: typeof proto) {
+    const wasPending = typeof this.onended === 'function' && this.onended.name !== 'noOp';
+    originalOnEnded.call(this);
+    if (wasPending && this.context.isOffline) queueMicrotask(() => this.dispose());
   };
 
   const ctxProto = Context.prototype as unknown as Record<string, (...a: unknown[]) => AnySource> & {

@@ -18,12 +18,12 @@ export function clampFinite(x: number, lo: number, hi: number, fallback = lo): n
   return v < lo ? lo : v > hi ? hi : v;
 }
 
-const DURATION_RE = /^\s*(-?\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)?\s*$/;
-const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, min: 60, h: 3600, d: 86400 };
+const DURATION_RE = /^\s*(-?\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d|w|y)?\s*$/;
+const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, min: 60, h: 3600, d: 86400, w: 604800, y: 31557600 };
 
 /**
  * Parses a duration in seconds: a number of seconds, or a string such as
- * `"250ms"`, `"30s"`, `"2m"`, `"1.5h"`, `"1d"`. Returns NaN when it cannot.
+ * `"250ms"`, `"30s"`, `"2m"`, `"1.5h"`, `"1d"`, `"2w"`, `"1y"` (365.25 d). Returns NaN when it cannot.
  * @example parseDuration("2m") === 120
  */
 export function parseDuration(value: number | string): number {

@@ -22,10 +22,12 @@ export function installNodeAudioGlobals(): typeof nodeWebAudioApi {
     if (!(name in g) || name === 'AudioContext' || name === 'OfflineAudioContext') g[name] = value;
   }
   g.window ??= globalThis;
+  g.TONE_SILENCE_LOGGING = true; // no banner on stdout: CLI output stays machine-readable
   g.isSecureContext = true;
   g.self ??= {
     BaseAudioContext: nodeWebAudioApi.BaseAudioContext,
     AudioWorkletNode: nodeWebAudioApi.AudioWorkletNode,
+    TONE_SILENCE_LOGGING: true,
   };
   const P = Promise as unknown as Globals;
   P.withResolvers ??= function withResolvers<T>() {

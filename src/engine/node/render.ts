@@ -15,6 +15,7 @@ import { Engine, type EngineEvent } from '../audio/Engine.ts';
 import { liveSourceCount } from '../audio/toneFixes.ts';
 import type { Patch } from '../core/patchSchema.ts';
 import type { TimedValue } from '../core/dataSeries.ts';
+import { Timeline } from '../core/timeline.ts';
 
 /** Data for one stream, already placed on the render's timeline. */
 export interface StreamFeed {
@@ -78,24 +79,21 @@ export async function renderOffline(opts: RenderOptions): Promise<RenderResult> 
 
   // One time-ordered queue of data points and actions, interleaved with advancing,
   // so a value at t changes only what comes after t.
-  type Item = { time: number; order: number; apply: () => void };
-  const items: Item[] = [];
-  let order = 0;
-  for (const feed of opts.data ?? [])
-    for (const p of feed.points) items.push({ time: p.time, order: order++, apply: () => engine.update(feed.stream, p.value, p.time) });
-  for (const a of opts.actions ?? []) items.push({ time: a.time, order: order++, apply: () => a.run(engine, a.time) });
-  items.sort((a, b) => a.time - b.time || a.order - b.order);
-  let next = 0;
+  const timeline = new Timeline<() => void>([
+    ...(opts.data ?? []).flatMap((feed) =>
+      feed.points.map((p) => ({ time: p.time, value: () => void engine.update(feed.stream, p.value, p.time) })),
+    ),
+    ...(opts.actions ?? []).map((a) => ({ time: a.time, value: () => a.run(engine, a.time) })),
+  ]);
   const step = (until: number) => {
-    while (next < items.length && items[next]!.time < until) {
-      const item = items[next++]!;
+    timeline.drain(until, (item) => {
       engine.advance(item.time);
       try {
-        item.apply();
+        item.value();
       } catch (e) {
         errors.push(e);
       }
-    }
+    });
     engine.advance(until);
   };
 
@@ -104,18 +102,24 @@ export async function renderOffline(opts: RenderOptions): Promise<RenderResult> 
   const internal = ctx as unknown as { _currentTime: number };
   opts.onStart?.(engine, raw);
   step(win);
+  let missedWindows = 0;
   for (let k = 1; k * win < opts.duration; k++) {
     const t = k * win;
-    raw
-      .suspend(t)
-      .then(() => {
+    raw.suspend(t).then(
+      () => {
         internal._currentTime = t;
         step(t + win);
         opts.onProgress?.(t, opts.duration);
         return raw.resume();
-      })
-      .catch((e: unknown) => errors.push(e));
+      },
+      () => missedWindows++,
+    );
   }
+  // node-web-audio-api registers suspend points asynchronously: rendering started
+  // in the same turn overtook the last registrations of long renders (measured:
+  // 12 of 319 points lost). One macrotask lets every registration land (0 lost in
+  // 25 renders of 2,400 points).
+  await new Promise((resolve) => setTimeout(resolve, 0));
   const started = performance.now();
   const buffer = await raw.startRendering();
   const wallSeconds = (performance.now() - started) / 1000;
@@ -125,6 +129,7 @@ export async function renderOffline(opts: RenderOptions): Promise<RenderResult> 
   engine.dispose();
   const channels: Float32Array[] = [];
   for (let c = 0; c < buffer.numberOfChannels; c++) channels.push(buffer.getChannelData(c).slice());
+  if (missedWindows) errors.push(new Error(`${missedWindows} scheduler windows were missed (suspend points not registered in time)`));
   const result: RenderResult = {
     channels,
     sampleRate,

@@ -1,0 +1,106 @@
+/**
+ * Shared pieces of the CLI commands: data bindings, levels, progress, errors.
+ */
+import { parseDataBinding, placeSeries, type Series } from '../engine/core/dataSeries.ts';
+import { PatchValidationError, formatPatchError } from '../engine/core/patchLoader.ts';
+import { gainToDb, parseDuration } from '../engine/core/units.ts';
+import { defaultSeries, loadSeries, type PatchFile } from '../engine/node/files.ts';
+import type { StreamFeed } from '../engine/node/render.ts';
+
+/** An error the CLI prints as one clear message (no stack) with an exit code. */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+  }
+}
+
+/** Parses a `--duration` value ("60s", "2m", "90"). */
+export function durationArg(value: string | undefined, fallback: number, flag = '--duration'): number {
+  if (value === undefined) return fallback;
+  const s = parseDuration(/^\d+(\.\d+)?$/.test(value) ? Number(value) : value);
+  if (!Number.isFinite(s) || s <= 0) throw new UsageError(`${flag} "${value}": expected a duration like 60s, 2m or 90`);
+  return s;
+}
+
+/** Parses a positive number flag. */
+export function numberArg(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} "${value}": expected a positive number`);
+  return n;
+}
+
+/**
+ * The data each stream plays: `--data` bindings first, then the patch's default
+ * sources. Placed on the timeline at `speed` (data seconds per audio second) or
+ * spread over `duration`.
+ */
+export function streamFeeds(pf: PatchFile, bindings: string[], duration: number, speed?: number): { feeds: StreamFeed[]; described: string[] } {
+  const series = new Map<string, Series>(defaultSeries(pf));
+  for (const text of bindings) {
+    const b = parseDataBinding(text);
+    if (typeof b === 'string') throw new UsageError(b);
+    if (!(b.stream in pf.patch.streams))
+      throw new UsageError(`--data ${text}: the patch has no stream "${b.stream}" (streams: ${Object.keys(pf.patch.streams).join(', ')})`);
+    series.set(b.stream, loadSeries(b, process.cwd()));
+  }
+  const feeds: StreamFeed[] = [];
+  const described: string[] = [];
+  for (const [stream, s] of series) {
+    feeds.push({ stream, points: placeSeries(s, duration, speed) });
+    described.push(`${stream} ← ${s.column}${s.timeColumn ? ` @ ${s.timeColumn}` : ''} (${s.values.length} values${s.skipped ? `, ${s.skipped} skipped` : ''})`);
+  }
+  return { feeds, described };
+}
+
+/** dBFS with one decimal, "-inf" for silence. */
+export function dbfs(linear: number): string {
+  return linear > 0 ? `${gainToDb(linear).toFixed(1)} dBFS` : '-inf dBFS';
+}
+
+/** Peak and RMS over all channels. */
+export function measure(channels: Float32Array[]): { peak: number; rms: number } {
+  let peak = 0;
+  let sum = 0;
+  let n = 0;
+  for (const ch of channels) {
+    for (let i = 0; i < ch.length; i++) {
+      const x = ch[i]!;
+      const a = Math.abs(x);
+      if (a > peak) peak = a;
+      sum += x * x;
+    }
+    n += ch.length;
+  }
+  return { peak, rms: Math.sqrt(sum / Math.max(1, n)) };
+}
+
+/** A one-line progress bar on a TTY (stderr); silent elsewhere. */
+export function progressBar(label: string): { update(done: number, total: number): void; end(): void } {
+  const tty = process.stderr.isTTY;
+  let last = -1;
+  return {
+    update(done, total) {
+      if (!tty) return;
+      const pct = Math.floor((100 * done) / total);
+      if (pct === last) return;
+      last = pct;
+      const width = 30;
+      const filled = Math.round((width * pct) / 100);
+      process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${pct}%`);
+    },
+    end() {
+      if (tty) process.stderr.write('\r\x1b[K');
+    },
+  };
+}
+
+/** Turns any thrown value into the message the CLI prints. */
+export function describeError(e: unknown): string {
+  if (e instanceof PatchValidationError) return e.errors.map(formatPatchError).join('\n');
+  if (e instanceof Error) return e.message;
+  return String(e);
+}

@@ -1,0 +1,74 @@
+/**
+ * `ecosym validate`, `ecosym schema`, `ecosym patches`.
+ */
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { formatPatchError, parsePatchText } from '../engine/core/patchLoader.ts';
+import { patchJsonSchema } from '../engine/core/patchSchema.ts';
+import { listBuiltinPatchFiles, loadPatchFile, patchId, resolvePatchPath, writeFileAtomic } from '../engine/node/files.ts';
+
+/** Validates files; prints one line per error. Returns the number of errors. */
+export function validateCommand(files: string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): number {
+  let errors = 0;
+  for (const f of files) {
+    const file = resolvePatchPath(f);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      err(`${f}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+      errors++;
+      continue;
+    }
+    const r = parsePatchText(text, f);
+    if (r.ok) out(`ok ${f}`);
+    else {
+      for (const e of r.errors) err(formatPatchError(e));
+      errors += r.errors.length;
+    }
+  }
+  return errors;
+}
+
+/** The JSON Schema text (stable formatting, trailing newline). */
+export function schemaText(): string {
+  return JSON.stringify(patchJsonSchema(), null, 2) + '\n';
+}
+
+export function schemaCommand(outFile: string | undefined, out: (s: string) => void = (s) => process.stdout.write(s)): void {
+  if (outFile) writeFileAtomic(outFile, schemaText());
+  else out(schemaText());
+}
+
+/** One built-in patch as `ecosym patches --json` lists it. */
+export interface PatchListing {
+  name: string;
+  id: string;
+  file: string;
+  description: string;
+  streams: Array<{ name: string; unit?: string; description?: string; source?: string }>;
+}
+
+export function listPatches(): PatchListing[] {
+  return listBuiltinPatchFiles().map((file) => {
+    const { patch } = loadPatchFile(file);
+    return {
+      name: patch.name,
+      id: patchId(file),
+      file: relative(process.cwd(), file) || file,
+      description: patch.description.trim(),
+      streams: Object.entries(patch.streams).map(([name, s]) => ({ name, unit: s.unit, description: s.description, source: s.source })),
+    };
+  });
+}
+
+export function patchesCommand(json: boolean, out: (s: string) => void = console.log): void {
+  const list = listPatches();
+  if (json) return out(JSON.stringify(list, null, 2));
+  for (const p of list) {
+    out(`${p.id}  —  ${p.name}  (${p.file})`);
+    out(`  ${p.description.replace(/\s+/g, ' ')}`);
+    for (const s of p.streams) out(`  • ${s.name}${s.unit ? ` [${s.unit}]` : ''}: ${s.description ?? ''}`);
+    out('');
+  }
+}

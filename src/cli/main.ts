@@ -1,0 +1,127 @@
+/**
+ * `ecosym`: the command-line host of the engine.
+ */
+import '../engine/node/audioGlobals.ts';
+import { parseArgs } from 'node:util';
+import { PATCHES_DIR } from '../engine/node/files.ts';
+import { NoAudioDeviceError, openRealtimeContext } from '../engine/node/realtime.ts';
+import { describeError, UsageError } from './common.ts';
+import { patchesCommand, schemaCommand, validateCommand } from './info.ts';
+import { playCommand } from './play.ts';
+import { renderCommand } from './render.ts';
+
+/** The patch `npm start` plays. */
+export const DEMO_PATCH = 'seattle-drift';
+
+const HELP = `ecosym — ecological data into generative music
+
+Usage:
+  ecosym render <patch> [--duration 60s] [--out out/x.wav] [--seed N] [--sample-rate 48000]
+                        [--data STREAM=FILE.csv#COLUMN@TIME ...] [--speed N] [--bits 16|24|32f]
+  ecosym play <patch> [--sink none] [--duration 30s] [--data ...] [--speed N] [--loop 10m] [--seed N]
+  ecosym validate <patch...>
+  ecosym schema [--out schema/patch.schema.json]
+  ecosym patches [--json]
+  ecosym demo            play the demo patch, or bounce it to out/demo.wav when there is no audio device
+
+<patch> is a file (patches/x.yaml) or a built-in name (${PATCHES_DIR}).
+--data binds a CSV column to a stream; the time column is auto-detected or given after @.
+--speed is data seconds per audio second; without it the data is spread over the render.
+`;
+
+async function demo(): Promise<void> {
+  let hasDevice = true;
+  try {
+    const probe = openRealtimeContext('default');
+    await probe.close();
+  } catch (e) {
+    if (!(e instanceof NoAudioDeviceError)) throw e;
+    hasDevice = false;
+    console.log(`No audio device here (${e.message}).`);
+    console.log('Bouncing the demo to out/demo.wav instead; play that file anywhere.');
+  }
+  if (hasDevice) return playCommand({ patch: DEMO_PATCH, data: [] });
+  await renderCommand({ patch: DEMO_PATCH, duration: '60s', out: 'out/demo.wav', data: [] });
+}
+
+/** Runs the CLI; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      duration: { type: 'string' },
+      out: { type: 'string' },
+      seed: { type: 'string' },
+      'sample-rate': { type: 'string' },
+      data: { type: 'string', multiple: true, default: [] },
+      speed: { type: 'string' },
+      bits: { type: 'string' },
+      sink: { type: 'string' },
+      loop: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const patchArg = () => {
+    if (!positionals[0]) throw new UsageError(`ecosym ${command}: name a patch (a file, or one of \`ecosym patches\`)`);
+    return positionals[0];
+  };
+  switch (command) {
+    case 'render':
+      await renderCommand({
+        patch: patchArg(),
+        duration: values.duration,
+        out: values.out,
+        seed: values.seed,
+        sampleRate: values['sample-rate'],
+        data: values.data ?? [],
+        speed: values.speed,
+        bits: values.bits,
+      });
+      return 0;
+    case 'play':
+      await playCommand({
+        patch: patchArg(),
+        sink: values.sink,
+        duration: values.duration,
+        seed: values.seed,
+        data: values.data ?? [],
+        speed: values.speed,
+        loop: values.loop,
+      });
+      return 0;
+    case 'validate':
+      if (positionals.length === 0) throw new UsageError('ecosym validate: name one or more patch files');
+      return validateCommand(positionals) > 0 ? 1 : 0;
+    case 'schema':
+      schemaCommand(values.out);
+      return 0;
+    case 'patches':
+      patchesCommand(values.json === true);
+      return 0;
+    case 'demo':
+      await demo();
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(HELP);
+      return 0;
+    default:
+      throw new UsageError(`unknown command "${command}"\n\n${HELP}`);
+  }
+}
+
+/** Entry point: exit codes 0 ok, 1 invalid patches, 2 usage, 3 no audio device. */
+export async function run(argv: string[]): Promise<void> {
+  try {
+    process.exitCode = await main(argv);
+  } catch (e) {
+    console.error(`ecosym: ${describeError(e)}`);
+    process.exitCode = e instanceof UsageError ? e.exitCode : (e as { code?: string })?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 2 : 1;
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * `ecosym play`: real time on the default device, or silently with `--sink none`,
+ * printing live levels and stream values.
+ */
+import { formatSeconds } from '../engine/core/units.ts';
+import { loadPatchFile, loadPatchSamples, resolvePatchPath } from '../engine/node/files.ts';
+import { NoAudioDeviceError, startPlayer, type Player } from '../engine/node/realtime.ts';
+import { dbfs, durationArg, numberArg, streamFeeds, UsageError } from './common.ts';
+import { installErrorPolicy } from './errorPolicy.ts';
+
+export interface PlayArgs {
+  patch: string;
+  sink?: string;
+  duration?: string;
+  seed?: string;
+  data: string[];
+  speed?: string;
+  /** Seconds over which data is spread when no --speed is given (then it loops). */
+  loop?: string;
+}
+
+/** Plays until the duration passes or Ctrl-C. Resolves when stopped. */
+export async function playCommand(a: PlayArgs, log: (s: string) => void = console.log): Promise<void> {
+  const sink = (a.sink ?? 'default') as 'default' | 'none';
+  if (sink !== 'default' && sink !== 'none') throw new UsageError(`--sink "${a.sink}": expected "none" or "default"`);
+  const pf = loadPatchFile(resolvePatchPath(a.patch));
+  const duration = a.duration === undefined ? Infinity : durationArg(a.duration, 0);
+  const speed = numberArg(a.speed, '--speed');
+  const loopSeconds = durationArg(a.loop, 600, '--loop');
+  const { feeds, described } = streamFeeds(pf, a.data, loopSeconds, speed);
+  const samples = await loadPatchSamples(pf, new OfflineAudioContext(1, 128, 48000));
+  const policy = installErrorPolicy((msg) => console.error(msg));
+  let player: Player;
+  try {
+    player = await startPlayer({
+      patch: pf.patch,
+      sink,
+      seed: a.seed === undefined ? undefined : Number(a.seed),
+      samples,
+      data: feeds,
+      loopSeconds: speed === undefined ? loopSeconds : undefined,
+      onError: (e) => console.error(`engine: ${(e as Error)?.message ?? String(e)}`),
+    });
+  } catch (e) {
+    policy.dispose();
+    if (e instanceof NoAudioDeviceError)
+      throw new UsageError(
+        `${e.message}.\nRun with --sink none to play silently (levels are still printed), or bounce it: ecosym render ${a.patch}`,
+        3,
+      );
+    throw e;
+  }
+  log(`Playing ${pf.patch.name}${sink === 'none' ? ' (no audio device: --sink none)' : ''}. Ctrl-C stops.`);
+  for (const d of described) log(`  data: ${d}`);
+  const started = player.raw.currentTime;
+  const tty = process.stdout.isTTY;
+  const status = () => {
+    const { peak, rms } = player.engine.master.levels();
+    const v = player.engine.values();
+    const streams = Object.entries(v.streams)
+      .map(([k, x]) => `${k}=${Number.isInteger(x) ? x : x.toFixed(2)}`)
+      .join(' ');
+    const signals = Object.entries(v.signals)
+      .map(([k, x]) => `${k}:${x.toFixed(2)}`)
+      .join(' ');
+    const line = `${formatSeconds(player.raw.currentTime - started)}  peak ${dbfs(peak)}  rms ${dbfs(rms)}  | ${streams} | ${signals}${v.scene ? ` | scene ${v.scene}` : ''}`;
+    if (tty) process.stdout.write(`\r\x1b[K${line}`);
+    else log(line);
+  };
+  await new Promise<void>((resolve) => {
+    const meter = setInterval(status, 1000);
+    const finish = () => {
+      clearInterval(meter);
+      process.off('SIGINT', finish);
+      process.off('SIGTERM', finish);
+      resolve();
+    };
+    process.on('SIGINT', finish);
+    process.on('SIGTERM', finish);
+    if (Number.isFinite(duration)) setTimeout(finish, duration * 1000);
+  });
+  if (tty) process.stdout.write('\n');
+  const stats = player.engine.stats;
+  await player.stop();
+  policy.dispose();
+  log(`Stopped: ${stats.notes} notes, ${stats.errors} engine errors, ${player.driver.stats.rearms} scheduler re-arms, ${policy.count} uncaught errors survived.`);
+}

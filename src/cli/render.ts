@@ -1,0 +1,77 @@
+/**
+ * `ecosym render`: bounce a patch to WAV faster than real time.
+ */
+import { relative } from 'node:path';
+import { formatSeconds } from '../engine/core/units.ts';
+import { loadPatchFile, loadPatchSamples, patchId, resolvePatchPath, writeFileAtomic } from '../engine/node/files.ts';
+import { renderOffline } from '../engine/node/render.ts';
+import { encodeWav, type WavDepth } from '../engine/node/wav.ts';
+import { dbfs, durationArg, measure, numberArg, progressBar, streamFeeds, UsageError } from './common.ts';
+
+export interface RenderArgs {
+  patch: string;
+  duration?: string;
+  out?: string;
+  seed?: string;
+  sampleRate?: string;
+  data: string[];
+  speed?: string;
+  bits?: string;
+  quiet?: boolean;
+}
+
+export interface RenderSummary {
+  file: string;
+  seconds: number;
+  peakDb: number;
+  rmsDb: number;
+  speed: number;
+  notes: number;
+}
+
+/** Renders and writes the WAV; prints a summary. */
+export async function renderCommand(a: RenderArgs, log: (s: string) => void = console.log): Promise<RenderSummary> {
+  const pf = loadPatchFile(resolvePatchPath(a.patch));
+  const duration = durationArg(a.duration, 60);
+  const sampleRate = numberArg(a.sampleRate, '--sample-rate') ?? 48000;
+  if (sampleRate < 8000 || sampleRate > 192000) throw new UsageError(`--sample-rate ${sampleRate}: expected 8000…192000`);
+  const seed = a.seed === undefined ? undefined : Number(a.seed);
+  if (seed !== undefined && (!Number.isInteger(seed) || seed < 0)) throw new UsageError(`--seed "${a.seed}": expected a whole number ≥ 0`);
+  const bits = (a.bits ?? '24') as WavDepth;
+  if (!['16', '24', '32f'].includes(bits)) throw new UsageError(`--bits "${a.bits}": expected 16, 24 or 32f`);
+  const speed = numberArg(a.speed, '--speed');
+  const { feeds, described } = streamFeeds(pf, a.data, duration, speed);
+  const out = a.out ?? `out/${patchId(pf.file)}.wav`;
+  const decodeCtx = new OfflineAudioContext(1, 128, sampleRate);
+  const samples = await loadPatchSamples(pf, decodeCtx);
+  if (!a.quiet) {
+    log(`Rendering ${pf.patch.name} (${relative(process.cwd(), pf.file) || pf.file}), ${formatSeconds(duration)} at ${sampleRate} Hz, seed ${seed ?? pf.patch.seed}`);
+    for (const d of described) log(`  data: ${d}`);
+  }
+  const bar = progressBar('rendering');
+  const result = await renderOffline({
+    patch: pf.patch,
+    duration,
+    sampleRate,
+    seed,
+    samples,
+    data: feeds,
+    onProgress: (done, total) => bar.update(done, total),
+  });
+  bar.end();
+  if (result.errors.length) for (const e of result.errors.slice(0, 5)) console.error(`warning: ${(e as Error)?.message ?? String(e)}`);
+  const { bytes, nonFinite } = encodeWav(result.channels, sampleRate, bits);
+  if (nonFinite) console.error(`warning: ${nonFinite} non-finite samples were written as silence`);
+  writeFileAtomic(out, bytes);
+  const { peak, rms } = measure(result.channels);
+  const summary: RenderSummary = {
+    file: out,
+    seconds: duration,
+    peakDb: 20 * Math.log10(peak),
+    rmsDb: 20 * Math.log10(rms),
+    speed: result.speed,
+    notes: result.notes,
+  };
+  if (!a.quiet) log(`Wrote ${out}: ${formatSeconds(duration)}, peak ${dbfs(peak)}, RMS ${dbfs(rms)}, ${result.notes} notes, ${result.speed.toFixed(1)}x real time`);
+  return summary;
+}

@@ -1,0 +1,101 @@
+/**
+ * Real-time playback in Node: an AudioContext on the default device, or with
+ * `sink: 'none'` a context whose clock runs at wall speed with no device (for
+ * machines without a sound card, tests and CI). Feeds data on the driver's tick.
+ */
+import './audioGlobals.ts';
+import * as Tone from 'tone';
+import { Engine, type EngineOptions } from '../audio/Engine.ts';
+import { RealtimeDriver } from '../audio/RealtimeDriver.ts';
+import { Timeline } from '../core/timeline.ts';
+import type { Patch } from '../core/patchSchema.ts';
+import type { StreamFeed } from './render.ts';
+
+/** Raised when no audio output device can be opened. */
+export class NoAudioDeviceError extends Error {
+  constructor(cause: unknown) {
+    super(`no audio output device could be opened (${(cause as Error)?.message ?? String(cause)})`);
+    this.name = 'NoAudioDeviceError';
+  }
+}
+
+export interface PlayOptions {
+  patch: Patch;
+  sink: 'default' | 'none';
+  seed?: number;
+  samples?: ReadonlyMap<string, AudioBuffer>;
+  /** Data placed on the timeline from time 0; `loopSeconds` repeats it. */
+  data?: StreamFeed[];
+  loopSeconds?: number;
+  lookAhead?: number;
+  onEvent?: EngineOptions['onEvent'];
+  onError?: (e: unknown) => void;
+}
+
+/** A running real-time player. */
+export interface Player {
+  engine: Engine;
+  driver: RealtimeDriver;
+  raw: AudioContext;
+  stop(): Promise<void>;
+}
+
+/** Opens a real-time context (throws NoAudioDeviceError when there is no device). */
+export function openRealtimeContext(sink: 'default' | 'none'): AudioContext {
+  try {
+    return sink === 'none'
+      ? new AudioContext({ sinkId: { type: 'none' }, latencyHint: 'playback' } as AudioContextOptions)
+      : new AudioContext({ latencyHint: 'interactive' });
+  } catch (e) {
+    throw new NoAudioDeviceError(e);
+  }
+}
+
+/** Starts playing a patch in real time. */
+export async function startPlayer(opts: PlayOptions): Promise<Player> {
+  const raw = openRealtimeContext(opts.sink);
+  await raw.resume();
+  const ctx = new Tone.Context({ context: raw, clockSource: 'offline', lookAhead: 0 } as Partial<Tone.ContextOptions>);
+  Tone.setContext(ctx);
+  const engine = new Engine({
+    context: ctx,
+    seed: opts.seed,
+    samples: (p) => opts.samples?.get(p),
+    onEvent: opts.onEvent,
+    onError: opts.onError,
+  });
+  const start = raw.currentTime + 0.05;
+  engine.load(opts.patch, { time: start });
+  const place = (offset: number) =>
+    new Timeline(
+      (opts.data ?? []).flatMap((f) => f.points.map((p) => ({ time: offset + p.time, value: { stream: f.stream, value: p.value } }))),
+    );
+  let loop = 0;
+  let timeline = place(start);
+  const driver = new RealtimeDriver(engine, {
+    lookAhead: opts.lookAhead ?? 0.1,
+    onTick: (_now, until) => {
+      timeline.drain(until, (item) => {
+        engine.advance(item.time);
+        engine.update(item.value.stream, item.value.value, item.time);
+      });
+      if (timeline.done && opts.loopSeconds && timeline.length > 0) timeline = place(start + ++loop * opts.loopSeconds);
+    },
+  });
+  driver.start();
+  return {
+    engine,
+    driver,
+    raw,
+    async stop() {
+      driver.stop();
+      engine.dispose();
+      try {
+        ctx.dispose();
+      } catch {
+        // closing twice is harmless
+      }
+      await raw.close().catch(() => undefined);
+    },
+  };
+}

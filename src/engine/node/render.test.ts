@@ -1,0 +1,257 @@
+import { describe, expect, it } from 'vitest';
+import * as Tone from 'tone';
+import { join } from 'node:path';
+import { renderOffline, type StreamFeed } from './render.ts';
+import { loadPatchFile, loadPatchSamples, PATCHES_DIR, type PatchFile } from './files.ts';
+import { Engine } from '../audio/Engine.ts';
+import { liveSourceCount, toneFixes } from '../audio/toneFixes.ts';
+import { parsePatchOrThrow } from '../core/patchLoader.ts';
+import type { Patch } from '../core/patchSchema.ts';
+import { maxJump, nonFiniteCount, onsets, peak, pitch, rms, spectralCentroid } from '../core/analysis.ts';
+import { dbToGain } from '../core/units.ts';
+
+const SR = 48000;
+
+async function builtin(id: string): Promise<{ pf: PatchFile; samples: Map<string, AudioBuffer> }> {
+  const pf = loadPatchFile(join(PATCHES_DIR, `${id}.yaml`));
+  return { pf, samples: await loadPatchSamples(pf, new OfflineAudioContext(1, 128, SR)) };
+}
+
+/** A stream rising linearly from `from` to `to` over `duration`, 20 values a second. */
+function ramp(stream: string, from: number, to: number, duration: number): StreamFeed {
+  const n = Math.round(duration * 20);
+  return { stream, points: Array.from({ length: n + 1 }, (_, i) => ({ time: (i / n) * duration, value: from + ((to - from) * i) / n })) };
+}
+
+/** Streams other than the one under test held at their defaults. */
+function constants(patch: Patch, except: string): StreamFeed[] {
+  return Object.entries(patch.streams)
+    .filter(([n]) => n !== except)
+    .map(([stream, s]) => ({ stream, points: [{ time: 0, value: s.default }] }));
+}
+
+const third = (x: Float32Array, k: 0 | 2) => [Math.floor((k * x.length) / 3), Math.floor(((k + 1) * x.length) / 3)] as const;
+
+const SMOOTH_PATCH = `
+name: smooth
+tempo: 90
+key: C major
+streams: { s: { default: 0 } }
+signals: { x: { from: s, range: [0, 1] } }
+voices:
+  pad: { synth: synth, oscillator: sine, poly: 3, notes: { mode: chord, octave: 4 }, rhythm: { hold: true }, envelope: { attack: 0.2, release: 0.5 }, volume: -6 }
+scenes:
+  a: { fade: 1s }
+  b: { fade: 1s, voices: { pad: { mute: true } } }
+`;
+
+describe('data drives sound, per built-in patch', () => {
+  it('seattle-drift: rising temperature raises the spectral centroid', async () => {
+    const { pf, samples } = await builtin('seattle-drift');
+    const d = 24;
+    const up = await renderOffline({ patch: pf.patch, duration: d, samples, data: [ramp('temperature', 0, 24, d), ...constants(pf.patch, 'temperature')] });
+    const x = up.channels[0]!;
+    const early = spectralCentroid(x, SR, ...third(x, 0));
+    const late = spectralCentroid(x, SR, ...third(x, 2));
+    expect(late).toBeGreaterThan(early * 1.3);
+    // the same patch with the temperature falling goes the other way
+    const down = await renderOffline({ patch: pf.patch, duration: d, samples, data: [ramp('temperature', 24, 0, d), ...constants(pf.patch, 'temperature')] });
+    const y = down.channels[0]!;
+    expect(spectralCentroid(y, SR, ...third(y, 2))).toBeLessThan(spectralCentroid(y, SR, ...third(y, 0)));
+  });
+
+  it('carbon-pulse: rising CO2 raises the onset rate', async () => {
+    const { pf, samples } = await builtin('carbon-pulse');
+    const d = 24;
+    const r = await renderOffline({ patch: pf.patch, duration: d, samples, data: [ramp('co2', 315, 415, d)] });
+    const x = r.channels[0]!;
+    const times = onsets(x, SR, 1.8, -30, 0.06);
+    const early = times.filter((t) => t < d / 3).length;
+    const late = times.filter((t) => t >= (2 * d) / 3).length;
+    expect(early).toBeGreaterThan(10);
+    expect(late).toBeGreaterThan(early * 1.2);
+  });
+
+  it('warming-stripes: rising anomaly raises the lead pitch', async () => {
+    const { pf, samples } = await builtin('warming-stripes');
+    // Listen to the lead alone: the other voices are turned down, the mappings stay as shipped.
+    const patch: Patch = structuredClone(pf.patch);
+    for (const [name, v] of Object.entries(patch.voices)) if (name !== 'lead') v.volume = -60;
+    const d = 16;
+    const r = await renderOffline({ patch, duration: d, samples, data: [ramp('anomaly', -0.5, 1.2, d)] });
+    const x = r.channels[0]!;
+    const at = (t: number) => pitch(x, SR, Math.round(t * SR), Math.round((t + 0.1) * SR), 80, 2000);
+    // median pitch over the note onsets of the first and last seconds
+    const med = (ts: number[]) => ts.map(at).filter((f) => f > 0).sort((a, b) => a - b)[Math.floor(ts.length / 2)] ?? 0;
+    const notes = onsets(x, SR, 1.5, -40, 0.1).map((t) => t + 0.03);
+    const early = med(notes.filter((t) => t < 3));
+    const late = med(notes.filter((t) => t > d - 3 && t < d - 0.2));
+    expect(early).toBeGreaterThan(100);
+    // 1.7 °C over 2800 cents: the late notes are more than an octave higher
+    expect(late / early).toBeGreaterThan(2);
+  });
+});
+
+describe('determinism', () => {
+  it('same patch, data and seed give identical samples; another seed differs', async () => {
+    const { pf, samples } = await builtin('carbon-pulse');
+    const data = [ramp('co2', 320, 400, 6)];
+    const a = await renderOffline({ patch: pf.patch, duration: 6, samples, data, seed: 5 });
+    const b = await renderOffline({ patch: pf.patch, duration: 6, samples, data, seed: 5 });
+    const c = await renderOffline({ patch: pf.patch, duration: 6, samples, data, seed: 6 });
+    expect(rms(a.channels[0]!)).toBeGreaterThan(0.01);
+    expect(Buffer.from(a.channels[0]!.buffer).equals(Buffer.from(b.channels[0]!.buffer))).toBe(true);
+    expect(Buffer.from(a.channels[1]!.buffer).equals(Buffer.from(b.channels[1]!.buffer))).toBe(true);
+    expect(Buffer.from(a.channels[0]!.buffer).equals(Buffer.from(c.channels[0]!.buffer))).toBe(false);
+  });
+});
+
+describe('master safety', () => {
+  it('a deliberately hot patch never exceeds -1 dBFS and has no NaN', async () => {
+    const { pf, samples } = await builtin('carbon-pulse');
+    const hot: Patch = structuredClone(pf.patch);
+    for (const v of Object.values(hot.voices)) v.volume = 24;
+    hot.master.volume = 12;
+    const r = await renderOffline({ patch: hot, duration: 6, samples, data: [ramp('co2', 380, 415, 6)] });
+    const ceiling = dbToGain(-1);
+    for (const ch of r.channels) {
+      expect(nonFiniteCount(ch)).toBe(0);
+      expect(peak(ch)).toBeLessThanOrEqual(ceiling + 1e-6);
+    }
+    // it really was hot: the ceiling was reached
+    expect(peak(r.channels[0]!)).toBeGreaterThan(ceiling * 0.95);
+  });
+
+  it('refuses non-finite stream values and keeps sounding', async () => {
+    const patch = parsePatchOrThrow(SMOOTH_PATCH.replace('scenes:', 'mappings:\n  - { from: x, to: pad.filter.frequency, range: [200, 4000] }\nscenes:'), 'smooth.yaml');
+    let refused = 0;
+    const r = await renderOffline({
+      patch,
+      duration: 3,
+      actions: [NaN, Infinity, -Infinity].map((v, i) => ({ time: 0.5 + i * 0.3, run: (e: Engine, t: number) => void (e.update('s', v, t) || refused++) })),
+    });
+    expect(refused).toBe(3);
+    expect(nonFiniteCount(r.channels[0]!)).toBe(0);
+    expect(rms(r.channels[0]!, 2 * SR, 3 * SR)).toBeGreaterThan(0.01);
+  });
+});
+
+describe('transitions without clicks', () => {
+  const patchA = parsePatchOrThrow(SMOOTH_PATCH, 'a.yaml');
+  const patchB = parsePatchOrThrow(SMOOTH_PATCH.replace('C major', 'F# major').replace('octave: 4', 'octave: 3'), 'b.yaml');
+  // A sine chord's own largest step between samples sets the bar.
+  it('a hot-swap and a scene change have no sample-to-sample jump above the steady state', async () => {
+    const steady = await renderOffline({ patch: patchA, duration: 4 });
+    const swap = await renderOffline({ patch: patchA, duration: 4, actions: [{ time: 2, run: (e, t) => e.load(patchB, { time: t, crossfade: 0.5 }) }] });
+    const scene = await renderOffline({ patch: patchA, duration: 4, actions: [{ time: 2, run: (e, t) => e.setScene('b', t) }] });
+    const bar = maxJump(steady.channels[0]!, 1 * SR, 4 * SR);
+    expect(bar).toBeGreaterThan(0.001);
+    expect(maxJump(swap.channels[0]!, 1.9 * SR, 4 * SR)).toBeLessThan(bar * 1.5);
+    expect(maxJump(scene.channels[0]!, 1.9 * SR, 4 * SR)).toBeLessThan(bar * 1.5);
+    // and they did change the sound: the scene muted the pad, the swap changed the pitch
+    expect(rms(scene.channels[0]!, 3.6 * SR, 4 * SR)).toBeLessThan(rms(steady.channels[0]!, 3.6 * SR, 4 * SR) * 0.1);
+    expect(Math.abs(spectralCentroid(swap.channels[0]!, SR, 3 * SR, 4 * SR) - spectralCentroid(steady.channels[0]!, SR, 3 * SR, 4 * SR))).toBeGreaterThan(20);
+  });
+
+  it('a patch that fails to build leaves the playing one playing', async () => {
+    const broken = structuredClone(patchA);
+    broken.voices.pad!.synth = 'sampler';
+    broken.voices.pad!.samples = { C4: 'missing.wav' };
+    let threw = false;
+    const r = await renderOffline({
+      patch: patchA,
+      duration: 3,
+      actions: [{ time: 1, run: (e, t) => { try { e.load(broken, { time: t }); } catch { threw = true; } } }],
+    });
+    expect(threw).toBe(true);
+    expect(rms(r.channels[0]!, 2 * SR, 3 * SR)).toBeGreaterThan(rms(r.channels[0]!, 0.5 * SR, 1 * SR) * 0.5);
+  });
+});
+
+describe('lifecycle', () => {
+  it('after dispose() nothing is left scheduled, sounding or running', async () => {
+    let disposedAt = 0;
+    let live = -1;
+    let notesAfter = -1;
+    const { pf, samples } = await builtin('carbon-pulse');
+    const r = await renderOffline({
+      patch: pf.patch,
+      duration: 3,
+      samples,
+      actions: [
+        { time: 1.5, run: (e, t) => { disposedAt = t; e.dispose(); notesAfter = e.stats.notes; } },
+        { time: 2.5, run: (e) => { e.advance(10); notesAfter = e.stats.notes - notesAfter; } },
+      ],
+      onStart: (_e, raw) => {
+        raw.suspend(2.9).then(() => { live = liveSourceCount(raw); return raw.resume(); });
+      },
+    });
+    expect(disposedAt).toBe(1.5);
+    expect(rms(r.channels[0]!, 0.5 * SR, 1.5 * SR)).toBeGreaterThan(0.01);
+    expect(peak(r.channels[0]!, Math.round(1.52 * SR))).toBe(0);
+    expect(live).toBe(0);
+    expect(notesAfter).toBe(0);
+  });
+
+  it('hundreds of swaps in one context leave no more running sources than one patch', async () => {
+    const { pf, samples } = await builtin('warming-stripes');
+    const swaps = 300;
+    const counts: number[] = [];
+    const run = () =>
+      renderOffline({
+        patch: pf.patch,
+        duration: 2 + swaps * 0.02 + 3,
+        samples,
+        windowSeconds: 0.02,
+        actions: [
+          ...Array.from({ length: swaps }, (_, i) => ({ time: 2 + i * 0.02, run: (e: Engine, t: number) => e.load(pf.patch, { time: t, crossfade: 0.01 }) })),
+        ],
+        onStart: (_e, raw) => {
+          raw.suspend(1.92).then(() => { counts.push(liveSourceCount(raw)); return raw.resume(); });
+          raw.suspend(2 + swaps * 0.02 + 2.5).then(() => { counts.push(liveSourceCount(raw)); return raw.resume(); });
+        },
+      });
+    await run();
+    const [before, after] = counts;
+    expect(before).toBeGreaterThan(0);
+    expect(after).toBeLessThanOrEqual(before!);
+    // Without the Tone 15.5 fix every disposed Signal leaves its ConstantSourceNode running.
+    counts.length = 0;
+    toneFixes.stopConstantSourceOnDispose = false;
+    try {
+      await run();
+    } finally {
+      toneFixes.stopConstantSourceOnDispose = true;
+    }
+    expect(counts[1]).toBeGreaterThan(counts[0]! + swaps);
+  });
+});
+
+describe('windowed scheduling', () => {
+  it('renders the same audio as Tone.Offline with every event scheduled up front', async () => {
+    const patch = parsePatchOrThrow(
+      `name: eq
+tempo: 120
+key: A minor
+streams: { s: {} }
+voices:
+  lead: { synth: synth, oscillator: triangle, poly: 2, notes: { mode: arp-up, octave: 4 }, rhythm: { euclid: [5, 8], every: 8n }, envelope: { attack: 0.01, release: 0.2 } }
+  bass: { synth: mono, poly: 1, notes: { mode: root, octave: 2 }, rhythm: { pattern: "x..x" } }
+`,
+      'eq.yaml',
+    );
+    const d = 4;
+    const windowed = await renderOffline({ patch, duration: d });
+    const upFront = await Tone.Offline(({ transport: _ }) => {
+      const engine = new Engine({ context: Tone.getContext() });
+      engine.load(patch, { time: 0 });
+      engine.advance(d);
+    }, d, 2, SR);
+    const a = windowed.channels[0]!;
+    const b = upFront.getChannelData(0);
+    expect(rms(a)).toBeGreaterThan(0.01);
+    let maxDiff = 0;
+    for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i]! - b[i]!));
+    expect(maxDiff).toBeLessThan(1e-4);
+  });
+});
