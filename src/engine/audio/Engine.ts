@@ -49,9 +49,6 @@ export interface EngineStats {
   retiring: number;
 }
 
-/** Seconds a retired patch keeps sounding after its fade, for release tails. */
-const TAIL_SECONDS = 1.5;
-
 export class Engine {
   readonly master: MasterChain;
   readonly context: Tone.BaseContext;
@@ -116,7 +113,9 @@ export class Engine {
       next.fade(1, time, crossfade / 4);
       old.fade(0, time, crossfade / 4);
       old.retire(time + crossfade);
-      this.retiring.push({ runtime: old, disposeAt: time + crossfade + TAIL_SECONDS });
+      // Its output is silent a few time constants after the fade starts; free it
+      // then, or after its release tails if those end sooner than the fade.
+      this.retiring.push({ runtime: old, disposeAt: time + Math.min(crossfade * 1.5, crossfade + old.tailSeconds) + 0.05 });
     }
     this.master.setVolume(patch.master.volume, time, crossfade > 0 ? crossfade / 4 : 0.001);
   }

@@ -248,6 +248,13 @@ export class PatchRuntime {
     rampTo(this.output.gain, gain, time, tau, 0, 1);
   }
 
+  /** Seconds this patch keeps sounding after its last note: the longest release, plus reverb decay. */
+  get tailSeconds(): number {
+    const release = Math.max(0, ...Object.values(this.patch.voices).map((v) => v.envelope?.release ?? 1));
+    const decay = Math.max(0, ...Object.values(this.patch.buses).map((b) => (b.type === 'reverb' ? (b.decay ?? 3) : b.type === 'delay' ? 2 : 0.1)));
+    return 0.1 + release + decay;
+  }
+
   /** Opens the output at `time` at once (the first patch of an engine). */
   open(time: number): void {
     setAt(this.output.gain, 1, time);

@@ -15,7 +15,8 @@ describe('hash01', () => {
 
   it('is deterministic: the same seed and keys give the same value', () => {
     expect(hash01(7, 1, 2, 3)).toBe(hash01(7, 1, 2, 3));
-    fc.assert(fc.property(fc.nat(), fc.array(fc.integer(), { maxLength: 4 }), (s, k) => {
+    fc.assert(
+      fc.property(fc.nat(), fc.array(fc.integer(), { maxLength: 4 }), (s, k) => {
         expect(hash01(s, ...k)).toBe(hash01(s, ...k));
       }),
     );

@@ -26,7 +26,7 @@ export interface StreamFeed {
 /** Something to do at a time during a render (tests and tools: swap a patch, change scene). */
 export interface RenderAction {
   time: number;
-  run: (engine: Engine, time: number) => void;
+  run: (engine: Engine, time: number, raw: OfflineAudioContext) => void;
 }
 
 export interface RenderOptions {
@@ -83,7 +83,7 @@ export async function renderOffline(opts: RenderOptions): Promise<RenderResult> 
     ...(opts.data ?? []).flatMap((feed) =>
       feed.points.map((p) => ({ time: p.time, value: () => void engine.update(feed.stream, p.value, p.time) })),
     ),
-    ...(opts.actions ?? []).map((a) => ({ time: a.time, value: () => a.run(engine, a.time) })),
+    ...(opts.actions ?? []).map((a) => ({ time: a.time, value: () => a.run(engine, a.time, raw) })),
   ]);
   const step = (until: number) => {
     timeline.drain(until, (item) => {
