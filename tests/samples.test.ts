@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OfflineAudioContext } from 'node-web-audio-api';
 import { makeSamples } from '../scripts/make-samples.ts';
+import { fft, peak } from '../src/engine/core/analysis.ts';
 
 const SAMPLES_DIR = fileURLToPath(new URL('../samples/', import.meta.url));
 const SR = 48_000;
@@ -38,12 +39,6 @@ async function decode(rel: string): Promise<Decoded> {
   };
 }
 
-function peakOf(x: Float32Array, from = 0, to = x.length): number {
-  let p = 0;
-  for (let i = from; i < to; i++) p = Math.max(p, Math.abs(x[i]!));
-  return p;
-}
-
 const dbfs = (a: number): number => 20 * Math.log10(a);
 
 /** Goertzel power of `x` (Hann-windowed) at frequency `f`. */
@@ -73,42 +68,6 @@ function strongestPeak(x: Float32Array, lo: number, hi: number, step = 1): numbe
     }
   }
   return best;
-}
-
-/** In-place iterative radix-2 FFT. */
-function fft(re: Float64Array, im: Float64Array): void {
-  const n = re.length;
-  for (let i = 1, j = 0; i < n; i++) {
-    let bit = n >> 1;
-    for (; j & bit; bit >>= 1) j ^= bit;
-    j ^= bit;
-    if (i < j) {
-      [re[i], re[j]] = [re[j]!, re[i]!];
-      [im[i], im[j]] = [im[j]!, im[i]!];
-    }
-  }
-  for (let len = 2; len <= n; len <<= 1) {
-    const ang = (-2 * Math.PI) / len;
-    const wr = Math.cos(ang);
-    const wi = Math.sin(ang);
-    for (let i = 0; i < n; i += len) {
-      let cr = 1;
-      let ci = 0;
-      for (let k = 0; k < len / 2; k++) {
-        const a = i + k;
-        const b = a + len / 2;
-        const tr = re[b]! * cr - im[b]! * ci;
-        const ti = re[b]! * ci + im[b]! * cr;
-        re[b] = re[a]! - tr;
-        im[b] = im[a]! - ti;
-        re[a] = re[a]! + tr;
-        im[a] = im[a]! + ti;
-        const ncr = cr * wr - ci * wi;
-        ci = cr * wi + ci * wr;
-        cr = ncr;
-      }
-    }
-  }
 }
 
 /** Magnitude-weighted spectral centroid (Hz) of the whole signal, zero-padded to a power of 2. */
@@ -146,14 +105,14 @@ describe('generated WAV samples', () => {
         expect(d.duration).toBeLessThan(1.5);
         expect(d.data.every((v) => !Number.isNaN(v))).toBe(true);
 
-        const peak = dbfs(peakOf(d.data));
-        console.log(`${rel}: ${d.duration.toFixed(3)} s, peak ${peak.toFixed(2)} dBFS`);
-        expect(peak).toBeGreaterThan(-6);
-        expect(peak).toBeLessThan(-1);
+        const peakDb = dbfs(peak(d.data));
+        console.log(`${rel}: ${d.duration.toFixed(3)} s, peak ${peakDb.toFixed(2)} dBFS`);
+        expect(peakDb).toBeGreaterThan(-6);
+        expect(peakDb).toBeLessThan(-1);
 
         const edge = Math.round(0.002 * d.sampleRate);
-        expect(peakOf(d.data, 0, edge)).toBeLessThan(0.05);
-        expect(peakOf(d.data, d.data.length - edge)).toBeLessThan(0.05);
+        expect(peak(d.data, 0, edge)).toBeLessThan(0.05);
+        expect(peak(d.data, d.data.length - edge)).toBeLessThan(0.05);
       });
     });
   }
