@@ -32,7 +32,9 @@ export function applyCurve(x: number, curve: Curve): number {
 /** (x − lo) / (hi − lo); a degenerate range (hi = lo) gives 0.5. */
 export function normalize(x: number, lo: number, hi: number): number {
   const span = hi - lo;
-  return span === 0 ? 0.5 : (x - lo) / span;
+  if (span === 0) return 0.5;
+  // Ranges near the limits of a double overflow the span: halve everything first.
+  return Number.isFinite(span) ? (x - lo) / span : (x / 2 - lo / 2) / (hi / 2 - lo / 2);
 }
 
 /**
@@ -68,8 +70,8 @@ export class RollingRange {
   constructor(readonly windowSeconds: number) {}
 
   push(time: number, x: number): void {
-    pushMono(this.mins, time, x, (a, b) => a >= b);
-    pushMono(this.maxs, time, x, (a, b) => a <= b);
+    pushMono(this.mins, this.minHead, time, x, (a, b) => a >= b);
+    pushMono(this.maxs, this.maxHead, time, x, (a, b) => a <= b);
     const horizon = time - this.windowSeconds;
     while (this.minHead < this.mins.length - 1 && this.mins[this.minHead]![0] < horizon) this.minHead++;
     while (this.maxHead < this.maxs.length - 1 && this.maxs[this.maxHead]![0] < horizon) this.maxHead++;
@@ -98,12 +100,14 @@ export class RollingRange {
 
 function pushMono(
   q: Array<[number, number]>,
+  head: number,
   time: number,
   x: number,
   dominated: (tail: number, x: number) => boolean,
 ): void {
-  // Entries the new sample dominates can never be the extreme again.
-  while (q.length > 0 && dominated(q[q.length - 1]![1], x)) q.pop();
+  // Entries the new sample dominates can never be the extreme again. Entries
+  // before `head` have expired already and are left for compact() to drop.
+  while (q.length > head && dominated(q[q.length - 1]![1], x)) q.pop();
   q.push([time, x]);
 }
 

@@ -108,10 +108,11 @@ export interface TimedValue {
 export function placeSeries(series: Series, duration: number, speed?: number, offset = 0): TimedValue[] {
   const t0 = series.times[0]!;
   const span = series.times[series.times.length - 1]! - t0;
-  const scale = speed !== undefined ? 1 / speed : span > 0 ? duration / span : 0;
   const out: TimedValue[] = [];
   for (let i = 0; i < series.times.length; i++) {
-    const time = offset + (series.times[i]! - t0) * scale;
+    const dt = series.times[i]! - t0;
+    // Divide last, so the final point lands exactly on `duration` when spread.
+    const time = offset + (speed !== undefined ? dt / speed : span > 0 ? (dt / span) * duration : 0);
     if (time > offset + duration) break;
     out.push({ time, value: series.values[i]! });
   }

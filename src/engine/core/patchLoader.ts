@@ -45,7 +45,7 @@ export function parsePatchText(text: string, file: string): PatchResult {
       ok: false,
       errors: doc.errors.map((e) => ({
         file,
-        line: e.linePos?.[0]?.line,
+        line: lineCounter.linePos(e.pos[0]).line,
         path: '',
         message: `syntax error: ${e.message.split('\n')[0]}`,
       })),
@@ -57,12 +57,22 @@ export function parsePatchText(text: string, file: string): PatchResult {
   }
   const result = PatchSchema.safeParse(data, { reportInput: true });
   if (result.success) return { ok: true, patch: result.data };
+  // The line of the deepest node on the path that exists; for a map entry, the
+  // line of its key (a block value starts on the line after its key).
   const lineOf = (path: readonly PropertyKey[]): number | undefined => {
-    for (let n = path.length; n >= 0; n--) {
-      const node = doc.getIn(path.slice(0, n) as unknown[], true) as YamlNode | undefined;
-      if (node && (isMap(node) || isSeq(node) || isScalar(node)) && node.range) return lineCounter.linePos(node.range[0]).line;
+    for (let n = path.length; n > 0; n--) {
+      const parent = doc.getIn(path.slice(0, n - 1) as unknown[], true) as YamlNode | undefined;
+      const last = path[n - 1];
+      if (isMap(parent)) {
+        const pair = parent.items.find((p) => isScalar(p.key) && String(p.key.value) === String(last));
+        const key = pair?.key as YamlNode | undefined;
+        if (key?.range) return lineCounter.linePos(key.range[0]).line;
+      } else if (isSeq(parent) && typeof last === 'number') {
+        const item = parent.items[last] as YamlNode | undefined;
+        if (item?.range) return lineCounter.linePos(item.range[0]).line;
+      }
     }
-    return undefined;
+    return doc.contents?.range ? lineCounter.linePos(doc.contents.range[0]).line : undefined;
   };
   return { ok: false, errors: flattenIssues(result.error.issues).map((i) => toPatchError(i, file, lineOf)) };
 }
@@ -116,7 +126,7 @@ function depth(issues: readonly Issue[]): number {
 
 function unionMessage(issue: Issue & { code: 'invalid_union' }): string {
   const alts = issue.errors.map((branch) => branch[0]?.message.replace(/^Invalid input: /, '') ?? '?');
-  return `none of the allowed forms matched: ${[...new Set(alts)].join('; or ')}${received(issue)}`;
+  return `none of the allowed forms matched: ${[...new Set(alts)].join('; or ')}`;
 }
 
 function received(issue: Issue): string {

@@ -309,12 +309,12 @@ export const PatchSchema = PatchBase.superRefine((p, ctx) => {
     if (RESERVED_NAMES.includes(n)) err([voices.includes(n) ? 'voices' : 'buses', n], `"${n}" is reserved; pick another name`);
   for (const n of voices) if (buses.includes(n)) err(['buses', n], `"${n}" is both a voice and a bus`);
   for (const [name, s] of Object.entries(p.signals))
-    if (!(s.from in p.streams)) err(['signals', name, 'from'], `unknown stream "${s.from}" (streams: ${Object.keys(p.streams).join(', ')})`);
+    if (!Object.hasOwn(p.streams, s.from)) err(['signals', name, 'from'], `unknown stream "${s.from}" (streams: ${Object.keys(p.streams).join(', ')})`);
   for (const [name, v] of Object.entries(p.voices))
     for (const bus of Object.keys(v.send))
       if (!buses.includes(bus)) err(['voices', name, 'send', bus], `unknown bus "${bus}" (buses: ${buses.join(', ') || 'none'})`);
   p.mappings.forEach((m, i) => {
-    const sig = p.signals[m.from];
+    const sig = Object.hasOwn(p.signals, m.from) ? p.signals[m.from] : undefined;
     if (!sig) err(['mappings', i, 'from'], `unknown signal "${m.from}" (signals: ${Object.keys(p.signals).join(', ') || 'none'})`);
     const t = parseTarget(m.to, voices, buses);
     if (typeof t === 'string') return err(['mappings', i, 'to'], t);

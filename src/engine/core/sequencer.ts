@@ -133,7 +133,7 @@ export class Sequencer {
 
   /** Sets the mode (keeps the tonic), for `key.mode` mappings. */
   setMode(mode: ModeName): void {
-    if (mode in MODES) this.key = { tonic: this.key.tonic, mode };
+    if (Object.hasOwn(MODES, mode)) this.key = { tonic: this.key.tonic, mode };
   }
 
   /** Generates every step starting before `until`, calling `emit` for each note event. */

@@ -66,11 +66,11 @@ export function parseTarget(text: string, voices: readonly string[], buses: read
       if (!buses.includes(bus)) return `"${text}" sends to unknown bus "${bus}" (buses: ${list(buses)})`;
       return { kind: 'send', voice: head, bus };
     }
-    if (rest in VOICE_PARAMS) return { kind: 'voice', voice: head, param: rest as VoiceParam };
+    if (Object.hasOwn(VOICE_PARAMS, rest)) return { kind: 'voice', voice: head, param: rest as VoiceParam };
     return `"${text}": voice "${head}" has no parameter "${rest}" (expected one of ${list([...Object.keys(VOICE_PARAMS), 'send.<bus>', 'trigger'])})`;
   }
   if (buses.includes(head)) {
-    if (rest in BUS_PARAMS) return { kind: 'bus', bus: head, param: rest as BusParam };
+    if (Object.hasOwn(BUS_PARAMS, rest)) return { kind: 'bus', bus: head, param: rest as BusParam };
     return `"${text}": bus "${head}" has no parameter "${rest}" (expected one of ${list(Object.keys(BUS_PARAMS))})`;
   }
   return `"${text}" names no voice, bus or global target (voices: ${list(voices)}; buses: ${list(buses)}; globals: master.volume, tempo, key.mode, scene)`;

@@ -75,7 +75,7 @@ export function parseKey(text: string): Key | string {
   const tonic = parsePitchClass(parts[0] ?? '');
   if (tonic === undefined) return `"${parts[0] ?? ''}" is not a note name (expected C, D#, Bb, ...)`;
   const mode = (parts.slice(1).join('-') || 'major').toLowerCase();
-  if (!(mode in MODES)) return `"${mode}" is not a known mode (expected one of ${MODE_NAMES.join(', ')})`;
+  if (!Object.hasOwn(MODES, mode)) return `"${mode}" is not a known mode (expected one of ${MODE_NAMES.join(', ')})`;
   return { tonic, mode: mode as ModeName };
 }
 
