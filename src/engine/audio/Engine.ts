@@ -56,6 +56,7 @@ export class Engine {
   private retiring: Array<{ runtime: PatchRuntime; disposeAt: number }> = [];
   private readonly stats_: EngineStats = { loads: 0, notes: 0, errors: 0, rejected: 0, retiring: 0 };
   private disposed = false;
+  private lastTick = NaN;
 
   constructor(private readonly opts: EngineOptions) {
     this.context = opts.context;
@@ -150,11 +151,16 @@ export class Engine {
   advance(until: number): void {
     if (this.disposed) return;
     // Tone's own timeouts (which stop and free finished one-shot sources) run on
-    // its context's "tick"; our contexts have no Tone ticker, so the engine ticks.
-    try {
-      (this.context as unknown as { emit(event: string): void }).emit('tick');
-    } catch (e) {
-      this.fail(e);
+    // its context's "tick"; our contexts have no Tone ticker, so the engine ticks,
+    // once per clock time (offline, many data points share one window's time).
+    const now = this.context.currentTime;
+    if (now !== this.lastTick) {
+      this.lastTick = now;
+      try {
+        (this.context as unknown as { emit(event: string): void }).emit('tick');
+      } catch (e) {
+        this.fail(e);
+      }
     }
     const onError = (e: unknown) => this.fail(e);
     for (const r of this.retiring) {
@@ -169,7 +175,6 @@ export class Engine {
     } catch (e) {
       this.fail(e);
     }
-    const now = this.context.currentTime;
     if (this.retiring.length && this.retiring[0]!.disposeAt <= now) {
       const keep: typeof this.retiring = [];
       for (const r of this.retiring) {
