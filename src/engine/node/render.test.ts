@@ -110,6 +110,7 @@ describe('determinism', () => {
     const b = await renderOffline({ patch: pf.patch, duration: 6, samples, data, seed: 5 });
     const c = await renderOffline({ patch: pf.patch, duration: 6, samples, data, seed: 6 });
     expect(rms(a.channels[0]!)).toBeGreaterThan(0.01);
+    expect([...a.errors, ...b.errors, ...c.errors]).toStrictEqual([]);
     expect(Buffer.from(a.channels[0]!.buffer).equals(Buffer.from(b.channels[0]!.buffer))).toBe(true);
     expect(Buffer.from(a.channels[1]!.buffer).equals(Buffer.from(b.channels[1]!.buffer))).toBe(true);
     expect(Buffer.from(a.channels[0]!.buffer).equals(Buffer.from(c.channels[0]!.buffer))).toBe(false);

@@ -115,11 +115,14 @@ export async function renderOffline(opts: RenderOptions): Promise<RenderResult> 
       () => missedWindows++,
     );
   }
-  // node-web-audio-api registers suspend points asynchronously: rendering started
-  // in the same turn overtook the last registrations of long renders (measured:
-  // 12 of 319 points lost). One macrotask lets every registration land (0 lost in
-  // 25 renders of 2,400 points).
-  await new Promise((resolve) => setTimeout(resolve, 0));
+  // node-web-audio-api registers a suspend point when its native future is first
+  // polled, on its own thread pool, and refuses any once rendering has started
+  // (registering from a callback always fails; starting in the same turn lost 12
+  // of 319 points, and even after a macrotask some were lost under load). A marker
+  // at the render's end is refused as soon as it is polled: its rejection means
+  // the points queued before it have been polled and registered.
+  await raw.suspend(length / sampleRate).catch(() => undefined);
+  await new Promise((resolve) => setImmediate(resolve));
   const started = performance.now();
   const buffer = await raw.startRendering();
   const wallSeconds = (performance.now() - started) / 1000;
