@@ -54,8 +54,19 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
   for (const d of described) log(`  data: ${d}`);
   const started = player.raw.currentTime;
   const tty = process.stdout.isTTY;
+  // The analyser holds the last 2048 samples (43 ms): sample it often and report
+  // the loudest peak and the mean power of the whole second.
+  let peak = 0;
+  let power = 0;
+  let frames = 0;
+  const sample = () => {
+    const l = player.engine.master.levels();
+    peak = Math.max(peak, l.peak);
+    power += l.rms * l.rms;
+    frames++;
+  };
   const status = () => {
-    const { peak, rms } = player.engine.master.levels();
+    const rms = Math.sqrt(power / Math.max(1, frames));
     const v = player.engine.values();
     const streams = Object.entries(v.streams)
       .map(([k, x]) => `${k}=${Number.isInteger(x) ? x : x.toFixed(2)}`)
@@ -66,10 +77,13 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
     const line = `${formatSeconds(player.raw.currentTime - started)}  peak ${dbfs(peak)}  rms ${dbfs(rms)}  | ${streams} | ${signals}${v.scene ? ` | scene ${v.scene}` : ''}`;
     if (tty) process.stdout.write(`\r\x1b[K${line}`);
     else log(line);
+    peak = power = frames = 0;
   };
   await new Promise<void>((resolve) => {
+    const sampler = setInterval(sample, 40);
     const meter = setInterval(status, 1000);
     const finish = () => {
+      clearInterval(sampler);
       clearInterval(meter);
       process.off('SIGINT', finish);
       process.off('SIGTERM', finish);
