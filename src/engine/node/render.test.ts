@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import * as Tone from 'tone';
 import { join } from 'node:path';
 import { renderOffline, type StreamFeed } from './render.ts';
-import { loadPatchFile, loadPatchSamples, PATCHES_DIR, type PatchFile } from './files.ts';
+import { defaultSeries, loadPatchFile, loadPatchSamples, PATCHES_DIR, type PatchFile } from './files.ts';
+import { placeSeries } from '../core/dataSeries.ts';
 import { Engine } from '../audio/Engine.ts';
 import { liveSourceCount, toneFixes } from '../audio/toneFixes.ts';
 import { parsePatchOrThrow } from '../core/patchLoader.ts';
@@ -99,6 +100,19 @@ describe('data drives sound, per built-in patch', () => {
     expect(early).toBeGreaterThan(100);
     // 1.7 °C over 2800 cents: the late notes are more than an octave higher
     expect(late / early).toBeGreaterThan(2);
+  });
+});
+
+describe('levels', () => {
+  it.each(['seattle-drift', 'carbon-pulse', 'warming-stripes'])('%s on its own data sits near -20 dBFS RMS, under the ceiling', async (id) => {
+    const { pf, samples } = await builtin(id);
+    const d = 20;
+    const data = [...defaultSeries(pf)].map(([stream, s]) => ({ stream, points: placeSeries(s, d) }));
+    const r = await renderOffline({ patch: pf.patch, duration: d, samples, data });
+    const level = 20 * Math.log10(rms(r.channels[0]!));
+    expect(level).toBeGreaterThan(-24);
+    expect(level).toBeLessThan(-16);
+    expect(peak(r.channels[0]!)).toBeLessThanOrEqual(dbToGain(-1) + 1e-6);
   });
 });
 
