@@ -30,7 +30,18 @@ export interface EngineOptions {
   onError?: (e: unknown) => void;
   /** Where the master chain ends (default: the context destination). */
   destination?: AudioNode;
+  /**
+   * Runs a garbage collection. Some Web Audio runtimes keep processing a freed
+   * node until its wrapper is collected (node-web-audio-api), so the engine calls
+   * this when it has made such garbage: after freeing retired patches (at once
+   * when the last one is freed), and while notes play (sampler notes are one-shot
+   * nodes), at most every {@link GC_INTERVAL_MS} of wall time.
+   */
+  collectGarbage?: () => void;
 }
+
+/** Minimum wall time between two collections requested by the engine. */
+export const GC_INTERVAL_MS = 2000;
 
 /** Load options. */
 export interface LoadOptions {
@@ -57,6 +68,9 @@ export class Engine {
   private readonly stats_: EngineStats = { loads: 0, notes: 0, errors: 0, rejected: 0, retiring: 0 };
   private disposed = false;
   private lastTick = NaN;
+  private gcDue = false;
+  private lastGc = -Infinity;
+  private notesAtGc = 0;
 
   constructor(private readonly opts: EngineOptions) {
     this.context = opts.context;
@@ -175,6 +189,7 @@ export class Engine {
     } catch (e) {
       this.fail(e);
     }
+    let settled = false;
     if (this.retiring.length && this.retiring[0]!.disposeAt <= now) {
       const keep: typeof this.retiring = [];
       for (const r of this.retiring) {
@@ -182,6 +197,22 @@ export class Engine {
         else keep.push(r);
       }
       this.retiring = keep;
+      this.gcDue = true;
+      settled = keep.length === 0;
+    }
+    if (this.stats_.notes !== this.notesAtGc) this.gcDue = true;
+    if (this.gcDue && this.opts.collectGarbage) {
+      const wall = performance.now();
+      if (settled || wall - this.lastGc >= GC_INTERVAL_MS) {
+        this.gcDue = false;
+        this.lastGc = wall;
+        this.notesAtGc = this.stats_.notes;
+        try {
+          this.opts.collectGarbage();
+        } catch (e) {
+          this.fail(e);
+        }
+      }
     }
   }
 

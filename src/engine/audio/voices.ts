@@ -21,23 +21,37 @@ function defined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-function makeInstrument(spec: VoiceSpec, context: Tone.BaseContext): PitchedInstrument {
-  const common = defined({ context, volume: 0, detune: spec.detune, envelope: spec.envelope ? defined(spec.envelope) : undefined });
+type InstrumentClass = new (options: object) => PitchedInstrument;
+
+/**
+ * The Tone.js class and options for a pitched voice of a patch. Shared by the
+ * voice pool and by the plain-Tone baseline of the benchmarks, so both play
+ * the same instrument.
+ */
+export function instrumentFor(spec: VoiceSpec, context: Tone.BaseContext): { Class: InstrumentClass; options: object } {
+  const envelope = spec.envelope ? defined(spec.envelope) : undefined;
+  const common = defined({ context, volume: 0, detune: spec.detune, envelope });
   const osc = spec.oscillator ? { oscillator: { type: spec.oscillator } } : {};
+  const mod = defined({ harmonicity: spec.harmonicity, modulationIndex: spec.modulationIndex });
   switch (spec.synth) {
     case 'fm':
-      return new Tone.FMSynth({ ...common, ...osc, ...defined({ harmonicity: spec.harmonicity, modulationIndex: spec.modulationIndex }) } as Partial<Tone.FMSynthOptions>);
+      return { Class: Tone.FMSynth, options: { ...common, ...osc, ...mod } };
     case 'am':
-      return new Tone.AMSynth({ ...common, ...osc, ...defined({ harmonicity: spec.harmonicity }) } as Partial<Tone.AMSynthOptions>);
+      return { Class: Tone.AMSynth, options: { ...common, ...osc, ...defined({ harmonicity: spec.harmonicity }) } };
     case 'mono':
-      return new Tone.MonoSynth({ ...common, ...osc } as Partial<Tone.MonoSynthOptions>);
+      return { Class: Tone.MonoSynth, options: { ...common, ...osc } };
     case 'membrane':
-      return new Tone.MembraneSynth(common as Partial<Tone.MembraneSynthOptions>);
+      return { Class: Tone.MembraneSynth, options: common };
     case 'metal':
-      return new Tone.MetalSynth(defined({ context, volume: 0, harmonicity: spec.harmonicity, modulationIndex: spec.modulationIndex, envelope: spec.envelope ? defined(spec.envelope) : undefined }) as Partial<Tone.MetalSynthOptions>);
+      return { Class: Tone.MetalSynth, options: defined({ context, volume: 0, envelope, ...mod }) };
     default:
-      return new Tone.Synth({ ...common, ...osc } as Partial<Tone.SynthOptions>);
+      return { Class: Tone.Synth, options: { ...common, ...osc } };
   }
+}
+
+function makeInstrument(spec: VoiceSpec, context: Tone.BaseContext): PitchedInstrument {
+  const { Class, options } = instrumentFor(spec, context);
+  return new Class(options);
 }
 
 /** The oscillators inside a Tone instrument (carrier and modulator for FM/AM, six for Metal). */

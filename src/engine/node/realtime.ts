@@ -5,6 +5,7 @@
  */
 import './audioGlobals.ts';
 import * as Tone from 'tone';
+import { garbageCollector } from './gc.ts';
 import { Engine, type EngineOptions } from '../audio/Engine.ts';
 import { RealtimeDriver } from '../audio/RealtimeDriver.ts';
 import { Timeline } from '../core/timeline.ts';
@@ -63,6 +64,7 @@ export async function startPlayer(opts: PlayOptions): Promise<Player> {
     samples: (p) => opts.samples?.get(p),
     onEvent: opts.onEvent,
     onError: opts.onError,
+    collectGarbage: garbageCollector(),
   });
   const start = raw.currentTime + 0.05;
   engine.load(opts.patch, { time: start });

@@ -11,6 +11,7 @@
  */
 import './audioGlobals.ts';
 import * as Tone from 'tone';
+import { garbageCollector } from './gc.ts';
 import { Engine, type EngineEvent } from '../audio/Engine.ts';
 import { liveSourceCount } from '../audio/toneFixes.ts';
 import type { Patch } from '../core/patchSchema.ts';
@@ -74,6 +75,7 @@ export async function renderOffline(opts: RenderOptions): Promise<RenderResult> 
     samples: (p) => opts.samples?.get(p),
     onEvent: opts.onEvent,
     onError: (e) => errors.push(e),
+    collectGarbage: garbageCollector(),
   });
   engine.load(opts.patch, { time: 0 });
 

@@ -1,0 +1,100 @@
+/**
+ * `npm run bench`: engine speed and stability, as ratios against baselines run
+ * in the same process. Writes bench/results.json (rows { name, value, unit })
+ * and prints a table. `--quick` shortens every render by 10x for a smoke run.
+ *
+ * Rows per built-in patch:
+ * - offline-speed/<patch>: seconds of audio per wall second, 60 s render (x RT)
+ * - vs-tone-offline/<patch>: speed of a 5-min windowed render ÷ speed of the
+ *   same notes through plain Tone.Offline, everything scheduled up front (ratio, goal ≥ 3)
+ * - flatness/<patch>: wall cost per audio second of a 10-min render ÷ that of a
+ *   1-min render (ratio, goal ≤ 1.1)
+ * - swap-growth/<patch>: render cost per audio second after 300 patch swaps in one
+ *   context ÷ before them (ratio, goal ≤ 1.1)
+ */
+import '../src/engine/node/audioGlobals.ts';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { placeSeries } from '../src/engine/core/dataSeries.ts';
+import type { NoteEvent } from '../src/engine/core/sequencer.ts';
+import { defaultSeries, listBuiltinPatchFiles, loadPatchFile, loadPatchSamples, patchId, type PatchFile } from '../src/engine/node/files.ts';
+import { renderOffline, type RenderAction, type StreamFeed } from '../src/engine/node/render.ts';
+import { renderPlainTone } from './plainTone.ts';
+
+interface Row {
+  name: string;
+  value: number;
+  unit: string;
+}
+
+const quick = process.argv.includes('--quick');
+const only = process.argv.find((a) => a.startsWith('--patch='))?.slice(8);
+const scale = quick ? 0.1 : 1;
+const rows: Row[] = [];
+
+function row(name: string, value: number, unit: string): void {
+  rows.push({ name, value: Number(value.toPrecision(4)), unit });
+  console.log(`${name.padEnd(36)} ${String(Number(value.toPrecision(4))).padStart(10)} ${unit}`);
+}
+
+function feeds(pf: PatchFile, duration: number): StreamFeed[] {
+  return [...defaultSeries(pf)].map(([stream, s]) => ({ stream, points: placeSeries(s, duration) }));
+}
+
+async function render(pf: PatchFile, samples: Map<string, AudioBuffer>, duration: number, extra: { actions?: RenderAction[]; onEvent?: (e: NoteEvent) => void } = {}) {
+  const r = await renderOffline({
+    patch: pf.patch,
+    duration,
+    samples,
+    data: feeds(pf, duration),
+    actions: extra.actions,
+    onEvent: (e) => {
+      if (e.type === 'note' && extra.onEvent) extra.onEvent(e);
+    },
+  });
+  if (r.errors.length) throw new Error(`${patchId(pf.file)}: ${r.errors.length} errors during render: ${String(r.errors[0])}`);
+  return r;
+}
+
+for (const file of listBuiltinPatchFiles()) {
+  const id = patchId(file);
+  if (only && id !== only) continue;
+  const pf = loadPatchFile(file);
+  const samples = await loadPatchSamples(pf, new OfflineAudioContext(1, 128, 48000));
+
+  const oneMinute = await render(pf, samples, 60 * scale);
+  row(`offline-speed/${id}`, oneMinute.speed, 'x RT');
+
+  const tenMinutes = await render(pf, samples, 600 * scale);
+  row(`flatness/${id}`, tenMinutes.wallSeconds / (600 * scale) / (oneMinute.wallSeconds / (60 * scale)), 'ratio');
+
+  const five = 300 * scale;
+  const events: NoteEvent[] = [];
+  const windowed = await render(pf, samples, five, { onEvent: (e) => events.push(e) });
+  const plain = await renderPlainTone(pf.patch, events, five, samples);
+  row(`tone-offline-speed/${id}`, five / plain.wallSeconds, 'x RT');
+  row(`vs-tone-offline/${id}`, windowed.speed / (five / plain.wallSeconds), 'ratio');
+
+  // One context: 30 s playing, 300 swaps 20 ms apart, 3 s to settle, 30 s playing.
+  const segment = 30 * scale;
+  const swaps = 300;
+  const swapStart = segment;
+  const after = swapStart + swaps * 0.02 + 3;
+  const stamps = new Map<string, number>();
+  const mark = (name: string, time: number): RenderAction => ({ time, run: () => void stamps.set(name, performance.now()) });
+  await render(pf, samples, after + segment + 0.5, {
+    actions: [
+      mark('before0', 2),
+      mark('before1', segment),
+      ...Array.from({ length: swaps }, (_, i) => ({ time: swapStart + i * 0.02, run: (e: import('../src/engine/audio/Engine.ts').Engine, t: number) => e.load(pf.patch, { time: t, crossfade: 0.01 }) })),
+      mark('after0', after),
+      mark('after1', after + segment - 2),
+    ],
+  });
+  const before = (stamps.get('before1')! - stamps.get('before0')!) / (segment - 2);
+  const afterCost = (stamps.get('after1')! - stamps.get('after0')!) / (segment - 2);
+  row(`swap-growth/${id}`, afterCost / before, 'ratio');
+}
+
+mkdirSync('bench', { recursive: true });
+writeFileSync('bench/results.json', JSON.stringify(rows, null, 2) + '\n');
+console.log(`\nwrote bench/results.json (${rows.length} rows)${quick ? ' — quick run: durations ÷ 10' : ''}`);
