@@ -72,6 +72,7 @@ for (const file of listBuiltinPatchFiles()) {
   const windowed = await render(pf, samples, five, { onEvent: (e) => events.push(e) });
   const plain = await renderPlainTone(pf.patch, events, five, samples);
   row(`tone-offline-speed/${id}`, five / plain.wallSeconds, 'x RT');
+  row(`tone-offline-dropped/${id}`, plain.dropped / Math.max(1, events.length), 'fraction of notes');
   row(`vs-tone-offline/${id}`, windowed.speed / (five / plain.wallSeconds), 'ratio');
 
   // One context: 30 s playing, 300 swaps 20 ms apart, 3 s to settle, 30 s playing.

@@ -4,6 +4,7 @@
 import { parseDataBinding, placeSeries, type Series } from '../engine/core/dataSeries.ts';
 import { PatchValidationError, formatPatchError } from '../engine/core/patchLoader.ts';
 import { gainToDb, parseDuration } from '../engine/core/units.ts';
+import { peak, rms } from '../engine/core/analysis.ts';
 import { defaultSeries, loadSeries, type PatchFile } from '../engine/node/files.ts';
 import type { StreamFeed } from '../engine/node/render.ts';
 
@@ -63,19 +64,8 @@ export function dbfs(linear: number): string {
 
 /** Peak and RMS over all channels. */
 export function measure(channels: Float32Array[]): { peak: number; rms: number } {
-  let peak = 0;
-  let sum = 0;
-  let n = 0;
-  for (const ch of channels) {
-    for (let i = 0; i < ch.length; i++) {
-      const x = ch[i]!;
-      const a = Math.abs(x);
-      if (a > peak) peak = a;
-      sum += x * x;
-    }
-    n += ch.length;
-  }
-  return { peak, rms: Math.sqrt(sum / Math.max(1, n)) };
+  const power = channels.reduce((sum, ch) => sum + rms(ch) ** 2, 0) / Math.max(1, channels.length);
+  return { peak: Math.max(0, ...channels.map((ch) => peak(ch))), rms: Math.sqrt(power) };
 }
 
 /** A one-line progress bar on a TTY (stderr); silent elsewhere. */

@@ -135,12 +135,16 @@ export class Engine {
     this.master.setVolume(patch.master.volume, time, crossfade > 0 ? crossfade / 4 : 0.001);
   }
 
-  /** Feeds a raw value of a named stream at engine time `time` (default now). Never throws. */
-  update(stream: string, value: number, time?: number): boolean {
+  /**
+   * Feeds a raw value of a named stream at engine time `time` (default now),
+   * measured at `dataTime` (epoch seconds; default: the engine time). Never throws.
+   */
+  update(stream: string, value: number, time?: number, dataTime?: number): boolean {
     const rt = this.current;
     if (!rt) return false;
     try {
-      const ok = rt.update(stream, value, time ?? this.context.currentTime);
+      const t = time ?? this.context.currentTime;
+      const ok = rt.update(stream, value, t, dataTime ?? t);
       if (!ok) this.stats_.rejected++;
       return ok;
     } catch (e) {

@@ -124,22 +124,32 @@ export class PatchRuntime {
     }
     const first = patch.scene ?? Object.keys(patch.scenes)[0];
     if (first) this.setScene(first, opts.startTime, 0);
-    // Start every stream at its default so mapped parameters begin where the patch says.
-    for (const [name, spec] of Object.entries(patch.streams)) this.update(name, spec.default, opts.startTime);
+    // Mapped parameters begin where the patch says: a fixed-range signal from its
+    // stream's default, an auto-range one from the middle of its range (a default
+    // pushed into an auto range would stay in its min/max as if measured).
+    for (const s of this.signals.values()) {
+      const spec = patch.signals[s.name]!;
+      let r: { value: number; event?: 'on' | 'off' } | undefined = { value: s.conditioner.value };
+      if (Array.isArray(spec.range)) r = s.conditioner.push(patch.streams[spec.from]!.default, opts.startTime);
+      if (r) for (const m of s.mappings) this.apply(m, r.value, r.event, opts.startTime);
+    }
     this.flush(Infinity);
   }
 
-  /** Feeds a raw stream value at `time`. Returns false if refused (unknown stream, non-finite). */
-  update(stream: string, raw: number, time: number): boolean {
+  /**
+   * Feeds a raw stream value playing at `time` (engine seconds), measured at
+   * `dataTime` (epoch seconds, for auto-range windows). Returns false if refused.
+   */
+  update(stream: string, raw: number, time: number, dataTime = time): boolean {
     const states = this.byStream.get(stream);
-    if (!this.streamValues.has(stream) || typeof raw !== 'number' || !Number.isFinite(raw) || !Number.isFinite(time)) {
+    if (!this.streamValues.has(stream) || typeof raw !== 'number' || !Number.isFinite(raw) || !Number.isFinite(time) || !Number.isFinite(dataTime)) {
       this.rejected++;
       return false;
     }
     this.streamValues.set(stream, raw);
     if (!states) return true;
     for (const s of states) {
-      const r = s.conditioner.push(raw, time);
+      const r = s.conditioner.push(raw, time, dataTime);
       if (!r) continue;
       if (r.event) this.opts.onEvent?.({ type: 'threshold', signal: s.name, state: r.event, time });
       for (const m of s.mappings) this.apply(m, r.value, r.event, time);

@@ -325,6 +325,23 @@ describe('Hysteresis', () => {
 });
 
 describe('Conditioner', () => {
+  it('auto-range windows run on the data clock, smoothing on the engine clock', () => {
+    const DAY = 86400;
+    // A day of data every engine second; the window is a day and a half of data.
+    const c = new Conditioner(spec({ range: { autoWindowSeconds: 1.5 * DAY } }));
+    c.push(0, 0, 0 * DAY);
+    c.push(10, 1, 1 * DAY);
+    c.push(5, 2, 2 * DAY);
+    // the 0 from two days ago has left the window: range [5, 10] (it would still be [0, 10] on the engine clock)
+    expect(c.push(7.5, 3, 2.5 * DAY)).toStrictEqual({ value: 0.5 });
+    // without a data time the engine time is used: all four seconds are within the window
+    const e = new Conditioner(spec({ range: { autoWindowSeconds: 1.5 * DAY } }));
+    for (const [v, t] of [[0, 0], [10, 1], [5, 2]] as const) e.push(v, t);
+    expect(e.push(7.5, 3)).toStrictEqual({ value: 0.75 });
+    // a non-finite data time is refused like a non-finite value
+    expect(c.push(1, 4, NaN)).toBeUndefined();
+  });
+
   it('rejects NaN, ±Infinity and non-numbers, counts them and keeps its value', () => {
     const c = new Conditioner(spec(), 0.25);
     expect(c.push(NaN, 0)).toBeUndefined();

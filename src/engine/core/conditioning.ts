@@ -177,16 +177,21 @@ export class Conditioner {
     if (spec.threshold) this.gate = new Hysteresis(spec.threshold.above, spec.threshold.hysteresis);
   }
 
-  /** Conditions one raw sample taken at `time` (seconds). */
-  push(raw: number, time: number): Conditioned | undefined {
-    if (typeof raw !== 'number' || !Number.isFinite(raw) || !Number.isFinite(time)) {
+  /**
+   * Conditions one raw sample. `time` is when it plays (engine seconds): smoothing
+   * runs on it, as a listener hears it. `dataTime` is when it was measured (epoch
+   * seconds; defaults to `time`): an auto range's window ("24h", "2y") runs on it,
+   * so a year of data replayed in a minute still has daily and yearly ranges.
+   */
+  push(raw: number, time: number, dataTime = time): Conditioned | undefined {
+    if (typeof raw !== 'number' || !Number.isFinite(raw) || !Number.isFinite(time) || !Number.isFinite(dataTime)) {
       this.rejected++;
       return undefined;
     }
     let lo: number;
     let hi: number;
     if (this.rolling) {
-      this.rolling.push(time, raw);
+      this.rolling.push(dataTime, raw);
       lo = this.rolling.min;
       hi = this.rolling.max;
     } else {

@@ -51,6 +51,23 @@ describe('parseTimeCell', () => {
     expect(parseTimeCell('-3')).toBe(-3);
   });
 
+  it('a year column gives the start of each year in epoch seconds', () => {
+    expect(parseTimeCell('1880', true)).toBe(Date.UTC(1880, 0, 1) / 1000);
+    expect(parseTimeCell('2023', true) - parseTimeCell('2022', true)).toBe(365 * 86400);
+  });
+
+  it('a date-time with a space and no zone is UTC too, whatever the machine zone', () => {
+    const tz = process.env.TZ;
+    process.env.TZ = 'America/New_York';
+    try {
+      expect(parseTimeCell('2010-01-01 01:00')).toBe(Date.UTC(2010, 0, 1, 1) / 1000);
+      expect(parseTimeCell('2010-01-01T01:00:00')).toBe(Date.UTC(2010, 0, 1, 1) / 1000);
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
+  });
+
   it('ISO dates and date-times are UTC epoch seconds', () => {
     expect(parseTimeCell('1970-01-02')).toBe(DAY);
     expect(parseTimeCell('1958-03-01')).toBe(Date.UTC(1958, 2, 1) / 1000);
@@ -73,7 +90,8 @@ describe('parseCsvSeries', () => {
 
   it('auto-detects a year column (not taken as the value column)', () => {
     const s = parseCsvSeries('year,temp\n1880,-0.17\n1881,-0.09\n1882,-0.11\n');
-    expect(s).toStrictEqual({ times: [1880, 1881, 1882], values: [-0.17, -0.09, -0.11], skipped: 0, column: 'temp', timeColumn: 'year' });
+    // a column named "year" holds years: they become epoch seconds like dates do
+    expect(s).toStrictEqual({ times: [1880, 1881, 1882].map((y) => Date.UTC(y, 0, 1) / 1000), values: [-0.17, -0.09, -0.11], skipped: 0, column: 'temp', timeColumn: 'year' });
   });
 
   it('skips non-numeric columns when choosing the value column', () => {
@@ -121,20 +139,20 @@ describe('parseCsvSeries', () => {
       '2005, 10 ', // kept (trimmed)
     ].join('\n');
     const s = parseCsvSeries(text, 'v');
-    expect(s.times).toStrictEqual([2000, 2003, 2004, 2005]);
+    expect(s.times).toStrictEqual([2000, 2003, 2004, 2005].map((y) => Date.UTC(y, 0, 1) / 1000));
     expect(s.values).toStrictEqual([1, 4, 9, 10]);
     expect(s.skipped).toBe(6);
   });
 
   it('reads TSV (tab in the header line) and a BOM', () => {
     const s = parseCsvSeries('\uFEFFyear\tanomaly\n1900\t-0.1\n1901\t0.2\n');
-    expect(s).toStrictEqual({ times: [1900, 1901], values: [-0.1, 0.2], skipped: 0, column: 'anomaly', timeColumn: 'year' });
+    expect(s).toStrictEqual({ times: [Date.UTC(1900, 0, 1) / 1000, Date.UTC(1901, 0, 1) / 1000], values: [-0.1, 0.2], skipped: 0, column: 'anomaly', timeColumn: 'year' });
   });
 
   it('handles CRLF line ends and quoted cells', () => {
     const s = parseCsvSeries('year,"v"\r\n1900,"1.5"\r\n1901,2\r\n');
     expect(s.values).toStrictEqual([1.5, 2]);
-    expect(s.times).toStrictEqual([1900, 1901]);
+    expect(s.times).toStrictEqual([Date.UTC(1900, 0, 1) / 1000, Date.UTC(1901, 0, 1) / 1000]);
   });
 
   it('parses the real Mauna Loa file: 741 rows, increasing times', () => {
@@ -161,10 +179,10 @@ describe('placeSeries', () => {
   it('spreads the series over the duration: first at 0, last at duration', () => {
     const s = series([100, 150, 200, 300]);
     expect(placeSeries(s, 8)).toStrictEqual([
-      { time: 0, value: 0 },
-      { time: 2, value: 1 },
-      { time: 4, value: 2 },
-      { time: 8, value: 3 },
+      { time: 0, value: 0, dataTime: 100 },
+      { time: 2, value: 1, dataTime: 150 },
+      { time: 4, value: 2, dataTime: 200 },
+      { time: 8, value: 3, dataTime: 300 },
     ]);
   });
 
@@ -175,37 +193,30 @@ describe('placeSeries', () => {
   it('with a speed, plays at data seconds per audio second and stops after the duration', () => {
     const s = series([0, 10, 20, 30, 40]);
     expect(placeSeries(s, 3, 8)).toStrictEqual([
-      { time: 0, value: 0 },
-      { time: 1.25, value: 1 },
-      { time: 2.5, value: 2 },
+      { time: 0, value: 0, dataTime: 0 },
+      { time: 1.25, value: 1, dataTime: 10 },
+      { time: 2.5, value: 2, dataTime: 20 },
     ]);
     expect(placeSeries(s, 100, 8).map((p) => p.time)).toStrictEqual([0, 1.25, 2.5, 3.75, 5]);
     expect(placeSeries(s, 2.5, 8, 1).map((p) => p.time)).toStrictEqual([1, 2.25, 3.5]);
   });
 
   it('a single point is placed at the offset', () => {
-    expect(placeSeries(series([42], [7]), 10)).toStrictEqual([{ time: 0, value: 7 }]);
+    expect(placeSeries(series([42], [7]), 10)).toStrictEqual([{ time: 0, value: 7, dataTime: 42 }]);
   });
 
   it('the real CO2 file spread over 120 s starts at 0 and keeps increasing', () => {
     const s = parseCsvSeries(readFileSync(CO2, 'utf8'), 'CO2', 'Date');
     const placed = placeSeries(s, 120);
-    expect(placed[0]).toStrictEqual({ time: 0, value: 315.7 });
+    expect(placed[0]).toStrictEqual({ time: 0, value: 315.7, dataTime: Date.UTC(1958, 2, 1) / 1000 });
     for (let i = 1; i < placed.length; i++) if (!(placed[i]!.time > placed[i - 1]!.time)) throw new Error(`not increasing at ${i}`);
     expect(placed.at(-1)!.time).toBeLessThanOrEqual(120);
   });
 
-  // BUG (dataSeries.ts:111-115): the spread scale is computed as duration / span and multiplied
-  // back, so for the last point (t_last − t0) · (duration / span) can round a hair above
-  // `duration`, and the `time > offset + duration` check then drops the last data point. With
-  // the CO2 file over 60 s (also 30 s, 120 s) only 740 of 741 points are placed; the last lands
-  // at 59.918 instead of 60. Fix: compute the spread as `((t − t0) / span) * duration` (x / x is
-  // exactly 1 in IEEE arithmetic, so the last point lands exactly on `duration`), and use
-  // `(t − t0) / speed` instead of multiplying by `1 / speed`.
   it('the real CO2 file spread over 60 s places all 741 points, the last exactly at 60 s', () => {
     const s = parseCsvSeries(readFileSync(CO2, 'utf8'), 'CO2', 'Date');
     const placed = placeSeries(s, 60);
     expect(placed).toHaveLength(741);
-    expect(placed.at(-1)).toStrictEqual({ time: 60, value: s.values.at(-1) });
+    expect(placed.at(-1)).toStrictEqual({ time: 60, value: s.values.at(-1), dataTime: s.times.at(-1) });
   });
 });

@@ -45,12 +45,16 @@ export function parseSourceRef(ref: string): { file: string; column?: string; ti
 
 const TIME_NAME = /^(date|time|timestamp|datetime|year|month|day|t)$/i;
 
-/** Parses a time cell: ISO dates and times → epoch seconds; plain numbers (years, seconds) as they are. */
-export function parseTimeCell(cell: string): number {
+/**
+ * Parses a time cell: ISO dates and times → epoch seconds (UTC when no zone is
+ * given); plain numbers are seconds, or years in a column named "year".
+ */
+export function parseTimeCell(cell: string, isYear = false): number {
   const s = cell.trim();
   if (s === '') return NaN;
-  if (/^-?\d+(\.\d+)?$/.test(s)) return Number(s);
-  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}T[\d:.]+$/.test(s) ? s + 'Z' : s);
+  if (/^-?\d+(\.\d+)?$/.test(s)) return isYear ? Date.UTC(Number(s), 0, 1) / 1000 : Number(s);
+  // A date-time with no zone is UTC, so results never depend on the machine's zone.
+  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}[T ][\d:.]+$/.test(s) ? s.replace(' ', 'T') + 'Z' : s);
   return Number.isNaN(ms) ? NaN : ms / 1000;
 }
 
@@ -71,6 +75,7 @@ export function parseCsvSeries(text: string, column?: string, timeColumn?: strin
   const tcol = timeColumn ?? headers.find((h) => TIME_NAME.test(h));
   if (column !== undefined && !headers.includes(column))
     throw new Error(`${where}: no column "${column}" (columns: ${headers.join(', ')})`);
+  const isYear = tcol !== undefined && /^year$/i.test(tcol);
   const vcol = column ?? headers.find((h) => h !== tcol && rows.slice(0, 20).every((r) => Number.isFinite(Number(r[h]))));
   if (!vcol) throw new Error(`${where}: no numeric column found (columns: ${headers.join(', ')}); name one with #COLUMN`);
   const times: number[] = [];
@@ -80,7 +85,7 @@ export function parseCsvSeries(text: string, column?: string, timeColumn?: strin
   rows.forEach((r, i) => {
     const raw = r[vcol] ?? '';
     const v = raw.trim() === '' ? NaN : Number(raw);
-    const t = tcol ? parseTimeCell(r[tcol] ?? '') : i;
+    const t = tcol ? parseTimeCell(r[tcol] ?? '', isYear) : i;
     // Non-numbers, and out-of-order or duplicate times, never reach the engine.
     if (!Number.isFinite(v) || !Number.isFinite(t) || t <= last) {
       skipped++;
@@ -96,8 +101,11 @@ export function parseCsvSeries(text: string, column?: string, timeColumn?: strin
 
 /** A value at an engine time. */
 export interface TimedValue {
+  /** Engine seconds: when it plays. */
   time: number;
   value: number;
+  /** When it was measured (epoch seconds), if known. */
+  dataTime?: number;
 }
 
 /**
@@ -114,7 +122,7 @@ export function placeSeries(series: Series, duration: number, speed?: number, of
     // Divide last, so the final point lands exactly on `duration` when spread.
     const time = offset + (speed !== undefined ? dt / speed : span > 0 ? (dt / span) * duration : 0);
     if (time > offset + duration) break;
-    out.push({ time, value: series.values[i]! });
+    out.push({ time, value: series.values[i]!, dataTime: series.times[i]! });
   }
   return out;
 }

@@ -3,7 +3,7 @@
  * Writes are atomic (write a temporary file, then rename), so a crash never
  * leaves a half-written file where a user's file was.
  */
-import { readdirSync, readFileSync, renameSync, writeFileSync, mkdirSync, unlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync, mkdirSync, unlinkSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parsePatchOrThrow } from '../core/patchLoader.ts';
@@ -33,12 +33,7 @@ export function resolvePatchPath(nameOrPath: string): string {
   if (/\.(ya?ml|json)$/i.test(nameOrPath) || nameOrPath.includes('/')) return nameOrPath;
   for (const ext of ['.yaml', '.yml', '.json']) {
     const candidate = join(PATCHES_DIR, nameOrPath + ext);
-    try {
-      readFileSync(candidate);
-      return candidate;
-    } catch {
-      // try the next extension
-    }
+    if (existsSync(candidate)) return candidate;
   }
   return nameOrPath;
 }

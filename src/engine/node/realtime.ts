@@ -68,20 +68,33 @@ export async function startPlayer(opts: PlayOptions): Promise<Player> {
   });
   const start = raw.currentTime + 0.05;
   engine.load(opts.patch, { time: start });
-  const place = (offset: number) =>
+  // Each loop moves the data's own clock on by the series' span (plus one step),
+  // so auto-range windows see time keep going forward.
+  const dataSpan = (points: StreamFeed['points']) => {
+    const first = points[0]?.dataTime;
+    const last = points[points.length - 1]?.dataTime;
+    return first === undefined || last === undefined || points.length < 2 ? 0 : (last - first) * (points.length / (points.length - 1));
+  };
+  const place = (offset: number, loopIndex: number) =>
     new Timeline(
-      (opts.data ?? []).flatMap((f) => f.points.map((p) => ({ time: offset + p.time, value: { stream: f.stream, value: p.value } }))),
+      (opts.data ?? []).flatMap((f) => {
+        const shift = loopIndex * dataSpan(f.points);
+        return f.points.map((p) => ({
+          time: offset + p.time,
+          value: { stream: f.stream, value: p.value, dataTime: p.dataTime === undefined ? undefined : p.dataTime + shift },
+        }));
+      }),
     );
   let loop = 0;
-  let timeline = place(start);
+  let timeline = place(start, 0);
   const driver = new RealtimeDriver(engine, {
     lookAhead: opts.lookAhead ?? 0.1,
     onTick: (_now, until) => {
       timeline.drain(until, (item) => {
         engine.advance(item.time);
-        engine.update(item.value.stream, item.value.value, item.time);
+        engine.update(item.value.stream, item.value.value, item.time, item.value.dataTime);
       });
-      if (timeline.done && opts.loopSeconds && timeline.length > 0) timeline = place(start + ++loop * opts.loopSeconds);
+      if (timeline.done && opts.loopSeconds && timeline.length > 0) timeline = place(start + ++loop * opts.loopSeconds, loop);
     },
   });
   driver.start();

@@ -103,6 +103,28 @@ describe('data drives sound, per built-in patch', () => {
   });
 });
 
+describe('data time', () => {
+  it('an auto range over "2y" follows the seasons of a 62-year record replayed in 20 s', async () => {
+    const { pf, samples } = await builtin('carbon-pulse');
+    const d = 20;
+    const data = [...defaultSeries(pf)].map(([stream, s]) => ({ stream, points: placeSeries(s, d) }));
+    const probe = async (feeds: StreamFeed[]) => {
+      const season: number[] = [];
+      const actions = Array.from({ length: 400 }, (_, i) => ({ time: 1 + i * 0.045, run: (e: Engine) => void season.push(e.values().signals.season!) }));
+      await renderOffline({ patch: pf.patch, duration: d, samples, data: feeds, actions });
+      return season;
+    };
+    const turns = (xs: number[]) => xs.slice(2).filter((x, i) => Math.sign(x - xs[i + 1]!) !== Math.sign(xs[i + 1]! - xs[i]!) && x !== xs[i + 1]).length;
+    const swing = (xs: number[]) => Math.max(...xs) - Math.min(...xs);
+    const withDates = await probe(data);
+    // the same values with only playing time: two "years" of window are two seconds of audio
+    const withoutDates = await probe(data.map((f) => ({ stream: f.stream, points: f.points.map(({ time, value }) => ({ time, value })) })));
+    // CO2 breathes once a year: on the data clock the two-year window shows each breath
+    expect(turns(withDates)).toBeGreaterThan(40);
+    expect(swing(withDates.slice(200))).toBeGreaterThan(2 * swing(withoutDates.slice(200)));
+  });
+});
+
 describe('levels', () => {
   it.each(['seattle-drift', 'carbon-pulse', 'warming-stripes'])('%s on its own data sits near -20 dBFS RMS, under the ceiling', async (id) => {
     const { pf, samples } = await builtin(id);

@@ -45,8 +45,6 @@ export interface RenderOptions {
   windowSeconds?: number;
   onProgress?: (renderedSeconds: number, totalSeconds: number) => void;
   onEvent?: (e: EngineEvent) => void;
-  /** Called with the engine and context before rendering starts. */
-  onStart?: (engine: Engine, raw: OfflineAudioContext) => void;
 }
 
 export interface RenderResult {
@@ -83,7 +81,7 @@ export async function renderOffline(opts: RenderOptions): Promise<RenderResult> 
   // so a value at t changes only what comes after t.
   const timeline = new Timeline<() => void>([
     ...(opts.data ?? []).flatMap((feed) =>
-      feed.points.map((p) => ({ time: p.time, value: () => void engine.update(feed.stream, p.value, p.time) })),
+      feed.points.map((p) => ({ time: p.time, value: () => void engine.update(feed.stream, p.value, p.time, p.dataTime) })),
     ),
     ...(opts.actions ?? []).map((a) => ({ time: a.time, value: () => a.run(engine, a.time, raw) })),
   ]);
@@ -102,7 +100,6 @@ export async function renderOffline(opts: RenderOptions): Promise<RenderResult> 
   const quantum = 128 / sampleRate;
   const win = Math.max(1, Math.round((opts.windowSeconds ?? 0.25) / quantum)) * quantum;
   const internal = ctx as unknown as { _currentTime: number };
-  opts.onStart?.(engine, raw);
   step(win);
   let missedWindows = 0;
   for (let k = 1; k * win < opts.duration; k++) {
