@@ -51,6 +51,7 @@ describe('real time with no sound card (sink none)', () => {
     expect(peak).toBeGreaterThan(0.01);
     expect(player.driver.stats.rearms).toBe(0);
     expect(liveSourceCount(raw)).toBe(0);
+    expect(raw.state).toBe('closed');
   }, 20_000);
 
   it('re-arms the scheduler when its timer stops firing', async () => {

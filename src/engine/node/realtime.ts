@@ -105,12 +105,10 @@ export async function startPlayer(opts: PlayOptions): Promise<Player> {
     async stop() {
       driver.stop();
       engine.dispose();
-      try {
-        ctx.dispose();
-      } catch {
-        // closing twice is harmless
-      }
-      await raw.close().catch(() => undefined);
+      // Tone's close() closes the native context once and releases its own parts.
+      // (Calling Tone's dispose() as well started a second, unawaited close that
+      // raced ours: node-web-audio-api then panicked in an unhandled rejection.)
+      await ctx.close().catch(() => undefined);
     },
   };
 }
