@@ -37,16 +37,39 @@ const Range = z
   .describe('[from, to]: the output when the signal is 0 and when it is 1');
 
 // ---------------------------------------------------------------- streams
+const StalePolicy = z
+  .strictObject({
+    after: Duration.default(600).describe('Silence after which the stream is stale (default 10m)'),
+    then: z
+      .enum(['hold', 'default', 'replay'])
+      .default('hold')
+      .describe('When stale: hold the last value, glide to the default, or replay the last recorded hours of the feed'),
+    glide: Duration.default(30).describe('Glide time to the default, and back to live data when it returns (default 30s)'),
+    history: Duration.default(21600).describe('How much recent data is kept (memory and disk cache) for replay (default 6h)'),
+  })
+  .describe('What the stream does when its feed goes quiet');
+
 const Stream = z
   .strictObject({
     source: z
       .string()
       .optional()
       .describe(
-        'Default source. A CSV file relative to the patch: "../samples/data/file.csv#COLUMN@TIMECOLUMN" (time column optional, auto-detected). Overridden by `--data STREAM=...` on the command line.',
+        'Default source URI, overridden by `--data STREAM=URI`: a file relative to the patch ("../samples/data/f.csv#COLUMN@TIME", also .tsv .json .ndjson .geojson and recordings), "http(s)://…#JSONPATH&interval=60s", "ws://…#JSONPATH", "mqtt://host/topic/+#JSONPATH", "osc://:9000/address", or "sim:walk?min=0&max=100"',
       ),
     unit: z.string().optional().describe('Unit of the raw values, for display (e.g. "degC", "ppm", "m/s")'),
     default: z.number().default(0).describe('Raw value used before any data arrives'),
+    valid: z
+      .tuple([z.number(), z.number()])
+      .refine(([lo, hi]) => hi > lo, { message: 'expected [lo, hi] with hi above lo' })
+      .optional()
+      .describe('Physically possible values [lo, hi]; others (sensor error codes like -9999) are rejected and counted'),
+    maxRate: z
+      .number()
+      .positive()
+      .optional()
+      .describe('Largest believable change per second of data time; faster jumps are rejected as spikes (a new level is believed after 3 consistent readings)'),
+    stale: StalePolicy.default({ after: 600, then: 'hold', glide: 30, history: 21600 }),
     description: z.string().optional().describe('What this stream is, and what it does to the sound'),
   })
   .describe('A named input stream of timestamped numbers');

@@ -1,0 +1,165 @@
+/**
+ * The life cycle and status record every source shares, whatever its kind:
+ *
+ *   connecting ─value─> live ─(no value for `staleAfter`)─> stale
+ *        │               ^  ^                                 │
+ *      error             │  └──────────value──────────────────┤
+ *        v               │                                    v (policy: replay)
+ *      failed ──value────┘                                fallback ─value─> live
+ *
+ * An error while live is counted but does not end "live": one HTTP 500 between
+ * good polls is not an outage; silence longer than the stale limit is.
+ * Pure: the caller passes the clock (wall seconds).
+ */
+import type { RejectReason } from './gate.ts';
+
+export type SourceState = 'connecting' | 'live' | 'stale' | 'failed' | 'fallback';
+
+/** What `ecosym sources`, the app and tests read about a source. */
+export interface SourceStatus {
+  stream: string;
+  uri: string;
+  state: SourceState;
+  /** Wall time (epoch s) the state began. */
+  since: number;
+  lastValue?: number | string;
+  /** Wall time (epoch s) of the last accepted value. */
+  lastTime?: number;
+  /** Data time (epoch s) of the last accepted value. */
+  lastDataTime?: number;
+  /** Accepted values per second over the last 10 s. */
+  rate: number;
+  received: number;
+  accepted: number;
+  rejected: Partial<Record<RejectReason, number>>;
+  errors: number;
+  lastError?: string;
+}
+
+export interface Transition {
+  from: SourceState;
+  to: SourceState;
+  at: number;
+  reason?: string;
+}
+
+const RATE_WINDOW = 10;
+const MAX_TRANSITIONS = 100;
+
+export class SourceHealth {
+  state: SourceState = 'connecting';
+  since: number;
+  lastValue?: number | string;
+  lastTime?: number;
+  lastDataTime?: number;
+  received = 0;
+  accepted = 0;
+  errors = 0;
+  lastError?: string;
+  readonly rejected: Partial<Record<RejectReason, number>> = {};
+  /** The most recent state changes, oldest first (bounded). */
+  readonly transitions: Transition[] = [];
+  private readonly recent: number[] = [];
+  private recentHead = 0;
+
+  constructor(
+    readonly stream: string,
+    readonly uri: string,
+    readonly staleAfter: number,
+    now: number,
+    private readonly onTransition?: (t: Transition) => void,
+  ) {
+    this.since = now;
+  }
+
+  private go(to: SourceState, now: number, reason?: string): void {
+    if (to === this.state) return;
+    const t: Transition = { from: this.state, to, at: now, reason };
+    this.state = to;
+    this.since = now;
+    this.transitions.push(t);
+    if (this.transitions.length > MAX_TRANSITIONS) this.transitions.shift();
+    this.onTransition?.(t);
+  }
+
+  /** A (re)connection attempt began. */
+  connecting(now: number): void {
+    if (this.state === 'failed') this.go('connecting', now, 'retrying');
+  }
+
+  /** Something arrived (before validation). */
+  receive(): void {
+    this.received++;
+  }
+
+  /** A sample passed the gate. */
+  value(v: number | string, dataTime: number, now: number): void {
+    this.accepted++;
+    this.lastValue = v;
+    this.lastTime = now;
+    this.lastDataTime = dataTime;
+    this.recent.push(now);
+    this.go('live', now);
+  }
+
+  /** A sample failed the gate. */
+  reject(reason: RejectReason): void {
+    this.rejected[reason] = (this.rejected[reason] ?? 0) + 1;
+  }
+
+  /** A connection, request or parse failed. */
+  error(e: unknown, now: number): void {
+    this.errors++;
+    this.lastError = e instanceof Error ? e.message : String(e);
+    if (this.state === 'connecting' || this.state === 'stale') this.go('failed', now, this.lastError);
+  }
+
+  /** The stale policy started or stopped replaying recorded data. */
+  fallback(active: boolean, now: number): void {
+    if (active && (this.state === 'stale' || this.state === 'failed' || this.state === 'connecting')) this.go('fallback', now, 'replaying recorded data');
+    else if (!active && this.state === 'fallback') this.go('stale', now);
+  }
+
+  /** Advances the clock: a live source silent longer than the stale limit goes stale. */
+  tick(now: number): void {
+    if (this.state === 'live' && this.lastTime !== undefined && now - this.lastTime > this.staleAfter)
+      this.go('stale', now, `no data for ${Math.round(now - this.lastTime)} s`);
+  }
+
+  /** Accepted values per second over the last 10 s. */
+  rate(now: number): number {
+    while (this.recentHead < this.recent.length && this.recent[this.recentHead]! < now - RATE_WINDOW) this.recentHead++;
+    if (this.recentHead > 1000) {
+      this.recent.splice(0, this.recentHead);
+      this.recentHead = 0;
+    }
+    return (this.recent.length - this.recentHead) / RATE_WINDOW;
+  }
+
+  snapshot(now: number): SourceStatus {
+    return {
+      stream: this.stream,
+      uri: this.uri,
+      state: this.state,
+      since: this.since,
+      lastValue: this.lastValue,
+      lastTime: this.lastTime,
+      lastDataTime: this.lastDataTime,
+      rate: this.rate(now),
+      received: this.received,
+      accepted: this.accepted,
+      rejected: { ...this.rejected },
+      errors: this.errors,
+      lastError: this.lastError,
+    };
+  }
+}
+
+/**
+ * Capped exponential backoff with full jitter: a delay drawn uniformly from
+ * [base·2^attempt / 2, base·2^attempt], never above `max`. `random` in [0, 1).
+ */
+export function backoffDelay(attempt: number, base: number, max: number, random: number): number {
+  const ceiling = Math.min(max, base * Math.pow(2, Math.max(0, Math.min(attempt, 30))));
+  return ceiling / 2 + (ceiling / 2) * random;
+}
