@@ -11,26 +11,7 @@ import {
   RECORDING_HEADER,
   sniffFormat,
 } from './records.ts';
-
-/** Two features in the shape of the USGS earthquake GeoJSON feed (out of time order, as served). */
-export const USGS_SAMPLE = {
-  type: 'FeatureCollection',
-  metadata: { generated: 1764140000000, title: 'USGS All Earthquakes, Past Hour' },
-  features: [
-    {
-      type: 'Feature',
-      properties: { mag: 2.4, place: '10 km N of Somewhere, CA', time: 1764139500000, updated: 1764139600000, type: 'earthquake' },
-      geometry: { type: 'Point', coordinates: [-117.5, 35.7, 8.2] },
-      id: 'ci40000002',
-    },
-    {
-      type: 'Feature',
-      properties: { mag: 1.1, place: '5 km S of Elsewhere, AK', time: 1764139000000, updated: 1764139100000, type: 'earthquake' },
-      geometry: { type: 'Point', coordinates: [-150.1, 61.2, 30.5] },
-      id: 'ak0000001',
-    },
-  ],
-};
+import { USGS_SAMPLE } from '../../../../tests/support/fixtures.ts';
 
 describe('parseTimeValue', () => {
   it('reads epoch seconds, epoch milliseconds and ISO text', () => {

@@ -65,7 +65,12 @@ export function recordFromNode(node: unknown, fields: FieldSelect): FeedRecord {
 export function recordsFromJson(doc: unknown, fields: FieldSelect): FeedRecord[] {
   if (isFeatureCollection(doc)) return recordsFromGeoJson(doc, fields);
   const path = fields.select ?? (Array.isArray(doc) ? '$[*]' : '$');
-  return selectJson(doc, path).map((n) => recordFromNode(n, fields));
+  // A bare value selected from an object takes the object's own time field, if it has one.
+  const docTime = doc !== null && typeof doc === 'object' && !Array.isArray(doc) ? recordFromNode(doc, fields).dataTime : NaN;
+  return selectJson(doc, path).map((n) => {
+    const r = recordFromNode(n, fields);
+    return Number.isNaN(r.dataTime) && (n === null || typeof n !== 'object') ? { ...r, dataTime: docTime } : r;
+  });
 }
 
 interface Feature {

@@ -1,0 +1,101 @@
+/** MQTT feeds against Debian's mosquitto on loopback, including a broker restart mid-stream. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import mqtt from 'mqtt';
+import { MqttSource } from './mqtt.ts';
+import { parseSourceUri, type SourceSpec } from '../../core/sources/uri.ts';
+import type { FeedRecord } from '../../core/sources/records.ts';
+import { Broker } from '../../../../tests/support/mosquitto.ts';
+import { until } from '../../../../tests/support/wait.ts';
+
+let broker: Broker;
+beforeAll(async () => {
+  broker = await Broker.start();
+});
+afterAll(() => broker?.down());
+
+async function publisher() {
+  const c = await mqtt.connectAsync(broker.url, { reconnectPeriod: 100 });
+  return c;
+}
+
+function subscribe(uri: string) {
+  const got: FeedRecord[] = [];
+  const errors: string[] = [];
+  let connecting = 0;
+  const src = new MqttSource(parseSourceUri(uri) as Extract<SourceSpec, { kind: 'mqtt' }>, {
+    records: (r) => got.push(...r),
+    error: (e) => errors.push((e as Error).message),
+    connecting: () => connecting++,
+  }, { reconnectMs: 100 });
+  src.start();
+  return { src, got, errors, connecting: () => connecting };
+}
+
+describe('MqttSource', () => {
+  it('receives numeric, JSON and text payloads on a wildcard topic, with the topic in data', async () => {
+    const s = subscribe(`${broker.url}/sensors/+/temp#$.v&qos=1`);
+    await until(() => s.src.stats.connects === 1, 'connected');
+    await new Promise((r) => setTimeout(r, 100)); // the subscription is acknowledged
+    const pub = await publisher();
+    await pub.publishAsync('sensors/roof/temp', '12.5', { qos: 1 });
+    await pub.publishAsync('sensors/yard/temp', JSON.stringify({ v: 13.25, time: 1764139500 }), { qos: 1 });
+    await pub.publishAsync('sensors/yard/humidity', '80', { qos: 1 }); // not subscribed
+    await pub.publishAsync('sensors/roof/temp', 'offline', { qos: 1 });
+    await until(() => s.got.length === 3, 'three messages');
+    expect(s.got.map((r) => [r.value, r.data?.topic])).toEqual([
+      ['12.5', 'sensors/roof/temp'],
+      [13.25, 'sensors/yard/temp'],
+      ['offline', 'sensors/roof/temp'],
+    ]);
+    expect(s.got[1]!.dataTime).toBe(1764139500);
+    await pub.endAsync();
+    await s.src.stop();
+  });
+
+  it('reports a malformed JSON payload as an error and keeps receiving', async () => {
+    const s = subscribe(`${broker.url}/bad/json#$.v&payload=json`);
+    await until(() => s.src.stats.connects === 1, 'connected');
+    await new Promise((r) => setTimeout(r, 100));
+    const pub = await publisher();
+    await pub.publishAsync('bad/json', '{"v":', { qos: 1 });
+    await pub.publishAsync('bad/json', '{"v": 3}', { qos: 1 });
+    await until(() => s.got.length === 1, 'the good message');
+    expect(s.errors[0]).toMatch(/^bad\/json: invalid JSON message/);
+    await pub.endAsync();
+    await s.src.stop();
+  });
+
+  it('reconnects and resubscribes after the broker restarts mid-stream', async () => {
+    const s = subscribe(`${broker.url}/river/level`);
+    await until(() => s.src.stats.connects === 1, 'connected');
+    await new Promise((r) => setTimeout(r, 100));
+    const pub = await publisher();
+    await pub.publishAsync('river/level', '1.5', { qos: 1 });
+    await until(() => s.got.length === 1, 'a value before the restart');
+    await broker.down();
+    await until(() => s.errors.length >= 1, 'the outage noticed');
+    await broker.up();
+    await until(() => s.src.stats.connects === 2, 'reconnected', 10_000);
+    await until(() => pub.connected, 'publisher reconnected', 10_000);
+    await new Promise((r) => setTimeout(r, 200));
+    await pub.publishAsync('river/level', '1.75', { qos: 1 });
+    await until(() => s.got.length === 2, 'a value after the restart', 10_000);
+    expect(s.got.map((r) => r.value)).toEqual(['1.5', '1.75']);
+    expect(s.connecting()).toBeGreaterThanOrEqual(2);
+    await pub.endAsync();
+    await s.src.stop();
+  });
+
+  it('takes credentials from the environment only', async () => {
+    const seen: Array<string | undefined> = [];
+    const spec = parseSourceUri(`${broker.url}/x`) as Extract<SourceSpec, { kind: 'mqtt' }>;
+    const src = new MqttSource(spec, { records: () => {}, error: () => {}, connecting: () => {} }, {
+      env: { ECOSYM_MQTT_USERNAME: 'alice', ECOSYM_MQTT_PASSWORD: 's3cret' },
+    });
+    src.start();
+    const client = (src as unknown as { client: mqtt.MqttClient }).client;
+    seen.push(client.options.username, client.options.password as string | undefined);
+    await src.stop();
+    expect(seen).toEqual(['alice', 's3cret']);
+  });
+});
