@@ -109,3 +109,17 @@ describe('StreamSupervisor', () => {
     expect(r.s.historyLength).toBe(11);
   });
 });
+
+describe('StreamSupervisor recovery under a steady feed', () => {
+  it('finishes its glide on schedule while live values keep arriving', () => {
+    const r = run({ then: 'default', default: 0, glide: 2, after: 1 });
+    r.at(0).live(10, 0, 0);
+    r.until(5); // stale, glided to 0
+    for (let t = 5.5; t <= 9; t += 0.5) {
+      r.at(t).live(10, t, t);
+      r.s.tick(t);
+    }
+    expect(r.s.mode).toBe('live');
+    expect(r.sent[r.sent.length - 1]!.value).toBe(10);
+  });
+});

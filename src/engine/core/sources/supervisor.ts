@@ -97,8 +97,12 @@ export class StreamSupervisor {
       return true;
     }
     // Back from an outage: glide from where the stream is to the live value.
-    this.mode = 'recovering';
-    this.startGlide(this.current, value, now);
+    // Values arriving during the glide move its target, not its schedule.
+    if (this.mode === 'recovering' && this.gliding) this.glideTo = value;
+    else {
+      this.mode = 'recovering';
+      this.startGlide(this.current, value, now);
+    }
     return false;
   }
 
