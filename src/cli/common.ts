@@ -1,11 +1,11 @@
 /**
  * Shared pieces of the CLI commands: data bindings, levels, progress, errors.
  */
-import { parseDataBinding, placeSeries, type Series } from '../engine/core/dataSeries.ts';
 import { PatchValidationError, formatPatchError } from '../engine/core/patchLoader.ts';
 import { gainToDb, parseDuration } from '../engine/core/units.ts';
 import { peak, rms } from '../engine/core/analysis.ts';
-import { defaultSeries, loadSeries, type PatchFile } from '../engine/node/files.ts';
+import type { PatchFile } from '../engine/node/files.ts';
+import { absolutizeFileUri, collectFeeds } from '../engine/node/sources/collect.ts';
 import type { StreamFeed } from '../engine/node/render.ts';
 
 /** An error the CLI prints as one clear message (no stack) with an exit code. */
@@ -35,26 +35,41 @@ export function numberArg(value: string | undefined, flag: string): number | und
 }
 
 /**
- * The data each stream plays: `--data` bindings first, then the patch's default
- * sources. Placed on the timeline at `speed` (data seconds per audio second) or
- * spread over `duration`.
+ * `--data STREAM=URI` bindings as a map stream → URI, checked against the
+ * patch's streams and parsed (so a bad URI fails before anything starts).
+ * Relative file paths are made absolute against the working directory.
  */
-export function streamFeeds(pf: PatchFile, bindings: string[], duration: number, speed?: number): { feeds: StreamFeed[]; described: string[] } {
-  const series = new Map<string, Series>(defaultSeries(pf));
+export function dataOverrides(pf: PatchFile, bindings: string[]): Map<string, string> {
+  const out = new Map<string, string>();
   for (const text of bindings) {
-    const b = parseDataBinding(text);
-    if (typeof b === 'string') throw new UsageError(b);
-    if (!(b.stream in pf.patch.streams))
-      throw new UsageError(`--data ${text}: the patch has no stream "${b.stream}" (streams: ${Object.keys(pf.patch.streams).join(', ')})`);
-    series.set(b.stream, loadSeries(b, process.cwd()));
+    const eq = text.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--data "${text}": expected STREAM=URI (a file like data.csv#COLUMN@TIME, http://…, ws://…, mqtt://…, osc://…, sim:…)`);
+    const stream = text.slice(0, eq);
+    if (!Object.hasOwn(pf.patch.streams, stream))
+      throw new UsageError(`--data ${text}: the patch has no stream "${stream}" (streams: ${Object.keys(pf.patch.streams).join(', ')})`);
+    try {
+      out.set(stream, absolutizeFileUri(text.slice(eq + 1), process.cwd()));
+    } catch (e) {
+      throw new UsageError(`--data ${text}: ${(e as Error).message}`);
+    }
   }
-  const feeds: StreamFeed[] = [];
-  const described: string[] = [];
-  for (const [stream, s] of series) {
-    feeds.push({ stream, points: placeSeries(s, duration, speed) });
-    described.push(`${stream} ← ${s.column}${s.timeColumn ? ` @ ${s.timeColumn}` : ''} (${s.values.length} values${s.skipped ? `, ${s.skipped} skipped` : ''})`);
-  }
-  return { feeds, described };
+  return out;
+}
+
+/**
+ * The data each stream plays in a render: `--data` bindings first, then the
+ * patch's default sources, placed at `speed` (data seconds per audio second)
+ * or spread over `duration`. Live feeds are captured for `duration` first.
+ */
+export async function streamFeeds(
+  pf: PatchFile,
+  bindings: string[],
+  duration: number,
+  speed?: number,
+  onCapture?: (stream: string, uri: string) => void,
+): Promise<{ feeds: StreamFeed[]; described: string[] }> {
+  const collected = await collectFeeds(pf.patch, pf.dir, dataOverrides(pf, bindings), { duration, speed, onCapture });
+  return { feeds: collected.map((c) => c.feed), described: collected.map((c) => c.described) };
 }
 
 /** dBFS with one decimal, "-inf" for silence. */

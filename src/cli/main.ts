@@ -9,6 +9,7 @@ import { describeError, UsageError } from './common.ts';
 import { patchesCommand, schemaCommand, validateCommand } from './info.ts';
 import { playCommand } from './play.ts';
 import { renderCommand } from './render.ts';
+import { recordCommand, sourcesCommand } from './sources.ts';
 
 /** The patch `npm start` plays. */
 export const DEMO_PATCH = 'seattle-drift';
@@ -17,15 +18,20 @@ const HELP = `ecosym — ecological data into generative music
 
 Usage:
   ecosym render <patch> [--duration 60s] [--out out/x.wav] [--seed N] [--sample-rate 48000]
-                        [--data STREAM=FILE.csv#COLUMN@TIME ...] [--speed N] [--bits 16|24|32f]
-  ecosym play <patch> [--sink none] [--duration 30s] [--data ...] [--speed N] [--loop 10m] [--seed N]
+                        [--data STREAM=URI ...] [--speed N] [--bits 16|24|32f]
+  ecosym play <patch> [--sink none] [--duration 30s] [--data STREAM=URI ...] [--speed N] [--loop 10m] [--seed N]
+  ecosym sources <patch> [--data STREAM=URI ...] [--for 10s] [--json]   live status of each stream's source
+  ecosym record <uri> --out feed.csv [--for 10m] [--stream NAME]       capture a feed as a replayable CSV
   ecosym validate <patch...>
   ecosym schema [--out schema/patch.schema.json]
   ecosym patches [--json]
   ecosym demo            play the demo patch, or bounce it to out/demo.wav when there is no audio device
 
 <patch> is a file (patches/x.yaml) or a built-in name (${PATCHES_DIR}).
---data binds a CSV column to a stream; the time column is auto-detected or given after @.
+--data binds a source to a stream. URIs: a file (data.csv#COLUMN@TIME, .tsv .json .ndjson
+  .geojson, or a recording), http(s)://…#JSONPATH&interval=60s, ws://…#JSONPATH,
+  mqtt://host:1883/topic/+#JSONPATH, osc://:9000/address, sim:walk?min=0&max=100.
+  render fetches an HTTP feed once and captures ws/mqtt/osc live for --duration first.
 --speed is data seconds per audio second; without it the data is spread over the render.
 `;
 
@@ -62,6 +68,8 @@ export async function main(argv: string[]): Promise<number> {
       sink: { type: 'string' },
       loop: { type: 'string' },
       json: { type: 'boolean' },
+      for: { type: 'string' },
+      stream: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -92,6 +100,13 @@ export async function main(argv: string[]): Promise<number> {
         speed: values.speed,
         loop: values.loop,
       });
+      return 0;
+    case 'sources':
+      await sourcesCommand({ patch: patchArg(), data: values.data ?? [], for: values.for, json: values.json });
+      return 0;
+    case 'record':
+      if (!positionals[0]) throw new UsageError('ecosym record: name a source URI, e.g. ecosym record "mqtt://localhost/sensors/#" --out feed.csv');
+      await recordCommand({ uri: positionals[0], out: values.out, for: values.for, stream: values.stream });
       return 0;
     case 'validate':
       if (positionals.length === 0) throw new UsageError('ecosym validate: name one or more patch files');

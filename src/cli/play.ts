@@ -5,7 +5,8 @@
 import { formatSeconds } from '../engine/core/units.ts';
 import { loadPatchFile, loadPatchSamples, resolvePatchPath } from '../engine/node/files.ts';
 import { NoAudioDeviceError, startPlayer, type Player } from '../engine/node/realtime.ts';
-import { dbfs, durationArg, numberArg, streamFeeds, UsageError } from './common.ts';
+import { SourceHub } from '../engine/node/sources/hub.ts';
+import { dataOverrides, dbfs, durationArg, numberArg, UsageError } from './common.ts';
 import { installErrorPolicy } from './errorPolicy.ts';
 
 export interface PlayArgs {
@@ -27,22 +28,32 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
   const duration = a.duration === undefined ? Infinity : durationArg(a.duration, 0);
   const speed = numberArg(a.speed, '--speed');
   const loopSeconds = durationArg(a.loop, 600, '--loop');
-  const { feeds, described } = streamFeeds(pf, a.data, loopSeconds, speed);
+  const hub = new SourceHub({
+    patch: pf.patch,
+    baseDir: pf.dir,
+    overrides: dataOverrides(pf, a.data),
+    spreadSeconds: loopSeconds,
+    speed,
+    deliver: (stream, value, dataTime) => {
+      if (typeof value === 'number') player?.engine.update(stream, value, undefined, dataTime);
+    },
+    onTransition: (stream, t) => log(`${tty ? '\r\x1b[K' : ''}source ${stream}: ${t.from} → ${t.to}${t.reason ? ` (${t.reason})` : ''}`),
+  });
+  const tty = process.stdout.isTTY;
   const samples = await loadPatchSamples(pf, new OfflineAudioContext(1, 128, 48000));
   const policy = installErrorPolicy((msg) => console.error(msg));
-  let player: Player;
+  let player: Player | undefined;
   try {
     player = await startPlayer({
       patch: pf.patch,
       sink,
       seed: a.seed === undefined ? undefined : Number(a.seed),
       samples,
-      data: feeds,
-      loopSeconds: speed === undefined ? loopSeconds : undefined,
       onError: (e) => console.error(`engine: ${(e as Error)?.message ?? String(e)}`),
     });
   } catch (e) {
     policy.dispose();
+    await hub.stop();
     if (e instanceof NoAudioDeviceError)
       throw new UsageError(
         `${e.message}.\nRun with --sink none to play silently (levels are still printed), or bounce it: ecosym render ${a.patch}`,
@@ -51,30 +62,36 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
     throw e;
   }
   log(`Playing ${pf.patch.name}${sink === 'none' ? ' (no audio device: --sink none)' : ''}. Ctrl-C stops.`);
-  for (const d of described) log(`  data: ${d}`);
-  const started = player.raw.currentTime;
-  const tty = process.stdout.isTTY;
+  for (const st of hub.statuses()) log(`  ${st.stream} ← ${st.uri}`);
+  hub.start();
+  const p = player;
+  const started = p.raw.currentTime;
   // The analyser holds the last 2048 samples (43 ms): sample it often and report
   // the loudest peak and the mean power of the whole second.
   let peak = 0;
   let power = 0;
   let frames = 0;
   const sample = () => {
-    const l = player.engine.master.levels();
+    const l = p.engine.master.levels();
     peak = Math.max(peak, l.peak);
     power += l.rms * l.rms;
     frames++;
   };
   const status = () => {
     const rms = Math.sqrt(power / Math.max(1, frames));
-    const v = player.engine.values();
+    const v = p.engine.values();
     const streams = Object.entries(v.streams)
       .map(([k, x]) => `${k}=${Number.isInteger(x) ? x : x.toFixed(2)}`)
       .join(' ');
     const signals = Object.entries(v.signals)
       .map(([k, x]) => `${k}:${x.toFixed(2)}`)
       .join(' ');
-    const line = `${formatSeconds(player.raw.currentTime - started)}  peak ${dbfs(peak)}  rms ${dbfs(rms)}  | ${streams} | ${signals}${v.scene ? ` | scene ${v.scene}` : ''}`;
+    const sources = hub
+      .statuses()
+      .filter((st) => st.state !== 'live')
+      .map((st) => `${st.stream} ${st.state}`)
+      .join(' ');
+    const line = `${formatSeconds(p.raw.currentTime - started)}  peak ${dbfs(peak)}  rms ${dbfs(rms)}  | ${streams} | ${signals}${v.scene ? ` | scene ${v.scene}` : ''}${sources ? ` | ${sources}` : ''}`;
     if (tty) process.stdout.write(`\r\x1b[K${line}`);
     else log(line);
     peak = power = frames = 0;
@@ -94,8 +111,9 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
     if (Number.isFinite(duration)) setTimeout(finish, duration * 1000);
   });
   if (tty) process.stdout.write('\n');
-  const stats = player.engine.stats;
-  await player.stop();
+  const stats = p.engine.stats;
+  await hub.stop();
+  await p.stop();
   policy.dispose();
-  log(`Stopped: ${stats.notes} notes, ${stats.errors} engine errors, ${player.driver.stats.rearms} scheduler re-arms, ${policy.count} uncaught errors survived.`);
+  log(`Stopped: ${stats.notes} notes, ${stats.errors} engine errors, ${p.driver.stats.rearms} scheduler re-arms, ${policy.count} uncaught errors survived.`);
 }

@@ -40,7 +40,9 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
   const bits = (a.bits ?? '24') as WavDepth;
   if (!['16', '24', '32f'].includes(bits)) throw new UsageError(`--bits "${a.bits}": expected 16, 24 or 32f`);
   const speed = numberArg(a.speed, '--speed');
-  const { feeds, described } = streamFeeds(pf, a.data, duration, speed);
+  const { feeds, described } = await streamFeeds(pf, a.data, duration, speed, (stream, uri) =>
+    log(`Capturing ${stream} live from ${uri} for ${formatSeconds(duration)} before rendering…`),
+  );
   const out = a.out ?? `out/${patchId(pf.file)}.wav`;
   const decodeCtx = new OfflineAudioContext(1, 128, sampleRate);
   const samples = await loadPatchSamples(pf, decodeCtx);

@@ -74,6 +74,13 @@ export function parseHttpBody(text: string, contentType: string, spec: HttpSpec)
   return format === 'geojson' ? recordsFromGeoJson(doc, spec) : recordsFromJson(doc, spec);
 }
 
+/** fetch() says only "fetch failed"; the cause says why (ECONNREFUSED, ENOTFOUND…). */
+export function describeFetchError(e: unknown, url: string): unknown {
+  const cause = (e as { cause?: { code?: string; message?: string } })?.cause;
+  if (!(e instanceof TypeError) || !cause) return e;
+  return new HttpError(`cannot reach ${url}: ${cause.code ?? cause.message ?? 'network error'}`);
+}
+
 export class HttpSource implements Source {
   private timer: NodeJS.Timeout | undefined;
   private abort: AbortController | undefined;
@@ -132,7 +139,7 @@ export class HttpSource implements Source {
       this.schedule(this.spec.interval);
     } catch (e) {
       if (this.stopped) return;
-      const err = this.abort.signal.aborted && this.abort.signal.reason instanceof Error ? this.abort.signal.reason : e;
+      const err = this.abort.signal.aborted && this.abort.signal.reason instanceof Error ? this.abort.signal.reason : describeFetchError(e, this.spec.url);
       this.sink.error(err);
       this.schedule(backoffDelay(this.failures++, BACKOFF_BASE, Math.max(BACKOFF_MAX, this.spec.interval), this.random()));
     } finally {

@@ -25,13 +25,15 @@ export interface SourceContext {
   baseDir: string;
   /** Files without a speed play over this many seconds, then loop. */
   spreadSeconds?: number;
+  /** Data seconds per second for files that name no speed (overrides spreadSeconds). */
+  speed?: number;
 }
 
 /** Makes the source of a spec. */
 export function createSource(spec: SourceSpec, sink: SourceSink, ctx: SourceContext): Source {
   switch (spec.kind) {
     case 'file':
-      return new FileSource(spec, resolve(ctx.baseDir, spec.path), sink, ctx.spreadSeconds);
+      return new FileSource(spec.speed === undefined && ctx.speed !== undefined ? { ...spec, speed: ctx.speed } : spec, resolve(ctx.baseDir, spec.path), sink, ctx.spreadSeconds);
     case 'sim':
       return new SimSource(spec, sink);
     case 'http':

@@ -1,0 +1,151 @@
+/**
+ * Data for an offline render, from any source: files are read whole, a
+ * simulation is generated for the render's length, an HTTP feed is fetched
+ * once (a snapshot), and streaming feeds (WebSocket, MQTT, OSC) are captured
+ * live for the render's length first. Everything passes the same gate as in
+ * real time, and is placed on the render's timeline: at `speed` data seconds
+ * per audio second, or spread over the render.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { placeSeries, type Series } from '../../core/dataSeries.ts';
+import { SampleGate } from '../../core/sources/gate.ts';
+import { Simulator } from '../../core/sources/sim.ts';
+import { parseSourceUri, type SourceSpec } from '../../core/sources/uri.ts';
+import type { FeedRecord } from '../../core/sources/records.ts';
+import type { Patch } from '../../core/patchSchema.ts';
+import type { StreamFeed } from '../render.ts';
+import { HttpSource } from './http.ts';
+import { readFeedFile } from './paced.ts';
+import { createSource, type SourceContext } from './hub.ts';
+
+type StreamSpec = Patch['streams'][string];
+
+/** Makes a relative file URI absolute against `base` (other URIs are returned as they are). */
+export function absolutizeFileUri(uri: string, base: string): string {
+  const spec = parseSourceUri(uri);
+  if (spec.kind !== 'file' || isAbsolute(spec.path) || /^file:/i.test(uri)) return uri;
+  return resolve(base, spec.path) + uri.slice(spec.path.length);
+}
+
+export interface Collected {
+  feed: StreamFeed;
+  /** One line for the CLI: what the stream plays. */
+  described: string;
+}
+
+/** Gates records (the stream's valid range and spike limit), stamping untimed ones with `stamp`. */
+function gateRecords(records: FeedRecord[], stream: StreamSpec, stamp: (i: number) => number): { series: Series; rejected: number } {
+  const gate = new SampleGate({ valid: stream.valid, maxRate: stream.maxRate });
+  const times: number[] = [];
+  const values: number[] = [];
+  records.forEach((r, i) => {
+    const ok = gate.accept(r.value, Number.isFinite(r.dataTime) ? r.dataTime : stamp(i));
+    if (typeof ok === 'string' || typeof ok.value !== 'number') return;
+    times.push(ok.dataTime);
+    values.push(ok.value);
+  });
+  return { series: { times, values, skipped: gate.rejected, column: '' }, rejected: gate.rejected };
+}
+
+async function fetchOnce(spec: Extract<SourceSpec, { kind: 'http' }>): Promise<FeedRecord[]> {
+  return new Promise((resolvePromise, reject) => {
+    const src = new HttpSource(spec, {
+      records: (r) => {
+        void src.stop();
+        resolvePromise(r);
+      },
+      error: (e) => {
+        void src.stop();
+        reject(e);
+      },
+      connecting: () => {},
+    });
+    src.start();
+  });
+}
+
+async function capture(spec: SourceSpec, seconds: number, ctx: SourceContext): Promise<Array<{ at: number; record: FeedRecord }>> {
+  const got: Array<{ at: number; record: FeedRecord }> = [];
+  const t0 = performance.now();
+  const errors: string[] = [];
+  const src = createSource(spec, { records: (rs) => rs.forEach((record) => got.push({ at: (performance.now() - t0) / 1000, record })), error: (e) => errors.push(String((e as Error)?.message ?? e)), connecting: () => {} }, ctx);
+  src.start();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  await src.stop();
+  if (got.length === 0 && errors.length) throw new Error(`${spec.uri}: nothing captured in ${seconds} s (${errors[errors.length - 1]})`);
+  return got;
+}
+
+/**
+ * The data of one stream for a render of `duration` seconds. `onCapture` is
+ * told before a live capture starts (it takes `duration` of wall time).
+ */
+export async function collectFeed(
+  stream: string,
+  uri: string,
+  spec: StreamSpec,
+  opts: { duration: number; speed?: number; baseDir: string; onCapture?: (stream: string, uri: string) => void },
+): Promise<Collected> {
+  const src = parseSourceUri(uri);
+  const place = (series: Series, speed = opts.speed) => placeSeries(series, opts.duration, speed);
+  const describe = (what: string, n: number, rejected: number) => `${stream} ← ${what} (${n} values${rejected ? `, ${rejected} rejected` : ''})`;
+  switch (src.kind) {
+    case 'file': {
+      const path = resolve(opts.baseDir, src.path);
+      const { series, rejected } = gateRecords(readFeedFile(path, src), spec, (i) => i);
+      if (series.values.length === 0) throw new Error(`${path}: no usable values for stream "${stream}"`);
+      const label = src.column ? `${src.column}${src.timeColumn ? ` @ ${src.timeColumn}` : ''}` : src.path;
+      return { feed: { stream, points: place(series, src.speed) }, described: describe(label, series.values.length, rejected) };
+    }
+    case 'sim': {
+      const sim = new Simulator(src, Date.UTC(2025, 0, 1) / 1000);
+      const samples = sim.until(opts.duration);
+      const { series, rejected } = gateRecords(samples.map((s) => ({ value: s.value, dataTime: s.dataTime })), spec, () => NaN);
+      // A simulation plays at its own pace: time t of the sim is time t of the render.
+      const points = series.times.map((dt, i) => ({ time: (dt - sim.startDataTime) / src.speed, value: series.values[i]!, dataTime: dt }));
+      return { feed: { stream, points }, described: describe(`simulated ${src.shape}`, points.length, rejected) };
+    }
+    case 'http': {
+      const records = await fetchOnce(src);
+      const now = Date.now() / 1000;
+      const { series, rejected } = gateRecords(records, spec, (i) => now + i * 1e-3);
+      const timed = records.some((r) => Number.isFinite(r.dataTime));
+      // A snapshot of one current value holds for the whole render.
+      const points = timed && series.values.length > 1 ? place(series) : series.values.slice(-1).map((value) => ({ time: 0, value, dataTime: now }));
+      return { feed: { stream, points }, described: describe(`${src.url} (snapshot)`, points.length, rejected) };
+    }
+    case 'ws':
+    case 'mqtt':
+    case 'osc': {
+      opts.onCapture?.(stream, uri);
+      const got = await capture(src, opts.duration, { baseDir: opts.baseDir });
+      const gate = new SampleGate({ valid: spec.valid, maxRate: spec.maxRate });
+      const t0 = Date.now() / 1000 - opts.duration;
+      const points = got.flatMap(({ at, record }) => {
+        const ok = gate.accept(record.value, Number.isFinite(record.dataTime) ? record.dataTime : t0 + at);
+        return typeof ok === 'string' || typeof ok.value !== 'number' ? [] : [{ time: at, value: ok.value, dataTime: ok.dataTime }];
+      });
+      return { feed: { stream, points }, described: describe(`${uri} (captured live)`, points.length, gate.rejected) };
+    }
+  }
+}
+
+/** The data of every stream with a source: `overrides` (stream → URI) first, then the patch defaults. */
+export async function collectFeeds(
+  patch: Patch,
+  patchDir: string,
+  overrides: ReadonlyMap<string, string>,
+  opts: { duration: number; speed?: number; onCapture?: (stream: string, uri: string) => void },
+): Promise<Collected[]> {
+  const out: Collected[] = [];
+  const live: Array<Promise<Collected>> = [];
+  for (const [stream, spec] of Object.entries(patch.streams)) {
+    const uri = overrides.get(stream) ?? spec.source;
+    if (!uri) continue;
+    const p = collectFeed(stream, uri, spec, { ...opts, baseDir: patchDir });
+    // Live captures run side by side, so two feeds take one duration, not two.
+    live.push(p);
+  }
+  for (const c of await Promise.all(live)) out.push(c);
+  return out;
+}
