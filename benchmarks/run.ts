@@ -11,14 +11,18 @@
  *   1-min render (ratio, goal ≤ 1.1)
  * - swap-growth/<patch>: render cost per audio second after 300 patch swaps in one
  *   context ÷ before them (ratio, goal ≤ 1.1)
+ * Live data (benchmarks/sources.ts; `--sources` runs only these): updates per
+ * second through conditioning and mapping while audio plays, and socket-to-
+ * parameter latency p50/p99.
  */
 import '../src/engine/node/audioGlobals.ts';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { placeSeries } from '../src/engine/core/dataSeries.ts';
 import type { NoteEvent } from '../src/engine/core/sequencer.ts';
 import { defaultSeries, listBuiltinPatchFiles, loadPatchFile, loadPatchSamples, patchId, type PatchFile } from '../src/engine/node/files.ts';
 import { renderOffline, type RenderAction, type StreamFeed } from '../src/engine/node/render.ts';
 import { renderPlainTone } from './plainTone.ts';
+import { benchSources } from './sources.ts';
 
 interface Row {
   name: string;
@@ -27,6 +31,7 @@ interface Row {
 }
 
 const quick = process.argv.includes('--quick');
+const sourcesOnly = process.argv.includes('--sources');
 const only = process.argv.find((a) => a.startsWith('--patch='))?.slice(8);
 const scale = quick ? 0.1 : 1;
 const rows: Row[] = [];
@@ -55,7 +60,9 @@ async function render(pf: PatchFile, samples: Map<string, AudioBuffer>, duration
   return r;
 }
 
-for (const file of listBuiltinPatchFiles()) {
+if (!only) await benchSources(quick, row);
+
+for (const file of sourcesOnly ? [] : listBuiltinPatchFiles()) {
   const id = patchId(file);
   if (only && id !== only) continue;
   const pf = loadPatchFile(file);
@@ -96,6 +103,9 @@ for (const file of listBuiltinPatchFiles()) {
   row(`swap-growth/${id}`, afterCost / before, 'ratio');
 }
 
+// A partial run (--patch, --sources) updates its rows and keeps the others.
 mkdirSync('bench', { recursive: true });
-writeFileSync('bench/results.json', JSON.stringify(rows, null, 2) + '\n');
+const previous: Row[] = existsSync('bench/results.json') ? (JSON.parse(readFileSync('bench/results.json', 'utf8')) as Row[]) : [];
+const merged = [...previous.filter((p) => !rows.some((r) => r.name === p.name)), ...rows];
+writeFileSync('bench/results.json', JSON.stringify(merged, null, 2) + '\n');
 console.log(`\nwrote bench/results.json (${rows.length} rows)${quick ? ' — quick run: durations ÷ 10' : ''}`);

@@ -58,6 +58,8 @@ export interface EngineStats {
   errors: number;
   rejected: number;
   retiring: number;
+  /** Notes scheduled for a time the audio clock had already passed (heard late). */
+  lateNotes: number;
 }
 
 export class Engine {
@@ -65,7 +67,7 @@ export class Engine {
   readonly context: Tone.BaseContext;
   private current?: PatchRuntime;
   private retiring: Array<{ runtime: PatchRuntime; disposeAt: number }> = [];
-  private readonly stats_: EngineStats = { loads: 0, notes: 0, errors: 0, rejected: 0, retiring: 0 };
+  private readonly stats_: EngineStats = { loads: 0, notes: 0, errors: 0, rejected: 0, retiring: 0, lateNotes: 0 };
   private disposed = false;
   private lastTick = NaN;
   private gcDue = false;
@@ -113,7 +115,10 @@ export class Engine {
         startTime: time,
         seed: this.opts.seed,
         onEvent: (e) => {
-          if (e.type === 'note') this.stats_.notes += e.notes.length;
+          if (e.type === 'note') {
+            this.stats_.notes += e.notes.length;
+            if (e.time < this.context.rawContext.currentTime) this.stats_.lateNotes++;
+          }
           this.opts.onEvent?.(e);
         },
       });
