@@ -17,10 +17,10 @@
  */
 import '../src/engine/node/audioGlobals.ts';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { placeSeries } from '../src/engine/core/dataSeries.ts';
+import { defaultFeeds } from '../src/engine/node/sources/collect.ts';
 import type { NoteEvent } from '../src/engine/core/sequencer.ts';
-import { defaultSeries, listBuiltinPatchFiles, loadPatchFile, loadPatchSamples, patchId, type PatchFile } from '../src/engine/node/files.ts';
-import { renderOffline, type RenderAction, type StreamFeed } from '../src/engine/node/render.ts';
+import { listBuiltinPatchFiles, loadPatchFile, loadPatchSamples, patchId, type PatchFile } from '../src/engine/node/files.ts';
+import { renderOffline, type RenderAction } from '../src/engine/node/render.ts';
 import { renderPlainTone } from './plainTone.ts';
 import { benchSources } from './sources.ts';
 
@@ -41,16 +41,13 @@ function row(name: string, value: number, unit: string): void {
   console.log(`${name.padEnd(36)} ${String(Number(value.toPrecision(4))).padStart(10)} ${unit}`);
 }
 
-function feeds(pf: PatchFile, duration: number): StreamFeed[] {
-  return [...defaultSeries(pf)].map(([stream, s]) => ({ stream, points: placeSeries(s, duration) }));
-}
 
 async function render(pf: PatchFile, samples: Map<string, AudioBuffer>, duration: number, extra: { actions?: RenderAction[]; onEvent?: (e: NoteEvent) => void } = {}) {
   const r = await renderOffline({
     patch: pf.patch,
     duration,
     samples,
-    data: feeds(pf, duration),
+    data: await defaultFeeds(pf.patch, pf.dir, duration),
     actions: extra.actions,
     onEvent: (e) => {
       if (e.type === 'note' && extra.onEvent) extra.onEvent(e);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseCsvSeries, parseDataBinding, parseSourceRef, parseTimeCell, placeSeries, type Series } from './dataSeries.ts';
+import { parseCsvSeries, parseTimeCell, placeSeries, type Series } from './dataSeries.ts';
 
 const CO2 = fileURLToPath(new URL('../../../samples/data/co2-concentration.csv', import.meta.url));
 const DAY = 86400;
@@ -9,40 +9,6 @@ const DAY = 86400;
 function series(times: number[], values = times.map((_, i) => i)): Series {
   return { times, values, skipped: 0, column: 'v' };
 }
-
-describe('parseDataBinding / parseSourceRef', () => {
-  it('STREAM=FILE', () => {
-    expect(parseDataBinding('co2=data/co2.csv')).toStrictEqual({ stream: 'co2', file: 'data/co2.csv' });
-  });
-
-  it('STREAM=FILE#COLUMN', () => {
-    expect(parseDataBinding('co2=co2.csv#CO2')).toStrictEqual({ stream: 'co2', file: 'co2.csv', column: 'CO2' });
-  });
-
-  it('STREAM=FILE#COLUMN@TIMECOLUMN', () => {
-    expect(parseDataBinding('co2=co2.csv#CO2@Date')).toStrictEqual({ stream: 'co2', file: 'co2.csv', column: 'CO2', timeColumn: 'Date' });
-  });
-
-  it('STREAM=FILE#@TIMECOLUMN names only the time column', () => {
-    expect(parseDataBinding('t=w.csv#@date')).toStrictEqual({ stream: 't', file: 'w.csv', column: undefined, timeColumn: 'date' });
-  });
-
-  it('column names may contain spaces; the stream is everything before the first =', () => {
-    expect(parseDataBinding('a=b=c.csv#adjusted CO2')).toStrictEqual({ stream: 'a', file: 'b=c.csv', column: 'adjusted CO2' });
-  });
-
-  it('a missing stream name or = is an error sentence', () => {
-    expect(parseDataBinding('co2.csv')).toBe('--data "co2.csv": expected STREAM=FILE.csv[#COLUMN][@TIMECOLUMN]');
-    expect(parseDataBinding('=co2.csv')).toBe('--data "=co2.csv": expected STREAM=FILE.csv[#COLUMN][@TIMECOLUMN]');
-  });
-
-  it('parseSourceRef: the last # separates the column', () => {
-    expect(parseSourceRef('../samples/data/file.csv')).toStrictEqual({ file: '../samples/data/file.csv' });
-    expect(parseSourceRef('../samples/data/file.csv#temp@year')).toStrictEqual({ file: '../samples/data/file.csv', column: 'temp', timeColumn: 'year' });
-    expect(parseSourceRef('a#b.csv#v')).toStrictEqual({ file: 'a#b.csv', column: 'v' });
-    expect(parseSourceRef('f.csv#')).toStrictEqual({ file: 'f.csv', column: undefined });
-  });
-});
 
 describe('parseTimeCell', () => {
   it('plain numbers are kept (years, seconds)', () => {

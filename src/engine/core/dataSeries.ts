@@ -15,34 +15,6 @@ export interface Series {
   timeColumn?: string;
 }
 
-/** A `--data` binding: `STREAM=FILE[#COLUMN][@TIMECOLUMN]`. */
-export interface DataBinding {
-  stream: string;
-  file: string;
-  column?: string;
-  timeColumn?: string;
-}
-
-/** Parses `STREAM=FILE.csv#COLUMN@TIME` (column and time optional). */
-export function parseDataBinding(text: string): DataBinding | string {
-  const eq = text.indexOf('=');
-  if (eq <= 0) return `--data "${text}": expected STREAM=FILE.csv[#COLUMN][@TIMECOLUMN]`;
-  const stream = text.slice(0, eq);
-  return { stream, ...parseSourceRef(text.slice(eq + 1)) };
-}
-
-/** Parses `FILE[#COLUMN][@TIMECOLUMN]`. */
-export function parseSourceRef(ref: string): { file: string; column?: string; timeColumn?: string } {
-  const hash = ref.lastIndexOf('#');
-  if (hash < 0) return { file: ref };
-  const file = ref.slice(0, hash);
-  const rest = ref.slice(hash + 1);
-  const at = rest.indexOf('@');
-  return at < 0
-    ? { file, column: rest || undefined }
-    : { file, column: rest.slice(0, at) || undefined, timeColumn: rest.slice(at + 1) || undefined };
-}
-
 const TIME_NAME = /^(date|time|timestamp|datetime|year|month|day|t)$/i;
 
 /**

@@ -130,7 +130,7 @@ describe('defaults', () => {
       tempo: 90,
       key: 'C minor',
       harmony: { progression: ['i'], barsPerChord: 2 },
-      streams: { s: { default: 0 } },
+      streams: { s: { default: 0, stale: { after: 600, then: 'hold', glide: 30, history: 21600 } } },
       signals: {},
       buses: {},
       voices: {

@@ -8,7 +8,6 @@ import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path
 import { fileURLToPath } from 'node:url';
 import { parsePatchOrThrow } from '../core/patchLoader.ts';
 import type { Patch } from '../core/patchSchema.ts';
-import { parseCsvSeries, parseSourceRef, type DataBinding, type Series } from '../core/dataSeries.ts';
 
 /** The project root (where package.json, patches/ and samples/ are). */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -54,28 +53,6 @@ export function patchId(file: string): string {
 /** Resolves a path written in a patch against the patch's folder. */
 export function resolveFrom(dir: string, path: string): string {
   return isAbsolute(path) ? path : resolve(dir, path);
-}
-
-/** Loads a CSV/TSV series for a binding; relative files resolve against `baseDir`. */
-export function loadSeries(binding: Pick<DataBinding, 'file' | 'column' | 'timeColumn'>, baseDir: string): Series {
-  const path = resolveFrom(baseDir, binding.file);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new Error(`cannot read data file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
-  return parseCsvSeries(text, binding.column, binding.timeColumn, path);
-}
-
-/** The default data of each stream whose source is a file, resolved against the patch. */
-export function defaultSeries(pf: PatchFile): Map<string, Series> {
-  const out = new Map<string, Series>();
-  for (const [name, s] of Object.entries(pf.patch.streams)) {
-    if (!s.source || /^[a-z]+:/i.test(s.source)) continue; // URIs are live sources, not files
-    out.set(name, loadSeries(parseSourceRef(s.source), pf.dir));
-  }
-  return out;
 }
 
 /** Decodes every sample a patch names, keyed by the path as written in the patch. */

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import * as Tone from 'tone';
 import { join } from 'node:path';
 import { renderOffline, type StreamFeed } from './render.ts';
-import { defaultSeries, loadPatchFile, loadPatchSamples, PATCHES_DIR, type PatchFile } from './files.ts';
-import { placeSeries } from '../core/dataSeries.ts';
+import { loadPatchFile, loadPatchSamples, PATCHES_DIR, type PatchFile } from './files.ts';
+import { defaultFeeds } from './sources/collect.ts';
 import { Engine } from '../audio/Engine.ts';
 import { liveSourceCount, toneFixes } from '../audio/toneFixes.ts';
 import { parsePatchOrThrow } from '../core/patchLoader.ts';
@@ -107,7 +107,7 @@ describe('data time', () => {
   it('an auto range over "2y" follows the seasons of a 62-year record replayed in 20 s', async () => {
     const { pf, samples } = await builtin('carbon-pulse');
     const d = 20;
-    const data = [...defaultSeries(pf)].map(([stream, s]) => ({ stream, points: placeSeries(s, d) }));
+    const data = await defaultFeeds(pf.patch, pf.dir, d);
     const probe = async (feeds: StreamFeed[]) => {
       const season: number[] = [];
       const actions = Array.from({ length: 400 }, (_, i) => ({ time: 1 + i * 0.045, run: (e: Engine) => void season.push(e.values().signals.season!) }));
@@ -129,7 +129,7 @@ describe('levels', () => {
   it.each(['seattle-drift', 'carbon-pulse', 'warming-stripes'])('%s on its own data sits near -20 dBFS RMS, under the ceiling', async (id) => {
     const { pf, samples } = await builtin(id);
     const d = 20;
-    const data = [...defaultSeries(pf)].map(([stream, s]) => ({ stream, points: placeSeries(s, d) }));
+    const data = await defaultFeeds(pf.patch, pf.dir, d);
     const r = await renderOffline({ patch: pf.patch, duration: d, samples, data });
     const level = 20 * Math.log10(rms(r.channels[0]!));
     expect(level).toBeGreaterThan(-24);

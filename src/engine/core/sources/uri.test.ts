@@ -20,6 +20,13 @@ describe('parseSourceUri', () => {
     });
   });
 
+  it('file columns: only a time column, names with spaces, a # in the file name', () => {
+    expect(parseSourceUri('w.csv#@date')).toMatchObject({ path: 'w.csv', column: undefined, timeColumn: 'date' });
+    expect(parseSourceUri('c.csv#adjusted CO2')).toMatchObject({ path: 'c.csv', column: 'adjusted CO2' });
+    expect(parseSourceUri('a#b.csv#v')).toMatchObject({ path: 'a#b.csv', column: 'v' });
+    expect(parseSourceUri('f.csv#')).toMatchObject({ path: 'f.csv', column: undefined });
+  });
+
   it('realtime files play at speed 1', () => {
     expect(parseSourceUri('f.csv&realtime')).toMatchObject({ kind: 'file', path: 'f.csv&realtime' });
     expect(parseSourceUri('f.csv#v&realtime')).toMatchObject({ realtime: true, speed: 1, column: 'v' });

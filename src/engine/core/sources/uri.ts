@@ -214,7 +214,8 @@ export function parseSourceUri(uri: string): SourceSpec {
     return spec;
   }
 
-  const hash = text.indexOf('#');
+  // A URL's fragment starts at its first '#'; a file path may hold '#', so its selection starts at the last.
+  const hash = scheme && scheme.length > 1 && scheme !== 'file' ? text.indexOf('#') : text.lastIndexOf('#');
   const base = hash < 0 ? text : text.slice(0, hash);
   const { selection, options } = splitFragment(hash < 0 ? '' : text.slice(hash + 1));
   const o = new Options(uri, options);

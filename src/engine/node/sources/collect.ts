@@ -137,15 +137,16 @@ export async function collectFeeds(
   overrides: ReadonlyMap<string, string>,
   opts: { duration: number; speed?: number; onCapture?: (stream: string, uri: string) => void },
 ): Promise<Collected[]> {
-  const out: Collected[] = [];
-  const live: Array<Promise<Collected>> = [];
-  for (const [stream, spec] of Object.entries(patch.streams)) {
-    const uri = overrides.get(stream) ?? spec.source;
-    if (!uri) continue;
-    const p = collectFeed(stream, uri, spec, { ...opts, baseDir: patchDir });
-    // Live captures run side by side, so two feeds take one duration, not two.
-    live.push(p);
-  }
-  for (const c of await Promise.all(live)) out.push(c);
-  return out;
+  // Live captures run side by side, so two feeds take one duration, not two.
+  return Promise.all(
+    Object.entries(patch.streams).flatMap(([stream, spec]) => {
+      const uri = overrides.get(stream) ?? spec.source;
+      return uri ? [collectFeed(stream, uri, spec, { ...opts, baseDir: patchDir })] : [];
+    }),
+  );
+}
+
+/** The feeds of a patch's own default sources for a render of `duration` seconds. */
+export async function defaultFeeds(patch: Patch, patchDir: string, duration: number): Promise<StreamFeed[]> {
+  return (await collectFeeds(patch, patchDir, new Map(), { duration })).map((c) => c.feed);
 }
