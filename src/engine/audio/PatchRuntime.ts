@@ -55,7 +55,7 @@ export interface RuntimeOptions {
 const RATE_UNIT_SECONDS = { s: 1, min: 60, h: 3600, d: 86400 } as const;
 
 /** A patch's `signals.<name>` (and its stream's unit) in the Conditioner's resolved form. */
-function conditionSpec(s: SignalSpec, streamUnit: string | undefined): ConditionSpec {
+export function conditionSpec(s: SignalSpec, streamUnit: string | undefined): ConditionSpec {
   const range: ConditionSpec['range'] = Array.isArray(s.range)
     ? { fixed: [s.range[0], s.range[1]] }
     : s.range === 'auto'
