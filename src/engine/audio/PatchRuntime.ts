@@ -52,11 +52,29 @@ export interface RuntimeOptions {
   onEvent?: (e: EngineEvent) => void;
 }
 
-function conditionSpec(s: SignalSpec): ConditionSpec {
+const RATE_UNIT_SECONDS = { s: 1, min: 60, h: 3600, d: 86400 } as const;
+
+/** A patch's `signals.<name>` (and its stream's unit) in the Conditioner's resolved form. */
+export function conditionSpec(s: SignalSpec, streamUnit: string | undefined): ConditionSpec {
   const range: ConditionSpec['range'] = Array.isArray(s.range)
     ? { fixed: [s.range[0], s.range[1]] }
-    : { autoWindowSeconds: s.range === 'auto' ? Infinity : s.range.auto };
-  return { range, curve: s.curve, smoothSeconds: s.smooth, clamp: s.clamp, invert: s.invert, threshold: s.threshold };
+    : s.range === 'auto'
+      ? { autoWindowSeconds: Infinity }
+      : { autoWindowSeconds: s.range.auto, ...(s.range.percentiles && { percentiles: s.range.percentiles }) };
+  return {
+    range,
+    curve: s.curve,
+    smoothSeconds: s.smooth,
+    clamp: s.clamp,
+    invert: s.invert,
+    threshold: s.threshold,
+    oneEuro: s.filter?.oneEuro,
+    slewPerSecond: s.slew,
+    outliers: s.outliers,
+    rate: s.derive === 'rate' ? { perSeconds: RATE_UNIT_SECONDS[s.rateUnit ?? 's'] } : undefined,
+    categories: s.categories,
+    unit: streamUnit,
+  };
 }
 
 /** A patch's whole graph and state. */
@@ -100,7 +118,7 @@ export class PatchRuntime {
 
     for (const [name, spec] of Object.entries(patch.streams)) this.streamValues.set(name, spec.default);
     for (const [name, spec] of Object.entries(patch.signals)) {
-      const state: SignalState = { name, conditioner: new Conditioner(conditionSpec(spec)), mappings: [] };
+      const state: SignalState = { name, conditioner: new Conditioner(conditionSpec(spec, patch.streams[spec.from]?.unit)), mappings: [] };
       this.signals.set(name, state);
       const list = this.byStream.get(spec.from) ?? [];
       list.push(state);
@@ -130,7 +148,8 @@ export class PatchRuntime {
     for (const s of this.signals.values()) {
       const spec = patch.signals[s.name]!;
       let r: { value: number; event?: 'on' | 'off' } | undefined = { value: s.conditioner.value };
-      if (Array.isArray(spec.range)) r = s.conditioner.push(patch.streams[spec.from]!.default, opts.startTime);
+      // A rate needs two measured samples: the default would make a rate out of nothing.
+      if (Array.isArray(spec.range) && spec.derive !== 'rate') r = s.conditioner.push(patch.streams[spec.from]!.default, opts.startTime);
       if (r) for (const m of s.mappings) this.apply(m, r.value, r.event, opts.startTime);
     }
     this.flush(Infinity);

@@ -482,3 +482,299 @@ describe('Conditioner', () => {
     expect(r!.value).toBeLessThanOrEqual(1);
   });
 });
+
+describe('Hysteresis below a level', () => {
+  it('turns on at ≤ level and off only at ≥ level + hysteresis', () => {
+    const h = new Hysteresis(0.25, 0.25, 'below');
+    expect([0.75, 0.25, 0.1, 0.4, 0.5, 0.6, 0.2].map((x) => h.push(x))).toStrictEqual([undefined, 'on', undefined, undefined, 'off', undefined, 'on']);
+  });
+
+  it('defaults to above (the two-argument form keeps its meaning)', () => {
+    expect(new Hysteresis(0.5, 0.1).direction).toBe('above');
+  });
+});
+
+describe('Conditioner stages', () => {
+  it('auto range by percentiles: one spike does not squash the range', () => {
+    const p = new Conditioner(spec({ range: { autoWindowSeconds: 100, percentiles: [25, 75] } }));
+    const m = new Conditioner(spec({ range: { autoWindowSeconds: 100 } }));
+    [1, 2, 3, 4].forEach((x, t) => {
+      p.push(x, t);
+      m.push(x, t);
+    });
+    // [1, 2, 3, 4, 100]: P25 = 2, P75 = 4 → 100 is far above: clamped to 1
+    expect(p.push(100, 4)).toStrictEqual({ value: 1 });
+    m.push(100, 4);
+    // [1, 2, 3, 3, 4, 100]: P25 (h = 1.25) = 2.25, P75 (h = 3.75) = 3.75 → 3 is the middle
+    expect(p.push(3, 5)).toStrictEqual({ value: 0.5 });
+    // min/max: (3 − 1) / 99
+    expect(m.push(3, 5)?.value).toBeCloseTo(2 / 99, 15);
+  });
+
+  it('percentiles [0, 100] are the min/max range, and the window runs on data time', () => {
+    const p = new Conditioner(spec({ range: { autoWindowSeconds: Infinity, percentiles: [0, 100] } }));
+    expect([10, 20, 15, 0, 5].map((x, t) => p.push(x, t)?.value)).toStrictEqual([0.5, 1, 0.5, 0, 0.25]);
+    const d = new Conditioner(spec({ range: { autoWindowSeconds: 10, percentiles: [0, 100] } }));
+    d.push(0, 0, 0);
+    d.push(10, 1, 5);
+    expect(d.push(10, 2, 100)).toStrictEqual({ value: 0.5 }); // both older samples left the data window
+  });
+
+  it('outliers (reject): dropped, counted, and the value stays', () => {
+    const c = new Conditioner(spec({ range: { fixed: [0, 100] }, outliers: { window: 3, threshold: 3, action: 'reject' } }));
+    expect([10, 11, 12].map((x, t) => c.push(x, t)?.value)).toStrictEqual([0.1, 0.11, 0.12]);
+    // window [11, 12, 90]: median 12, MAD 1 → |90 − 12| = 78 > 3 · 1.4826
+    expect(c.push(90, 3)).toBeUndefined();
+    expect(c.counts.outliers).toBe(1);
+    expect(c.outliers).toBe(1);
+    expect(c.value).toBe(0.12);
+    expect(c.rejected).toBe(0);
+  });
+
+  it('outliers (replace): the window median instead', () => {
+    const c = new Conditioner(spec({ range: { fixed: [0, 100] }, outliers: { window: 3, threshold: 3, action: 'replace' } }));
+    [10, 11, 12].forEach((x, t) => c.push(x, t));
+    expect(c.push(90, 3)).toStrictEqual({ value: 0.12 });
+    expect(c.outliers).toBe(1);
+  });
+
+  it('derive rate: per hour of data time; the first sample gives no output; out-of-order data times are counted', () => {
+    const c = new Conditioner(spec({ range: { fixed: [-2, 2] }, rate: { perSeconds: 3600 } }), 0.5);
+    expect(c.push(5, 0, 0)).toBeUndefined();
+    expect(c.counts).toStrictEqual({ rejected: 0, outliers: 0, unknownCategory: 0, unitErrors: 0, outOfOrder: 0 });
+    expect(c.push(6, 1, 3600)).toStrictEqual({ value: 0.75 }); // +1 per hour
+    expect(c.push(4, 2, 5400)).toStrictEqual({ value: 0 }); // −4 per hour, clamped
+    expect(c.push(100, 3, 5400)).toBeUndefined(); // same data time
+    expect(c.push(100, 3, 10)).toBeUndefined(); // earlier data time
+    expect(c.counts.outOfOrder).toBe(2);
+    expect(c.push(4.5, 4, 7200)).toStrictEqual({ value: 0.75 }); // from (5400 s, 4): +0.5 per half hour
+  });
+
+  it('derive rate after outlier rejection: a dropped sample is not a reference', () => {
+    const c = new Conditioner(spec({ range: { fixed: [-10, 10] }, outliers: { window: 3, threshold: 2, action: 'reject' }, rate: { perSeconds: 1 } }));
+    c.push(0, 0);
+    c.push(1, 1);
+    expect(c.push(2, 2)).toStrictEqual({ value: 0.55 }); // rate 1 → (1 + 10) / 20
+    expect(c.push(500, 3)).toBeUndefined(); // outlier
+    expect(c.push(4, 4)).toStrictEqual({ value: 0.55 }); // (4 − 2) / (4 − 2) = 1
+  });
+
+  it('threshold below a level emits on when the signal drops to it', () => {
+    const c = new Conditioner(spec({ range: { fixed: [0, 1] }, threshold: { below: 0.25, hysteresis: 0.25 } }));
+    const events = [0.75, 0.25, 0.1, 0.4, 0.5, 0.6, 0.2].map((x, i) => c.push(x, i)?.event);
+    expect(events).toStrictEqual([undefined, 'on', undefined, undefined, 'off', undefined, 'on']);
+  });
+
+  it('categories: text maps to raw numbers (case and spaces ignored); unknown text is counted; numbers pass', () => {
+    const c = new Conditioner(spec({ range: { fixed: [0, 1] }, categories: { rain: 0.8, snow: 1, clear: 0 } }));
+    expect(c.push(' Rain ', 0)).toStrictEqual({ value: 0.8 });
+    expect(c.push('CLEAR', 1)).toStrictEqual({ value: 0 });
+    expect(c.push('hail', 2)).toBeUndefined();
+    expect(c.push('', 3)).toBeUndefined();
+    expect(c.unknownCategory).toBe(2);
+    expect(c.value).toBe(0);
+    expect(c.push(0.5, 4)).toStrictEqual({ value: 0.5 });
+    expect(c.rejected).toBe(0);
+    // without categories, text is a bad value
+    const n = new Conditioner(spec());
+    expect(n.push('rain', 0)).toBeUndefined();
+    expect([n.rejected, n.unknownCategory]).toStrictEqual([1, 0]);
+  });
+
+  it('units: a sample in another unit is converted to the stream unit; unconvertible ones are counted', () => {
+    const c = new Conditioner(spec({ range: { fixed: [0, 100] }, unit: 'degC' }));
+    expect(c.push(212, 0, 0, 'degF')).toStrictEqual({ value: 1 });
+    expect(c.push(50, 1, 1, '°C')).toStrictEqual({ value: 0.5 });
+    expect(c.push(50, 2, 2, 'degC')).toStrictEqual({ value: 0.5 });
+    expect(c.push(25, 3)).toStrictEqual({ value: 0.25 }); // no unit: the stream's
+    expect(c.push(10, 4, 4, 'm')).toBeUndefined();
+    expect(c.push(10, 5, 5, 'bogus')).toBeUndefined();
+    expect(c.unitErrors).toBe(2);
+    expect(c.value).toBe(0.25);
+    // a stream without a declared unit does not check sample units
+    expect(new Conditioner(spec({ range: { fixed: [0, 100] } })).push(10, 0, 0, 'degF')).toStrictEqual({ value: 0.1 });
+    // a declared unit convertUnit does not know still accepts the same spelling
+    expect(new Conditioner(spec({ unit: 'count' })).push(5, 0, 0, 'count')).toStrictEqual({ value: 0.5 });
+    // a conversion beyond the range of a double is a bad value
+    const mm = new Conditioner(spec({ unit: 'mm' }));
+    expect(mm.push(1e308, 0, 0, 'km')).toBeUndefined();
+    expect(mm.rejected).toBe(1);
+  });
+
+  it('slew limits the output per second of playing time', () => {
+    const c = new Conditioner(spec({ range: { fixed: [0, 1] }, slewPerSecond: 0.5 }));
+    expect([c.push(0, 0), c.push(1, 1), c.push(1, 1.5), c.push(0.8, 2)].map((r) => r?.value)).toStrictEqual([0, 0.5, 0.75, 0.8]);
+  });
+
+  it('smoothing runs before the slew and keeps its own state', () => {
+    const c = new Conditioner(spec({ range: { fixed: [0, 1] }, smoothSeconds: 1, slewPerSecond: 0.1 }));
+    expect(c.push(0, 0)?.value).toBe(0);
+    expect(c.push(1, 1)?.value).toBeCloseTo(0.1, 15); // the EMA is at 1 − e^−1 ≈ 0.63
+    expect(c.push(1, 2)?.value).toBeCloseTo(0.2, 15); // the EMA is at 1 − e^−2 ≈ 0.86, not 0.1 + …
+  });
+
+  it('the 1€ filter replaces the EMA (same numbers as the stage)', () => {
+    const c = new Conditioner(spec({ range: { fixed: [0, 1] }, oneEuro: { minCutoff: 1, beta: 0.5, dCutoff: 1 } }));
+    const got = [[0, 0], [0.1, 1], [0.3, 1]].map(([t, x]) => c.push(x!, t!)?.value);
+    expect(got[0]).toBe(0);
+    expect(got[1]).toBeCloseTo(0.6479571695923358, 14);
+    expect(got[2]).toBeCloseTo(0.9108051242252495, 14);
+  });
+
+  it('refuses contradictory specs', () => {
+    expect(() => new Conditioner(spec({ smoothSeconds: 1, oneEuro: { minCutoff: 1, beta: 0, dCutoff: 1 } }))).toThrow(/either/);
+    expect(() => new Conditioner(spec({ threshold: { above: 0.8, below: 0.2, hysteresis: 0 } }))).toThrow(/exactly one/);
+    expect(() => new Conditioner(spec({ threshold: { hysteresis: 0 } }))).toThrow(/exactly one/);
+    expect(() => new Conditioner(spec({ range: { autoWindowSeconds: 10, percentiles: [95, 5] } }))).toThrow(/percentiles/);
+    expect(() => new Conditioner(spec({ categories: { a: 1, ' A': 2 } }))).toThrow(/same ignoring case/);
+  });
+});
+
+// ---------------------------------------------------------------- properties over every stage
+
+const CATEGORIES = { rain: 0.8, snow: 1, clear: 0, flood: 1e12 };
+
+/** Any spec, with every optional stage on or off. */
+const fullSpecArb: fc.Arbitrary<ConditionSpec> = fc
+  .record({
+    range: fc.oneof(
+      fc.tuple(finite, finite).map(([a, b]) => ({ fixed: [a, b] as [number, number] })),
+      fc.double({ min: 0, max: 1e4, noNaN: true }).map((w) => ({ autoWindowSeconds: w })),
+      fc
+        .tuple(fc.oneof(fc.constant(Infinity), fc.double({ min: 0, max: 1e4, noNaN: true })), fc.integer({ min: 0, max: 99 }), fc.integer({ min: 1, max: 100 }))
+        .map(([w, a, b]) => ({ autoWindowSeconds: w, percentiles: [Math.min(a, b - 1), b] as [number, number] })),
+    ),
+    curve: fc.constantFrom('lin', 'exp', 'log') as fc.Arbitrary<'lin' | 'exp' | 'log'>,
+    smoothSeconds: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 100, noNaN: true })),
+    oneEuro: fc.option(fc.record({ minCutoff: fc.double({ min: 1e-3, max: 1000, noNaN: true }), beta: fc.double({ min: 0, max: 1000, noNaN: true }), dCutoff: fc.double({ min: 1e-3, max: 1000, noNaN: true }) }), { nil: undefined }),
+    invert: fc.boolean(),
+    slewPerSecond: fc.option(fc.double({ min: 1e-3, max: 1000, noNaN: true }), { nil: undefined }),
+    outliers: fc.option(fc.record({ window: fc.integer({ min: 3, max: 9 }), threshold: fc.double({ min: 0.5, max: 5, noNaN: true }), action: fc.constantFrom('reject', 'replace') as fc.Arbitrary<'reject' | 'replace'> }), { nil: undefined }),
+    rate: fc.option(fc.constantFrom(1, 60, 3600, 86400).map((perSeconds) => ({ perSeconds })), { nil: undefined }),
+    categories: fc.option(fc.constant(CATEGORIES), { nil: undefined }),
+    threshold: fc.option(
+      fc.tuple(fc.boolean(), unit, fc.double({ min: 0, max: 0.5, noNaN: true })).map(([up, level, hysteresis]) => (up ? { above: level, hysteresis } : { below: level, hysteresis })),
+      { nil: undefined },
+    ),
+    unit: fc.option(fc.constantFrom('degC', 'm', 'count'), { nil: undefined }),
+  })
+  .map((s) => ({ ...s, clamp: true, smoothSeconds: s.oneEuro ? 0 : s.smoothSeconds }));
+
+/** Anything a feed might send: numbers of any size, non-finite numbers, text, null, objects. */
+const anyRaw: fc.Arbitrary<unknown> = fc.oneof(
+  finite,
+  fc.double(),
+  fc.constantFrom(NaN, Infinity, -Infinity, null, undefined, true, 'rain', ' SNOW', 'hail', '5', '', 1e308, -1e308),
+  fc.constantFrom({}, [], [1], { value: 1 }),
+);
+
+/** Samples that must be refused without a trace, given the spec. */
+function garbageFor(s: ConditionSpec): Array<[raw: unknown, time: number, dataTime: number, unit?: string]> {
+  const g: Array<[unknown, number, number, string?]> = [
+    [NaN, 0, 0],
+    [Infinity, 0, 0],
+    [-Infinity, 0, 0],
+    [null, 0, 0],
+    [undefined, 0, 0],
+    [{}, 0, 0],
+    [[3], 0, 0],
+    [true, 0, 0],
+    ['hail', 0, 0],
+    [0.5, NaN, 0],
+    [0.5, 0, Infinity],
+  ];
+  if (s.unit === 'degC') g.push([20, 0, 0, 'm'], [20, 0, 0, 'bogus']);
+  return g;
+}
+
+describe('Conditioner properties (every stage)', () => {
+  it('with clamp on, every output is finite and in [0, 1], whatever arrives (property)', () => {
+    fc.assert(
+      fc.property(
+        fullSpecArb,
+        fc.array(
+          fc.tuple(anyRaw, fc.double({ min: 0, max: 100, noNaN: true }), fc.oneof(fc.double({ min: 0, max: 1e5, noNaN: true }), fc.constantFrom(NaN, -5)), fc.option(fc.constantFrom('degF', 'degC', 'm', 'km', 'bogus'), { nil: undefined })),
+          { minLength: 1, maxLength: 60 },
+        ),
+        (s, samples) => {
+          const c = new Conditioner(s);
+          let t = 0;
+          let d = 0;
+          for (const [raw, dt, dd, u] of samples) {
+            t += dt;
+            d += dd;
+            const r = c.push(raw, t, d, u);
+            expect(Number.isFinite(c.value)).toBe(true);
+            if (!r) continue;
+            expect(Number.isFinite(r.value)).toBe(true);
+            expect(r.value).toBeGreaterThanOrEqual(0);
+            expect(r.value).toBeLessThanOrEqual(1);
+            expect(c.value).toBe(r.value);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('the slew rate is never exceeded between outputs (property)', () => {
+    fc.assert(
+      fc.property(
+        fullSpecArb.filter((s) => s.slewPerSecond !== undefined),
+        fc.array(fc.tuple(finite, fc.double({ min: 0, max: 10, noNaN: true })), { minLength: 2, maxLength: 60 }),
+        (s, samples) => {
+          const c = new Conditioner(s);
+          const rate = s.slewPerSecond!;
+          let t = 0;
+          let last: { v: number; t: number } | undefined;
+          for (const [x, dt] of samples) {
+            t += dt;
+            const r = c.push(x, t, t);
+            if (!r) continue;
+            if (last) expect(Math.abs(r.value - last.v)).toBeLessThanOrEqual(rate * (t - last.t) * (1 + 1e-12) + 1e-15);
+            last = { v: r.value, t };
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refused values never change state: garbage between valid samples changes no output (property)', () => {
+    fc.assert(
+      fc.property(
+        fullSpecArb,
+        fc.array(fc.tuple(fc.oneof(finite, fc.constantFrom('rain', 'Snow ', 'clear')), fc.double({ min: 0, max: 10, noNaN: true }), fc.double({ min: 0, max: 1e4, noNaN: true })), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 30 }),
+        (s, valid, inserts) => {
+          // text is only valid with categories
+          const clean = valid.map(([x, dt, dd]) => [typeof x === 'string' && !s.categories ? 1 : x, dt, dd] as const);
+          const plain = new Conditioner(s);
+          const noisy = new Conditioner(s);
+          const garbage = garbageFor(s);
+          const before = new Map<number, number[]>();
+          for (const [at, which] of inserts) before.set(at % clean.length, [...(before.get(at % clean.length) ?? []), which % garbage.length]);
+          let t = 0;
+          let d = 0;
+          let refused = 0;
+          clean.forEach(([x, dt, dd], i) => {
+            t += dt;
+            d += dd;
+            for (const k of before.get(i) ?? []) {
+              const [raw, gt, gd, gu] = garbage[k]!;
+              expect(noisy.push(raw, t + gt, Number.isFinite(gd) ? d + gd : gd, gu)).toBeUndefined();
+              refused++;
+            }
+            expect(noisy.push(x, t, d)).toStrictEqual(plain.push(x, t, d));
+            expect(noisy.value).toBe(plain.value);
+          });
+          const n = noisy.counts;
+          const p = plain.counts;
+          expect(n.rejected + n.unknownCategory + n.unitErrors - (p.rejected + p.unknownCategory + p.unitErrors)).toBe(refused);
+          expect([n.outliers, n.outOfOrder]).toStrictEqual([p.outliers, p.outOfOrder]);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,10 +1,42 @@
 /**
  * Signal conditioning: raw stream values in their own units → a normalised
  * control signal in [0, 1] (and threshold events). Pure maths, no I/O, no audio.
+ * The stages themselves live in filters.ts (and units.ts); {@link Conditioner}
+ * composes them.
  *
- * Pipeline per sample, in order: reject non-finite → (auto) range → normalise →
- * clamp → curve → invert → smoothing (EMA) → threshold with hysteresis.
+ * Pipeline per sample, in order (each stage only when the spec asks for it):
+ *  1. reject: anything but a finite number or a string (NaN, ±Infinity, null,
+ *     undefined, objects, booleans), or a non-finite time → `rejected`
+ *  2. category map: text → raw number ("rain" → 0.8); unknown text → `unknownCategory`
+ *  3. unit conversion: a sample in another unit than the stream's → converted;
+ *     not convertible → `unitErrors`
+ *  4. outliers (Hampel filter on the raw values): dropped or replaced by the
+ *     window median → `outliers`
+ *  5. derive rate: the rate of change per second/minute/hour/day of data time
+ *     (the first sample gives no output; a data time not after the previous
+ *     one → `outOfOrder`)
+ *  6. range: fixed, auto min/max, or auto percentiles (windows on data time)
+ *  7. normalise → 8. clamp → 9. curve → 10. invert
+ * 11. smoothing on playing time: EMA (`smooth`) or the 1€ filter
+ * 12. slew limit on playing time
+ * 13. threshold with hysteresis (above or below a level) → on/off events
+ *
+ * A sample refused at steps 1–5 changes no state of the later stages; one refused
+ * at steps 1–3 changes no state at all.
  */
+import {
+  CategoryMap,
+  EmaFilter,
+  HampelFilter,
+  OneEuroFilter,
+  RateOfChange,
+  RollingPercentiles,
+  SlewLimiter,
+  type OneEuroParams,
+  type OutlierAction,
+  type Smoother,
+} from './filters.ts';
+import { convertUnit } from './units.ts';
 
 /** Response curves on [0, 1]; `exp` and `log` are each other's inverse. */
 export type Curve = 'lin' | 'exp' | 'log';
@@ -111,25 +143,32 @@ function pushMono(
   q.push([time, x]);
 }
 
+/** Which side of the level turns a threshold on. */
+export type ThresholdDirection = 'above' | 'below';
+
 /**
- * A threshold with hysteresis: turns on when x ≥ `above`, off again only when
- * x ≤ `above − hysteresis`, so noise around the threshold cannot chatter.
+ * A threshold with hysteresis. Direction `above` (the default): turns on when
+ * x ≥ level, off again only when x ≤ level − hysteresis. Direction `below`:
+ * turns on when x ≤ level, off again only when x ≥ level + hysteresis. Noise
+ * around the level cannot chatter.
  */
 export class Hysteresis {
   state = false;
 
   constructor(
-    readonly above: number,
+    readonly level: number,
     readonly hysteresis: number,
+    readonly direction: ThresholdDirection = 'above',
   ) {}
 
   /** Feeds a value; returns 'on' or 'off' when the state changes, else undefined. */
   push(x: number): 'on' | 'off' | undefined {
-    if (!this.state && x >= this.above) {
+    const up = this.direction === 'above';
+    if (!this.state && (up ? x >= this.level : x <= this.level)) {
       this.state = true;
       return 'on';
     }
-    if (this.state && x <= this.above - this.hysteresis) {
+    if (this.state && (up ? x <= this.level - this.hysteresis : x >= this.level + this.hysteresis)) {
       this.state = false;
       return 'off';
     }
@@ -137,16 +176,38 @@ export class Hysteresis {
   }
 }
 
+/** A threshold: exactly one of `above` or `below` (a level of the 0…1 signal). */
+export interface ThresholdSpec {
+  above?: number;
+  below?: number;
+  hysteresis: number;
+}
+
 /** How one signal is conditioned (the resolved form of a patch's `signals.<name>`). */
 export interface ConditionSpec {
-  /** Fixed input range in the stream's units, or auto range over a window in seconds (Infinity = all time). */
-  range: { fixed: [number, number] } | { autoWindowSeconds: number };
+  /**
+   * Fixed input range in the stream's units, or auto range over a window in seconds of
+   * data time (Infinity = all time): min/max, or the given percentiles (0…100) of the window.
+   */
+  range: { fixed: [number, number] } | { autoWindowSeconds: number; percentiles?: [number, number] };
   curve: Curve;
   /** EMA time constant in seconds; 0 = none. */
   smoothSeconds: number;
   clamp: boolean;
   invert: boolean;
-  threshold?: { above: number; hysteresis: number };
+  threshold?: ThresholdSpec;
+  /** 1€ filter instead of the EMA (then smoothSeconds must be 0). */
+  oneEuro?: OneEuroParams;
+  /** Maximum change of the output per second of playing time. */
+  slewPerSecond?: number;
+  /** Hampel outlier filter on the raw values. */
+  outliers?: { window: number; threshold: number; action: OutlierAction };
+  /** Condition the rate of change (raw units per `perSeconds` of data time) instead of the value. */
+  rate?: { perSeconds: number };
+  /** Text values → raw numbers (case-insensitive, trimmed). */
+  categories?: Readonly<Record<string, number>>;
+  /** The stream's unit: samples that come with another unit are converted to it. */
+  unit?: string;
 }
 
 /** Output of one conditioning step. */
@@ -157,15 +218,35 @@ export interface Conditioned {
   event?: 'on' | 'off';
 }
 
+/** Samples a {@link Conditioner} did not turn into output, by reason. */
+export interface ConditionerCounts {
+  /** Not a finite number nor a string (NaN, ±Infinity, null, objects…), text without categories, or a non-finite time. */
+  rejected: number;
+  /** Judged outliers by the Hampel filter (dropped or replaced). */
+  outliers: number;
+  /** Text that is not one of the categories. */
+  unknownCategory: number;
+  /** A unit that does not convert to the stream's. */
+  unitErrors: number;
+  /** With `rate`: a data time not after the previous sample's. */
+  outOfOrder: number;
+}
+
 /**
- * Stateful conditioner for one signal. Non-finite input is rejected (counted,
- * returns undefined) and never changes state, so it cannot reach audio.
+ * Stateful conditioner for one signal (see the pipeline at the top of this file).
+ * Bad input is refused (counted in {@link counts}, returns undefined) and never
+ * changes state, so it cannot reach audio.
  */
 export class Conditioner {
   value: number;
-  rejected = 0;
-  private lastTime = NaN;
+  readonly counts: ConditionerCounts = { rejected: 0, outliers: 0, unknownCategory: 0, unitErrors: 0, outOfOrder: 0 };
+  private readonly categories?: CategoryMap;
+  private readonly hampel?: HampelFilter;
+  private readonly rate?: RateOfChange;
   private readonly rolling?: RollingRange;
+  private readonly percentiles?: { window: RollingPercentiles; lo: number; hi: number };
+  private readonly smoother: Smoother;
+  private readonly slew?: SlewLimiter;
   private readonly gate?: Hysteresis;
 
   constructor(
@@ -173,39 +254,119 @@ export class Conditioner {
     initial = 0.5,
   ) {
     this.value = initial;
-    if ('autoWindowSeconds' in spec.range) this.rolling = new RollingRange(spec.range.autoWindowSeconds);
-    if (spec.threshold) this.gate = new Hysteresis(spec.threshold.above, spec.threshold.hysteresis);
+    if (spec.categories) this.categories = new CategoryMap(spec.categories);
+    if (spec.outliers) this.hampel = new HampelFilter(spec.outliers.window, spec.outliers.threshold, spec.outliers.action);
+    if (spec.rate) this.rate = new RateOfChange(spec.rate.perSeconds);
+    if ('autoWindowSeconds' in spec.range) {
+      const p = spec.range.percentiles;
+      if (p) {
+        if (!(p[0] >= 0 && p[0] < p[1] && p[1] <= 100)) throw new RangeError(`percentiles must be 0 ≤ lo < hi ≤ 100 (got ${p.join(', ')})`);
+        this.percentiles = { window: new RollingPercentiles(spec.range.autoWindowSeconds), lo: p[0], hi: p[1] };
+      } else this.rolling = new RollingRange(spec.range.autoWindowSeconds);
+    }
+    if (spec.oneEuro && spec.smoothSeconds > 0) throw new RangeError('use either smoothSeconds (EMA) or oneEuro, not both');
+    this.smoother = spec.oneEuro ? new OneEuroFilter(spec.oneEuro) : new EmaFilter(spec.smoothSeconds);
+    if (spec.slewPerSecond !== undefined) this.slew = new SlewLimiter(spec.slewPerSecond);
+    const t = spec.threshold;
+    if (t) {
+      if ((t.above === undefined) === (t.below === undefined)) throw new RangeError('a threshold needs exactly one of above or below');
+      this.gate = t.above !== undefined ? new Hysteresis(t.above, t.hysteresis, 'above') : new Hysteresis(t.below!, t.hysteresis, 'below');
+    }
+  }
+
+  /** Bad values refused (see {@link ConditionerCounts.rejected}). */
+  get rejected(): number {
+    return this.counts.rejected;
+  }
+
+  get outliers(): number {
+    return this.counts.outliers;
+  }
+
+  get unknownCategory(): number {
+    return this.counts.unknownCategory;
+  }
+
+  get unitErrors(): number {
+    return this.counts.unitErrors;
   }
 
   /**
-   * Conditions one raw sample. `time` is when it plays (engine seconds): smoothing
-   * runs on it, as a listener hears it. `dataTime` is when it was measured (epoch
-   * seconds; defaults to `time`): an auto range's window ("24h", "2y") runs on it,
-   * so a year of data replayed in a minute still has daily and yearly ranges.
+   * Conditions one raw sample: a number in the stream's units, or text for a
+   * category map (numbers pass the map as raw values). `time` is when it plays
+   * (engine seconds): smoothing and slew run on it, as a listener hears it.
+   * `dataTime` is when it was measured (epoch seconds; defaults to `time`): auto
+   * range windows ("24h", "2y") and rates of change run on it, so a year of data
+   * replayed in a minute still has daily and yearly ranges. `unit` is the
+   * sample's unit when it may differ from the stream's (`spec.unit`): it is
+   * converted (see convertUnit in units.ts); without a declared stream unit it
+   * is not checked.
+   *
+   * Returns undefined when the sample gives no output: refused (counted in
+   * {@link counts}), dropped as an outlier, or the first sample of a rate.
    */
-  push(raw: number, time: number, dataTime = time): Conditioned | undefined {
-    if (typeof raw !== 'number' || !Number.isFinite(raw) || !Number.isFinite(time) || !Number.isFinite(dataTime)) {
-      this.rejected++;
-      return undefined;
+  push(raw: unknown, time: number, dataTime: number = time, unit?: string): Conditioned | undefined {
+    if (!Number.isFinite(time) || !Number.isFinite(dataTime)) return this.refuse('rejected');
+    let x: number;
+    if (typeof raw === 'number') {
+      if (!Number.isFinite(raw)) return this.refuse('rejected');
+      x = raw;
+    } else if (typeof raw === 'string') {
+      if (!this.categories) return this.refuse('rejected');
+      const v = this.categories.lookup(raw);
+      if (v === undefined) return this.refuse('unknownCategory');
+      x = v;
+    } else return this.refuse('rejected');
+
+    const declared = this.spec.unit;
+    if (unit !== undefined && declared !== undefined && (typeof unit !== 'string' || unit.trim() !== declared.trim())) {
+      const converted = typeof unit === 'string' ? convertUnit(x, unit, declared) : 'not a unit';
+      if (typeof converted === 'string') return this.refuse('unitErrors');
+      if (!Number.isFinite(converted)) return this.refuse('rejected'); // beyond the range of a double
+      x = converted;
     }
+    // Checked before the outlier window sees the sample, so an out-of-order one changes nothing.
+    if (this.rate && !this.rate.accepts(dataTime)) return this.refuse('outOfOrder');
+
+    if (this.hampel) {
+      const verdict = this.hampel.push(x);
+      if (verdict.outlier) this.counts.outliers++;
+      if (verdict.value === undefined) return undefined;
+      x = verdict.value;
+    }
+    if (this.rate) {
+      const r = this.rate.push(x, dataTime);
+      if (typeof r !== 'number') return undefined; // the first sample: no rate yet
+      x = r;
+    }
+
     let lo: number;
     let hi: number;
-    if (this.rolling) {
-      this.rolling.push(dataTime, raw);
+    if (this.percentiles) {
+      const p = this.percentiles;
+      p.window.push(dataTime, x);
+      lo = p.window.percentile(p.lo);
+      hi = p.window.percentile(p.hi);
+    } else if (this.rolling) {
+      this.rolling.push(dataTime, x);
       lo = this.rolling.min;
       hi = this.rolling.max;
     } else {
       [lo, hi] = (this.spec.range as { fixed: [number, number] }).fixed;
     }
-    let x = normalize(raw, lo, hi);
+    x = normalize(x, lo, hi);
     if (this.spec.clamp) x = Math.min(1, Math.max(0, x));
     x = applyCurve(x, this.spec.curve);
     if (this.spec.invert) x = 1 - x;
-    const dt = Number.isNaN(this.lastTime) ? Infinity : time - this.lastTime;
-    x = Number.isNaN(this.lastTime) ? x : emaStep(this.value, x, dt, this.spec.smoothSeconds);
-    this.lastTime = time;
+    x = this.smoother.push(x, time);
+    if (this.slew) x = this.slew.push(x, time);
     this.value = x;
     const event = this.gate?.push(x);
     return event ? { value: x, event } : { value: x };
+  }
+
+  private refuse(reason: keyof ConditionerCounts): undefined {
+    this.counts[reason]++;
+    return undefined;
   }
 }

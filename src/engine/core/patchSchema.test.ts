@@ -53,6 +53,11 @@ function broken(find: string, replace: string): string {
   return BASE.replace(find, replace);
 }
 
+/** BASE with extra fields on the signal `warm` (line 7). */
+function sig(extra: string): string {
+  return broken('range: [0, 30] }', `range: [0, 30]${extra} }`);
+}
+
 function errorsOf(text: string): PatchError[] {
   const r = parsePatchText(text, 'test.yaml');
   if (r.ok) throw new Error('expected the patch to be rejected');
@@ -84,6 +89,60 @@ describe('built-in patches', () => {
     expect(p.signals.tipping!.threshold).toStrictEqual({ above: 0.85, hysteresis: 0.03 });
     expect(p.buses.echo).toStrictEqual({ type: 'delay', time: '8n.', feedback: 0.35, wet: 0.3 });
     expect(p.scenes.baseline).toStrictEqual({ fade: 2, voices: {} });
+  });
+});
+
+describe('signal conditioning fields', () => {
+  const EVERY = `name: Every
+streams:
+  wind: { unit: m/s }
+  sky: {}
+signals:
+  gusts:
+    from: wind
+    range: { auto: 24h, percentiles: [5, 95] }
+    outliers: { window: 9, threshold: 2.5, action: replace }
+    filter: { oneEuro: { minCutoff: 0.5, beta: 2 } }
+    slew: 0.5
+    threshold: { below: 0.1 }
+  rising: { from: wind, derive: rate, rateUnit: h, range: [-5, 5], outliers: {} }
+  weather: { from: sky, range: [0, 1], categories: { clear: 0, rain: 0.8, Snow: 1 }, threshold: { above: 0.9, hysteresis: 0.1 } }
+voices:
+  pad: { synth: fm, rhythm: { hold: true } }
+mappings:
+  - { from: gusts, to: pad.trigger }
+`;
+
+  it('a patch using every new field validates and resolves its defaults', () => {
+    const p = parsePatchOrThrow(EVERY, 'every.yaml');
+    expect(p.signals.gusts).toStrictEqual({
+      from: 'wind',
+      range: { auto: 86400, percentiles: [5, 95] },
+      curve: 'lin',
+      smooth: 0,
+      filter: { oneEuro: { minCutoff: 0.5, beta: 2, dCutoff: 1 } },
+      slew: 0.5,
+      clamp: true,
+      invert: false,
+      outliers: { window: 9, threshold: 2.5, action: 'replace' },
+      threshold: { below: 0.1, hysteresis: 0.05 },
+    });
+    expect(p.signals.rising).toMatchObject({ derive: 'rate', rateUnit: 'h', outliers: { window: 7, threshold: 3, action: 'reject' } });
+    expect(p.signals.weather!.categories).toStrictEqual({ clear: 0, rain: 0.8, Snow: 1 });
+    // the output is valid input giving the same output
+    expect(PatchSchema.parse(p)).toStrictEqual(p);
+  });
+
+  it('the JSON Schema accepts it, and wants exactly one threshold level', () => {
+    const data = parseYaml(EVERY) as { signals: Record<string, Record<string, unknown>> };
+    expect(validateJson(data)).toBe(true);
+    data.signals.gusts!.threshold = { hysteresis: 0.1 };
+    expect(validateJson(data)).toBe(false);
+    data.signals.gusts!.threshold = { above: 0.5, below: 0.1 };
+    expect(validateJson(data)).toBe(false);
+    data.signals.gusts!.threshold = { above: 0.5 };
+    data.signals.gusts!.slw = 1;
+    expect(validateJson(data)).toBe(false);
   });
 });
 
@@ -283,6 +342,32 @@ const CASES: Case[] = [
   { what: 'a wet level above 1', text: broken('wet: 0.4', 'wet: 1.4'), path: 'buses.hall.wet', line: 9, says: ['<=1', '(got 1.4)'] },
   { what: 'an unknown start scene', text: broken('tempo: 90', 'tempo: 90\nscene: storm'), path: 'scene', line: 3, says: ['unknown scene "storm" (scenes: calm)'] },
   { what: 'a missing name', text: broken('name: Test\n', ''), path: 'name', line: 1, says: ['expected string'] },
+  // signal conditioning fields
+  { what: 'a typo in a signal key', text: sig(', slw: 0.5'), path: 'signals.warm', line: 7, says: ['unknown key "slw" (did you mean "slew"?)'] },
+  {
+    what: 'a typo in the percentile range',
+    text: broken('range: [0, 30] }', 'range: { auto: 24h, percentile: [5, 95] } }'),
+    path: 'signals.warm.range',
+    line: 7,
+    says: ['unknown key "percentile" (did you mean "percentiles"?)'],
+  },
+  { what: 'percentiles out of order', text: broken('range: [0, 30] }', 'range: { auto: 24h, percentiles: [95, 5] } }'), path: 'signals.warm.range.percentiles', line: 7, says: ['expected lo < hi (got [95, 5])'] },
+  { what: 'a percentile above 100', text: broken('range: [0, 30] }', 'range: { auto: 24h, percentiles: [5, 150] } }'), path: 'signals.warm.range.percentiles[1]', line: 7, says: ['<=100', '(got 150)'] },
+  { what: 'a negative slew', text: sig(', slew: -1'), path: 'signals.warm.slew', line: 7, says: ['>0', '(got -1)'] },
+  { what: 'a typo in the 1€ filter', text: sig(', filter: { oneEuro: { minCutof: 1 } }'), path: 'signals.warm.filter.oneEuro', line: 7, says: ['unknown key "minCutof" (did you mean "minCutoff"?)'] },
+  { what: 'a 1€ filter with a zero cutoff', text: sig(', filter: { oneEuro: { dCutoff: 0 } }'), path: 'signals.warm.filter.oneEuro.dCutoff', line: 7, says: ['>0', '(got 0)'] },
+  { what: 'smooth and a 1€ filter together', text: sig(', smooth: 2s, filter: { oneEuro: {} }'), path: 'signals.warm.filter', line: 7, says: ['use either smooth (EMA) or filter.oneEuro, not both'] },
+  { what: 'a typo in outliers', text: sig(', outliers: { window: 7, treshold: 3 }'), path: 'signals.warm.outliers', line: 7, says: ['unknown key "treshold" (did you mean "threshold"?)'] },
+  { what: 'an unknown outlier action', text: sig(', outliers: { action: drop }'), path: 'signals.warm.outliers.action', line: 7, says: ['"reject"', '"replace"', '(got "drop")'] },
+  { what: 'an outlier window too small', text: sig(', outliers: { window: 2 }'), path: 'signals.warm.outliers.window', line: 7, says: ['>=3', '(got 2)'] },
+  { what: 'an unknown derive', text: sig(', derive: slope'), path: 'signals.warm.derive', line: 7, says: ['expected "rate"', '(got "slope")'] },
+  { what: 'an unknown rate unit', text: sig(', derive: rate, rateUnit: week'), path: 'signals.warm.rateUnit', line: 7, says: ['"min"', '"d"', '(got "week")'] },
+  { what: 'a rate unit without derive', text: sig(', rateUnit: h'), path: 'signals.warm.rateUnit', line: 7, says: ['rateUnit needs derive: rate'] },
+  { what: 'a threshold both above and below', text: sig(', threshold: { above: 0.8, below: 0.2 }'), path: 'signals.warm.threshold', line: 7, says: ['expected exactly one of above or below; got both'] },
+  { what: 'a threshold with no level', text: sig(', threshold: { hysteresis: 0.1 }'), path: 'signals.warm.threshold', line: 7, says: ['expected exactly one of above or below; got none'] },
+  { what: 'a threshold below out of range', text: sig(', threshold: { below: -0.1 }'), path: 'signals.warm.threshold.below', line: 7, says: ['>=0', '(got -0.1)'] },
+  { what: 'categories equal ignoring case', text: sig(', categories: { Rain: 1, " rain": 0 }'), path: 'signals.warm.categories', line: 7, says: ['categories "Rain" and " rain" are the same ignoring case and spaces'] },
+  { what: 'a category that is not a number', text: sig(', categories: { rain: wet }'), path: 'signals.warm.categories.rain', line: 7, says: ['expected number', '(got "wet")'] },
 ];
 
 describe('broken patches', () => {
@@ -306,6 +391,14 @@ describe('broken patches', () => {
     const errors = errorsOf(broken('synth: fm', 'synht: fm'));
     expect(errors.map((e) => e.path).sort()).toStrictEqual(['voices.pad', 'voices.pad.synth']);
     expect(errors.find((e) => e.path === 'voices.pad')!.message).toBe('unknown key "synht" (did you mean "synth"?)');
+  });
+
+  it('a typo for a threshold level reports the typo and the missing level', () => {
+    const errors = errorsOf(sig(', threshold: { belw: 0.2 }'));
+    expect(errors.map((e) => [e.line, e.path, e.message])).toStrictEqual([
+      [7, 'signals.warm.threshold', 'unknown key "belw" (did you mean "below"?)'],
+      [7, 'signals.warm.threshold', 'expected exactly one of above or below; got none'],
+    ]);
   });
 
   it('an unknown key far from every known key has no hint', () => {

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { parseDuration } from './units.ts';
 import { MODE_NAMES, noteToMidi, parseChord, parseKey } from './theory.ts';
 import { parseStepPattern, SUBDIVISIONS } from './rhythm.ts';
+import { categoryMapProblems } from './filters.ts';
 import { parseTarget, RESERVED_NAMES } from './targets.ts';
 
 const NAME_RE = /^[A-Za-z][A-Za-z0-9_-]*$/;
@@ -75,13 +76,26 @@ const Stream = z
   .describe('A named input stream of timestamped numbers');
 
 // ---------------------------------------------------------------- signals
+const Percent = z.number().min(0).max(100);
+
 const SignalRange = z
   .union([
     Range,
     z.literal('auto'),
-    z.strictObject({ auto: Duration.describe('Window of the rolling min/max') }),
+    z
+      .strictObject({
+        auto: Duration.describe('Window of the rolling range, on the data\'s own timestamps'),
+        percentiles: z
+          .tuple([Percent, Percent])
+          .optional()
+          .describe('[lo, hi] percentiles (0…100) of the window as the range, e.g. [5, 95], so one spike does not squash it (default: min/max)'),
+      })
+      .superRefine((r, ctx) => {
+        if (r.percentiles && !(r.percentiles[0] < r.percentiles[1]))
+          ctx.addIssue({ code: 'custom', path: ['percentiles'], message: `expected lo < hi (got [${r.percentiles.join(', ')}])` });
+      }),
   ])
-  .describe('Input range in the stream units: [lo, hi], "auto" (all-time min/max), or { auto: "24h" } (rolling window)');
+  .describe('Input range in the stream units: [lo, hi], "auto" (all-time min/max), { auto: "24h" } (rolling window) or { auto: "24h", percentiles: [5, 95] }');
 
 const Signal = z
   .strictObject({
@@ -89,15 +103,64 @@ const Signal = z
     range: SignalRange.default('auto'),
     curve: z.enum(['lin', 'exp', 'log']).default('lin').describe('Response curve after normalising to 0…1'),
     smooth: Duration.default(0).describe('Exponential smoothing time constant (0 = none)'),
-    clamp: z.boolean().default(true).describe('Clamp the normalised value to 0…1'),
-    invert: z.boolean().default(false).describe('Use 1 − value'),
-    threshold: z
+    filter: z
       .strictObject({
-        above: z.number().min(0).max(1).describe('Turns on when the signal reaches this (0…1)'),
-        hysteresis: z.number().min(0).max(1).default(0.05).describe('Turns off only below above − hysteresis'),
+        oneEuro: z
+          .strictObject({
+            minCutoff: z.number().positive().max(1000).default(1).describe('Cutoff at rest in Hz: lower = steadier when slow (default 1)'),
+            beta: z.number().min(0).max(1000).default(0).describe('Cutoff rise per unit of speed: higher = less lag when fast (default 0)'),
+            dCutoff: z.number().positive().max(1000).default(1).describe('Cutoff of the speed estimate in Hz (default 1)'),
+          })
+          .describe('1€ filter (Casiez et al. 2012) on playing time: smooths slow drift hard, follows fast moves'),
       })
       .optional()
+      .describe('Adaptive smoothing instead of `smooth`'),
+    slew: z
+      .number()
+      .positive()
+      .max(1000)
+      .optional()
+      .describe('Maximum change of the signal per second of playing time (e.g. 0.5 = half its range per second)'),
+    clamp: z.boolean().default(true).describe('Clamp the normalised value to 0…1'),
+    invert: z.boolean().default(false).describe('Use 1 − value'),
+    outliers: z
+      .strictObject({
+        window: z.number().int().min(3).max(1001).default(7).describe('Number of recent samples judged together (default 7)'),
+        threshold: z.number().positive().max(100).default(3).describe('Outlier beyond threshold × 1.4826 × MAD from the median (default 3)'),
+        action: z.enum(['reject', 'replace']).default('reject').describe('Drop an outlier, or use the window median instead (default reject)'),
+      })
+      .optional()
+      .describe('Hampel filter on the raw values: drops or replaces spikes (counted)'),
+    derive: z.enum(['rate']).optional().describe('"rate": condition the rate of change of the stream instead of its value (the first sample gives none)'),
+    rateUnit: z
+      .enum(['s', 'min', 'h', 'd'])
+      .optional()
+      .describe('derive "rate": raw units per second, minute, hour or day of data time (default s)'),
+    categories: z
+      .record(z.string(), z.number())
+      .optional()
+      .describe('Text values → raw numbers before conditioning, e.g. { rain: 0.8, snow: 1, clear: 0 } (case and spaces ignored; unknown text is refused)'),
+    threshold: z
+      .strictObject({
+        above: z.number().min(0).max(1).optional().describe('Turns on when the signal reaches this (0…1)'),
+        below: z.number().min(0).max(1).optional().describe('Turns on when the signal drops to this (0…1)'),
+        hysteresis: z.number().min(0).max(1).default(0.05).describe('Turns off only at above − hysteresis (or below + hysteresis)'),
+      })
+      .superRefine((t, ctx) => {
+        if ((t.above === undefined) === (t.below === undefined))
+          ctx.addIssue({ code: 'custom', path: [], message: `expected exactly one of above or below; got ${t.above === undefined ? 'none' : 'both'}` });
+      })
+      .meta({ oneOf: [{ required: ['above'] }, { required: ['below'] }] }) // the same rule for JSON Schema editors
+      .optional()
       .describe('Emit on/off events when the signal crosses a level (for scenes and one-shots)'),
+  })
+  .superRefine((s, ctx) => {
+    if (s.filter && s.smooth > 0)
+      ctx.addIssue({ code: 'custom', path: ['filter'], message: 'use either smooth (EMA) or filter.oneEuro, not both' });
+    if (s.rateUnit !== undefined && s.derive !== 'rate')
+      ctx.addIssue({ code: 'custom', path: ['rateUnit'], message: 'rateUnit needs derive: rate' });
+    if (s.categories)
+      for (const problem of categoryMapProblems(s.categories)) ctx.addIssue({ code: 'custom', path: ['categories'], message: problem });
   })
   .describe('Conditioning of one stream into a 0…1 control signal');
 
