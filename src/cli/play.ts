@@ -35,7 +35,7 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
     spreadSeconds: loopSeconds,
     speed,
     deliver: (stream, value, dataTime) => {
-      if (typeof value === 'number') player?.engine.update(stream, value, undefined, dataTime);
+      player?.engine.update(stream, value, undefined, dataTime);
     },
     onTransition: (stream, t) => log(`${tty ? '\r\x1b[K' : ''}source ${stream}: ${t.from} → ${t.to}${t.reason ? ` (${t.reason})` : ''}`),
   });

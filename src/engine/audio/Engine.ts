@@ -142,9 +142,10 @@ export class Engine {
 
   /**
    * Feeds a raw value of a named stream at engine time `time` (default now),
-   * measured at `dataTime` (epoch seconds; default: the engine time). Never throws.
+   * measured at `dataTime` (epoch seconds; default: the engine time). Text values
+   * reach only signals with `categories`. Never throws.
    */
-  update(stream: string, value: number, time?: number, dataTime?: number): boolean {
+  update(stream: string, value: number | string, time?: number, dataTime?: number): boolean {
     const rt = this.current;
     if (!rt) return false;
     try {

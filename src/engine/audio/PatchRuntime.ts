@@ -159,13 +159,15 @@ export class PatchRuntime {
    * Feeds a raw stream value playing at `time` (engine seconds), measured at
    * `dataTime` (epoch seconds, for auto-range windows). Returns false if refused.
    */
-  update(stream: string, raw: number, time: number, dataTime = time): boolean {
+  update(stream: string, raw: number | string, time: number, dataTime = time): boolean {
     const states = this.byStream.get(stream);
-    if (!this.streamValues.has(stream) || typeof raw !== 'number' || !Number.isFinite(raw) || !Number.isFinite(time) || !Number.isFinite(dataTime)) {
+    const text = typeof raw === 'string';
+    if (!this.streamValues.has(stream) || (!text && (typeof raw !== 'number' || !Number.isFinite(raw))) || !Number.isFinite(time) || !Number.isFinite(dataTime)) {
       this.rejected++;
       return false;
     }
-    this.streamValues.set(stream, raw);
+    // Text (a category such as "rain") goes to the signals that map it; the stream's shown value stays numeric.
+    if (!text) this.streamValues.set(stream, raw);
     if (!states) return true;
     for (const s of states) {
       const r = s.conditioner.push(raw, time, dataTime);

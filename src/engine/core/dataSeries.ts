@@ -6,9 +6,10 @@
 import { parse } from 'csv-parse/sync';
 
 /** A time series in data seconds (epoch seconds for dates, or row numbers). */
-export interface Series {
+export interface Series<V extends number | string = number> {
   times: number[];
-  values: number[];
+  /** Numbers; text only for streams that map categories. */
+  values: V[];
   /** Rows skipped because the value or the time was missing or not a number. */
   skipped: number;
   column: string;
@@ -72,10 +73,10 @@ export function parseCsvSeries(text: string, column?: string, timeColumn?: strin
 }
 
 /** A value at an engine time. */
-export interface TimedValue {
+export interface TimedValue<V extends number | string = number | string> {
   /** Engine seconds: when it plays. */
   time: number;
-  value: number;
+  value: V;
   /** When it was measured (epoch seconds), if known. */
   dataTime?: number;
 }
@@ -85,10 +86,10 @@ export interface TimedValue {
  * second) the series starts at `offset` and plays at that rate; without it the
  * whole series is spread evenly over `duration` seconds.
  */
-export function placeSeries(series: Series, duration: number, speed?: number, offset = 0): TimedValue[] {
+export function placeSeries<V extends number | string>(series: Series<V>, duration: number, speed?: number, offset = 0): TimedValue<V>[] {
   const t0 = series.times[0]!;
   const span = series.times[series.times.length - 1]! - t0;
-  const out: TimedValue[] = [];
+  const out: TimedValue<V>[] = [];
   for (let i = 0; i < series.times.length; i++) {
     const dt = series.times[i]! - t0;
     // Divide last, so the final point lands exactly on `duration` when spread.

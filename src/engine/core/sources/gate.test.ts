@@ -51,7 +51,7 @@ describe('SampleGate', () => {
       { value: 11, dataTime: 6 },
       { value: 15, dataTime: 8 },
     ]);
-    expect(g.counts).toEqual({ null: 1, 'not-a-number': 1, 'non-finite': 2, 'bad-time': 1, 'out-of-order': 1, duplicate: 1, 'out-of-range': 1, spike: 0 });
+    expect(g.counts).toEqual({ null: 1, 'not-a-number': 1, 'non-finite': 2, 'bad-unit': 0, 'bad-time': 1, 'out-of-order': 1, duplicate: 1, 'out-of-range': 1, spike: 0 });
     expect(g.accepted).toBe(3);
     expect(g.rejected).toBe(8);
   });
@@ -92,5 +92,19 @@ describe('SampleGate', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('SampleGate units', () => {
+  it('converts a sample that says its unit into the stream unit, and rejects one it cannot convert', () => {
+    const g = new SampleGate({ unit: 'degC', valid: [-60, 110] });
+    expect(g.accept(212, 1, 'degF')).toEqual({ value: 100, dataTime: 1 });
+    expect(g.accept(20, 2, '°C')).toEqual({ value: 20, dataTime: 2 });
+    expect(g.accept(20, 3, 'm/s')).toBe('bad-unit');
+    expect(g.accept(20, 4, 'furlongs')).toBe('bad-unit');
+    expect(g.accept(300, 5, 'K')).toMatchObject({ value: expect.closeTo(26.85, 9) });
+    // The valid range applies after conversion: 250 °F is 121 °C, out of range.
+    expect(g.accept(250, 6, 'degF')).toBe('out-of-range');
+    expect(g.counts['bad-unit']).toBe(2);
   });
 });

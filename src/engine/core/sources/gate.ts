@@ -7,12 +7,14 @@
  * accepted one (out of order) or equal to it (duplicate), a value outside the
  * stream's physically valid range, and a jump faster than the stream's `maxRate`
  * (a spike). Numeric text ("12.5", as some APIs send numbers) is accepted as
- * a number.
+ * a number. A sample that says its unit (°F, ft, mph…) is converted to the
+ * stream's unit first; one whose unit cannot be converted is rejected.
  */
+import { convertUnit } from '../units.ts';
 
-export type RejectReason = 'null' | 'not-a-number' | 'non-finite' | 'bad-time' | 'out-of-order' | 'duplicate' | 'out-of-range' | 'spike';
+export type RejectReason = 'null' | 'not-a-number' | 'non-finite' | 'bad-unit' | 'bad-time' | 'out-of-order' | 'duplicate' | 'out-of-range' | 'spike';
 
-export const REJECT_REASONS: readonly RejectReason[] = ['null', 'not-a-number', 'non-finite', 'bad-time', 'out-of-order', 'duplicate', 'out-of-range', 'spike'];
+export const REJECT_REASONS: readonly RejectReason[] = ['null', 'not-a-number', 'non-finite', 'bad-unit', 'bad-time', 'out-of-order', 'duplicate', 'out-of-range', 'spike'];
 
 export interface GateOptions {
   /** Values outside [lo, hi] are impossible readings (a sensor's error codes such as -9999). */
@@ -23,6 +25,8 @@ export interface GateOptions {
   text?: boolean;
   /** Consecutive, mutually consistent "spikes" after which the new level is believed. */
   confirmAfter?: number;
+  /** The stream's unit: a sample in another unit is converted, or rejected when it cannot be. */
+  unit?: string;
 }
 
 export interface Accepted {
@@ -58,8 +62,8 @@ export class SampleGate {
   }
 
   /** Checks one sample; returns it (numbers coerced) or the reason it was rejected. */
-  accept(raw: unknown, dataTime: number): Accepted | RejectReason {
-    const reason = this.check(raw, dataTime);
+  accept(raw: unknown, dataTime: number, unit?: string): Accepted | RejectReason {
+    const reason = this.check(raw, dataTime, unit);
     if (typeof reason === 'string') {
       this.counts[reason]++;
       return reason;
@@ -68,9 +72,14 @@ export class SampleGate {
     return reason;
   }
 
-  private check(raw: unknown, dataTime: number): Accepted | RejectReason {
-    const value = coerceValue(raw, this.opts.text);
+  private check(raw: unknown, dataTime: number, unit?: string): Accepted | RejectReason {
+    let value = coerceValue(raw, this.opts.text);
     if (value === 'null' || value === 'non-finite' || value === 'not-a-number') return value;
+    if (typeof value === 'number' && unit !== undefined && this.opts.unit !== undefined && unit !== this.opts.unit) {
+      const converted = convertUnit(value, unit, this.opts.unit);
+      if (typeof converted === 'string' || !Number.isFinite(converted)) return 'bad-unit';
+      value = converted;
+    }
     if (!Number.isFinite(dataTime)) return 'bad-time';
     if (dataTime < this.lastTime) return 'out-of-order';
     if (dataTime === this.lastTime) return 'duplicate';

@@ -16,7 +16,7 @@ import type { Patch } from '../../core/patchSchema.ts';
 import type { StreamFeed } from '../render.ts';
 import { HttpSource } from './http.ts';
 import { readFeedFile } from './paced.ts';
-import { createSource, type SourceContext } from './hub.ts';
+import { createSource, takesText, type SourceContext } from './hub.ts';
 
 type StreamSpec = Patch['streams'][string];
 
@@ -33,14 +33,14 @@ export interface Collected {
   described: string;
 }
 
-/** Gates records (the stream's valid range and spike limit), stamping untimed ones with `stamp`. */
-function gateRecords(records: FeedRecord[], stream: StreamSpec, stamp: (i: number) => number): { series: Series; rejected: number } {
-  const gate = new SampleGate({ valid: stream.valid, maxRate: stream.maxRate });
+/** Gates records (the stream's valid range, spike limit, unit, text), stamping untimed ones with `stamp`. */
+function gateRecords(records: FeedRecord[], stream: StreamSpec, text: boolean, stamp: (i: number) => number): { series: Series<number | string>; rejected: number } {
+  const gate = new SampleGate({ valid: stream.valid, maxRate: stream.maxRate, unit: stream.unit, text });
   const times: number[] = [];
-  const values: number[] = [];
+  const values: Array<number | string> = [];
   records.forEach((r, i) => {
-    const ok = gate.accept(r.value, Number.isFinite(r.dataTime) ? r.dataTime : stamp(i));
-    if (typeof ok === 'string' || typeof ok.value !== 'number') return;
+    const ok = gate.accept(r.value, Number.isFinite(r.dataTime) ? r.dataTime : stamp(i), r.unit);
+    if (typeof ok === 'string') return;
     times.push(ok.dataTime);
     values.push(ok.value);
   });
@@ -84,15 +84,16 @@ export async function collectFeed(
   stream: string,
   uri: string,
   spec: StreamSpec,
-  opts: { duration: number; speed?: number; baseDir: string; onCapture?: (stream: string, uri: string) => void },
+  opts: { duration: number; speed?: number; baseDir: string; text?: boolean; onCapture?: (stream: string, uri: string) => void },
 ): Promise<Collected> {
   const src = parseSourceUri(uri);
-  const place = (series: Series, speed = opts.speed) => placeSeries(series, opts.duration, speed);
+  const text = opts.text ?? false;
+  const place = (series: Series<number | string>, speed = opts.speed) => placeSeries(series, opts.duration, speed);
   const describe = (what: string, n: number, rejected: number) => `${stream} ← ${what} (${n} values${rejected ? `, ${rejected} rejected` : ''})`;
   switch (src.kind) {
     case 'file': {
       const path = resolve(opts.baseDir, src.path);
-      const { series, rejected } = gateRecords(readFeedFile(path, src), spec, (i) => i);
+      const { series, rejected } = gateRecords(readFeedFile(path, src), spec, text, (i) => i);
       if (series.values.length === 0) throw new Error(`${path}: no usable values for stream "${stream}"`);
       const label = src.column ? `${src.column}${src.timeColumn ? ` @ ${src.timeColumn}` : ''}` : src.path;
       return { feed: { stream, points: place(series, src.speed) }, described: describe(label, series.values.length, rejected) };
@@ -100,7 +101,7 @@ export async function collectFeed(
     case 'sim': {
       const sim = new Simulator(src, Date.UTC(2025, 0, 1) / 1000);
       const samples = sim.until(opts.duration);
-      const { series, rejected } = gateRecords(samples.map((s) => ({ value: s.value, dataTime: s.dataTime })), spec, () => NaN);
+      const { series, rejected } = gateRecords(samples.map((s) => ({ value: s.value, dataTime: s.dataTime })), spec, text, () => NaN);
       // A simulation plays at its own pace: time t of the sim is time t of the render.
       const points = series.times.map((dt, i) => ({ time: (dt - sim.startDataTime) / src.speed, value: series.values[i]!, dataTime: dt }));
       return { feed: { stream, points }, described: describe(`simulated ${src.shape}`, points.length, rejected) };
@@ -108,7 +109,7 @@ export async function collectFeed(
     case 'http': {
       const records = await fetchOnce(src);
       const now = Date.now() / 1000;
-      const { series, rejected } = gateRecords(records, spec, (i) => now + i * 1e-3);
+      const { series, rejected } = gateRecords(records, spec, text, (i) => now + i * 1e-3);
       const timed = records.some((r) => Number.isFinite(r.dataTime));
       // A snapshot of one current value holds for the whole render.
       const points = timed && series.values.length > 1 ? place(series) : series.values.slice(-1).map((value) => ({ time: 0, value, dataTime: now }));
@@ -119,11 +120,11 @@ export async function collectFeed(
     case 'osc': {
       opts.onCapture?.(stream, uri);
       const got = await capture(src, opts.duration, { baseDir: opts.baseDir });
-      const gate = new SampleGate({ valid: spec.valid, maxRate: spec.maxRate });
+      const gate = new SampleGate({ valid: spec.valid, maxRate: spec.maxRate, unit: spec.unit, text });
       const t0 = Date.now() / 1000 - opts.duration;
       const points = got.flatMap(({ at, record }) => {
-        const ok = gate.accept(record.value, Number.isFinite(record.dataTime) ? record.dataTime : t0 + at);
-        return typeof ok === 'string' || typeof ok.value !== 'number' ? [] : [{ time: at, value: ok.value, dataTime: ok.dataTime }];
+        const ok = gate.accept(record.value, Number.isFinite(record.dataTime) ? record.dataTime : t0 + at, record.unit);
+        return typeof ok === 'string' ? [] : [{ time: at, value: ok.value, dataTime: ok.dataTime }];
       });
       return { feed: { stream, points }, described: describe(`${uri} (captured live)`, points.length, gate.rejected) };
     }
@@ -141,7 +142,7 @@ export async function collectFeeds(
   return Promise.all(
     Object.entries(patch.streams).flatMap(([stream, spec]) => {
       const uri = overrides.get(stream) ?? spec.source;
-      return uri ? [collectFeed(stream, uri, spec, { ...opts, baseDir: patchDir })] : [];
+      return uri ? [collectFeed(stream, uri, spec, { ...opts, baseDir: patchDir, text: takesText(patch, stream) })] : [];
     }),
   );
 }

@@ -47,6 +47,11 @@ export function createSource(spec: SourceSpec, sink: SourceSink, ctx: SourceCont
   }
 }
 
+/** True when a signal of the stream maps text categories, so text may pass the gate. */
+export function takesText(patch: Patch, stream: string): boolean {
+  return Object.values(patch.signals).some((sig) => sig.from === stream && sig.categories !== undefined);
+}
+
 export interface HubOptions extends SourceContext {
   patch: Patch;
   /** stream → source URI, replacing the patch's default source. */
@@ -92,7 +97,7 @@ export class SourceHub {
       const lane: Lane = {
         stream,
         spec,
-        gate: new SampleGate({ valid: s.valid, maxRate: s.maxRate }),
+        gate: new SampleGate({ valid: s.valid, maxRate: s.maxRate, unit: s.unit, text: takesText(opts.patch, stream) }),
         health: new SourceHealth(stream, uri, stale.after, t, (tr) => opts.onTransition?.(stream, tr)),
         supervisor: new StreamSupervisor(
           { after: stale.after, then: stale.then, glide: stale.glide, default: s.default, history: stale.history },
@@ -151,7 +156,7 @@ export class SourceHub {
     for (const r of records) {
       lane.health.receive();
       const dataTime = Number.isFinite(r.dataTime) ? r.dataTime : now;
-      const ok = lane.gate.accept(r.value, dataTime);
+      const ok = lane.gate.accept(r.value, dataTime, r.unit);
       if (typeof ok === 'string') {
         lane.health.reject(ok);
         continue;
