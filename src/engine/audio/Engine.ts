@@ -69,6 +69,7 @@ export class Engine {
   private retiring: Array<{ runtime: PatchRuntime; disposeAt: number }> = [];
   private readonly stats_: EngineStats = { loads: 0, notes: 0, errors: 0, rejected: 0, retiring: 0, lateNotes: 0 };
   private disposed = false;
+  private readonly listeners = new Set<(e: EngineEvent) => void>();
   private lastTick = NaN;
   private gcDue = false;
   private lastGc = -Infinity;
@@ -119,7 +120,7 @@ export class Engine {
             this.stats_.notes += e.notes.length;
             if (e.time < this.context.rawContext.currentTime) this.stats_.lateNotes++;
           }
-          this.opts.onEvent?.(e);
+          this.emit(e);
         },
       });
     } finally {
@@ -157,6 +158,56 @@ export class Engine {
       this.fail(e);
       return false;
     }
+  }
+
+  /**
+   * Adds a listener for engine events (notes, scenes, thresholds, mute) besides
+   * `onEvent`: the bridges (OSC, MIDI, lighting) use this. Returns a remover.
+   * A listener that throws is counted as an engine error, never stops the engine.
+   */
+  addListener(fn: (e: EngineEvent) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private emit(e: EngineEvent): void {
+    try {
+      this.opts.onEvent?.(e);
+    } catch (err) {
+      this.fail(err);
+    }
+    for (const fn of this.listeners) {
+      try {
+        fn(e);
+      } catch (err) {
+        this.fail(err);
+      }
+    }
+  }
+
+  /**
+   * The panic button: silences the output at once (a 3 ms ramp after the
+   * ceiling, so no click) and tells every bridge (MIDI all-notes-off, lighting
+   * blackout). The patch keeps running underneath; {@link setMuted}(false) brings it back.
+   */
+  panic(time?: number): void {
+    this.setMuted(true, time, true);
+  }
+
+  /** Mutes or unmutes the output (after the safety ceiling). */
+  setMuted(muted: boolean, time?: number, panic = false): void {
+    const t = time ?? this.context.currentTime;
+    try {
+      this.master.setMuted(muted, t);
+    } catch (e) {
+      this.fail(e);
+    }
+    this.emit({ type: 'mute', muted, panic, time: t });
+  }
+
+  /** True while muted (by panic or mute). */
+  get muted(): boolean {
+    return this.master.muted;
   }
 
   /** Switches the playing patch's scene. */
@@ -237,6 +288,7 @@ export class Engine {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.listeners.clear();
     for (const r of this.retiring) this.safeDispose(r.runtime);
     this.retiring = [];
     if (this.current) this.safeDispose(this.current);

@@ -18,7 +18,9 @@ import { VoiceGroup, type SampleLookup } from './voices.ts';
 export type EngineEvent =
   | ({ type: 'note' } & NoteEvent)
   | { type: 'scene'; scene: string; time: number }
-  | { type: 'threshold'; signal: string; state: 'on' | 'off'; time: number };
+  | { type: 'threshold'; signal: string; state: 'on' | 'off'; time: number }
+  /** Panic (everything muted at once) or mute/unmute from a performer. */
+  | { type: 'mute'; muted: boolean; panic: boolean; time: number };
 
 /** Minimum spacing of ramps on one audio parameter: updates in between wait and coalesce. */
 export const CONTROL_PERIOD = 0.02;

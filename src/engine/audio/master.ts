@@ -37,6 +37,9 @@ export class MasterChain {
   private readonly dcBlock: BiquadFilterNode;
   private readonly limiter: DynamicsCompressorNode;
   private readonly clipper: WaveShaperNode;
+  /** After the ceiling: the panic/mute gate (1 or 0, ramped so it never clicks). */
+  private readonly gate: GainNode;
+  muted = false;
 
   constructor(
     raw: BaseAudioContext,
@@ -61,13 +64,20 @@ export class MasterChain {
     this.clipper.oversample = 'none';
     this.analyser = raw.createAnalyser();
     this.analyser.fftSize = 2048;
-    this.input.connect(this.dcBlock).connect(this.limiter).connect(this.clipper).connect(destination);
-    this.clipper.connect(this.analyser);
+    this.gate = raw.createGain();
+    this.input.connect(this.dcBlock).connect(this.limiter).connect(this.clipper).connect(this.gate).connect(destination);
+    this.gate.connect(this.analyser);
   }
 
   /** Ramps the master volume (dB). */
   setVolume(db: number, time: number, tau = 0.05): void {
     rampTo(this.input.gain, dbToGain(db), time, tau, 0, 4);
+  }
+
+  /** Mutes (in about 10 ms) or unmutes (in about 50 ms) everything after the ceiling. */
+  setMuted(muted: boolean, time: number): void {
+    this.muted = muted;
+    rampTo(this.gate.gain, muted ? 0 : 1, time, muted ? 0.003 : 0.015, 0, 1);
   }
 
   /** Peak and RMS (linear) of the most recent analyser frame. */
@@ -85,6 +95,6 @@ export class MasterChain {
   }
 
   dispose(): void {
-    for (const n of [this.input, this.dcBlock, this.limiter, this.clipper, this.analyser]) n.disconnect();
+    for (const n of [this.input, this.dcBlock, this.limiter, this.clipper, this.gate, this.analyser]) n.disconnect();
   }
 }

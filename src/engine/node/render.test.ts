@@ -314,3 +314,31 @@ voices:
     }
   });
 });
+
+describe('panic and mute', () => {
+  it('panic silences the output within 20 ms without a click, tells listeners, and unmute brings the sound back', async () => {
+    const { pf, samples } = await builtin('carbon-pulse');
+    const events: string[] = [];
+    const sr = 48000;
+    const r = await renderOffline({
+      patch: pf.patch,
+      duration: 6,
+      sampleRate: sr,
+      samples,
+      data: [ramp('co2', 380, 415, 6)],
+      actions: [
+        { time: 0, run: (e: Engine) => void e.addListener((ev) => ev.type === 'mute' && events.push(`${ev.muted ? 'mute' : 'unmute'}${ev.panic ? ' panic' : ''}@${ev.time}`)) },
+        { time: 2, run: (e: Engine, t: number) => e.panic(t) },
+        { time: 4, run: (e: Engine, t: number) => e.setMuted(false, t) },
+      ],
+    });
+    const ch = r.channels[0]!;
+    const seg = (a: number, b: number) => ch.subarray(Math.round(a * sr), Math.round(b * sr));
+    expect(rms(seg(1, 2))).toBeGreaterThan(0.01);
+    expect(peak(seg(2.02, 4))).toBeLessThan(1e-4);
+    expect(rms(seg(4.2, 6))).toBeGreaterThan(0.01);
+    // No click: the largest sample step across the mute is no larger than the music's own.
+    expect(maxJump(ch, Math.round(1.99 * sr), Math.round(2.03 * sr))).toBeLessThanOrEqual(maxJump(ch, Math.round(1 * sr), Math.round(2 * sr)) + 1e-6);
+    expect(events).toEqual(['mute panic@2', 'unmute@4']);
+  });
+});
