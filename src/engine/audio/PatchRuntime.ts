@@ -5,7 +5,7 @@
 import * as Tone from 'tone';
 import { Conditioner, mapToRange, type ConditionSpec, type Curve } from '../core/conditioning.ts';
 import type { MappingSpec, Patch, SignalSpec } from '../core/patchSchema.ts';
-import { Sequencer, type NoteEvent } from '../core/sequencer.ts';
+import { Sequencer, type BeatEvent, type NoteEvent } from '../core/sequencer.ts';
 import { parseTarget, targetDefaults, type Target } from '../core/targets.ts';
 import type { ModeName } from '../core/theory.ts';
 import { dbToGain } from '../core/units.ts';
@@ -19,6 +19,7 @@ export type EngineEvent =
   | ({ type: 'note' } & NoteEvent)
   | { type: 'scene'; scene: string; time: number }
   | { type: 'threshold'; signal: string; state: 'on' | 'off'; time: number }
+  | ({ type: 'beat' } & BeatEvent)
   /** Panic (everything muted at once) or mute/unmute from a performer. */
   | { type: 'mute'; muted: boolean; panic: boolean; time: number };
 
@@ -266,14 +267,19 @@ export class PatchRuntime {
   /** Generates and schedules notes up to `until`; applies due parameter changes. */
   advance(until: number, onError: (e: unknown) => void): void {
     this.flush(until);
-    this.sequencer.advance(until, (e) => {
-      try {
-        this.voices.get(e.voice)!.play(e.notes, e.time, e.duration, e.velocity);
-        this.opts.onEvent?.({ type: 'note', ...e });
-      } catch (err) {
-        onError(err);
-      }
-    });
+    this.sequencer.advance(
+      until,
+      (e) => {
+        try {
+          this.voices.get(e.voice)!.play(e.notes, e.time, e.duration, e.velocity);
+          this.opts.onEvent?.({ type: 'note', ...e });
+        } catch (err) {
+          onError(err);
+        }
+      },
+      // A retiring patch's beats would double the playing one's.
+      this.active ? (b) => this.opts.onEvent?.({ type: 'beat', ...b }) : undefined,
+    );
   }
 
   /** Fades the output to `gain` from `time` (time constant `tau`). */

@@ -366,3 +366,15 @@ describe('clock and harmony', () => {
     expect(() => new Sequencer(badChord, 0)).toThrow('"bVII" is not a diatonic roman numeral');
   });
 });
+
+describe('beats', () => {
+  it('reports every quarter note with its bar, time and tempo, whatever the windows', async () => {
+    const { Sequencer } = await import('./sequencer.ts');
+    const { PatchSchema } = await import('./patchSchema.ts');
+    const patch = PatchSchema.parse({ name: 'b', tempo: 120, streams: { s: {} }, voices: { v: { synth: 'synth', rhythm: { euclid: [3, 8] } } } });
+    const beats: Array<[number, number, number, number]> = [];
+    const seq = new Sequencer(patch, 1);
+    for (const until of [1.2, 1.21, 2.9, 3.5]) seq.advance(until, () => {}, (b) => beats.push([b.beat, b.bar, b.time, b.tempo]));
+    expect(beats).toEqual([0, 1, 2, 3, 4].map((i) => [i, Math.floor(i / 4), 1 + i * 0.5, 120]));
+  });
+});

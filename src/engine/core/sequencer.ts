@@ -32,6 +32,17 @@ export interface NoteEvent {
   step: number;
 }
 
+/** A quarter-note beat of the sequencer's grid. */
+export interface BeatEvent {
+  /** Beats since the patch started (0, 1, 2…). */
+  beat: number;
+  bar: number;
+  /** Engine time of the beat. */
+  time: number;
+  /** Tempo (BPM) at the beat. */
+  tempo: number;
+}
+
 /** Live modulation of one voice, set by mappings and scenes. */
 export interface VoiceMod {
   /** Density from a mapping (replaces the patch value), 0…1. */
@@ -136,12 +147,16 @@ export class Sequencer {
     if (Object.hasOwn(MODES, mode)) this.key = { tonic: this.key.tonic, mode };
   }
 
-  /** Generates every step starting before `until`, calling `emit` for each note event. */
-  advance(until: number, emit: (e: NoteEvent) => void): void {
+  /**
+   * Generates every step starting before `until`, calling `emit` for each note
+   * event, and `onBeat` on every quarter note (for clocks, lights and OSC).
+   */
+  advance(until: number, emit: (e: NoteEvent) => void, onBeat?: (b: BeatEvent) => void): void {
     const end = Math.min(until, this.stopAt);
     while (this.stepTime < end) {
       this.tempo = this.mappedTempo ?? this.sceneTempo ?? this.baseTempo;
       const dt = stepSeconds(this.tempo);
+      if (onBeat && this.step % 4 === 0) onBeat({ beat: this.step / 4, bar: Math.floor(this.step / 16), time: this.stepTime, tempo: this.tempo });
       for (const v of this.voices.values()) {
         const e = this.voiceStep(v, this.step, this.stepTime, dt);
         if (e) emit(e);
