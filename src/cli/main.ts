@@ -20,6 +20,7 @@ Usage:
   ecosym render <patch> [--duration 60s] [--out out/x.wav] [--seed N] [--sample-rate 48000]
                         [--data STREAM=URI ...] [--speed N] [--bits 16|24|32f]
   ecosym play <patch> [--sink none] [--duration 30s] [--data STREAM=URI ...] [--speed N] [--loop 10m] [--seed N]
+                      [--artnet HOST[:UNIVERSE]]
   ecosym sources <patch> [--data STREAM=URI ...] [--for 10s] [--json]   live status of each stream's source
   ecosym record <uri> --out feed.csv [--for 10m] [--stream NAME]       capture a feed as a replayable CSV
   ecosym validate <patch...>
@@ -67,6 +68,7 @@ export async function main(argv: string[]): Promise<number> {
       bits: { type: 'string' },
       sink: { type: 'string' },
       loop: { type: 'string' },
+      artnet: { type: 'string' },
       json: { type: 'boolean' },
       for: { type: 'string' },
       stream: { type: 'string' },
@@ -99,6 +101,7 @@ export async function main(argv: string[]): Promise<number> {
         data: values.data ?? [],
         speed: values.speed,
         loop: values.loop,
+        artnet: values.artnet,
       });
       return 0;
     case 'sources':

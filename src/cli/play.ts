@@ -6,6 +6,9 @@ import { formatSeconds } from '../engine/core/units.ts';
 import { loadPatchFile, loadPatchSamples, resolvePatchPath } from '../engine/node/files.ts';
 import { NoAudioDeviceError, startPlayer, type Player } from '../engine/node/realtime.ts';
 import { SourceHub } from '../engine/node/sources/hub.ts';
+import { ArtNetBridge, parseArtNetArg, rigFor } from '../engine/node/bridges/artnet.ts';
+import type { Engine } from '../engine/audio/Engine.ts';
+import type { Patch } from '../engine/core/patchSchema.ts';
 import { dataOverrides, dbfs, durationArg, numberArg, UsageError } from './common.ts';
 import { installErrorPolicy } from './errorPolicy.ts';
 
@@ -18,6 +21,22 @@ export interface PlayArgs {
   speed?: string;
   /** Seconds over which data is spread when no --speed is given (then it loops). */
   loop?: string;
+  /** Art-Net HOST[:UNIVERSE], overriding the patch's lighting.artnet. */
+  artnet?: string;
+}
+
+/** Starts Art-Net output when asked (--artnet) or when the patch names a node (lighting.artnet). */
+function startLighting(patch: Patch, engine: Engine, arg: string | undefined, log: (s: string) => void): ArtNetBridge | undefined {
+  if (arg === undefined && !patch.lighting?.artnet) return undefined;
+  if (!patch.lighting) throw new UsageError(`--artnet: patch "${patch.name}" has no lighting section to send`);
+  const over: { host?: string; universe?: number } | string = arg === undefined ? {} : parseArtNetArg(arg);
+  if (typeof over === 'string') throw new UsageError(over);
+  const base = patch.lighting.artnet ?? { host: '255.255.255.255', universe: 0, fps: 30 };
+  const target = { host: over.host ?? base.host, universe: over.universe ?? base.universe, fps: base.fps };
+  const bridge = new ArtNetBridge(engine, rigFor(patch.lighting), target);
+  bridge.start();
+  log(`  lighting: Art-Net to ${target.host} universe ${target.universe} at ${target.fps} fps`);
+  return bridge;
 }
 
 /** Plays until the duration passes or Ctrl-C. Resolves when stopped. */
@@ -25,6 +44,12 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
   const sink = (a.sink ?? 'default') as 'default' | 'none';
   if (sink !== 'default' && sink !== 'none') throw new UsageError(`--sink "${a.sink}": expected "none" or "default"`);
   const pf = loadPatchFile(resolvePatchPath(a.patch));
+  if (a.artnet !== undefined) {
+    // Checked before anything starts, so a usage error leaves nothing running.
+    if (!pf.patch.lighting) throw new UsageError(`--artnet: patch "${pf.patch.name}" has no lighting section to send`);
+    const t = parseArtNetArg(a.artnet);
+    if (typeof t === 'string') throw new UsageError(t);
+  }
   const duration = a.duration === undefined ? Infinity : durationArg(a.duration, 0);
   const speed = numberArg(a.speed, '--speed');
   const loopSeconds = durationArg(a.loop, 600, '--loop');
@@ -65,6 +90,7 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
   for (const st of hub.statuses()) log(`  ${st.stream} ← ${st.uri}`);
   hub.start();
   const p = player;
+  const lighting = startLighting(pf.patch, p.engine, a.artnet, log);
   const started = p.raw.currentTime;
   // The analyser holds the last 2048 samples (43 ms): sample it often and report
   // the loudest peak and the mean power of the whole second.
@@ -113,6 +139,7 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
   if (tty) process.stdout.write('\n');
   const stats = p.engine.stats;
   await hub.stop();
+  await lighting?.stop();
   await p.stop();
   policy.dispose();
   log(`Stopped: ${stats.notes} notes, ${stats.errors} engine errors, ${p.driver.stats.rearms} scheduler re-arms, ${policy.count} uncaught errors survived.`);

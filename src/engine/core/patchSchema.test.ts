@@ -267,6 +267,41 @@ interface Case {
 
 const CASES: Case[] = [
   {
+    what: 'a lighting channel from an unknown signal',
+    text: BASE + 'lighting:\n  channels:\n    - { channel: 1, from: wrm }\n',
+    path: 'lighting.channels[0].from',
+    line: 21,
+    says: ['unknown signal "wrm" (signals: warm)'],
+  },
+  {
+    what: 'a 16-bit lighting channel at 512',
+    text: BASE + 'lighting:\n  channels:\n    - { channel: 512, from: warm, bits: 16 }\n',
+    path: 'lighting.channels[0].channel',
+    line: 21,
+    says: ['a 16-bit channel needs the next one too: at most 511'],
+  },
+  {
+    what: 'a flash on an unknown voice',
+    text: BASE + 'lighting:\n  flashes:\n    - { channel: 2, on: "note:pda" }\n',
+    path: 'lighting.flashes[0].on',
+    line: 21,
+    says: ['unknown voice "pda" (voices: pad)'],
+  },
+  {
+    what: 'a flash on a signal without a threshold',
+    text: BASE + 'lighting:\n  flashes:\n    - { channel: 2, on: "threshold:warm" }\n',
+    path: 'lighting.flashes[0].on',
+    line: 21,
+    says: ['"warm" is not a signal with a threshold'],
+  },
+  {
+    what: 'a flash trigger that does not exist',
+    text: BASE + 'lighting:\n  flashes:\n    - { channel: 2, on: strobe }\n',
+    path: 'lighting.flashes[0].on',
+    line: 21,
+    says: ['expected note[:voice], beat, bar, threshold:signal or scene[:name]'],
+  },
+  {
     what: 'unknown target parameter',
     text: broken('to: pad.filter.frequency', 'to: pad.filter.freq'),
     path: 'mappings[0].to',

@@ -11,6 +11,7 @@ import { MODE_NAMES, noteToMidi, parseChord, parseKey } from './theory.ts';
 import { parseStepPattern, SUBDIVISIONS } from './rhythm.ts';
 import { categoryMapProblems } from './filters.ts';
 import { parseTarget, RESERVED_NAMES } from './targets.ts';
+import { parseFlashTrigger } from './lighting.ts';
 
 const NAME_RE = /^[A-Za-z][A-Za-z0-9_-]*$/;
 const Name = z
@@ -346,6 +347,50 @@ const Scene = z
   })
   .describe('A named state of the piece; switching crossfades');
 
+// ---------------------------------------------------------------- lighting
+const DmxChannel = z.number().int().min(1).max(512).describe('DMX channel, 1…512 (a 16-bit channel also uses the next one)');
+const DmxBits = z.union([z.literal(8), z.literal(16)]).default(8).describe('8-bit, or 16-bit (coarse on the channel, fine on the next)');
+
+const Lighting = z
+  .strictObject({
+    artnet: z
+      .strictObject({
+        host: z.string().min(1).default('255.255.255.255').describe('Node or broadcast address (default: broadcast); overridden by --artnet HOST[:UNIVERSE]'),
+        universe: z.number().int().min(0).max(32767).default(0).describe('Art-Net port address: net·sub-net·universe, 0…32767'),
+        fps: z.number().min(1).max(44).default(30).describe('Frames per second, at most 44 (DMX512 refresh)'),
+      })
+      .optional()
+      .describe('Art-Net DMX output'),
+    channels: z
+      .array(
+        z.strictObject({
+          channel: DmxChannel,
+          from: Name.describe('Signal that drives the channel'),
+          range: z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]).default([0, 1]).describe('Level (0…1 of full scale) for signal 0 and 1'),
+          bits: DmxBits,
+          fade: Duration.default(0.2).describe('Fade time constant (default 0.2s)'),
+        }),
+      )
+      .default([])
+      .describe('Channels that follow signals'),
+    flashes: z
+      .array(
+        z.strictObject({
+          channel: DmxChannel,
+          on: z
+            .string()
+            .refine((s) => typeof parseFlashTrigger(s) !== 'string', { message: 'expected note[:voice], beat, bar, threshold:signal or scene[:name]' })
+            .describe('What fires the flash: "note", "note:bells", "beat", "bar", "threshold:gale", "scene", "scene:storm"'),
+          level: Unit01(1, 'Peak level (notes scale it by velocity)'),
+          decay: Duration.default(0.3).describe('Time from peak to dark (default 0.3s)'),
+          bits: DmxBits,
+        }),
+      )
+      .default([])
+      .describe('Flashes fired by notes, beats, thresholds or scene changes'),
+  })
+  .describe('Lighting: DMX over Art-Net, from signals and events; blacks out on panic');
+
 // ---------------------------------------------------------------- patch
 const PatchBase = z.strictObject({
   $schema: z.string().optional().describe('Path or URL of the JSON Schema, for editors'),
@@ -377,6 +422,7 @@ const PatchBase = z.strictObject({
   mappings: z.array(Mapping).default([]),
   scenes: z.record(Name, Scene).default({}),
   scene: Name.optional().describe('The scene to start in (default: the first)'),
+  lighting: Lighting.optional(),
   master: z
     .strictObject({
       volume: Decibels(-60, 12, -6, 'Master level before the limiter'),
@@ -426,6 +472,18 @@ export const PatchSchema = PatchBase.superRefine((p, ctx) => {
   for (const [name, s] of Object.entries(p.scenes))
     for (const v of Object.keys(s.voices))
       if (!voices.includes(v)) err(['scenes', name, 'voices', v], `unknown voice "${v}" (voices: ${voices.join(', ')})`);
+  p.lighting?.channels.forEach((c, i) => {
+    if (!Object.hasOwn(p.signals, c.from)) err(['lighting', 'channels', i, 'from'], `unknown signal "${c.from}" (signals: ${Object.keys(p.signals).join(', ') || 'none'})`);
+    if (c.bits === 16 && c.channel > 511) err(['lighting', 'channels', i, 'channel'], 'a 16-bit channel needs the next one too: at most 511');
+  });
+  p.lighting?.flashes.forEach((f, i) => {
+    const t = parseFlashTrigger(f.on);
+    if (typeof t === 'string') return;
+    if (f.bits === 16 && f.channel > 511) err(['lighting', 'flashes', i, 'channel'], 'a 16-bit channel needs the next one too: at most 511');
+    if (t.kind === 'note' && t.voice !== undefined && !voices.includes(t.voice)) err(['lighting', 'flashes', i, 'on'], `unknown voice "${t.voice}" (voices: ${voices.join(', ')})`);
+    if (t.kind === 'scene' && t.scene !== undefined && !scenes.includes(t.scene)) err(['lighting', 'flashes', i, 'on'], `unknown scene "${t.scene}" (scenes: ${scenes.join(', ') || 'none'})`);
+    if (t.kind === 'threshold' && !(Object.hasOwn(p.signals, t.signal) && p.signals[t.signal]!.threshold)) err(['lighting', 'flashes', i, 'on'], `"${t.signal}" is not a signal with a threshold`);
+  });
   if (p.scene !== undefined && !scenes.includes(p.scene)) err(['scene'], `unknown scene "${p.scene}" (scenes: ${scenes.join(', ') || 'none'})`);
 });
 
