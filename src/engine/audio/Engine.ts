@@ -210,6 +210,21 @@ export class Engine {
     return this.master.muted;
   }
 
+  /**
+   * Sets a parameter of the playing patch in its own units (see
+   * PatchRuntime.setParameter). Returns an error sentence, or undefined. Never throws.
+   */
+  setParameter(target: string, value: number, time?: number): string | undefined {
+    const rt = this.current;
+    if (!rt) return 'no patch is playing';
+    try {
+      return rt.setParameter(target, value, time ?? this.context.currentTime);
+    } catch (e) {
+      this.fail(e);
+      return (e as Error)?.message ?? String(e);
+    }
+  }
+
   /** Switches the playing patch's scene. */
   setScene(name: string, time?: number): void {
     try {

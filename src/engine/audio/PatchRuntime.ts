@@ -236,6 +236,46 @@ export class PatchRuntime {
     else if (t.kind === 'master' && this.active) this.opts.master.setVolume(value, time, m.tau);
   }
 
+  /**
+   * Sets a parameter directly, in its own units (a performer's OSC or MIDI
+   * control): the same target names as mappings ("pad.filter.frequency",
+   * "hall.wet", "master.volume", "tempo", "bells.trigger"…). Returns an error
+   * sentence, or undefined when applied. The next data-driven mapping to the
+   * same target takes over again (last writer wins).
+   */
+  setParameter(text: string, value: number, time: number): string | undefined {
+    const t = parseTarget(text, [...this.voices.keys()], [...this.buses.keys()]);
+    if (typeof t === 'string') return t;
+    if (typeof value !== 'number' || !Number.isFinite(value)) return `${text}: expected a finite number`;
+    switch (t.kind) {
+      case 'voice':
+        if (t.param === 'density' || t.param === 'velocity') this.sequencer.voices.get(t.voice)!.mod[t.param] = Math.min(1, Math.max(0, value));
+        else if (t.param === 'octave') this.sequencer.voices.get(t.voice)!.mod.octave = Math.min(3, Math.max(-3, value));
+        else this.voices.get(t.voice)!.set(t.param, value, time, DEFAULT_GLIDE);
+        return undefined;
+      case 'send':
+        this.voices.get(t.voice)!.setSend(t.bus, Math.min(1, Math.max(0, value)), time, DEFAULT_GLIDE);
+        return undefined;
+      case 'bus':
+        this.buses.get(t.bus)!.set(t.param, value, time, DEFAULT_GLIDE);
+        return undefined;
+      case 'master':
+        if (this.active) this.opts.master.setVolume(Math.min(12, Math.max(-60, value)), time, DEFAULT_GLIDE);
+        return undefined;
+      case 'tempo':
+        this.sequencer.mappedTempo = Math.min(300, Math.max(20, value));
+        return undefined;
+      case 'trigger': {
+        const v = this.voices.get(t.voice)!;
+        v.oneShot(this.sequencer.rootAt(v.spec.notes.octave), time, value > 0 && value <= 1 ? value : 0.9);
+        return undefined;
+      }
+      case 'mode':
+      case 'scene':
+        return `${text}: not a numeric parameter (set scenes by name)`;
+    }
+  }
+
   /** Applies coalesced parameter changes due before `until`. */
   flush(until: number): void {
     for (const m of this.dirty) {

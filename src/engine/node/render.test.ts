@@ -342,3 +342,46 @@ describe('panic and mute', () => {
     expect(events).toEqual(['mute panic@2', 'unmute@4']);
   });
 });
+
+describe('setParameter', () => {
+  const patch = (voice: string) =>
+    parsePatchOrThrow(`name: P\ntempo: 120\nstreams: { s: {} }\nvoices:\n  ${voice}\n`, 'p.yaml');
+  const hiss = patch('hiss: { synth: noise, volume: -6, rhythm: { hold: true }, envelope: { attack: 0.01, sustain: 1, release: 0.1 } }');
+  const tick = patch('tick: { synth: membrane, volume: -6, rhythm: { euclid: [4, 16] }, notes: { mode: fixed, note: C3 } }');
+  const sr = 48000;
+  const set = (target: string, value: number, time: number, out: Array<string | undefined>) => ({
+    time,
+    run: (e: Engine, t: number) => void out.push(e.setParameter(target, value, t)),
+  });
+
+  it('moves a filter and the master level in their own units', async () => {
+    const errors: Array<string | undefined> = [];
+    const r = await renderOffline({
+      patch: hiss,
+      duration: 8,
+      sampleRate: sr,
+      actions: [set('hiss.filter.frequency', 8000, 0, errors), set('hiss.filter.frequency', 300, 3, errors), set('master.volume', -60, 6, errors)],
+    });
+    const seg = (a: number, b: number) => r.channels[0]!.subarray(a * sr, b * sr);
+    expect(spectralCentroid(seg(3.5, 5.5), sr)).toBeLessThan(spectralCentroid(seg(1, 3), sr) / 3);
+    expect(rms(seg(6.5, 8))).toBeLessThan(rms(seg(3.5, 5.5)) / 100);
+    expect(errors).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('changes the tempo, and names what is wrong', async () => {
+    const errors: Array<string | undefined> = [];
+    const r = await renderOffline({
+      patch: tick,
+      duration: 6,
+      sampleRate: sr,
+      actions: [set('tempo', 240, 3, errors), set('tick.filter.freq', 1, 3, errors), set('tempo', NaN, 3, errors), set('scene', 1, 3, errors)],
+    });
+    const seg = (a: number, b: number) => r.channels[0]!.subarray(a * sr, b * sr);
+    const rate = (a: number, b: number) => onsets(seg(a, b), sr).length / (b - a);
+    expect(rate(3.5, 5.5)).toBeGreaterThan(rate(1, 3) * 1.6);
+    expect(errors[0]).toBeUndefined();
+    expect(errors[1]).toMatch(/voice "tick" has no parameter "filter.freq"/);
+    expect(errors[2]).toBe('tempo: expected a finite number');
+    expect(errors[3]).toMatch(/not a numeric parameter/);
+  });
+});
