@@ -518,19 +518,24 @@ class Writer {
   }
 
   i32(v: number): void {
-    this.view.setInt32(this.reserve(4), v);
+    const at = this.reserve(4);
+    this.view.setInt32(at, v);
   }
   u32(v: number): void {
-    this.view.setUint32(this.reserve(4), v);
+    const at = this.reserve(4);
+    this.view.setUint32(at, v);
   }
   f32(v: number): void {
-    this.view.setFloat32(this.reserve(4), v);
+    const at = this.reserve(4);
+    this.view.setFloat32(at, v);
   }
   f64(v: number): void {
-    this.view.setFloat64(this.reserve(8), v);
+    const at = this.reserve(8);
+    this.view.setFloat64(at, v);
   }
   i64(v: bigint): void {
-    this.view.setBigInt64(this.reserve(8), v);
+    const at = this.reserve(8);
+    this.view.setBigInt64(at, v);
   }
   u8x4(a: number, b: number, c: number, d: number): void {
     const at = this.reserve(4);
