@@ -337,6 +337,11 @@ export class OscAddressSpace<C = void> {
     return true;
   }
 
+  /** How many addresses have methods. */
+  get size(): number {
+    return this.methods.size;
+  }
+
   /** Registered addresses, in registration order. */
   get addresses(): string[] {
     return [...this.methods.keys()];
