@@ -281,6 +281,20 @@ describe('helpers', () => {
     expect(methodAddressProblem(`/${'a'.repeat(MAX_PATTERN_LENGTH)}`)).toMatch(/longer/);
   });
 
+  it('matching stops, with no match, when its work budget is spent', () => {
+    const p = compilePattern('/a*b*c');
+    expect(matchCompiled(p, '/aXbXc')).toBe(true);
+    expect(matchCompiled(p, '/aXbXc', { cells: 1_000 })).toBe(true);
+    expect(matchCompiled(p, '/aXbXc', { cells: 10 })).toBe(false);
+  });
+
+  it('length bounds reject at once: a part shorter than the pattern needs, or longer than it allows', () => {
+    const budget = { cells: 1_000_000 };
+    expect(matchCompiled(compilePattern(`/${'?'.repeat(500)}`), '/abc', budget)).toBe(false);
+    expect(matchCompiled(compilePattern('/{ab,abc}[x-z]'), `/${'a'.repeat(900)}`, budget)).toBe(false);
+    expect(budget.cells).toBe(1_000_000); // no position-set work done
+  });
+
   it('a compiled pattern is reusable', () => {
     const p = compilePattern('/ch/[1-8]/mute');
     expect(['/ch/1/mute', '/ch/8/mute', '/ch/9/mute', '/ch/1/solo'].map((a) => matchCompiled(p, a))).toStrictEqual([
@@ -328,6 +342,20 @@ describe('OscAddressSpace', () => {
     expect(performance.now() - t0).toBeLessThan(500);
     expect(calls).toStrictEqual([]);
     expect(s.dispatch(msg('/voice/*/note'), 'x')).toBe(200);
+  });
+
+  it('a hostile pattern costs bounded work however many addresses are registered; an ordinary one still matches them all', () => {
+    const addresses = Array.from({ length: 1000 }, (_, k) => `/x${k}/${'a'.repeat(30)}`);
+    const { s } = space(addresses);
+    const hostile = `/*/${'{,a}'.repeat(200)}`; // 200 tokens of two options each, against every address
+    const t0 = performance.now();
+    expect(s.match(hostile)).toStrictEqual([]); // would match all 1000 but needs ~12 M cells: over the 1 M budget
+    expect(performance.now() - t0).toBeLessThan(200);
+    expect(s.match('/*/a*a')).toHaveLength(1000);
+    expect(s.match(`/x1?/${'{,a}'.repeat(30)}`)).toStrictEqual(addresses.slice(10, 20)); // 10 parts pass, ~19 k cells
+    const generous = new OscAddressSpace({ matchCells: 50_000_000 });
+    for (const a of addresses) generous.add(a, () => {});
+    expect(generous.match(hostile)).toHaveLength(1000);
   });
 
   it('a throwing method goes to onError and the other methods still run', () => {

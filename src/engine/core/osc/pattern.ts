@@ -47,8 +47,39 @@ export interface OscPattern {
   readonly source: string;
   /** True when the pattern has no wildcard: it matches exactly the equal address. */
   readonly literal: boolean;
-  /** @internal tokens per '/'-separated part */
-  readonly parts: readonly (readonly Token[])[];
+  /** @internal tokens and length bounds (in characters) per '/'-separated part */
+  readonly parts: readonly CompiledPart[];
+}
+
+interface CompiledPart {
+  readonly tokens: readonly Token[];
+  readonly minLength: number;
+  readonly maxLength: number; // Infinity with a '*'
+}
+
+/**
+ * A work allowance for matching, in position-set cells (one token against one
+ * address position is one cell; ≈ 10 ns each). Matching stops, with no match,
+ * once it is spent.
+ */
+export interface MatchBudget {
+  cells: number;
+}
+
+function partBounds(tokens: Token[]): CompiledPart {
+  let minLength = 0;
+  let maxLength = 0;
+  for (const t of tokens) {
+    if (t.kind === 'star') maxLength = Infinity;
+    else if (t.kind === 'alt') {
+      minLength += Math.min(...t.options.map((o) => o.length));
+      maxLength += Math.max(...t.options.map((o) => o.length));
+    } else {
+      minLength++;
+      maxLength++;
+    }
+  }
+  return { tokens, minLength, maxLength };
 }
 
 const WILDCARDS = new Set(['?', '*', '[', ']', '{', '}']);
@@ -146,10 +177,10 @@ export function compilePattern(pattern: string): OscPattern {
     throw new OscAddressError(pattern, `longer than ${MAX_PATTERN_LENGTH} characters (${pattern.length})`);
   }
   if (!pattern.startsWith('/')) throw new OscAddressError(pattern, "does not start with '/'");
-  const parts: Token[][] = [];
+  const parts: CompiledPart[] = [];
   let offset = 1;
   for (const part of pattern.slice(1).split('/')) {
-    parts.push(compilePart(part, offset, pattern));
+    parts.push(partBounds(compilePart(part, offset, pattern)));
     offset += part.length + 1;
   }
   return { source: pattern, literal: !hasWildcards(pattern), parts };
@@ -179,12 +210,16 @@ function inClass(tok: { negated: boolean; ranges: number[] }, cp: number): boole
  * Matches one part. `reach[p]` = 1 when the tokens so far can consume exactly
  * the first p code points; each token maps one reach set to the next.
  */
-function matchPart(tokens: readonly Token[], s: readonly number[]): boolean {
+function matchPart(part: CompiledPart, s: readonly number[], budget: MatchBudget): boolean {
   const n = s.length;
+  if (n < part.minLength || n > part.maxLength) return false;
+  const { tokens } = part;
   let reach = new Uint8Array(n + 1);
   let next = new Uint8Array(n + 1);
   reach[0] = 1;
   for (const tok of tokens) {
+    budget.cells -= tok.kind === 'alt' ? (n + 1) * tok.options.length : n + 1;
+    if (budget.cells < 0) return false;
     next.fill(0);
     let alive = false;
     switch (tok.kind) {
@@ -230,17 +265,36 @@ function matchPart(tokens: readonly Token[], s: readonly number[]): boolean {
   return reach[n] === 1;
 }
 
-/** Whether a compiled pattern matches a concrete address. Addresses over {@link MAX_PATTERN_LENGTH} never match. */
-export function matchCompiled(pattern: OscPattern, address: string): boolean {
-  if (typeof address !== 'string' || address.length > MAX_PATTERN_LENGTH || !address.startsWith('/')) return false;
-  if (pattern.literal) return pattern.source === address;
-  const parts = address.slice(1).split('/');
+/** An address split into parts of code points, ready for matching many patterns. */
+type SplitAddress = readonly (readonly number[])[];
+
+function splitAddress(address: string): SplitAddress {
+  return address
+    .slice(1)
+    .split('/')
+    .map((part) => Array.from(part, (ch) => ch.codePointAt(0)!));
+}
+
+function matchSplit(pattern: OscPattern, parts: SplitAddress, budget: MatchBudget): boolean {
   if (parts.length !== pattern.parts.length) return false;
   for (let k = 0; k < parts.length; k++) {
-    const cps = Array.from(parts[k]!, (ch) => ch.codePointAt(0)!);
-    if (!matchPart(pattern.parts[k]!, cps)) return false;
+    if (!matchPart(pattern.parts[k]!, parts[k]!, budget)) return false;
   }
   return true;
+}
+
+/** Default work allowance of one match call, cells (a few ms at worst). */
+export const DEFAULT_MATCH_CELLS = 1_000_000;
+
+/**
+ * Whether a compiled pattern matches a concrete address. Addresses over
+ * {@link MAX_PATTERN_LENGTH} never match. Cost is bounded by `budget`
+ * (default {@link DEFAULT_MATCH_CELLS}); a match that would cost more is false.
+ */
+export function matchCompiled(pattern: OscPattern, address: string, budget: MatchBudget = { cells: DEFAULT_MATCH_CELLS }): boolean {
+  if (typeof address !== 'string' || address.length > MAX_PATTERN_LENGTH || !address.startsWith('/')) return false;
+  if (pattern.literal) return pattern.source === address;
+  return matchSplit(pattern, splitAddress(address), budget);
 }
 
 /**
@@ -284,6 +338,12 @@ export interface OscAddressSpaceOptions {
   onError?: (error: unknown, address: string, message: OscMessage) => void;
   /** How many distinct incoming patterns' match lists are remembered. Default 256. */
   cacheSize?: number;
+  /**
+   * Work allowed to match one incoming pattern against all registered addresses,
+   * cells (see {@link MatchBudget}). A pattern needing more matches nothing, so a
+   * hostile pattern costs a few ms at most whatever is registered. Default 1,000,000.
+   */
+  matchCells?: number;
 }
 
 /**
@@ -299,6 +359,8 @@ export interface OscAddressSpaceOptions {
  */
 export class OscAddressSpace<C = void> {
   private readonly methods = new Map<string, OscMethod<C>[]>();
+  private readonly split = new Map<string, SplitAddress>();
+  private readonly matchCells: number;
   private readonly cache = new Map<string, readonly string[]>();
   private readonly cacheSize: number;
   private readonly onError: OscAddressSpaceOptions['onError'];
@@ -306,6 +368,7 @@ export class OscAddressSpace<C = void> {
   constructor(options: OscAddressSpaceOptions = {}) {
     this.onError = options.onError;
     this.cacheSize = Math.max(0, options.cacheSize ?? 256);
+    this.matchCells = options.matchCells ?? DEFAULT_MATCH_CELLS;
   }
 
   /** Registers a method at a concrete address; returns a function that unregisters it. Throws {@link OscAddressError}. */
@@ -316,6 +379,7 @@ export class OscAddressSpace<C = void> {
     if (list) list.push(method);
     else {
       this.methods.set(address, [method]);
+      this.split.set(address, splitAddress(address));
       this.cache.clear();
     }
     return () => {
@@ -332,6 +396,7 @@ export class OscAddressSpace<C = void> {
     if (kept.length > 0) this.methods.set(address, kept);
     else {
       this.methods.delete(address);
+      this.split.delete(address);
       this.cache.clear();
     }
     return true;
@@ -354,7 +419,17 @@ export class OscAddressSpace<C = void> {
     const cached = this.cache.get(pattern);
     if (cached) return cached;
     const compiled = tryCompilePattern(pattern);
-    const hits = compiled instanceof OscAddressError ? [] : this.addresses.filter((a) => matchCompiled(compiled, a));
+    let hits: string[] = [];
+    if (!(compiled instanceof OscAddressError)) {
+      const budget: MatchBudget = { cells: this.matchCells };
+      for (const [address, parts] of this.split) {
+        if (matchSplit(compiled, parts, budget)) hits.push(address);
+        if (budget.cells < 0) {
+          hits = []; // over budget: all or nothing, so the answer never depends on registration order
+          break;
+        }
+      }
+    }
     if (this.cacheSize > 0) {
       if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
       this.cache.set(pattern, hits);
