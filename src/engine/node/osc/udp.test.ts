@@ -206,16 +206,20 @@ describe('OscUdpPort basics', () => {
   });
 
   it('send: an invalid packet throws OscEncodeError at once; a closed port throws; open twice rejects; bind failure rejects', async () => {
+    const before = handles();
     const a = await openPort();
     expect(() => a.send(msg('no-slash'), '127.0.0.1', 9)).toThrow(OscEncodeError);
     await expect(a.open()).rejects.toThrow(/already open/);
     const b = new OscUdpPort();
     await expect(b.open({ host: '127.0.0.1', port: a.port! })).rejects.toThrow(/EADDRINUSE/);
+    expect(handles().udp).toBe(before.udp + 1); // the socket of the failed open is already released
+    await expect(new OscUdpPort().open({ port: 70_000 })).rejects.toThrow(/0\.\.65535/); // dgram itself would bind 4464
     await a.close();
     expect(a.port).toBeUndefined();
     expect(() => a.send(msg('/x'), '127.0.0.1', 9)).toThrow(/not open/);
     await a.close(); // twice is fine
     await b.close();
+    expectNoGrowth(before);
   });
 
   it('close() leaves no socket or timer behind', async () => {

@@ -267,15 +267,36 @@ export class OscUdpPort {
   open(options: OscUdpOpenOptions = {}): Promise<{ address: string; port: number }> {
     if (this.socket) return Promise.reject(new Error('OscUdpPort is already open (or was closed: make a new one)'));
     const host = options.host ?? '127.0.0.1';
+    const portNumber = options.port ?? 0;
+    // dgram would bind 70000 as 70000 & 0xffff = 4464: refuse instead.
+    if (!Number.isInteger(portNumber) || portNumber < 0 || portNumber > 65535) {
+      return Promise.reject(new RangeError(`OscUdpPort.open: port must be an integer 0..65535, got ${portNumber}`));
+    }
     const socket = dgram.createSocket({ type: isIP(host) === 6 ? 'udp6' : 'udp4' });
     this.socket = socket;
     return new Promise((resolve, reject) => {
       let listening = false;
+      // A failed open rejects only once its socket is released, so it leaves nothing behind.
+      const fail = (error: unknown): void => {
+        this.closing = new Promise((done) => {
+          const released = (): void => {
+            setImmediate(() =>
+              setImmediate(() => {
+                done();
+                reject(error);
+              }),
+            );
+          };
+          try {
+            socket.close(released);
+          } catch {
+            released();
+          }
+        });
+      };
       socket.on('error', (error) => {
         if (!listening) {
-          socket.close();
-          this.closing = Promise.resolve();
-          reject(error);
+          fail(error);
           return;
         }
         this.counters.socketErrors++;
@@ -295,7 +316,11 @@ export class OscUdpPort {
         const a = socket.address();
         resolve({ address: a.address, port: a.port });
       });
-      socket.bind(options.port ?? 0, host);
+      try {
+        socket.bind(portNumber, host);
+      } catch (error) {
+        fail(error); // thrown before any event, e.g. a bad host argument
+      }
     });
   }
 
