@@ -222,6 +222,15 @@ describe('OscUdpPort basics', () => {
     expectNoGrowth(before);
   });
 
+  it('recvBufferSize is applied to the socket', async () => {
+    const size = (p: OscUdpPort) => (p as unknown as { socket: dgram.Socket }).socket.getRecvBufferSize();
+    const plain = await openPort();
+    const small = new OscUdpPort();
+    opened.push(small);
+    await small.open({ recvBufferSize: 4096 });
+    expect(size(small)).toBeLessThan(size(plain)); // the OS may round it (Linux doubles it), but it changed
+  });
+
   it('close() leaves no socket or timer behind', async () => {
     const before = handles();
     const p = new OscUdpPort({ schedule: true });
