@@ -391,6 +391,81 @@ const Lighting = z
   })
   .describe('Lighting: DMX over Art-Net, from signals and events; blacks out on panic');
 
+// ---------------------------------------------------------------- midi
+const MidiChannel = z.number().int().min(1).max(16).describe('MIDI channel, 1…16');
+const MidiBits = z
+  .union([z.literal(7), z.literal(14)])
+  .default(7)
+  .describe('7-bit, or 14-bit: MSB on controller n (0…31), LSB on n + 32');
+
+/** One incoming controller or pitch bend and what it does (also the form of learned bindings). */
+export const MidiControl = z
+  .strictObject({
+    cc: z.number().int().min(0).max(127).optional().describe('Controller number, 0…127 (for a 14-bit pair, its MSB: 0…31)'),
+    bend: z.literal(true).optional().describe('Pitch bend instead of a controller'),
+    channel: MidiChannel.optional().describe('Only this channel (default: any channel)'),
+    bits: MidiBits,
+    stream: Name.optional().describe('Feed this stream: a controller as 0…1, pitch bend as −1…1'),
+    to: z
+      .string()
+      .optional()
+      .describe('Or drive this target, named as in mappings: "pad.filter.frequency", "hall.wet", "master.volume", "tempo", "scene" (scenes in order), "bells.trigger" (fires at half way up)'),
+    range: Range.optional().describe('Target value at 0 and at full scale (default: the target\'s mapping range)'),
+    curve: z.enum(['lin', 'exp', 'log']).optional().describe('Response curve (default: the target\'s)'),
+  })
+  .superRefine((c, ctx) => {
+    if ((c.cc === undefined) === (c.bend === undefined))
+      ctx.addIssue({ code: 'custom', path: [], message: `expected exactly one of cc or bend; got ${c.cc === undefined ? 'none' : 'both'}` });
+    if ((c.stream === undefined) === (c.to === undefined))
+      ctx.addIssue({ code: 'custom', path: [], message: `expected exactly one of stream or to; got ${c.stream === undefined ? 'none' : 'both'}` });
+    if (c.bits === 14 && c.cc !== undefined && c.cc > 31)
+      ctx.addIssue({ code: 'custom', path: ['cc'], message: `a 14-bit controller is an MSB, 0…31 (its LSB is cc + 32); got ${c.cc}` });
+    if (c.bits === 14 && c.bend) ctx.addIssue({ code: 'custom', path: ['bits'], message: 'pitch bend is always 14-bit; leave bits out' });
+    if ((c.range || c.curve) && c.stream !== undefined)
+      ctx.addIssue({ code: 'custom', path: [c.range ? 'range' : 'curve'], message: 'range and curve apply to targets (to), not streams: condition a stream in its signals' });
+  })
+  .describe('An incoming controller or pitch bend that feeds a stream or drives a target');
+
+const MidiSend = z
+  .strictObject({
+    from: Name.describe('Signal sent (its 0…1 value, at full resolution)'),
+    cc: z.number().int().min(0).max(127).describe('Controller number (for 14-bit: the MSB, 0…31)'),
+    channel: MidiChannel.default(1),
+    bits: MidiBits,
+  })
+  .superRefine((c, ctx) => {
+    if (c.bits === 14 && c.cc > 31) ctx.addIssue({ code: 'custom', path: ['cc'], message: `a 14-bit controller is an MSB, 0…31 (its LSB is cc + 32); got ${c.cc}` });
+  })
+  .describe('A signal sent out as a control change');
+
+const Midi = z
+  .strictObject({
+    input: z.string().min(1).optional().describe('Input port: its name or a part of it (case ignored); overridden by --midi-in'),
+    output: z.string().min(1).optional().describe('Output port: its name or a part of it (case ignored); overridden by --midi-out'),
+    play: z
+      .record(Name, z.union([MidiChannel, z.literal('all')]))
+      .optional()
+      .describe('Incoming notes play voices: voice → the channel it listens to (1…16, or "all"). Default: notes on any channel play the first voice'),
+    channels: z
+      .record(Name, MidiChannel)
+      .optional()
+      .describe('Generated notes go out: voice → channel; voices not listed stay in. Default: every voice, in patch order, on channels 1, 2, 3…'),
+    controls: z.array(MidiControl).default([]).describe('Incoming controllers and pitch bend → streams or targets (MIDI learn adds to these in <patch>.midi.json)'),
+    send: z.array(MidiSend).default([]).describe('Signals sent out as control changes, 7- or 14-bit'),
+    clock: z
+      .strictObject({
+        out: z.boolean().default(false).describe('Send MIDI clock (24 per beat) with Start, Stop, Continue and Song Position, on the engine\'s beats'),
+        in: z.boolean().default(false).describe('Follow an incoming MIDI clock: its tempo, and Start/Stop/Continue'),
+      })
+      .default({ out: false, in: false })
+      .describe('MIDI clock'),
+    programs: z
+      .record(z.string().regex(/^([1-9]|[1-9][0-9]|1[01][0-9]|12[0-8])$/, 'a program number, 1…128'), Name)
+      .optional()
+      .describe('Program change → scene: program number (1…128, as synths show them) → scene. Default: program n selects the n-th scene'),
+  })
+  .describe('MIDI in and out: live notes, controllers (and MIDI learn), program changes, notes and signals out, clock');
+
 // ---------------------------------------------------------------- patch
 const PatchBase = z.strictObject({
   $schema: z.string().optional().describe('Path or URL of the JSON Schema, for editors'),
@@ -423,6 +498,7 @@ const PatchBase = z.strictObject({
   scenes: z.record(Name, Scene).default({}),
   scene: Name.optional().describe('The scene to start in (default: the first)'),
   lighting: Lighting.optional(),
+  midi: Midi.optional(),
   master: z
     .strictObject({
       volume: Decibels(-60, 12, -6, 'Master level before the limiter'),
