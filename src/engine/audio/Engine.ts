@@ -129,6 +129,7 @@ export class Engine {
     this.stats_.loads++;
     const old = this.current;
     this.current = next;
+    this.carryLive(next);
     if (!old) next.open(time);
     else {
       next.fade(1, time, crossfade / 4);
@@ -223,6 +224,106 @@ export class Engine {
       this.fail(e);
       return (e as Error)?.message ?? String(e);
     }
+  }
+
+  // ---------------------------------------------------------------- live input (MIDI)
+  // Notes held from a keyboard, an external clock's tempo and transport. Kept
+  // here, not in the runtime, so they carry over to the next patch loaded.
+
+  private readonly live: {
+    notes: Map<string, { runtime: PatchRuntime; voice: string; midi: number; token: number }>;
+    tempo?: number;
+    /** Transport stopped by an external clock (from this time), or undefined. */
+    heldFrom?: number;
+  } = { notes: new Map() };
+
+  /**
+   * Starts a live note on a voice of the playing patch (velocity 0…1) and holds
+   * it until {@link releaseNote}. The same note again on the same voice retriggers
+   * it. Returns false when refused (no such voice, not a number). Never throws.
+   */
+  playNote(voice: string, midi: number, velocity: number, time?: number): boolean {
+    const rt = this.current;
+    const group = rt?.voices.get(voice);
+    if (!rt || !group || !Number.isFinite(midi) || !Number.isFinite(velocity)) return false;
+    const t = time ?? this.context.currentTime;
+    const key = `${voice}\u0000${midi}`;
+    try {
+      this.releaseNote(voice, midi, t);
+      const token = group.attackHeld(midi, t, velocity);
+      if (!token) return false;
+      this.live.notes.set(key, { runtime: rt, voice, midi, token });
+      this.stats_.notes++;
+      return true;
+    } catch (e) {
+      this.fail(e);
+      return false;
+    }
+  }
+
+  /** Releases a live note (in whichever patch started it). Returns false if it was not held. */
+  releaseNote(voice: string, midi: number, time?: number): boolean {
+    const key = `${voice}\u0000${midi}`;
+    const held = this.live.notes.get(key);
+    if (!held) return false;
+    this.live.notes.delete(key);
+    try {
+      return held.runtime.voices.get(voice)?.releaseHeld(held.token, time ?? this.context.currentTime) ?? false;
+    } catch (e) {
+      this.fail(e);
+      return false;
+    }
+  }
+
+  /** Releases every live note (all notes off, a port gone). Returns how many were held. */
+  releaseAll(time?: number): number {
+    const t = time ?? this.context.currentTime;
+    const held = [...this.live.notes.values()];
+    for (const h of held) this.releaseNote(h.voice, h.midi, t);
+    return held.length;
+  }
+
+  /** Live notes now held. */
+  get heldNotes(): number {
+    return this.live.notes.size;
+  }
+
+  /**
+   * Sets the tempo of an external clock (BPM, 20…300), which wins over the
+   * patch, its scenes and tempo mappings from the next step on; undefined gives
+   * the tempo back to the patch.
+   */
+  setTempo(bpm: number | undefined): void {
+    this.live.tempo = bpm === undefined || !Number.isFinite(bpm) ? undefined : Math.min(300, Math.max(20, bpm));
+    if (this.current) this.current.sequencer.externalTempo = this.live.tempo;
+  }
+
+  /** The tempo now playing (BPM). */
+  get tempo(): number | undefined {
+    return this.current?.sequencer.tempo;
+  }
+
+  /**
+   * An external transport: 'stop' generates no notes from `time` on (sounding
+   * notes ring out); 'start' plays from the top, 'continue' from `step` (16th
+   * notes; default: where it stopped), the first step at `time`. Never throws.
+   */
+  transport(action: 'start' | 'continue' | 'stop', time?: number, step?: number): void {
+    const t = time ?? this.context.currentTime;
+    const seq = this.current?.sequencer;
+    if (action === 'stop') {
+      this.live.heldFrom = t;
+      if (seq) seq.holdFrom = Math.min(seq.holdFrom, t);
+      return;
+    }
+    this.live.heldFrom = undefined;
+    seq?.locate(action === 'start' ? 0 : (step ?? seq.nextStep), t);
+  }
+
+  /** A patch just loaded keeps the external tempo and a stopped transport. */
+  private carryLive(next: PatchRuntime): void {
+    next.sequencer.externalTempo = this.live.tempo;
+    if (this.live.heldFrom !== undefined) next.sequencer.holdFrom = next.sequencer.nextStepTime;
   }
 
   /** Switches the playing patch's scene. */

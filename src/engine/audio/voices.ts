@@ -139,6 +139,11 @@ export class VoiceGroup {
   private readonly panner: StereoPannerNode;
   private readonly sends = new Map<string, GainNode>();
   private readonly release: number;
+  /** Live notes held (MIDI input): token → pool slot (−1 for the sampler) and note. */
+  private readonly held = new Map<number, { slot: number; midi: number }>();
+  /** The token of the live note holding each slot (0: none). */
+  private readonly slotHold: number[] = [];
+  private holdSeq = 0;
 
   constructor(
     readonly name: string,
@@ -223,6 +228,7 @@ export class VoiceGroup {
     for (const midi of notes) {
       if (!Number.isFinite(midi)) continue;
       const i = this.slot(time);
+      this.unhold(i);
       this.busyUntil[i] = time + duration + this.release;
       if (this.envelopes.length) this.envelopes[i]!.triggerAttackRelease(duration, time, vel);
       else this.pool[i]!.triggerAttackRelease(midiToHz(midi), duration, time, vel);
@@ -234,6 +240,62 @@ export class VoiceGroup {
   oneShot(note: string | number, time: number, velocity = 0.9): void {
     const midi = typeof note === 'number' ? note : noteToMidi(note);
     if (midi !== undefined) this.play([midi], time, 0.5, velocity);
+  }
+
+  /**
+   * Starts a live note (MIDI input) at `time` and holds it until {@link releaseHeld}.
+   * Returns its token (0 when refused). A held note takes a pool slot like any
+   * other; when the pool is full the one that frees soonest is stolen, a held
+   * one last, and a stolen note's later release changes nothing.
+   */
+  attackHeld(midi: number, time: number, velocity: number): number {
+    if (!Number.isFinite(midi) || !Number.isFinite(time) || !Number.isFinite(velocity)) return 0;
+    const vel = Math.max(0, Math.min(1, velocity));
+    const token = ++this.holdSeq;
+    if (this.sampler) {
+      this.sampler.triggerAttack(midiToHz(midi), time, vel);
+      this.held.set(token, { slot: -1, midi });
+    } else {
+      const i = this.slot(time);
+      this.unhold(i);
+      this.busyUntil[i] = Infinity;
+      this.slotHold[i] = token;
+      if (this.envelopes.length) this.envelopes[i]!.triggerAttack(time, vel);
+      else this.pool[i]!.triggerAttack(midiToHz(midi), time, vel);
+      this.held.set(token, { slot: i, midi });
+    }
+    this.stats.notes++;
+    return token;
+  }
+
+  /** Releases a live note at `time`. Returns false if it was already released or stolen. */
+  releaseHeld(token: number, time: number): boolean {
+    const h = this.held.get(token);
+    if (!h || !Number.isFinite(time)) return false;
+    this.held.delete(token);
+    if (h.slot < 0) {
+      this.sampler?.triggerRelease(midiToHz(h.midi), time);
+      return true;
+    }
+    this.slotHold[h.slot] = 0;
+    this.busyUntil[h.slot] = time + this.release;
+    if (this.envelopes.length) this.envelopes[h.slot]!.triggerRelease(time);
+    else this.pool[h.slot]!.triggerRelease(time);
+    return true;
+  }
+
+  /** Live notes now held. */
+  get heldCount(): number {
+    return this.held.size;
+  }
+
+  /** A slot taken by another note: the live note in it (if any) is gone. */
+  private unhold(slot: number): void {
+    const token = this.slotHold[slot];
+    if (token) {
+      this.held.delete(token);
+      this.slotHold[slot] = 0;
+    }
   }
 
   /** Ramps a continuous voice parameter. Sequencer-side parameters (density …) are not handled here. */

@@ -378,3 +378,48 @@ describe('beats', () => {
     expect(beats).toEqual([0, 1, 2, 3, 4].map((i) => [i, Math.floor(i / 4), 1 + i * 0.5, 120]));
   });
 });
+
+describe('transport from an external clock', () => {
+  const ticker = () => patch({ t: { synth: 'synth', rhythm: { pattern: 'x' }, notes: { mode: 'root' } } });
+
+  it('an external tempo wins over mapped, scene and patch tempo, and leaving it gives them back', () => {
+    const seq = new Sequencer(ticker(), 0);
+    seq.mappedTempo = 90;
+    seq.sceneTempo = 100;
+    seq.externalTempo = 150;
+    const a = collect(seq, 1);
+    expect(a[1]!.time - a[0]!.time).toBeCloseTo(60 / 150 / 4, 12);
+    expect(seq.tempo).toBe(150);
+    seq.externalTempo = undefined;
+    const b = collect(seq, 2);
+    expect(b[1]!.time - b[0]!.time).toBeCloseTo(60 / 90 / 4, 12);
+  });
+
+  it('holds from a time, and locate plays the given step at the given time', () => {
+    const seq = new Sequencer(ticker(), 0);
+    collect(seq, 0.3); // steps 0, 1, 2 (0.125 s apart at 120 BPM)
+    seq.holdFrom = 0.5;
+    expect(collect(seq, 3).map((e) => e.step)).toStrictEqual([3]); // step 3 at 0.375, none from 0.5 on
+    expect(seq.nextStep).toBe(4);
+    seq.locate(32, 10);
+    expect(seq.holdFrom).toBe(Infinity);
+    const beats: number[] = [];
+    const notes: NoteEvent[] = [];
+    seq.advance(10.3, (e) => notes.push(e), (b) => beats.push(b.beat));
+    expect(notes.map((e) => [e.step, e.time])).toStrictEqual([
+      [32, 10],
+      [33, 10.125],
+      [34, 10.25],
+    ]);
+    expect(beats).toStrictEqual([8]);
+  });
+
+  it('refuses a locate to a step or time that is not one', () => {
+    const seq = new Sequencer(ticker(), 0);
+    seq.locate(-1, 1);
+    seq.locate(1.5, 1);
+    seq.locate(3, NaN);
+    expect(seq.nextStep).toBe(0);
+    expect(seq.nextStepTime).toBe(0);
+  });
+});

@@ -88,6 +88,10 @@ export class Sequencer {
   private stepTime: number;
   /** When set, no step at or after this time is generated (a patch being swapped out). */
   stopAt = Infinity;
+  /** Tempo of an external clock (MIDI clock in); wins over mappings, scenes and the patch. */
+  externalTempo?: number;
+  /** Transport stopped from this time on (an external clock's Stop) until {@link locate}. */
+  holdFrom = Infinity;
 
   constructor(patch: Patch, startTime: number, seed = patch.seed) {
     this.seed = seed;
@@ -152,9 +156,9 @@ export class Sequencer {
    * event, and `onBeat` on every quarter note (for clocks, lights and OSC).
    */
   advance(until: number, emit: (e: NoteEvent) => void, onBeat?: (b: BeatEvent) => void): void {
-    const end = Math.min(until, this.stopAt);
+    const end = Math.min(until, this.stopAt, this.holdFrom);
     while (this.stepTime < end) {
-      this.tempo = this.mappedTempo ?? this.sceneTempo ?? this.baseTempo;
+      this.tempo = this.externalTempo ?? this.mappedTempo ?? this.sceneTempo ?? this.baseTempo;
       const dt = stepSeconds(this.tempo);
       if (onBeat && this.step % 4 === 0) onBeat({ beat: this.step / 4, bar: Math.floor(this.step / 16), time: this.stepTime, tempo: this.tempo });
       for (const v of this.voices.values()) {
@@ -164,6 +168,23 @@ export class Sequencer {
       this.step++;
       this.stepTime += dt;
     }
+  }
+
+  /** The index of the next step to be generated (16th notes from the top). */
+  get nextStep(): number {
+    return this.step;
+  }
+
+  /**
+   * Moves the transport: step `step` (16th notes from the top) plays at `time`,
+   * and generation goes on from there (an external clock's Start, Continue or
+   * song position). Steps already generated past `time` stay scheduled.
+   */
+  locate(step: number, time: number): void {
+    if (!Number.isInteger(step) || step < 0 || !Number.isFinite(time)) return;
+    this.step = step;
+    this.stepTime = time;
+    this.holdFrom = Infinity;
   }
 
   private voiceStep(v: VoicePlan, step: number, time: number, dt: number): NoteEvent | undefined {

@@ -1,0 +1,182 @@
+/**
+ * Live input on the engine (what the MIDI bridge drives), rendered offline and
+ * measured: held notes sound at their pitch until released, retrigger, steal
+ * and carry over a patch swap; an external tempo and transport move the grid.
+ */
+import { describe, expect, it } from 'vitest';
+import { renderOffline, type RenderAction } from '../node/render.ts';
+import { parsePatchOrThrow } from '../core/patchLoader.ts';
+import { pitch, rms } from '../core/analysis.ts';
+import { midiToHz } from '../core/theory.ts';
+import type { Engine } from './Engine.ts';
+import type { NoteEvent } from '../core/sequencer.ts';
+
+const SR = 48000;
+
+/** A quiet patch: its own voice never plays (density 0); `keys` waits for live notes. */
+const LIVE = parsePatchOrThrow(
+  `name: live
+tempo: 120
+key: C major
+streams: { s: {} }
+voices:
+  keys: { synth: synth, oscillator: sine, poly: 2, volume: -6, density: 0, rhythm: { pattern: "x" }, envelope: { attack: 0.005, decay: 0.01, sustain: 1, release: 0.05 } }
+  bells: { synth: sampler, samples: { C5: tone.wav }, density: 0, rhythm: { pattern: "x" } }
+`,
+  'live.yaml',
+);
+
+/** A one-second 523 Hz (C5) sine as the sampler's only sample. */
+function toneBuffer(): AudioBuffer {
+  const ctx = new OfflineAudioContext(1, SR, SR);
+  const b = ctx.createBuffer(1, SR, SR);
+  const d = b.getChannelData(0);
+  for (let i = 0; i < d.length; i++) d[i] = 0.5 * Math.sin((2 * Math.PI * midiToHz(72) * i) / SR) * Math.min(1, (SR - i) / 2000);
+  return b;
+}
+
+const at = (time: number, run: (e: Engine, t: number) => void): RenderAction => ({ time, run: (e, t) => run(e, t) });
+const level = (x: Float32Array, from: number, to: number) => rms(x, Math.round(from * SR), Math.round(to * SR));
+
+async function render(actions: RenderAction[], duration = 3, patch = LIVE) {
+  const r = await renderOffline({ patch, duration, sampleRate: SR, actions, samples: new Map([['tone.wav', toneBuffer()]]) });
+  expect(r.errors).toStrictEqual([]);
+  return r.channels[0]!;
+}
+
+describe('live notes', () => {
+  it('a held note sounds at its pitch from its start until its release', async () => {
+    const ok: boolean[] = [];
+    const x = await render([
+      at(0.5, (e, t) => void ok.push(e.playNote('keys', 69, 0.9, t))),
+      at(1.5, (e, t) => void ok.push(e.releaseNote('keys', 69, t))),
+      at(1.6, (e, t) => void ok.push(e.releaseNote('keys', 69, t))), // twice: nothing held
+    ]);
+    expect(ok).toStrictEqual([true, true, false]);
+    expect(level(x, 0.1, 0.45)).toBe(0);
+    expect(level(x, 0.6, 1.4)).toBeGreaterThan(0.05);
+    expect(pitch(x, SR, 0.6 * SR, 1.4 * SR)).toBeCloseTo(440, -1);
+    expect(level(x, 1.8, 2.9)).toBeLessThan(1e-4);
+  });
+
+  it('refuses unknown voices and non-numbers, never throwing', async () => {
+    const results: boolean[] = [];
+    await render(
+      [
+        at(0.1, (e, t) => {
+          results.push(e.playNote('nope', 60, 1, t), e.playNote('keys', NaN, 1, t), e.playNote('keys', 60, Infinity, t), e.releaseNote('nope', 60, t));
+        }),
+      ],
+      0.5,
+    );
+    expect(results).toStrictEqual([false, false, false, false]);
+  });
+
+  it('the same note again retriggers it: one release ends it', async () => {
+    let held = -1;
+    const x = await render([
+      at(0.2, (e, t) => void e.playNote('keys', 60, 0.9, t)),
+      at(0.6, (e, t) => void e.playNote('keys', 60, 0.9, t)),
+      at(0.7, (e) => void (held = e.heldNotes)),
+      at(1.0, (e, t) => void e.releaseNote('keys', 60, t)),
+    ]);
+    expect(held).toBe(1);
+    expect(level(x, 1.3, 2.5)).toBeLessThan(1e-4);
+  });
+
+  it('a chord past the pool steals a held note; the stolen note releasing does not cut the new one', async () => {
+    const x = await render([
+      at(0.2, (e, t) => void e.playNote('keys', 60, 0.9, t)),
+      at(0.3, (e, t) => void e.playNote('keys', 64, 0.9, t)),
+      at(0.4, (e, t) => void e.playNote('keys', 67, 0.9, t)), // poly 2: steals 60's slot
+      at(0.8, (e, t) => void e.releaseNote('keys', 60, t)), // 60 is gone: nothing happens
+      at(1.4, (e, t) => void e.releaseAll(t)),
+    ]);
+    // 67 still sounds between 60's release and releaseAll
+    expect(level(x, 0.9, 1.35)).toBeGreaterThan(0.05);
+    expect(level(x, 1.7, 2.5)).toBeLessThan(1e-4);
+  });
+
+  it('plays a sampler voice, held and released', async () => {
+    const x = await render([at(0.2, (e, t) => void e.playNote('bells', 72, 1, t)), at(0.5, (e, t) => void e.releaseNote('bells', 72, t))]);
+    expect(level(x, 0.25, 0.45)).toBeGreaterThan(0.02);
+    expect(pitch(x, SR, 0.25 * SR, 0.45 * SR)).toBeCloseTo(midiToHz(72), -1);
+    expect(level(x, 1.5, 2.5)).toBeLessThan(1e-4);
+  });
+
+  it('a note held across a patch swap is released in the patch that started it', async () => {
+    const x = await render([
+      at(0.2, (e, t) => void e.playNote('keys', 69, 0.9, t)),
+      at(0.5, (e, t) => e.load(LIVE, { time: t, crossfade: 2 })), // the old patch fades over 2 s
+      at(0.7, (e, t) => void e.releaseNote('keys', 69, t)),
+    ]);
+    // released at 0.7: silent well before the old patch's fade would have silenced it
+    expect(level(x, 1.0, 1.4)).toBeLessThan(1e-4);
+  });
+});
+
+describe('external tempo and transport', () => {
+  const TICK = parsePatchOrThrow(
+    `name: tick
+tempo: 120
+key: C major
+streams: { s: {} }
+voices:
+  t: { synth: synth, rhythm: { pattern: "x" } }
+`,
+    'tick.yaml',
+  );
+
+  async function notes(actions: RenderAction[], duration = 4): Promise<NoteEvent[]> {
+    const out: NoteEvent[] = [];
+    const r = await renderOffline({ patch: TICK, duration, sampleRate: SR, actions, onEvent: (e) => void (e.type === 'note' && out.push(e)) });
+    expect(r.errors).toStrictEqual([]);
+    return out;
+  }
+
+  it('setTempo wins over the patch from the next steps on; undefined gives it back', async () => {
+    let tempo: number | undefined;
+    const ev = await notes([
+      at(1, (e) => e.setTempo(150)),
+      at(2, (e) => void (tempo = e.tempo)),
+      at(2.5, (e) => e.setTempo(undefined)),
+    ]);
+    const gap = (t: number) => {
+      const i = ev.findIndex((e) => e.time >= t);
+      return ev[i + 1]!.time - ev[i]!.time;
+    };
+    expect(gap(0.5)).toBeCloseTo(0.125, 9);
+    expect(gap(1.6)).toBeCloseTo(0.1, 9);
+    expect(gap(3.2)).toBeCloseTo(0.125, 9);
+    expect(tempo).toBe(150);
+  });
+
+  it('stop generates nothing from its time; start plays step 0 at its time; continue goes on from a step', async () => {
+    const ev = await notes([
+      at(1, (e, t) => e.transport('stop', t)),
+      at(2, (e, t) => e.transport('start', t + 0.05)),
+      at(2.5, (e, t) => e.transport('stop', t)),
+      at(3, (e, t) => e.transport('continue', t, 64)),
+    ]);
+    // the look-ahead had generated steps up to 0.25 s past the stop
+    expect(ev.filter((e) => e.time >= 1.25 && e.time < 2.05)).toStrictEqual([]);
+    const restart = ev.find((e) => e.time >= 2.05)!;
+    expect([restart.step, restart.time]).toStrictEqual([0, 2.05]);
+    const cont = ev.find((e) => e.time >= 3)!;
+    expect([cont.step, cont.time]).toStrictEqual([64, 3]);
+    expect(ev.filter((e) => e.time >= 2.75 && e.time < 3)).toStrictEqual([]);
+  });
+
+  it('a patch loaded while stopped stays stopped, and keeps the external tempo', async () => {
+    const ev = await notes([
+      at(0.5, (e) => e.setTempo(100)),
+      at(1, (e, t) => e.transport('stop', t)),
+      at(1.5, (e, t) => e.load(TICK, { time: t, crossfade: 0.1 })),
+      at(2.5, (e, t) => e.transport('start', t)),
+    ]);
+    expect(ev.filter((e) => e.time >= 1.3 && e.time < 2.5)).toStrictEqual([]);
+    const after = ev.filter((e) => e.time >= 2.5);
+    expect(after[0]!.step).toBe(0);
+    expect(after[1]!.time - after[0]!.time).toBeCloseTo(60 / 100 / 4, 9);
+  });
+});
