@@ -314,10 +314,13 @@ export class Engine {
     if (action === 'stop') {
       this.live.heldFrom = t;
       if (seq) seq.holdFrom = Math.min(seq.holdFrom, t);
+      this.emit({ type: 'transport', action, time: t });
       return;
     }
     this.live.heldFrom = undefined;
-    seq?.locate(action === 'start' ? 0 : (step ?? seq.nextStep), t);
+    const from = action === 'start' ? 0 : (step ?? seq?.nextStep ?? 0);
+    seq?.locate(from, t);
+    this.emit({ type: 'transport', action, time: t, step: from });
   }
 
   /** A patch just loaded keeps the external tempo and a stopped transport. */

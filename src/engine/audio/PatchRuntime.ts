@@ -21,7 +21,9 @@ export type EngineEvent =
   | { type: 'threshold'; signal: string; state: 'on' | 'off'; time: number }
   | ({ type: 'beat' } & BeatEvent)
   /** Panic (everything muted at once) or mute/unmute from a performer. */
-  | { type: 'mute'; muted: boolean; panic: boolean; time: number };
+  | { type: 'mute'; muted: boolean; panic: boolean; time: number }
+  /** An external transport (MIDI clock in) stopped, started or moved the music (Engine.transport). */
+  | { type: 'transport'; action: 'start' | 'continue' | 'stop'; time: number; step?: number };
 
 /** Minimum spacing of ramps on one audio parameter: updates in between wait and coalesce. */
 export const CONTROL_PERIOD = 0.02;
