@@ -7,6 +7,7 @@ import { PATCHES_DIR } from '../engine/node/files.ts';
 import { NoAudioDeviceError, openRealtimeContext } from '../engine/node/realtime.ts';
 import { describeError, UsageError } from './common.ts';
 import { patchesCommand, schemaCommand, validateCommand } from './info.ts';
+import { midiCommand } from './midi.ts';
 import { playCommand } from './play.ts';
 import { renderCommand } from './render.ts';
 import { recordCommand, sourcesCommand } from './sources.ts';
@@ -18,11 +19,12 @@ const HELP = `ecosym — ecological data into generative music
 
 Usage:
   ecosym render <patch> [--duration 60s] [--out out/x.wav] [--seed N] [--sample-rate 48000]
-                        [--data STREAM=URI ...] [--speed N] [--bits 16|24|32f]
+                        [--data STREAM=URI ...] [--speed N] [--bits 16|24|32f] [--midi out.mid]
   ecosym play <patch> [--sink none] [--duration 30s] [--data STREAM=URI ...] [--speed N] [--loop 10m] [--seed N]
-                      [--artnet HOST[:UNIVERSE]]
+                      [--artnet HOST[:UNIVERSE]] [--midi-in NAME] [--midi-out NAME] [--midi-learn TARGET|stream:NAME]
   ecosym sources <patch> [--data STREAM=URI ...] [--for 10s] [--json]   live status of each stream's source
   ecosym record <uri> --out feed.csv [--for 10m] [--stream NAME]       capture a feed as a replayable CSV
+  ecosym midi [ports] [--json]    the MIDI ports here, or why there is no MIDI (exit 4)
   ecosym validate <patch...>
   ecosym schema [--out schema/patch.schema.json]
   ecosym patches [--json]
@@ -69,6 +71,10 @@ export async function main(argv: string[]): Promise<number> {
       sink: { type: 'string' },
       loop: { type: 'string' },
       artnet: { type: 'string' },
+      midi: { type: 'string' },
+      'midi-in': { type: 'string' },
+      'midi-out': { type: 'string' },
+      'midi-learn': { type: 'string' },
       json: { type: 'boolean' },
       for: { type: 'string' },
       stream: { type: 'string' },
@@ -90,6 +96,7 @@ export async function main(argv: string[]): Promise<number> {
         data: values.data ?? [],
         speed: values.speed,
         bits: values.bits,
+        midi: values.midi,
       });
       return 0;
     case 'play':
@@ -102,6 +109,9 @@ export async function main(argv: string[]): Promise<number> {
         speed: values.speed,
         loop: values.loop,
         artnet: values.artnet,
+        midiIn: values['midi-in'],
+        midiOut: values['midi-out'],
+        midiLearn: values['midi-learn'],
       });
       return 0;
     case 'sources':
@@ -111,6 +121,8 @@ export async function main(argv: string[]): Promise<number> {
       if (!positionals[0]) throw new UsageError('ecosym record: name a source URI, e.g. ecosym record "mqtt://localhost/sensors/#" --out feed.csv');
       await recordCommand({ uri: positionals[0], out: values.out, for: values.for, stream: values.stream });
       return 0;
+    case 'midi':
+      return midiCommand(positionals[0], { json: values.json });
     case 'validate':
       if (positionals.length === 0) throw new UsageError('ecosym validate: name one or more patch files');
       return validateCommand(positionals) > 0 ? 1 : 0;
@@ -134,7 +146,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** Entry point: exit codes 0 ok, 1 invalid patches, 2 usage, 3 no audio device. */
+/** Entry point: exit codes 0 ok, 1 invalid patches, 2 usage, 3 no audio device, 4 no MIDI (ecosym midi). */
 export async function run(argv: string[]): Promise<void> {
   try {
     process.exitCode = await main(argv);

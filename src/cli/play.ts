@@ -11,6 +11,7 @@ import type { Engine } from '../engine/audio/Engine.ts';
 import type { Patch } from '../engine/core/patchSchema.ts';
 import { dataOverrides, dbfs, durationArg, numberArg, UsageError } from './common.ts';
 import { installErrorPolicy } from './errorPolicy.ts';
+import { learnArg, startMidi } from './midi.ts';
 
 export interface PlayArgs {
   patch: string;
@@ -23,6 +24,11 @@ export interface PlayArgs {
   loop?: string;
   /** Art-Net HOST[:UNIVERSE], overriding the patch's lighting.artnet. */
   artnet?: string;
+  /** MIDI ports (names or parts of them), overriding the patch's midi.input / midi.output. */
+  midiIn?: string;
+  midiOut?: string;
+  /** MIDI learn: bind the next control moved to this target (or stream:NAME). */
+  midiLearn?: string;
 }
 
 /** Starts Art-Net output when asked (--artnet) or when the patch names a node (lighting.artnet). */
@@ -50,6 +56,7 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
     const t = parseArtNetArg(a.artnet);
     if (typeof t === 'string') throw new UsageError(t);
   }
+  if (a.midiLearn !== undefined) learnArg(pf, a.midiLearn); // a usage error before anything starts
   const duration = a.duration === undefined ? Infinity : durationArg(a.duration, 0);
   const speed = numberArg(a.speed, '--speed');
   const loopSeconds = durationArg(a.loop, 600, '--loop');
@@ -91,6 +98,7 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
   hub.start();
   const p = player;
   const lighting = startLighting(pf.patch, p.engine, a.artnet, log);
+  const midi = await startMidi(pf, p.engine, a, log);
   const started = p.raw.currentTime;
   // The analyser holds the last 2048 samples (43 ms): sample it often and report
   // the loudest peak and the mean power of the whole second.
@@ -102,6 +110,12 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
     peak = Math.max(peak, l.peak);
     power += l.rms * l.rms;
     frames++;
+  };
+  const midiStatus = () => {
+    if (!midi) return '';
+    const b = midi.bridge;
+    const clock = b.follower?.bpm ? ` clock ${b.follower.bpm.toFixed(1)} BPM${b.follower.running ? '' : ' (stopped)'}` : '';
+    return ` | MIDI in ${b.stats.in.messages} out ${b.stats.out.messages}${clock}`;
   };
   const status = () => {
     const rms = Math.sqrt(power / Math.max(1, frames));
@@ -117,7 +131,7 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
       .filter((st) => st.state !== 'live')
       .map((st) => `${st.stream} ${st.state}`)
       .join(' ');
-    const line = `${formatSeconds(p.raw.currentTime - started)}  peak ${dbfs(peak)}  rms ${dbfs(rms)}  | ${streams} | ${signals}${v.scene ? ` | scene ${v.scene}` : ''}${sources ? ` | ${sources}` : ''}`;
+    const line = `${formatSeconds(p.raw.currentTime - started)}  peak ${dbfs(peak)}  rms ${dbfs(rms)}  | ${streams} | ${signals}${v.scene ? ` | scene ${v.scene}` : ''}${sources ? ` | ${sources}` : ''}${midiStatus()}`;
     if (tty) process.stdout.write(`\r\x1b[K${line}`);
     else log(line);
     peak = power = frames = 0;
@@ -140,6 +154,8 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
   const stats = p.engine.stats;
   await hub.stop();
   await lighting?.stop();
+  await midi?.bridge.stop();
+  midi?.system.close();
   await p.stop();
   policy.dispose();
   log(`Stopped: ${stats.notes} notes, ${stats.errors} engine errors, ${p.driver.stats.rearms} scheduler re-arms, ${policy.count} uncaught errors survived.`);

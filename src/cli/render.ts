@@ -6,6 +6,8 @@ import { formatSeconds } from '../engine/core/units.ts';
 import { loadPatchFile, loadPatchSamples, patchId, resolvePatchPath, writeFileAtomic } from '../engine/node/files.ts';
 import { renderOffline } from '../engine/node/render.ts';
 import { encodeWav, type WavDepth } from '../engine/node/wav.ts';
+import { MidiFileRecorder } from '../engine/node/midi/file.ts';
+import { resolveMidi } from '../engine/core/midi/config.ts';
 import { dbfs, durationArg, measure, numberArg, progressBar, streamFeeds, UsageError } from './common.ts';
 
 export interface RenderArgs {
@@ -17,6 +19,8 @@ export interface RenderArgs {
   data: string[];
   speed?: string;
   bits?: string;
+  /** Also write the notes as a standard MIDI file here. */
+  midi?: string;
   quiet?: boolean;
 }
 
@@ -27,6 +31,8 @@ export interface RenderSummary {
   rmsDb: number;
   speed: number;
   notes: number;
+  /** The MIDI file written, if asked for. */
+  midiFile?: string;
 }
 
 /** Renders and writes the WAV; prints a summary. */
@@ -39,6 +45,7 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
   if (seed !== undefined && (!Number.isInteger(seed) || seed < 0)) throw new UsageError(`--seed "${a.seed}": expected a whole number ≥ 0`);
   const bits = (a.bits ?? '24') as WavDepth;
   if (!['16', '24', '32f'].includes(bits)) throw new UsageError(`--bits "${a.bits}": expected 16, 24 or 32f`);
+  if (a.midi !== undefined && !/\.midi?$/i.test(a.midi)) throw new UsageError(`--midi "${a.midi}": expected a .mid file`);
   const speed = numberArg(a.speed, '--speed');
   const { feeds, described } = await streamFeeds(pf, a.data, duration, speed, (stream, uri) =>
     log(`Capturing ${stream} live from ${uri} for ${formatSeconds(duration)} before rendering…`),
@@ -50,6 +57,7 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
     log(`Rendering ${pf.patch.name} (${relative(process.cwd(), pf.file) || pf.file}), ${formatSeconds(duration)} at ${sampleRate} Hz, seed ${seed ?? pf.patch.seed}`);
     for (const d of described) log(`  data: ${d}`);
   }
+  const recorder = a.midi === undefined ? undefined : new MidiFileRecorder();
   const bar = progressBar('rendering');
   const result = await renderOffline({
     patch: pf.patch,
@@ -59,12 +67,14 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
     samples,
     data: feeds,
     onProgress: (done, total) => bar.update(done, total),
+    onEvent: recorder && ((e) => recorder.event(e)),
   });
   bar.end();
   if (result.errors.length) for (const e of result.errors.slice(0, 5)) console.error(`warning: ${(e as Error)?.message ?? String(e)}`);
   const { bytes, nonFinite } = encodeWav(result.channels, sampleRate, bits);
   if (nonFinite) console.error(`warning: ${nonFinite} non-finite samples were written as silence`);
   writeFileAtomic(out, bytes);
+
   const { peak, rms } = measure(result.channels);
   const summary: RenderSummary = {
     file: out,
@@ -73,7 +83,13 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
     rmsDb: 20 * Math.log10(rms),
     speed: result.speed,
     notes: result.notes,
+    ...(a.midi && { midiFile: a.midi }),
   };
   if (!a.quiet) log(`Wrote ${out}: ${formatSeconds(duration)}, peak ${dbfs(peak)}, RMS ${dbfs(rms)}, ${result.notes} notes, ${result.speed.toFixed(1)}x real time`);
+  if (recorder && a.midi) {
+    const voices = Object.keys(pf.patch.voices);
+    writeFileAtomic(a.midi, recorder.toBytes({ voices, channels: resolveMidi(pf.patch).setup.channels, name: pf.patch.name }));
+    if (!a.quiet) log(`Wrote ${a.midi}: ${recorder.notes.reduce((n, e) => n + e.notes.length, 0)} notes on ${voices.length} tracks (one per voice), with the tempo`);
+  }
   return summary;
 }

@@ -46,6 +46,8 @@ export interface MidiSystem {
   /** Opens an input; `onMessage` gets each message's bytes and its arrival (performance.now(), ms). */
   openInput(name: string, onMessage: (bytes: number[], wallMs: number) => void): Promise<MidiInputPort>;
   openOutput(name: string): Promise<MidiOutputPort>;
+  /** Lets go of the platform's MIDI (at exit: JZZ's native engine keeps Node alive otherwise). */
+  close(): void;
 }
 
 export type MidiAvailability = { ok: true; kind: 'native' | 'virtual' } | { ok: false; reason: string };
@@ -84,6 +86,7 @@ interface JzzPort {
 }
 interface Jzz {
   (opt?: unknown): PromiseLike<JzzEngine> & JzzEngine;
+  close(): void;
   Widget(arg?: object): JzzWidget;
   addMidiIn(name: string, widget: JzzWidget): boolean;
   addMidiOut(name: string, widget: JzzWidget): boolean;
@@ -137,6 +140,13 @@ function jzzSystem(JZZ: Jzz, kind: 'native' | 'virtual'): MidiSystem {
   const strip = (ps: MidiPortInfo[]) => ps.map((p) => ({ name: p.name, ...(p.manufacturer ? { manufacturer: p.manufacturer } : {}) }));
   return {
     kind,
+    close() {
+      try {
+        JZZ.close();
+      } catch {
+        // nothing left to close
+      }
+    },
     async ports() {
       const info = (await JZZ().refresh()).info();
       return { inputs: strip(info.inputs), outputs: strip(info.outputs) };

@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import tonejsMidi from '@tonejs/midi';
+import { PROJECT_ROOT, loadPatchFile, resolvePatchPath } from '../engine/node/files.ts';
+import { openMidiSystem, virtualPorts, type MidiSystem } from '../engine/node/midi/system.ts';
+import { learnArg, midiCommand, NO_MIDI } from './midi.ts';
+import { renderCommand } from './render.ts';
+import { main } from './main.ts';
+import { UsageError } from './common.ts';
+
+const { Midi } = tonejsMidi;
+
+function ecosym(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(process.execPath, [resolve(PROJECT_ROOT, 'bin/ecosym.mjs'), ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, timeout: 60_000 }, (err, stdout, stderr) =>
+      done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('ecosym midi', () => {
+  it('says that MIDI is unavailable and why, exit 4', async () => {
+    const lines: string[] = [];
+    const code = await midiCommand(undefined, { availability: { ok: false, reason: 'no ALSA sequencer on this machine (/dev/snd/seq is missing)' } }, (s) => lines.push(s));
+    expect(code).toBe(NO_MIDI);
+    expect(lines).toStrictEqual(['MIDI is unavailable: no ALSA sequencer on this machine (/dev/snd/seq is missing).']);
+    const json: string[] = [];
+    await midiCommand('ports', { json: true, availability: { ok: false, reason: 'x' } }, (s) => json.push(s));
+    expect(JSON.parse(json[0]!)).toStrictEqual({ available: false, reason: 'x' });
+  });
+
+  it('as a process: one clear line and exit code 4 (MIDI turned off here)', async () => {
+    const r = await ecosym(['midi'], { ECOSYM_MIDI: 'off' });
+    expect(r.code).toBe(4);
+    expect(r.stdout.trim()).toBe('MIDI is unavailable: MIDI is turned off (ECOSYM_MIDI=off).');
+    expect(r.stderr).toBe('');
+  });
+
+  it('lists the ports there are', async () => {
+    const system = (await openMidiSystem({ virtual: true })) as MidiSystem;
+    const ports = await virtualPorts();
+    ports.addInput('Keys In');
+    ports.addOutput('Synth Out', () => undefined);
+    const lines: string[] = [];
+    expect(await midiCommand('ports', { system }, (s) => lines.push(s))).toBe(0);
+    expect(lines).toStrictEqual(['MIDI inputs (virtual ports only):', '  Keys In  (virtual)', 'MIDI outputs:', '  Synth Out  (virtual)']);
+    const json: string[] = [];
+    await midiCommand(undefined, { system, json: true }, (s) => json.push(s));
+    expect(JSON.parse(json[0]!)).toMatchObject({ available: true, kind: 'virtual', inputs: [{ name: 'Keys In' }], outputs: [{ name: 'Synth Out' }] });
+  });
+
+  it('refuses an unknown subcommand', async () => {
+    await expect(midiCommand('list', { availability: { ok: false, reason: 'x' } })).rejects.toThrow(UsageError);
+  });
+});
+
+describe('ecosym play --midi-learn', () => {
+  const pf = loadPatchFile(resolvePatchPath('warming-stripes'));
+  it('takes a target or stream:NAME, and names what is wrong otherwise', () => {
+    expect(learnArg(pf, 'lead.detune')).toStrictEqual({ to: 'lead.detune' });
+    expect(learnArg(pf, 'stream:anomaly')).toStrictEqual({ stream: 'anomaly' });
+    expect(() => learnArg(pf, 'stream:nope')).toThrow('the patch has no stream "nope" (streams: anomaly)');
+    expect(() => learnArg(pf, 'lead.nope')).toThrow('voice "lead" has no parameter "nope"');
+  });
+
+  it('a bad target is a usage error before anything plays', async () => {
+    await expect(main(['play', 'warming-stripes', '--sink', 'none', '--midi-learn', 'nothing.volume'])).rejects.toThrow(UsageError);
+  });
+});
+
+describe('ecosym render --midi', () => {
+  it('writes the notes as a MIDI file beside the WAV: a track per voice, as many notes as the render played', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ecosym-midi-'));
+    const lines: string[] = [];
+    const summary = await renderCommand(
+      { patch: 'carbon-pulse', duration: '6s', out: join(dir, 'x.wav'), midi: join(dir, 'x.mid'), data: [], sampleRate: '22050' },
+      (s) => lines.push(s),
+    );
+    const file = new Midi(readFileSync(join(dir, 'x.mid')));
+    const pf = loadPatchFile(resolvePatchPath('carbon-pulse'));
+    expect(file.tracks.map((t) => t.name)).toStrictEqual(Object.keys(pf.patch.voices));
+    expect(file.tracks.reduce((n, t) => n + t.notes.length, 0)).toBe(summary.notes);
+    expect(file.header.tempos.length).toBeGreaterThan(0);
+    expect(summary.midiFile).toBe(join(dir, 'x.mid'));
+    expect(lines.at(-1)).toMatch(new RegExp(`^Wrote .*x\\.mid: ${summary.notes} notes on ${file.tracks.length} tracks`));
+  });
+
+  it('wants a .mid file name', async () => {
+    await expect(renderCommand({ patch: 'carbon-pulse', duration: '1s', midi: 'x.wav', data: [] })).rejects.toThrow('--midi "x.wav": expected a .mid file');
+  });
+});
