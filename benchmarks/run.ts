@@ -14,6 +14,8 @@
  * Live data (benchmarks/sources.ts; `--sources` runs only these): updates per
  * second through conditioning and mapping while audio plays, and socket-to-
  * parameter latency p50/p99.
+ * MIDI (benchmarks/midi.ts; `--midi` runs only these): note in → voice start
+ * scheduled p50/p99, and clock-out tick jitter (std dev, max).
  */
 import '../src/engine/node/audioGlobals.ts';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,6 +25,7 @@ import { listBuiltinPatchFiles, loadPatchFile, loadPatchSamples, patchId, type P
 import { renderOffline, type RenderAction } from '../src/engine/node/render.ts';
 import { renderPlainTone } from './plainTone.ts';
 import { benchSources } from './sources.ts';
+import { benchMidi } from './midi.ts';
 
 interface Row {
   name: string;
@@ -32,6 +35,7 @@ interface Row {
 
 const quick = process.argv.includes('--quick');
 const sourcesOnly = process.argv.includes('--sources');
+const midiOnly = process.argv.includes('--midi');
 const only = process.argv.find((a) => a.startsWith('--patch='))?.slice(8);
 const scale = quick ? 0.1 : 1;
 const rows: Row[] = [];
@@ -57,9 +61,10 @@ async function render(pf: PatchFile, samples: Map<string, AudioBuffer>, duration
   return r;
 }
 
-if (!only) await benchSources(quick, row);
+if (!only && !midiOnly) await benchSources(quick, row);
+if (!only && !sourcesOnly) await benchMidi(quick, row);
 
-for (const file of sourcesOnly ? [] : listBuiltinPatchFiles()) {
+for (const file of sourcesOnly || midiOnly ? [] : listBuiltinPatchFiles()) {
   const id = patchId(file);
   if (only && id !== only) continue;
   const pf = loadPatchFile(file);

@@ -65,6 +65,9 @@ export function bendValue(raw: number): number {
   return raw >= 8192 ? (raw - 8192) / 8191 : (raw - 8192) / 8192;
 }
 
+/** How early the timer wakes for a clock tick; the rest is waited out (ms). */
+const SPIN_MS = 1;
+
 interface Queued {
   at: number;
   seq: number;
@@ -510,17 +513,28 @@ export class MidiBridge {
     if (this.timer && this.pumpAt <= at) return;
     if (this.timer) clearTimeout(this.timer);
     this.pumpAt = at;
-    this.timer = setTimeout(() => this.pump(), Math.max(0, at - performance.now()));
+    // Timers fire up to a millisecond late: wake a little early for clock ticks and wait the rest out.
+    this.timer = setTimeout(() => this.pump(), Math.max(0, at - performance.now() - (this.clockOut ? SPIN_MS : 0)));
   }
 
   private pump(): void {
     this.timer = undefined;
     this.pumpAt = Infinity;
     try {
-      const horizon = performance.now() + 0.5;
-      if (this.clockOut)
-        for (const m of this.clockOut.take(this.timebase.toEngine(horizon / 1000))) if (this.send(m.bytes) && m.bytes[0] === 0xf8) this.stats.out.clock++;
-      while (this.queue.length && this.queue[0]!.at <= horizon) this.queue.shift()!.run();
+      const until = performance.now() + SPIN_MS;
+      for (;;) {
+        const horizon = performance.now() + 0.05;
+        if (this.clockOut)
+          for (const m of this.clockOut.take(this.timebase.toEngine(horizon / 1000))) if (this.send(m.bytes) && m.bytes[0] === 0xf8) this.stats.out.clock++;
+        while (this.queue.length && this.queue[0]!.at <= horizon) this.queue.shift()!.run();
+        const next = this.clockOut?.next;
+        if (next === undefined) break;
+        const due = this.timebase.toWall(next) * 1000;
+        if (due > until) break;
+        while (performance.now() < due) {
+          // a short wait for a clock tick due within SPIN_MS
+        }
+      }
     } catch (e) {
       this.fail(e);
     }
