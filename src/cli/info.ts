@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { formatPatchError, parsePatchText } from '../engine/core/patchLoader.ts';
 import { patchJsonSchema } from '../engine/core/patchSchema.ts';
+import { resolveMidi } from '../engine/core/midi/config.ts';
 import { listBuiltinPatchFiles, loadPatchFile, patchId, resolvePatchPath, writeFileAtomic } from '../engine/node/files.ts';
 
 /** Validates files; prints one line per error. Returns the number of errors. */
@@ -21,7 +22,13 @@ export function validateCommand(files: string[], out: (s: string) => void = cons
       continue;
     }
     const r = parsePatchText(text, f);
-    if (r.ok) out(`ok ${f}`);
+    // The midi section's references (voices, streams, signals, scenes, targets) are
+    // checked where it is resolved; here they count as errors like the others.
+    const midiProblems = r.ok && r.patch.midi ? resolveMidi(r.patch).problems : [];
+    if (r.ok && midiProblems.length) {
+      for (const p of midiProblems) err(`${f}: ${p}`);
+      errors += midiProblems.length;
+    } else if (r.ok) out(`ok ${f}`);
     else {
       for (const e of r.errors) err(formatPatchError(e));
       errors += r.errors.length;

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import tonejsMidi from '@tonejs/midi';
@@ -9,6 +8,7 @@ import { PROJECT_ROOT, loadPatchFile, resolvePatchPath } from '../engine/node/fi
 import { openMidiSystem, virtualPorts, type MidiSystem } from '../engine/node/midi/system.ts';
 import { learnArg, midiCommand, NO_MIDI } from './midi.ts';
 import { renderCommand } from './render.ts';
+import { validateCommand } from './info.ts';
 import { main } from './main.ts';
 import { UsageError } from './common.ts';
 
@@ -69,6 +69,24 @@ describe('ecosym play --midi-learn', () => {
 
   it('a bad target is a usage error before anything plays', async () => {
     await expect(main(['play', 'warming-stripes', '--sink', 'none', '--midi-learn', 'nothing.volume'])).rejects.toThrow(UsageError);
+  });
+});
+
+describe('ecosym validate and the midi section', () => {
+  it('reports what the midi section names that the patch lacks, one line each, exit 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ecosym-midi-'));
+    const file = join(dir, 'm.yaml');
+    writeFileSync(
+      file,
+      readFileSync(join(PROJECT_ROOT, 'patches/warming-stripes.yaml'), 'utf8') +
+        '\nmidi:\n  play: { keys: 1 }\n  controls: [{ cc: 1, to: lead.detune }, { cc: 2, stream: wind }]\n',
+    );
+    const errors: string[] = [];
+    expect(validateCommand([file], () => undefined, (s) => errors.push(s))).toBe(2);
+    expect(errors).toStrictEqual([
+      `${file}: midi.play.keys: unknown voice (voices: ${Object.keys(loadPatchFile(resolvePatchPath('warming-stripes')).patch.voices).join(', ')})`,
+      `${file}: midi.controls[1]: unknown stream "wind" (streams: anomaly)`,
+    ]);
   });
 });
 
