@@ -18,9 +18,9 @@ const HELP = `ecosym — ecological data into generative music
 
 Usage:
   ecosym render <patch> [--duration 60s] [--out out/x.wav] [--seed N] [--sample-rate 48000]
-                        [--data STREAM=URI ...] [--speed N] [--bits 16|24|32f]
+                        [--data STREAM=URI ...] [--speed N] [--bits 16|24|32f] [--osc-log out.jsonl]
   ecosym play <patch> [--sink none] [--duration 30s] [--data STREAM=URI ...] [--speed N] [--loop 10m] [--seed N]
-                      [--artnet HOST[:UNIVERSE]]
+                      [--osc-in [HOST:]PORT] [--osc-out HOST:PORT ...] [--artnet HOST[:UNIVERSE]]
   ecosym sources <patch> [--data STREAM=URI ...] [--for 10s] [--json]   live status of each stream's source
   ecosym record <uri> --out feed.csv [--for 10m] [--stream NAME]       capture a feed as a replayable CSV
   ecosym validate <patch...>
@@ -69,6 +69,9 @@ export async function main(argv: string[]): Promise<number> {
       sink: { type: 'string' },
       loop: { type: 'string' },
       artnet: { type: 'string' },
+      'osc-in': { type: 'string' },
+      'osc-out': { type: 'string', multiple: true },
+      'osc-log': { type: 'string' },
       json: { type: 'boolean' },
       for: { type: 'string' },
       stream: { type: 'string' },
@@ -90,6 +93,7 @@ export async function main(argv: string[]): Promise<number> {
         data: values.data ?? [],
         speed: values.speed,
         bits: values.bits,
+        oscLog: values['osc-log'],
       });
       return 0;
     case 'play':
@@ -102,6 +106,8 @@ export async function main(argv: string[]): Promise<number> {
         speed: values.speed,
         loop: values.loop,
         artnet: values.artnet,
+        oscIn: values['osc-in'],
+        oscOut: values['osc-out'],
       });
       return 0;
     case 'sources':

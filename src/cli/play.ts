@@ -7,6 +7,8 @@ import { loadPatchFile, loadPatchSamples, resolvePatchPath } from '../engine/nod
 import { NoAudioDeviceError, startPlayer, type Player } from '../engine/node/realtime.ts';
 import { SourceHub } from '../engine/node/sources/hub.ts';
 import { ArtNetBridge, parseArtNetArg, rigFor } from '../engine/node/bridges/artnet.ts';
+import { OscControl } from '../engine/node/bridges/oscControl.ts';
+import { OscOutBridge, parseHostPort, type OscTarget } from '../engine/node/bridges/oscOut.ts';
 import type { Engine } from '../engine/audio/Engine.ts';
 import type { Patch } from '../engine/core/patchSchema.ts';
 import { dataOverrides, dbfs, durationArg, numberArg, UsageError } from './common.ts';
@@ -23,6 +25,28 @@ export interface PlayArgs {
   loop?: string;
   /** Art-Net HOST[:UNIVERSE], overriding the patch's lighting.artnet. */
   artnet?: string;
+  /** OSC control in: [HOST:]PORT, overriding the patch's osc.in. */
+  oscIn?: string;
+  /** OSC out targets HOST:PORT, replacing the patch's osc.out.targets. */
+  oscOut?: string[];
+}
+
+/** Parses `--osc-in [HOST:]PORT`. */
+export function parseOscIn(text: string): { host: string; port: number } {
+  const m = /^(?:([^:\s]+):)?(\d{1,5})$/.exec(text.trim());
+  const port = Number(m?.[2]);
+  if (!m || !(port > 0 && port < 65536)) throw new UsageError(`--osc-in "${text}": expected PORT or HOST:PORT, like 9000 or 127.0.0.1:9000`);
+  return { host: m[1] ?? '0.0.0.0', port };
+}
+
+/** OSC out targets: --osc-out flags, else the patch's. */
+function oscTargets(patch: Patch, flags: string[] | undefined): OscTarget[] {
+  const texts = flags?.length ? flags : (patch.osc?.out?.targets ?? []);
+  return texts.map((t) => {
+    const r = parseHostPort(t);
+    if (typeof r === 'string') throw new UsageError(r);
+    return r;
+  });
 }
 
 /** Starts Art-Net output when asked (--artnet) or when the patch names a node (lighting.artnet). */
@@ -44,8 +68,11 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
   const sink = (a.sink ?? 'default') as 'default' | 'none';
   if (sink !== 'default' && sink !== 'none') throw new UsageError(`--sink "${a.sink}": expected "none" or "default"`);
   const pf = loadPatchFile(resolvePatchPath(a.patch));
+  // Checked before anything starts, so a usage error leaves nothing running.
+  const oscIn = a.oscIn !== undefined ? parseOscIn(a.oscIn) : pf.patch.osc?.in;
+  const targets = oscTargets(pf.patch, a.oscOut);
+  if (a.oscOut?.length && !pf.patch.osc?.out) throw new UsageError(`--osc-out: patch "${pf.patch.name}" has no osc.out messages to send`);
   if (a.artnet !== undefined) {
-    // Checked before anything starts, so a usage error leaves nothing running.
     if (!pf.patch.lighting) throw new UsageError(`--artnet: patch "${pf.patch.name}" has no lighting section to send`);
     const t = parseArtNetArg(a.artnet);
     if (typeof t === 'string') throw new UsageError(t);
@@ -91,6 +118,29 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
   hub.start();
   const p = player;
   const lighting = startLighting(pf.patch, p.engine, a.artnet, log);
+  let control: OscControl | undefined;
+  let oscOut: OscOutBridge | undefined;
+  try {
+    if (oscIn) {
+      control = new OscControl(p.engine, (stream, value) => p.engine.update(stream, value));
+      const port = await control.listen(oscIn.host, oscIn.port);
+      log(`  OSC control in on ${oscIn.host}:${port} (/eco/…; see README)`);
+    }
+    if (pf.patch.osc?.out && targets.length) {
+      oscOut = new OscOutBridge(p.engine, pf.patch.osc.out, targets);
+      await oscOut.start();
+      log(`  OSC out to ${targets.map((t) => `${t.host}:${t.port}`).join(', ')}`);
+    }
+  } catch (e) {
+    // A port in use must not leave the player running.
+    await control?.close();
+    await oscOut?.stop();
+    await lighting?.stop();
+    await hub.stop();
+    await p.stop();
+    policy.dispose();
+    throw new UsageError(`OSC: ${(e as Error).message}`);
+  }
   const started = p.raw.currentTime;
   // The analyser holds the last 2048 samples (43 ms): sample it often and report
   // the loudest peak and the mean power of the whole second.
@@ -139,6 +189,8 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
   if (tty) process.stdout.write('\n');
   const stats = p.engine.stats;
   await hub.stop();
+  await control?.close();
+  await oscOut?.stop();
   await lighting?.stop();
   await p.stop();
   policy.dispose();
