@@ -8,6 +8,7 @@ import { NoAudioDeviceError, startPlayer, type Player } from '../engine/node/rea
 import { SourceHub } from '../engine/node/sources/hub.ts';
 import { ArtNetBridge, parseArtNetArg, rigFor } from '../engine/node/bridges/artnet.ts';
 import { OscControl } from '../engine/node/bridges/oscControl.ts';
+import { OscQueryServer } from '../engine/node/bridges/oscQuery.ts';
 import { OscOutBridge, parseHostPort, type OscTarget } from '../engine/node/bridges/oscOut.ts';
 import type { Engine } from '../engine/audio/Engine.ts';
 import type { Patch } from '../engine/core/patchSchema.ts';
@@ -29,6 +30,8 @@ export interface PlayArgs {
   oscIn?: string;
   /** OSC out targets HOST:PORT, replacing the patch's osc.out.targets. */
   oscOut?: string[];
+  /** OSCQuery HTTP/WebSocket port describing the control address space. */
+  oscQuery?: string;
 }
 
 /** Parses `--osc-in [HOST:]PORT`. */
@@ -69,7 +72,9 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
   if (sink !== 'default' && sink !== 'none') throw new UsageError(`--sink "${a.sink}": expected "none" or "default"`);
   const pf = loadPatchFile(resolvePatchPath(a.patch));
   // Checked before anything starts, so a usage error leaves nothing running.
-  const oscIn = a.oscIn !== undefined ? parseOscIn(a.oscIn) : pf.patch.osc?.in;
+  const queryPort = a.oscQuery === undefined ? undefined : parseOscIn(a.oscQuery).port;
+  // OSCQuery describes the control port: without --osc-in, one is opened on a free port.
+  const oscIn = a.oscIn !== undefined ? parseOscIn(a.oscIn) : (pf.patch.osc?.in ?? (queryPort !== undefined ? { host: '0.0.0.0', port: 0 } : undefined));
   const targets = oscTargets(pf.patch, a.oscOut);
   if (a.oscOut?.length && !pf.patch.osc?.out) throw new UsageError(`--osc-out: patch "${pf.patch.name}" has no osc.out messages to send`);
   if (a.artnet !== undefined) {
@@ -120,11 +125,17 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
   const lighting = startLighting(pf.patch, p.engine, a.artnet, log);
   let control: OscControl | undefined;
   let oscOut: OscOutBridge | undefined;
+  let query: OscQueryServer | undefined;
   try {
     if (oscIn) {
       control = new OscControl(p.engine, (stream, value) => p.engine.update(stream, value));
       const port = await control.listen(oscIn.host, oscIn.port);
       log(`  OSC control in on ${oscIn.host}:${port} (/eco/…; see README)`);
+      if (queryPort !== undefined) {
+        query = new OscQueryServer(p.engine, control, { name: pf.patch.name, oscPort: port });
+        const qp = await query.listen('0.0.0.0', queryPort);
+        log(`  OSCQuery on http://localhost:${qp}/ (the address space, values, LISTEN over WebSocket)`);
+      }
     }
     if (pf.patch.osc?.out && targets.length) {
       oscOut = new OscOutBridge(p.engine, pf.patch.osc.out, targets);
@@ -133,6 +144,7 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
     }
   } catch (e) {
     // A port in use must not leave the player running.
+    await query?.close();
     await control?.close();
     await oscOut?.stop();
     await lighting?.stop();
@@ -189,6 +201,7 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
   if (tty) process.stdout.write('\n');
   const stats = p.engine.stats;
   await hub.stop();
+  await query?.close();
   await control?.close();
   await oscOut?.stop();
   await lighting?.stop();
