@@ -13,7 +13,8 @@
  *   context ÷ before them (ratio, goal ≤ 1.1)
  * Live data (benchmarks/sources.ts; `--sources` runs only these): updates per
  * second through conditioning and mapping while audio plays, and socket-to-
- * parameter latency p50/p99.
+ * parameter latency p50/p99. OSC (benchmarks/osc.ts): message in → parameter
+ * scheduled p50/p99, and control packets handled per second with audio running.
  */
 import '../src/engine/node/audioGlobals.ts';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,6 +24,7 @@ import { listBuiltinPatchFiles, loadPatchFile, loadPatchSamples, patchId, type P
 import { renderOffline, type RenderAction } from '../src/engine/node/render.ts';
 import { renderPlainTone } from './plainTone.ts';
 import { benchSources } from './sources.ts';
+import { benchOsc } from './osc.ts';
 
 interface Row {
   name: string;
@@ -57,7 +59,10 @@ async function render(pf: PatchFile, samples: Map<string, AudioBuffer>, duration
   return r;
 }
 
-if (!only) await benchSources(quick, row);
+if (!only) {
+  await benchSources(quick, row);
+  await benchOsc(quick, row);
+}
 
 for (const file of sourcesOnly ? [] : listBuiltinPatchFiles()) {
   const id = patchId(file);
