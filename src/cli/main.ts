@@ -20,7 +20,8 @@ Usage:
   ecosym render <patch> [--duration 60s] [--out out/x.wav] [--seed N] [--sample-rate 48000]
                         [--data STREAM=URI ...] [--speed N] [--bits 16|24|32f] [--osc-log out.jsonl]
   ecosym play <patch> [--sink none] [--duration 30s] [--data STREAM=URI ...] [--speed N] [--loop 10m] [--seed N]
-                      [--osc-in [HOST:]PORT] [--osc-out HOST:PORT ...] [--oscquery PORT] [--artnet HOST[:UNIVERSE]]
+                      [--osc-in [HOST:]PORT] [--osc-out HOST:PORT ...] [--oscquery PORT]
+                      [--artnet HOST[:UNIVERSE]] [--sacn [HOST:]UNIVERSE]
   ecosym sources <patch> [--data STREAM=URI ...] [--for 10s] [--json]   live status of each stream's source
   ecosym record <uri> --out feed.csv [--for 10m] [--stream NAME]       capture a feed as a replayable CSV
   ecosym validate <patch...>
@@ -73,6 +74,7 @@ export async function main(argv: string[]): Promise<number> {
       'osc-out': { type: 'string', multiple: true },
       'osc-log': { type: 'string' },
       oscquery: { type: 'string' },
+      sacn: { type: 'string' },
       json: { type: 'boolean' },
       for: { type: 'string' },
       stream: { type: 'string' },
@@ -110,6 +112,7 @@ export async function main(argv: string[]): Promise<number> {
         oscIn: values['osc-in'],
         oscOut: values['osc-out'],
         oscQuery: values.oscquery,
+        sacn: values.sacn,
       });
       return 0;
     case 'sources':

@@ -12,6 +12,7 @@ import { OscQueryServer } from '../engine/node/bridges/oscQuery.ts';
 import { OscOutBridge, parseHostPort, type OscTarget } from '../engine/node/bridges/oscOut.ts';
 import type { Engine } from '../engine/audio/Engine.ts';
 import type { Patch } from '../engine/core/patchSchema.ts';
+import { sacnMulticastAddress } from '../engine/core/lighting.ts';
 import { dataOverrides, dbfs, durationArg, numberArg, UsageError } from './common.ts';
 import { installErrorPolicy } from './errorPolicy.ts';
 
@@ -32,6 +33,8 @@ export interface PlayArgs {
   oscOut?: string[];
   /** OSCQuery HTTP/WebSocket port describing the control address space. */
   oscQuery?: string;
+  /** sACN [HOST:]UNIVERSE, overriding the patch's lighting.sacn. */
+  sacn?: string;
 }
 
 /** Parses `--osc-in [HOST:]PORT`. */
@@ -52,18 +55,36 @@ function oscTargets(patch: Patch, flags: string[] | undefined): OscTarget[] {
   });
 }
 
-/** Starts Art-Net output when asked (--artnet) or when the patch names a node (lighting.artnet). */
-function startLighting(patch: Patch, engine: Engine, arg: string | undefined, log: (s: string) => void): ArtNetBridge | undefined {
-  if (arg === undefined && !patch.lighting?.artnet) return undefined;
-  if (!patch.lighting) throw new UsageError(`--artnet: patch "${patch.name}" has no lighting section to send`);
-  const over: { host?: string; universe?: number } | string = arg === undefined ? {} : parseArtNetArg(arg);
-  if (typeof over === 'string') throw new UsageError(over);
-  const base = patch.lighting.artnet ?? { host: '255.255.255.255', universe: 0, fps: 30 };
-  const target = { host: over.host ?? base.host, universe: over.universe ?? base.universe, fps: base.fps };
-  const bridge = new ArtNetBridge(engine, rigFor(patch.lighting), target);
-  bridge.start();
-  log(`  lighting: Art-Net to ${target.host} universe ${target.universe} at ${target.fps} fps`);
-  return bridge;
+/** Starts DMX output when asked (--artnet, --sacn) or when the patch names a node (lighting.artnet, lighting.sacn). */
+function startLighting(patch: Patch, engine: Engine, artnet: string | undefined, sacn: string | undefined, log: (s: string) => void): ArtNetBridge[] {
+  const bridges: ArtNetBridge[] = [];
+  const l = patch.lighting;
+  if (!l) return bridges;
+  if (artnet !== undefined || l.artnet) {
+    const over: { host?: string; universe?: number } | string = artnet === undefined ? {} : parseArtNetArg(artnet);
+    if (typeof over === 'string') throw new UsageError(over);
+    const base = l.artnet ?? { host: '255.255.255.255', universe: 0, fps: 30 };
+    bridges.push(new ArtNetBridge(engine, rigFor(l), { protocol: 'artnet', host: over.host ?? base.host, universe: over.universe ?? base.universe, fps: base.fps }));
+  }
+  if (sacn !== undefined || l.sacn) {
+    const over: { host?: string; universe?: number } = sacn === undefined ? {} : parseSacnArg(sacn);
+    const universe = over.universe ?? l.sacn?.universe ?? 1;
+    const host = over.host ?? l.sacn?.host ?? sacnMulticastAddress(universe);
+    bridges.push(new ArtNetBridge(engine, rigFor(l), { protocol: 'sacn', host, universe, fps: l.sacn?.fps ?? 30 }));
+  }
+  for (const b of bridges) {
+    b.start();
+    log(`  lighting: ${b.target.protocol === 'sacn' ? 'sACN' : 'Art-Net'} to ${b.target.host} universe ${b.target.universe} at ${b.target.fps} fps`);
+  }
+  return bridges;
+}
+
+/** Parses `--sacn [HOST:]UNIVERSE`. */
+export function parseSacnArg(text: string): { host?: string; universe: number } {
+  const m = /^(?:([^:\s]+):)?(\d+)$/.exec(text.trim());
+  const universe = Number(m?.[2]);
+  if (!m || !(universe >= 1 && universe <= 63999)) throw new UsageError(`--sacn "${text}": expected UNIVERSE (1…63999) or HOST:UNIVERSE`);
+  return { host: m[1], universe };
 }
 
 /** Plays until the duration passes or Ctrl-C. Resolves when stopped. */
@@ -122,7 +143,7 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
   for (const st of hub.statuses()) log(`  ${st.stream} ← ${st.uri}`);
   hub.start();
   const p = player;
-  const lighting = startLighting(pf.patch, p.engine, a.artnet, log);
+  const lighting = startLighting(pf.patch, p.engine, a.artnet, a.sacn, log);
   let control: OscControl | undefined;
   let oscOut: OscOutBridge | undefined;
   let query: OscQueryServer | undefined;
@@ -147,7 +168,7 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
     await query?.close();
     await control?.close();
     await oscOut?.stop();
-    await lighting?.stop();
+    await Promise.all(lighting.map((b) => b.stop()));
     await hub.stop();
     await p.stop();
     policy.dispose();
@@ -204,7 +225,7 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
   await query?.close();
   await control?.close();
   await oscOut?.stop();
-  await lighting?.stop();
+  await Promise.all(lighting.map((b) => b.stop()));
   await p.stop();
   policy.dispose();
   log(`Stopped: ${stats.notes} notes, ${stats.errors} engine errors, ${p.driver.stats.rearms} scheduler re-arms, ${policy.count} uncaught errors survived.`);

@@ -362,6 +362,14 @@ const Lighting = z
       })
       .optional()
       .describe('Art-Net DMX output'),
+    sacn: z
+      .strictObject({
+        universe: z.number().int().min(1).max(63999).default(1).describe('sACN universe, 1…63999'),
+        host: z.string().min(1).optional().describe("Unicast receiver; default: the universe's multicast group 239.255.x.y"),
+        fps: z.number().min(1).max(44).default(30).describe('Frames per second, at most 44'),
+      })
+      .optional()
+      .describe('sACN (E1.31) DMX output; overridden by --sacn [HOST:]UNIVERSE'),
     channels: z
       .array(
         z.strictObject({
