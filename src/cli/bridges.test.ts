@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { PROJECT_ROOT } from '../engine/node/files.ts';
 import { OscUdpPort, type OscReceived } from '../engine/node/osc/udp.ts';
 import { freePort } from '../../tests/support/mosquitto.ts';
+import { HAVE_LIBLO, NEEDS_LIBLO } from '../../tests/support/liblo.ts';
 
 const BIN = resolve(PROJECT_ROOT, 'bin/ecosym.mjs');
 const tmp = () => mkdtempSync(join(tmpdir(), 'ecosym-br-'));
@@ -51,7 +52,7 @@ describe('render --osc-log', () => {
 });
 
 describe('play with bridges', () => {
-  it('--osc-in takes controls from oscsend; --osc-out sends to a receiver', async () => {
+  it.skipIf(!HAVE_LIBLO)(`--osc-in takes controls from oscsend; --osc-out sends to a receiver${NEEDS_LIBLO}`, async () => {
     const inPort = await freePort();
     const got: OscReceived[] = [];
     const rx = new OscUdpPort({ onMessage: (m) => got.push(m) });

@@ -13,6 +13,7 @@ import { OscControl, controlAddresses } from './oscControl.ts';
 import { OscOutBridge, parseHostPort } from './oscOut.ts';
 import { freePort } from '../../../../tests/support/mosquitto.ts';
 import { until } from '../../../../tests/support/wait.ts';
+import { HAVE_LIBLO, NEEDS_LIBLO } from '../../../../tests/support/liblo.ts';
 
 const patch = PatchSchema.parse({
   name: 'osc',
@@ -72,7 +73,7 @@ describe('OSC control in', () => {
     expect(new Set(a).size).toBe(a.length);
   });
 
-  it('plays the engine from oscsend and from patterns, bundles and wrong arguments', async () => {
+  it.skipIf(!HAVE_LIBLO)(`plays the engine from oscsend and from patterns, bundles and wrong arguments${NEEDS_LIBLO}`, async () => {
     const p = await player();
     const calls: Array<[string, number]> = [];
     const set = p.engine.setParameter.bind(p.engine);
@@ -152,7 +153,7 @@ describe('OSC out', () => {
     expect(bridge.stats.errors).toBe(0);
   });
 
-  it('reaches liblo oscdump (a real receiver)', async () => {
+  it.skipIf(!HAVE_LIBLO)(`reaches liblo oscdump (a real receiver)${NEEDS_LIBLO}`, async () => {
     const p = await player();
     const port = await freePort();
     const dump = spawn('oscdump', ['-L', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -9,6 +9,7 @@ import { parseSourceUri, type SourceSpec } from '../../core/sources/uri.ts';
 import type { FeedRecord } from '../../core/sources/records.ts';
 import { freePort } from '../../../../tests/support/mosquitto.ts';
 import { until } from '../../../../tests/support/wait.ts';
+import { HAVE_LIBLO, NEEDS_LIBLO } from '../../../../tests/support/liblo.ts';
 
 const stops: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -36,7 +37,7 @@ async function sender() {
 }
 
 describe('OscSource', () => {
-  it('takes a value from liblo oscsend (a real peer), by argument index', async () => {
+  it.skipIf(!HAVE_LIBLO)(`takes a value from liblo oscsend (a real peer), by argument index${NEEDS_LIBLO}`, async () => {
     const port = await freePort();
     const s = listen(`osc://127.0.0.1:${port}/sensor/temp#1`);
     await new Promise((r) => setTimeout(r, 50));
