@@ -13,7 +13,8 @@
  *   context ÷ before them (ratio, goal ≤ 1.1)
  * Live data (benchmarks/sources.ts; `--sources` runs only these): updates per
  * second through conditioning and mapping while audio plays, and socket-to-
- * parameter latency p50/p99.
+ * parameter latency p50/p99. OSC (benchmarks/osc.ts): message in → parameter
+ * scheduled p50/p99, and control packets handled per second with audio running.
  * MIDI (benchmarks/midi.ts; `--midi` runs only these): note in → voice start
  * scheduled p50/p99, and clock-out tick jitter (std dev, max).
  */
@@ -25,6 +26,7 @@ import { listBuiltinPatchFiles, loadPatchFile, loadPatchSamples, patchId, type P
 import { renderOffline, type RenderAction } from '../src/engine/node/render.ts';
 import { renderPlainTone } from './plainTone.ts';
 import { benchSources } from './sources.ts';
+import { benchOsc } from './osc.ts';
 import { benchMidi } from './midi.ts';
 
 interface Row {
@@ -61,7 +63,10 @@ async function render(pf: PatchFile, samples: Map<string, AudioBuffer>, duration
   return r;
 }
 
-if (!only && !midiOnly) await benchSources(quick, row);
+if (!only && !midiOnly) {
+  await benchSources(quick, row);
+  await benchOsc(quick, row);
+}
 if (!only && !sourcesOnly) await benchMidi(quick, row);
 
 for (const file of sourcesOnly || midiOnly ? [] : listBuiltinPatchFiles()) {

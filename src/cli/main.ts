@@ -19,9 +19,11 @@ const HELP = `ecosym — ecological data into generative music
 
 Usage:
   ecosym render <patch> [--duration 60s] [--out out/x.wav] [--seed N] [--sample-rate 48000]
-                        [--data STREAM=URI ...] [--speed N] [--bits 16|24|32f] [--midi out.mid]
+                        [--data STREAM=URI ...] [--speed N] [--bits 16|24|32f] [--osc-log out.jsonl] [--midi out.mid]
   ecosym play <patch> [--sink none] [--duration 30s] [--data STREAM=URI ...] [--speed N] [--loop 10m] [--seed N]
-                      [--artnet HOST[:UNIVERSE]] [--midi-in NAME] [--midi-out NAME] [--midi-learn TARGET|stream:NAME]
+                      [--osc-in [HOST:]PORT] [--osc-out HOST:PORT ...] [--oscquery PORT]
+                      [--artnet HOST[:UNIVERSE]] [--sacn [HOST:]UNIVERSE]
+                      [--midi-in NAME] [--midi-out NAME] [--midi-learn TARGET|stream:NAME]
   ecosym sources <patch> [--data STREAM=URI ...] [--for 10s] [--json]   live status of each stream's source
   ecosym record <uri> --out feed.csv [--for 10m] [--stream NAME]       capture a feed as a replayable CSV
   ecosym midi [ports] [--json]    the MIDI ports here, or why there is no MIDI (exit 4)
@@ -71,6 +73,11 @@ export async function main(argv: string[]): Promise<number> {
       sink: { type: 'string' },
       loop: { type: 'string' },
       artnet: { type: 'string' },
+      'osc-in': { type: 'string' },
+      'osc-out': { type: 'string', multiple: true },
+      'osc-log': { type: 'string' },
+      oscquery: { type: 'string' },
+      sacn: { type: 'string' },
       midi: { type: 'string' },
       'midi-in': { type: 'string' },
       'midi-out': { type: 'string' },
@@ -96,6 +103,7 @@ export async function main(argv: string[]): Promise<number> {
         data: values.data ?? [],
         speed: values.speed,
         bits: values.bits,
+        oscLog: values['osc-log'],
         midi: values.midi,
       });
       return 0;
@@ -109,6 +117,10 @@ export async function main(argv: string[]): Promise<number> {
         speed: values.speed,
         loop: values.loop,
         artnet: values.artnet,
+        oscIn: values['osc-in'],
+        oscOut: values['osc-out'],
+        oscQuery: values.oscquery,
+        sacn: values.sacn,
         midiIn: values['midi-in'],
         midiOut: values['midi-out'],
         midiLearn: values['midi-learn'],

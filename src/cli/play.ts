@@ -7,8 +7,12 @@ import { loadPatchFile, loadPatchSamples, resolvePatchPath } from '../engine/nod
 import { NoAudioDeviceError, startPlayer, type Player } from '../engine/node/realtime.ts';
 import { SourceHub } from '../engine/node/sources/hub.ts';
 import { ArtNetBridge, parseArtNetArg, rigFor } from '../engine/node/bridges/artnet.ts';
+import { OscControl } from '../engine/node/bridges/oscControl.ts';
+import { OscQueryServer } from '../engine/node/bridges/oscQuery.ts';
+import { OscOutBridge, parseHostPort, type OscTarget } from '../engine/node/bridges/oscOut.ts';
 import type { Engine } from '../engine/audio/Engine.ts';
 import type { Patch } from '../engine/core/patchSchema.ts';
+import { sacnMulticastAddress } from '../engine/core/lighting.ts';
 import { dataOverrides, dbfs, durationArg, numberArg, UsageError } from './common.ts';
 import { installErrorPolicy } from './errorPolicy.ts';
 import { learnArg, startMidi } from './midi.ts';
@@ -29,20 +33,64 @@ export interface PlayArgs {
   midiOut?: string;
   /** MIDI learn: bind the next control moved to this target (or stream:NAME). */
   midiLearn?: string;
+  /** OSC control in: [HOST:]PORT, overriding the patch's osc.in. */
+  oscIn?: string;
+  /** OSC out targets HOST:PORT, replacing the patch's osc.out.targets. */
+  oscOut?: string[];
+  /** OSCQuery HTTP/WebSocket port describing the control address space. */
+  oscQuery?: string;
+  /** sACN [HOST:]UNIVERSE, overriding the patch's lighting.sacn. */
+  sacn?: string;
 }
 
-/** Starts Art-Net output when asked (--artnet) or when the patch names a node (lighting.artnet). */
-function startLighting(patch: Patch, engine: Engine, arg: string | undefined, log: (s: string) => void): ArtNetBridge | undefined {
-  if (arg === undefined && !patch.lighting?.artnet) return undefined;
-  if (!patch.lighting) throw new UsageError(`--artnet: patch "${patch.name}" has no lighting section to send`);
-  const over: { host?: string; universe?: number } | string = arg === undefined ? {} : parseArtNetArg(arg);
-  if (typeof over === 'string') throw new UsageError(over);
-  const base = patch.lighting.artnet ?? { host: '255.255.255.255', universe: 0, fps: 30 };
-  const target = { host: over.host ?? base.host, universe: over.universe ?? base.universe, fps: base.fps };
-  const bridge = new ArtNetBridge(engine, rigFor(patch.lighting), target);
-  bridge.start();
-  log(`  lighting: Art-Net to ${target.host} universe ${target.universe} at ${target.fps} fps`);
-  return bridge;
+/** Parses `--osc-in [HOST:]PORT`. */
+export function parseOscIn(text: string): { host: string; port: number } {
+  const m = /^(?:([^:\s]+):)?(\d{1,5})$/.exec(text.trim());
+  const port = Number(m?.[2]);
+  if (!m || !(port > 0 && port < 65536)) throw new UsageError(`--osc-in "${text}": expected PORT or HOST:PORT, like 9000 or 127.0.0.1:9000`);
+  return { host: m[1] ?? '0.0.0.0', port };
+}
+
+/** OSC out targets: --osc-out flags, else the patch's. */
+function oscTargets(patch: Patch, flags: string[] | undefined): OscTarget[] {
+  const texts = flags?.length ? flags : (patch.osc?.out?.targets ?? []);
+  return texts.map((t) => {
+    const r = parseHostPort(t);
+    if (typeof r === 'string') throw new UsageError(r);
+    return r;
+  });
+}
+
+/** Starts DMX output when asked (--artnet, --sacn) or when the patch names a node (lighting.artnet, lighting.sacn). */
+function startLighting(patch: Patch, engine: Engine, artnet: string | undefined, sacn: string | undefined, log: (s: string) => void): ArtNetBridge[] {
+  const bridges: ArtNetBridge[] = [];
+  const l = patch.lighting;
+  if (!l) return bridges;
+  if (artnet !== undefined || l.artnet) {
+    const over: { host?: string; universe?: number } | string = artnet === undefined ? {} : parseArtNetArg(artnet);
+    if (typeof over === 'string') throw new UsageError(over);
+    const base = l.artnet ?? { host: '255.255.255.255', universe: 0, fps: 30 };
+    bridges.push(new ArtNetBridge(engine, rigFor(l), { protocol: 'artnet', host: over.host ?? base.host, universe: over.universe ?? base.universe, fps: base.fps }));
+  }
+  if (sacn !== undefined || l.sacn) {
+    const over: { host?: string; universe?: number } = sacn === undefined ? {} : parseSacnArg(sacn);
+    const universe = over.universe ?? l.sacn?.universe ?? 1;
+    const host = over.host ?? l.sacn?.host ?? sacnMulticastAddress(universe);
+    bridges.push(new ArtNetBridge(engine, rigFor(l), { protocol: 'sacn', host, universe, fps: l.sacn?.fps ?? 30 }));
+  }
+  for (const b of bridges) {
+    b.start();
+    log(`  lighting: ${b.target.protocol === 'sacn' ? 'sACN' : 'Art-Net'} to ${b.target.host} universe ${b.target.universe} at ${b.target.fps} fps`);
+  }
+  return bridges;
+}
+
+/** Parses `--sacn [HOST:]UNIVERSE`. */
+export function parseSacnArg(text: string): { host?: string; universe: number } {
+  const m = /^(?:([^:\s]+):)?(\d+)$/.exec(text.trim());
+  const universe = Number(m?.[2]);
+  if (!m || !(universe >= 1 && universe <= 63999)) throw new UsageError(`--sacn "${text}": expected UNIVERSE (1…63999) or HOST:UNIVERSE`);
+  return { host: m[1], universe };
 }
 
 /** Plays until the duration passes or Ctrl-C. Resolves when stopped. */
@@ -50,8 +98,13 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
   const sink = (a.sink ?? 'default') as 'default' | 'none';
   if (sink !== 'default' && sink !== 'none') throw new UsageError(`--sink "${a.sink}": expected "none" or "default"`);
   const pf = loadPatchFile(resolvePatchPath(a.patch));
+  // Checked before anything starts, so a usage error leaves nothing running.
+  const queryPort = a.oscQuery === undefined ? undefined : parseOscIn(a.oscQuery).port;
+  // OSCQuery describes the control port: without --osc-in, one is opened on a free port.
+  const oscIn = a.oscIn !== undefined ? parseOscIn(a.oscIn) : (pf.patch.osc?.in ?? (queryPort !== undefined ? { host: '0.0.0.0', port: 0 } : undefined));
+  const targets = oscTargets(pf.patch, a.oscOut);
+  if (a.oscOut?.length && !pf.patch.osc?.out) throw new UsageError(`--osc-out: patch "${pf.patch.name}" has no osc.out messages to send`);
   if (a.artnet !== undefined) {
-    // Checked before anything starts, so a usage error leaves nothing running.
     if (!pf.patch.lighting) throw new UsageError(`--artnet: patch "${pf.patch.name}" has no lighting section to send`);
     const t = parseArtNetArg(a.artnet);
     if (typeof t === 'string') throw new UsageError(t);
@@ -97,7 +150,37 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
   for (const st of hub.statuses()) log(`  ${st.stream} ← ${st.uri}`);
   hub.start();
   const p = player;
-  const lighting = startLighting(pf.patch, p.engine, a.artnet, log);
+  const lighting = startLighting(pf.patch, p.engine, a.artnet, a.sacn, log);
+  let control: OscControl | undefined;
+  let oscOut: OscOutBridge | undefined;
+  let query: OscQueryServer | undefined;
+  try {
+    if (oscIn) {
+      control = new OscControl(p.engine, (stream, value) => p.engine.update(stream, value));
+      const port = await control.listen(oscIn.host, oscIn.port);
+      log(`  OSC control in on ${oscIn.host}:${port} (/eco/…; see README)`);
+      if (queryPort !== undefined) {
+        query = new OscQueryServer(p.engine, control, { name: pf.patch.name, oscPort: port });
+        const qp = await query.listen('0.0.0.0', queryPort);
+        log(`  OSCQuery on http://localhost:${qp}/ (the address space, values, LISTEN over WebSocket)`);
+      }
+    }
+    if (pf.patch.osc?.out && targets.length) {
+      oscOut = new OscOutBridge(p.engine, pf.patch.osc.out, targets);
+      await oscOut.start();
+      log(`  OSC out to ${targets.map((t) => `${t.host}:${t.port}`).join(', ')}`);
+    }
+  } catch (e) {
+    // A port in use must not leave the player running.
+    await query?.close();
+    await control?.close();
+    await oscOut?.stop();
+    await Promise.all(lighting.map((b) => b.stop()));
+    await hub.stop();
+    await p.stop();
+    policy.dispose();
+    throw new UsageError(`OSC: ${(e as Error).message}`);
+  }
   const midi = await startMidi(pf, p.engine, a, log);
   const started = p.raw.currentTime;
   // The analyser holds the last 2048 samples (43 ms): sample it often and report
@@ -153,7 +236,10 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
   if (tty) process.stdout.write('\n');
   const stats = p.engine.stats;
   await hub.stop();
-  await lighting?.stop();
+  await query?.close();
+  await control?.close();
+  await oscOut?.stop();
+  await Promise.all(lighting.map((b) => b.stop()));
   await midi?.bridge.stop();
   midi?.system.close();
   await p.stop();

@@ -5,6 +5,9 @@ import { relative } from 'node:path';
 import { formatSeconds } from '../engine/core/units.ts';
 import { loadPatchFile, loadPatchSamples, patchId, resolvePatchPath, writeFileAtomic } from '../engine/node/files.ts';
 import { renderOffline } from '../engine/node/render.ts';
+import { planFor } from '../engine/node/bridges/oscOut.ts';
+import { oscLogLine } from '../engine/core/oscOut.ts';
+import type { Engine } from '../engine/audio/Engine.ts';
 import { encodeWav, type WavDepth } from '../engine/node/wav.ts';
 import { MidiFileRecorder } from '../engine/node/midi/file.ts';
 import { resolveMidi } from '../engine/core/midi/config.ts';
@@ -22,6 +25,8 @@ export interface RenderArgs {
   /** Also write the notes as a standard MIDI file here. */
   midi?: string;
   quiet?: boolean;
+  /** Writes the OSC the patch would have sent, one JSON line per message with its time. */
+  oscLog?: string;
 }
 
 export interface RenderSummary {
@@ -47,6 +52,10 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
   if (!['16', '24', '32f'].includes(bits)) throw new UsageError(`--bits "${a.bits}": expected 16, 24 or 32f`);
   if (a.midi !== undefined && !/\.midi?$/i.test(a.midi)) throw new UsageError(`--midi "${a.midi}": expected a .mid file`);
   const speed = numberArg(a.speed, '--speed');
+  const oscSection = pf.patch.osc?.out;
+  if (a.oscLog !== undefined && !oscSection) throw new UsageError(`--osc-log: patch "${pf.patch.name}" has no osc.out messages`);
+  const oscPlan = a.oscLog !== undefined && oscSection ? planFor(oscSection) : undefined;
+  const oscLines: string[] = [];
   const { feeds, described } = await streamFeeds(pf, a.data, duration, speed, (stream, uri) =>
     log(`Capturing ${stream} live from ${uri} for ${formatSeconds(duration)} before rendering…`),
   );
@@ -67,14 +76,32 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
     samples,
     data: feeds,
     onProgress: (done, total) => bar.update(done, total),
-    onEvent: recorder && ((e) => recorder.event(e)),
+    onEvent:
+      oscPlan || recorder
+        ? (e) => {
+            recorder?.event(e);
+            if (oscPlan && (e.type === 'note' || e.type === 'beat' || e.type === 'scene' || e.type === 'threshold' || e.type === 'mute'))
+              for (const m of oscPlan.event(e)) oscLines.push(oscLogLine(m));
+          }
+        : undefined,
+    actions: oscPlan
+      ? Array.from({ length: Math.floor(duration * oscSection!.rate) }, (_, i) => ({
+          time: i / oscSection!.rate,
+          run: (engine: Engine, time: number) => oscPlan.sample(time, engine.values()).forEach((m) => oscLines.push(oscLogLine(m))),
+        }))
+      : undefined,
   });
   bar.end();
   if (result.errors.length) for (const e of result.errors.slice(0, 5)) console.error(`warning: ${(e as Error)?.message ?? String(e)}`);
   const { bytes, nonFinite } = encodeWav(result.channels, sampleRate, bits);
   if (nonFinite) console.error(`warning: ${nonFinite} non-finite samples were written as silence`);
   writeFileAtomic(out, bytes);
-
+  if (a.oscLog !== undefined) {
+    // Events are known a window ahead of the samples: order the log by time.
+    const sorted = oscLines.map((l) => ({ l, t: (JSON.parse(l) as { time: number }).time })).sort((x, y) => x.t - y.t);
+    writeFileAtomic(a.oscLog, sorted.map((x) => x.l).join('\n') + (sorted.length ? '\n' : ''));
+    if (!a.quiet) log(`Wrote ${a.oscLog}: ${sorted.length} OSC messages`);
+  }
   const { peak, rms } = measure(result.channels);
   const summary: RenderSummary = {
     file: out,

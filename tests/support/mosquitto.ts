@@ -11,6 +11,9 @@ import { join } from 'node:path';
 
 export const MOSQUITTO = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => spawnSync(p, ['-h']).error === undefined);
 
+/** Appended to the names of tests that need the broker, so a skip says why (CI installs it). */
+export const NEEDS_MOSQUITTO = MOSQUITTO ? '' : ' — skipped: mosquitto is not installed (apt-get install mosquitto)';
+
 /** A free TCP port on loopback. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decodeArtDmx, encodeArtDmx, LightingRig, parseFlashTrigger } from './lighting.ts';
+import { decodeArtDmx, decodeSacn, encodeArtDmx, encodeSacn, LightingRig, parseFlashTrigger, sacnMulticastAddress } from './lighting.ts';
 
 describe('ArtDmx', () => {
   it('encodes the Art-Net 4 header byte for byte', () => {
@@ -93,5 +93,37 @@ describe('LightingRig', () => {
     expect(rig.frame(0.2).every((b) => b === 0)).toBe(true);
     rig.event({ type: 'mute', muted: false, panic: false, time: 0.3 });
     expect([...rig.frame(0.3).slice(0, 2)]).toEqual([255, Math.round(255 * (1 - 0.3 / 5))]);
+  });
+});
+
+describe('sACN (E1.31)', () => {
+  const cid = Uint8Array.from({ length: 16 }, (_, i) => i + 1);
+
+  it('lays out the root, framing and DMP layers as the standard says', () => {
+    const p = encodeSacn({ universe: 258, sequence: 9, priority: 100, sourceName: 'Eco-Symphony', cid, data: new Uint8Array([10, 20]) });
+    expect(p.length).toBe(128);
+    expect([...p.slice(0, 16)]).toEqual([0x00, 0x10, 0, 0, 0x41, 0x53, 0x43, 0x2d, 0x45, 0x31, 0x2e, 0x31, 0x37, 0, 0, 0]);
+    expect([p[16], p[17]]).toEqual([0x70, 128 - 16]); // flags and length of the root layer
+    expect([...p.slice(18, 22)]).toEqual([0, 0, 0, 4]);
+    expect([...p.slice(22, 38)]).toEqual([...cid]);
+    expect([p[38], p[39]]).toEqual([0x70, 128 - 38]);
+    expect([...p.slice(40, 44)]).toEqual([0, 0, 0, 2]);
+    expect(new TextDecoder().decode(p.slice(44, 56))).toBe('Eco-Symphony');
+    expect([p[108], p[111], p[112], p[113], p[114]]).toEqual([100, 9, 0, 1, 2]);
+    expect([p[115], p[116], p[117], p[118]]).toEqual([0x70, 128 - 115, 0x02, 0xa1]);
+    expect([...p.slice(119, 126)]).toEqual([0, 0, 0, 1, 0, 3, 0]);
+    expect([...p.slice(126)]).toEqual([10, 20]);
+    expect(sacnMulticastAddress(258)).toBe('239.255.1.2');
+  });
+
+  it('round-trips, and refuses what is not E1.31 data', () => {
+    const data = Uint8Array.from({ length: 512 }, (_, i) => i & 0xff);
+    const d = decodeSacn(encodeSacn({ universe: 63999, sequence: 255, priority: 200, sourceName: 'x'.repeat(80), cid, data, terminated: true }));
+    expect(typeof d).toBe('object');
+    const s = d as Exclude<typeof d, string>;
+    expect([s.universe, s.sequence, s.priority, s.terminated, s.sourceName.length]).toEqual([63999, 255, 200, true, 63]);
+    expect([...s.data]).toEqual([...data]);
+    expect(decodeSacn(encodeArtDmx(1, 1, new Uint8Array(200)))).toBe('not an ACN packet');
+    expect(() => encodeSacn({ universe: 0, sequence: 0, priority: 100, sourceName: '', cid, data })).toThrow(/1…63999/);
   });
 });

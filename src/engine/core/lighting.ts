@@ -194,3 +194,82 @@ export class LightingRig {
     return out;
   }
 }
+
+// ------------------------------------------------------------ sACN (E1.31)
+export const SACN_PORT = 5568;
+const ACN_ID = [0x41, 0x53, 0x43, 0x2d, 0x45, 0x31, 0x2e, 0x31, 0x37, 0x00, 0x00, 0x00]; // "ASC-E1.17\0\0\0"
+
+/** The multicast group of an sACN universe: 239.255.hi.lo. */
+export function sacnMulticastAddress(universe: number): string {
+  return `239.255.${(universe >> 8) & 0xff}.${universe & 0xff}`;
+}
+
+export interface SacnData {
+  universe: number;
+  sequence: number;
+  priority: number;
+  sourceName: string;
+  cid: Uint8Array;
+  /** Stream terminated (options bit 6): the source is going away. */
+  terminated: boolean;
+  data: Uint8Array;
+}
+
+/**
+ * Encodes an E1.31 (sACN) data packet: root layer (ACN id, CID), framing layer
+ * (source name, priority, sequence, universe 1…63999), DMP layer (start code 0,
+ * then the channels).
+ */
+export function encodeSacn(p: Omit<SacnData, 'terminated'> & { terminated?: boolean }): Uint8Array {
+  if (!Number.isInteger(p.universe) || p.universe < 1 || p.universe > 63999) throw new RangeError(`sACN universe ${p.universe}: expected 1…63999`);
+  if (p.data.length > 512) throw new RangeError(`DMX data of ${p.data.length} channels: at most 512`);
+  if (p.cid.length !== 16) throw new RangeError('sACN CID must be 16 bytes');
+  const n = p.data.length;
+  const out = new Uint8Array(126 + n);
+  const v = new DataView(out.buffer);
+  v.setUint16(0, 0x0010);
+  v.setUint16(2, 0);
+  out.set(ACN_ID, 4);
+  v.setUint16(16, 0x7000 | (out.length - 16));
+  v.setUint32(18, 0x00000004);
+  out.set(p.cid, 22);
+  v.setUint16(38, 0x7000 | (out.length - 38));
+  v.setUint32(40, 0x00000002);
+  out.set(new TextEncoder().encode(p.sourceName).slice(0, 63), 44);
+  out[108] = Math.min(200, Math.max(0, p.priority));
+  v.setUint16(109, 0);
+  out[111] = p.sequence & 0xff;
+  out[112] = p.terminated ? 0x40 : 0;
+  v.setUint16(113, p.universe);
+  v.setUint16(115, 0x7000 | (out.length - 115));
+  out[117] = 0x02;
+  out[118] = 0xa1;
+  v.setUint16(119, 0);
+  v.setUint16(121, 1);
+  v.setUint16(123, n + 1);
+  out[125] = 0;
+  out.set(p.data, 126);
+  return out;
+}
+
+/** Decodes an E1.31 data packet; returns a reason string for anything else. */
+export function decodeSacn(bytes: Uint8Array): SacnData | string {
+  if (bytes.length < 126) return `packet of ${bytes.length} bytes is shorter than an E1.31 header`;
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < 12; i++) if (bytes[4 + i] !== ACN_ID[i]) return 'not an ACN packet';
+  if (v.getUint32(18) !== 4 || v.getUint32(40) !== 2 || bytes[117] !== 2) return 'not an E1.31 data packet';
+  const count = v.getUint16(123);
+  if (count < 1 || 125 + count > bytes.length) return `property count ${count} runs past the packet`;
+  if (bytes[125] !== 0) return `start code ${bytes[125]} is not DMX (0)`;
+  const name = bytes.slice(44, 108);
+  const end = name.indexOf(0);
+  return {
+    universe: v.getUint16(113),
+    sequence: bytes[111]!,
+    priority: bytes[108]!,
+    sourceName: new TextDecoder().decode(end < 0 ? name : name.slice(0, end)),
+    cid: bytes.slice(22, 38),
+    terminated: (bytes[112]! & 0x40) !== 0,
+    data: bytes.slice(126, 125 + count),
+  };
+}

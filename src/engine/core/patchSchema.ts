@@ -12,6 +12,7 @@ import { parseStepPattern, SUBDIVISIONS } from './rhythm.ts';
 import { categoryMapProblems } from './filters.ts';
 import { parseTarget, RESERVED_NAMES } from './targets.ts';
 import { parseFlashTrigger } from './lighting.ts';
+import { oscAddressProblem, parseOscOutSource } from './oscOut.ts';
 
 const NAME_RE = /^[A-Za-z][A-Za-z0-9_-]*$/;
 const Name = z
@@ -361,6 +362,14 @@ const Lighting = z
       })
       .optional()
       .describe('Art-Net DMX output'),
+    sacn: z
+      .strictObject({
+        universe: z.number().int().min(1).max(63999).default(1).describe('sACN universe, 1…63999'),
+        host: z.string().min(1).optional().describe("Unicast receiver; default: the universe's multicast group 239.255.x.y"),
+        fps: z.number().min(1).max(44).default(30).describe('Frames per second, at most 44'),
+      })
+      .optional()
+      .describe('sACN (E1.31) DMX output; overridden by --sacn [HOST:]UNIVERSE'),
     channels: z
       .array(
         z.strictObject({
@@ -391,6 +400,50 @@ const Lighting = z
   })
   .describe('Lighting: DMX over Art-Net, from signals and events; blacks out on panic');
 
+// ---------------------------------------------------------------- osc
+const HostPort = z
+  .string()
+  .regex(/^[^:\s]+:\d{1,5}$/, 'expected HOST:PORT, like 127.0.0.1:7000')
+  .refine((t) => Number(t.split(':')[1]) > 0 && Number(t.split(':')[1]) < 65536, { message: 'port out of range (1…65535)' });
+
+const Osc = z
+  .strictObject({
+    in: z
+      .strictObject({
+        port: z.number().int().min(1).max(65535).describe('UDP port for the control address space (/eco/…)'),
+        host: z.string().default('0.0.0.0').describe('Interface to listen on (default: all)'),
+      })
+      .optional()
+      .describe('OSC control in; overridden by --osc-in [HOST:]PORT'),
+    out: z
+      .strictObject({
+        targets: z.array(HostPort).default([]).describe('Receivers as HOST:PORT; --osc-out HOST:PORT (repeatable) replaces them'),
+        rate: z.number().min(1).max(200).default(20).describe('Times per second continuous values are checked and sent when they change'),
+        bundles: z
+          .boolean()
+          .default(false)
+          .describe('Send timed bundles ahead of time (receivers that honour timetags), instead of each message when due'),
+        messages: z
+          .array(
+            z.strictObject({
+              address: z.string().refine((a) => oscAddressProblem(a) === undefined, { message: 'expected an OSC address like /eco/warmth (no spaces, no wildcards)' }),
+              from: z
+                .string()
+                .refine((t) => typeof parseOscOutSource(t) !== 'string', {
+                  message: 'expected signal:NAME, stream:NAME, note[:VOICE], beat, bar, scene, threshold:SIGNAL or mute',
+                })
+                .describe('What is sent: a signal or stream value, notes (note, velocity, duration), beats (beat, bar, tempo), bars, scene names, threshold on/off (1/0), mute (muted, panic)'),
+              range: z.tuple([z.number(), z.number()]).optional().describe('signal: the values sent for 0 and 1 (e.g. [0, 255]); note: the velocity range'),
+              int: z.boolean().default(false).describe('Send integers instead of floats'),
+            }),
+          )
+          .min(1)
+          .describe('The messages, one per address'),
+      })
+      .optional()
+      .describe('OSC out to a rig'),
+  })
+  .describe('OSC: control in, messages out');
 // ---------------------------------------------------------------- midi
 const MidiChannel = z.number().int().min(1).max(16).describe('MIDI channel, 1…16');
 const MidiBits = z
@@ -497,6 +550,7 @@ const PatchBase = z.strictObject({
   mappings: z.array(Mapping).default([]),
   scenes: z.record(Name, Scene).default({}),
   scene: Name.optional().describe('The scene to start in (default: the first)'),
+  osc: Osc.optional(),
   lighting: Lighting.optional(),
   midi: Midi.optional(),
   master: z
@@ -548,6 +602,15 @@ export const PatchSchema = PatchBase.superRefine((p, ctx) => {
   for (const [name, s] of Object.entries(p.scenes))
     for (const v of Object.keys(s.voices))
       if (!voices.includes(v)) err(['scenes', name, 'voices', v], `unknown voice "${v}" (voices: ${voices.join(', ')})`);
+  p.osc?.out?.messages.forEach((m, i) => {
+    const f = parseOscOutSource(m.from);
+    if (typeof f === 'string') return;
+    const at = ['osc', 'out', 'messages', i, 'from'];
+    if (f.kind === 'signal' && !Object.hasOwn(p.signals, f.name)) err(at, `unknown signal "${f.name}" (signals: ${Object.keys(p.signals).join(', ') || 'none'})`);
+    if (f.kind === 'stream' && !Object.hasOwn(p.streams, f.name)) err(at, `unknown stream "${f.name}" (streams: ${Object.keys(p.streams).join(', ')})`);
+    if (f.kind === 'note' && f.voice !== undefined && !voices.includes(f.voice)) err(at, `unknown voice "${f.voice}" (voices: ${voices.join(', ')})`);
+    if (f.kind === 'threshold' && !(Object.hasOwn(p.signals, f.signal) && p.signals[f.signal]!.threshold)) err(at, `"${f.signal}" is not a signal with a threshold`);
+  });
   p.lighting?.channels.forEach((c, i) => {
     if (!Object.hasOwn(p.signals, c.from)) err(['lighting', 'channels', i, 'from'], `unknown signal "${c.from}" (signals: ${Object.keys(p.signals).join(', ') || 'none'})`);
     if (c.bits === 16 && c.channel > 511) err(['lighting', 'channels', i, 'channel'], 'a 16-bit channel needs the next one too: at most 511');

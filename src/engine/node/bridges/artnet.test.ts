@@ -91,3 +91,27 @@ describe('ArtNetBridge', () => {
     expect(parseArtNetArg('a:b:c')).toMatch(/expected HOST or HOST:UNIVERSE/);
   });
 });
+
+describe('sACN output', () => {
+  it('sends E1.31 frames of the rig, and "stream terminated" when it stops', async () => {
+    const { decodeSacn } = await import('../../core/lighting.ts');
+    const socket = createSocket('udp4');
+    const got: Array<Exclude<ReturnType<typeof decodeSacn>, string>> = [];
+    socket.on('message', (m) => {
+      const d = decodeSacn(new Uint8Array(m));
+      if (typeof d !== 'string') got.push(d);
+    });
+    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+    const player = await startPlayer({ patch, sink: 'none' });
+    const bridge = new ArtNetBridge(player.engine, rigFor(patch.lighting!), { protocol: 'sacn', host: '127.0.0.1', port: socket.address().port, universe: 7, fps: 20 });
+    bridge.start();
+    player.engine.update('level', 100);
+    await until(() => got.some((f) => f.data[0] === 255), 'channel 1 full');
+    await bridge.stop();
+    await player.stop();
+    await until(() => got.filter((f) => f.terminated).length === 3, 'three terminate packets');
+    socket.close();
+    expect(got.every((f) => f.universe === 7 && f.sourceName === 'Eco-Symphony' && f.cid.length === 16)).toBe(true);
+    expect(new Set(got.map((f) => Buffer.from(f.cid).toString('hex'))).size).toBe(1);
+  });
+});

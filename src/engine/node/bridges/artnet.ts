@@ -1,18 +1,21 @@
 /**
- * Art-Net output: a patch's `lighting` section played to a DMX universe over
- * UDP, at a capped frame rate. Frames are sent when they change, and at least
+ * DMX output over Art-Net or sACN (E1.31): a patch's `lighting` section played
+ * to a universe over UDP, at a capped frame rate. Frames are sent when they change, and at least
  * once a second otherwise (Art-Net nodes hold the last frame; a refresh lets a
  * node that restarted catch up). A panic blacks the rig out at once. A send
  * error is counted, never thrown.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import type { Engine } from '../../audio/Engine.ts';
-import { ARTNET_PORT, encodeArtDmx, LightingRig, parseFlashTrigger, type FlashSpec } from '../../core/lighting.ts';
+import { randomUUID } from 'node:crypto';
+import { ARTNET_PORT, encodeArtDmx, encodeSacn, LightingRig, parseFlashTrigger, SACN_PORT, type FlashSpec } from '../../core/lighting.ts';
 import type { Patch } from '../../core/patchSchema.ts';
 
 type LightingSpec = NonNullable<Patch['lighting']>;
 
 export interface ArtNetTarget {
+  /** Art-Net (default) or sACN; sACN goes to its universe's multicast group unless a host is given. */
+  protocol?: 'artnet' | 'sacn';
   host: string;
   port?: number;
   universe: number;
@@ -45,6 +48,7 @@ export class ArtNetBridge {
   private last: Uint8Array | undefined;
   private lastSent = 0;
   private readonly unlisten: () => void;
+  private readonly cid = Uint8Array.from(Buffer.from(randomUUID().replace(/-/g, ''), 'hex'));
 
   constructor(
     private readonly engine: Engine,
@@ -90,20 +94,30 @@ export class ArtNetBridge {
       this.last = frame;
       this.lastSent = wall;
       this.sequence = (this.sequence % 255) + 1;
-      const packet = encodeArtDmx(this.target.universe, this.sequence, frame);
-      this.socket.send(packet, this.target.port ?? ARTNET_PORT, this.target.host, (e) => e && this.fail(e));
+      this.socket.send(this.packet(frame, false), this.target.port ?? (this.target.protocol === 'sacn' ? SACN_PORT : ARTNET_PORT), this.target.host, (e) => e && this.fail(e));
       this.stats.frames++;
     } catch (e) {
       this.fail(e);
     }
   }
 
-  /** Stops, sending one dark frame so the rig does not hang on the last look. */
+  private packet(frame: Uint8Array, terminated: boolean): Uint8Array {
+    return this.target.protocol === 'sacn'
+      ? encodeSacn({ universe: this.target.universe, sequence: this.sequence, priority: 100, sourceName: 'Eco-Symphony', cid: this.cid, data: frame, terminated })
+      : encodeArtDmx(this.target.universe, this.sequence, frame);
+  }
+
+  /** Stops, sending one dark frame so the rig does not hang on the last look (sACN: and "stream terminated"). */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.unlisten();
     this.rig.blackout = true;
     this.send(true);
+    if (this.target.protocol === 'sacn')
+      for (let i = 0; i < 3; i++) {
+        this.sequence = (this.sequence % 255) + 1;
+        this.socket.send(this.packet(new Uint8Array(512), true), this.target.port ?? SACN_PORT, this.target.host, (e) => e && this.fail(e));
+      }
     await new Promise<void>((r) => setTimeout(r, 20));
     await new Promise<void>((r) => this.socket.close(() => r()));
   }

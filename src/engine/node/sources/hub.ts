@@ -18,6 +18,7 @@ import { HttpSource } from './http.ts';
 import { MqttSource } from './mqtt.ts';
 import { FileSource, SimSource } from './paced.ts';
 import { WsSource } from './ws.ts';
+import { OscSource } from './osc.ts';
 import type { Source, SourceSink } from './types.ts';
 
 export interface SourceContext {
@@ -43,7 +44,7 @@ export function createSource(spec: SourceSpec, sink: SourceSink, ctx: SourceCont
     case 'mqtt':
       return new MqttSource(spec, sink);
     case 'osc':
-      throw new Error(`${spec.uri}: OSC sources need the OSC layer (not built yet)`);
+      return new OscSource(spec, sink);
   }
 }
 

@@ -1,0 +1,83 @@
+/** OSCQuery over real HTTP and WebSocket on loopback, against a playing patch. */
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { PatchSchema } from '../../core/patchSchema.ts';
+import { decodePacket, type OscMessage } from '../../core/osc/codec.ts';
+import { startPlayer } from '../realtime.ts';
+import { OscControl } from './oscControl.ts';
+import { OscQueryServer } from './oscQuery.ts';
+import { until } from '../../../../tests/support/wait.ts';
+
+const patch = PatchSchema.parse({
+  name: 'query',
+  streams: { co2: { unit: 'ppm', default: 400 } },
+  signals: { level: { from: 'co2', range: [300, 500] } },
+  buses: { hall: { type: 'reverb' } },
+  voices: { pad: { synth: 'fm', rhythm: { hold: true }, send: { hall: 0.3 } } },
+  scenes: { calm: {}, storm: {} },
+});
+
+/** A node of the OSCQuery tree, as JSON. */
+type N = { CONTENTS: Record<string, N> } & Record<string, unknown>;
+
+let cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const f of cleanup.reverse()) await f();
+  cleanup = [];
+});
+
+async function setup() {
+  const player = await startPlayer({ patch, sink: 'none' });
+  cleanup.push(() => player.stop());
+  const control = new OscControl(player.engine);
+  const oscPort = await control.listen('127.0.0.1', 0);
+  cleanup.push(() => control.close());
+  const q = new OscQueryServer(player.engine, control, { name: patch.name, oscPort });
+  const port = await q.listen('127.0.0.1', 0);
+  cleanup.push(() => q.close());
+  return { player, control, q, oscPort, base: `http://127.0.0.1:${port}` };
+}
+
+describe('OscQueryServer', () => {
+  it('describes the address space with types, ranges, access and values', async () => {
+    const { base, oscPort } = await setup();
+    const root = (await (await fetch(`${base}/`)).json()) as N;
+    expect(root.FULL_PATH).toBe('/');
+    /** The node at a path, failing the test when it is missing. */
+    const at = (...parts: string[]): N => parts.reduce((n, p) => n.CONTENTS[p] ?? expect.fail(`no node ${parts.join('/')}`), root);
+    const freq = at('eco', 'voice', 'pad', 'filter', 'frequency');
+    expect(freq).toMatchObject({ FULL_PATH: '/eco/voice/pad/filter/frequency', TYPE: 'f', ACCESS: 2, RANGE: [{ MIN: 200, MAX: 8000 }] });
+    expect(at('eco', 'scene')).toMatchObject({ TYPE: 's', ACCESS: 3, RANGE: [{ VALS: ['calm', 'storm'] }], VALUE: ['calm'] });
+    expect(at('eco', 'stream', 'co2')).toMatchObject({ TYPE: 'f', ACCESS: 3, VALUE: [400] });
+    expect(at('eco', 'signal', 'level')).toMatchObject({ ACCESS: 1, VALUE: [0.5] });
+    const node = (await (await fetch(`${base}/eco/voice/pad/send/hall`)).json()) as Record<string, unknown>;
+    expect(node).toMatchObject({ FULL_PATH: '/eco/voice/pad/send/hall', TYPE: 'f' });
+    expect(await (await fetch(`${base}/eco/scene?VALUE`)).json()).toEqual({ VALUE: ['calm'] });
+    const info = (await (await fetch(`${base}/?HOST_INFO`)).json()) as Record<string, unknown>;
+    expect(info).toMatchObject({ OSC_PORT: oscPort, OSC_TRANSPORT: 'UDP', EXTENSIONS: { LISTEN: true, VALUE: true } });
+    expect((await fetch(`${base}/eco/nothing`)).status).toBe(404);
+  });
+
+  it('pushes listened values over the WebSocket as binary OSC when they change', async () => {
+    const { base, player } = await setup();
+    const ws = new WebSocket(base.replace('http', 'ws'));
+    cleanup.push(async () => void ws.terminate());
+    const got: OscMessage[] = [];
+    ws.on('message', (d, binary) => binary && got.push(decodePacket(new Uint8Array(d as Buffer)) as OscMessage));
+    await new Promise((r) => ws.once('open', r));
+    ws.send(JSON.stringify({ COMMAND: 'LISTEN', DATA: '/eco/signal/level' }));
+    ws.send(JSON.stringify({ COMMAND: 'LISTEN', DATA: '/eco/scene' }));
+    ws.send('not json'); // ignored
+    await until(() => got.length >= 2, 'the first values');
+    player.engine.update('co2', 450);
+    player.engine.setScene('storm');
+    await until(() => got.some((m) => m.address === '/eco/signal/level' && m.args[0]!.value === 0.75), 'the new level');
+    await until(() => got.some((m) => m.address === '/eco/scene' && m.args[0]!.value === 'storm'), 'the new scene');
+    ws.send(JSON.stringify({ COMMAND: 'IGNORE', DATA: '/eco/signal/level' }));
+    await new Promise((r) => setTimeout(r, 150));
+    const n = got.length;
+    player.engine.update('co2', 350);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(got.slice(n).filter((m) => m.address === '/eco/signal/level')).toEqual([]);
+  });
+});
