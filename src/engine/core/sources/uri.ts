@@ -179,6 +179,18 @@ function parseFaults(uri: string, text: string | undefined): SimFault[] {
   });
 }
 
+/** An http(s) or ws(s) URL without credentials (they belong in the environment). */
+function webUrl(uri: string, base: string): URL {
+  let url: URL;
+  try {
+    url = new URL(base);
+  } catch {
+    throw new SourceUriError(uri, 'not a valid URL');
+  }
+  if (url.username || url.password) throw new SourceUriError(uri, 'credentials do not belong in a patch or URI; use the environment');
+  return url;
+}
+
 /**
  * Parses a source URI. File paths stay as written (relative to whatever the
  * caller resolves them against). Throws SourceUriError with what was wrong.
@@ -221,13 +233,7 @@ export function parseSourceUri(uri: string): SourceSpec {
   const o = new Options(uri, options);
 
   if (scheme === 'http' || scheme === 'https') {
-    let url: URL;
-    try {
-      url = new URL(base);
-    } catch {
-      throw new SourceUriError(uri, 'not a valid URL');
-    }
-    if (url.username || url.password) throw new SourceUriError(uri, 'credentials do not belong in a patch or URI; use the environment');
+    const url = webUrl(uri, base);
     const spec: SourceSpec = {
       kind: 'http',
       uri,
@@ -244,13 +250,7 @@ export function parseSourceUri(uri: string): SourceSpec {
   }
 
   if (scheme === 'ws' || scheme === 'wss') {
-    let url: URL;
-    try {
-      url = new URL(base);
-    } catch {
-      throw new SourceUriError(uri, 'not a valid URL');
-    }
-    if (url.username || url.password) throw new SourceUriError(uri, 'credentials do not belong in a patch or URI; use the environment');
+    const url = webUrl(uri, base);
     const spec: SourceSpec = { kind: 'ws', uri, url: url.href, select: selection, ...o.fields(), maxBytes: o.num('maxBytes', 1024 * 1024, 1) };
     o.finish();
     return spec;
