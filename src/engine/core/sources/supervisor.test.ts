@@ -123,3 +123,15 @@ describe('StreamSupervisor recovery under a steady feed', () => {
     expect(r.sent[r.sent.length - 1]!.value).toBe(10);
   });
 });
+
+describe('StreamSupervisor history bounds', () => {
+  it('keeps only the window over many samples, and replays exactly that window', () => {
+    const r = run({ history: 100, then: 'replay', after: 5, glide: 0 });
+    for (let i = 0; i < 5000; i++) r.at(i * 0.001).live(i, i, i * 0.001);
+    expect(r.s.historyLength).toBe(101);
+    r.until(13);
+    const replayed = r.sent.slice(5000).map((x) => x.value);
+    // The glide lands on the window's first point, then the replay walks it at one point per data second.
+    expect(replayed.slice(0, 4)).toEqual([4899, 4899, 4900, 4901]);
+  });
+});

@@ -41,7 +41,11 @@ export class StreamSupervisor {
   current: number | undefined;
   private lastLive = -Infinity;
   private lastDataTime = NaN;
+  /** Recent live points; those before `head` have expired (dropped in batches, not per sample). */
   private readonly history: Point[] = [];
+  private head = 0;
+  /** The history being replayed, copied once when an outage starts. */
+  private replay: Point[] = [];
   private glideFrom = 0;
   private glideTo = 0;
   private glideStart = 0;
@@ -66,14 +70,17 @@ export class StreamSupervisor {
   }
 
   private remember(value: number, dataTime: number): void {
-    const last = this.history[this.history.length - 1];
+    const h = this.history;
+    const last = h[h.length - 1];
     if (last && dataTime <= last.dataTime) return;
-    this.history.push({ value, dataTime });
+    h.push({ value, dataTime });
     const horizon = dataTime - this.policy.history;
-    let drop = 0;
-    while (drop < this.history.length - 1 && this.history[drop]!.dataTime < horizon) drop++;
-    if (this.history.length - drop > MAX_HISTORY_POINTS) drop = this.history.length - MAX_HISTORY_POINTS;
-    if (drop > 0) this.history.splice(0, drop);
+    while (this.head < h.length - 1 && h[this.head]!.dataTime < horizon) this.head++;
+    if (h.length - this.head > MAX_HISTORY_POINTS) this.head = h.length - MAX_HISTORY_POINTS;
+    if (this.head > 1024 && this.head * 2 > h.length) {
+      h.splice(0, this.head);
+      this.head = 0;
+    }
     this.lastDataTime = dataTime;
   }
 
@@ -84,7 +91,7 @@ export class StreamSupervisor {
 
   /** Points available for replay. */
   get historyLength(): number {
-    return this.history.length;
+    return this.history.length - this.head;
   }
 
   /** A live, accepted numeric sample. Returns true when it went straight through. */
@@ -123,17 +130,18 @@ export class StreamSupervisor {
 
   private goStale(now: number): void {
     this.gliding = false;
-    if (this.policy.then === 'replay' && this.history.length >= 2) {
+    if (this.policy.then === 'replay' && this.historyLength >= 2) {
       this.mode = 'fallback';
-      const first = this.history[0]!.dataTime;
-      const last = this.history[this.history.length - 1]!.dataTime;
-      const step = (last - first) / (this.history.length - 1);
+      const h = (this.replay = this.history.slice(this.head));
+      const first = h[0]!.dataTime;
+      const last = h[h.length - 1]!.dataTime;
+      const step = (last - first) / (h.length - 1);
       this.replayIndex = 0;
       this.replayLoop = 0;
       this.replayStart = now;
       // Replayed data times continue after the last live one.
       this.replayShift = last + step - first;
-      if (this.current !== undefined) this.startGlide(this.current, this.history[0]!.value, now);
+      if (this.current !== undefined) this.startGlide(this.current, h[0]!.value, now);
       return;
     }
     this.mode = 'stale';
@@ -141,7 +149,7 @@ export class StreamSupervisor {
   }
 
   private replayDue(now: number): void {
-    const h = this.history;
+    const h = this.replay;
     const first = h[0]!.dataTime;
     const span = h[h.length - 1]!.dataTime - first + (h[h.length - 1]!.dataTime - first) / (h.length - 1);
     for (let guard = 0; guard < 10_000; guard++) {
