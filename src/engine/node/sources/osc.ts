@@ -6,7 +6,7 @@
  * throw here.
  */
 import type { OscArg } from '../../core/osc/codec.ts';
-import { hasWildcards, matchAddress } from '../../core/osc/pattern.ts';
+import { hasWildcards, matchAddress, matchCompiled, tryCompilePattern, type OscPattern } from '../../core/osc/pattern.ts';
 import type { SourceSpec } from '../../core/sources/uri.ts';
 import { acquireOscPort, type OscPortLease } from '../osc/ports.ts';
 import { guarded, type Source, type SourceSink } from './types.ts';
@@ -39,6 +39,9 @@ export class OscSource implements Source {
   private lease: OscPortLease | undefined;
   private unlisten: (() => void) | undefined;
   private readonly sink: SourceSink;
+  /** Our address as a pattern, compiled once (undefined: a plain address, or a malformed pattern that matches nothing). */
+  private readonly pattern: OscPattern | undefined;
+  private readonly plain: boolean;
   readonly stats = { messages: 0 };
 
   constructor(
@@ -46,11 +49,16 @@ export class OscSource implements Source {
     sink: SourceSink,
   ) {
     this.sink = guarded(sink);
+    this.plain = !hasWildcards(spec.address);
+    const compiled = this.plain ? undefined : tryCompilePattern(spec.address);
+    this.pattern = compiled && !(compiled instanceof Error) ? compiled : undefined;
   }
 
   /** True when an incoming address is this source's: its pattern against ours, or ours against it. */
   matches(address: string): boolean {
-    return hasWildcards(this.spec.address) ? matchAddress(this.spec.address, address) : matchAddress(address, this.spec.address);
+    if (!this.plain) return this.pattern !== undefined && matchCompiled(this.pattern, address);
+    // Most incoming addresses are plain: compare; only an incoming pattern needs compiling.
+    return hasWildcards(address) ? matchAddress(address, this.spec.address) : address === this.spec.address;
   }
 
   start(): void {
