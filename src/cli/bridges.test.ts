@@ -91,5 +91,11 @@ describe('play with bridges', () => {
     expect(b.stderr).toMatch(/--osc-in "x:y": expected PORT or HOST:PORT/);
     const c = await ecosym(['play', 'seattle-drift', '--sink', 'none', '--artnet', 'h:99999']);
     expect(c.stderr).toMatch(/universe 99999 is above 32767/);
+    const d = await ecosym(['play', 'seattle-drift', '--sink', 'none', '--sacn', '0']);
+    expect(d.code).toBe(2);
+    expect(d.stderr).toMatch(/--sacn "0": expected UNIVERSE \(1…63999\) or HOST:UNIVERSE/);
+    expect(d.stdout).not.toMatch(/Playing/); // refused before anything started
+    const e = await ecosym(['play', 'tests/fixtures/no-osc.yaml', '--sink', 'none', '--sacn', '1']);
+    expect(e.stderr).toMatch(/--sacn: patch "No OSC" has no lighting section to send/);
   });
 });

@@ -6,7 +6,7 @@ import { formatSeconds } from '../engine/core/units.ts';
 import { loadPatchFile, loadPatchSamples, resolvePatchPath } from '../engine/node/files.ts';
 import { NoAudioDeviceError, startPlayer, type Player } from '../engine/node/realtime.ts';
 import { SourceHub } from '../engine/node/sources/hub.ts';
-import { ArtNetBridge, parseArtNetArg, rigFor } from '../engine/node/bridges/artnet.ts';
+import { ArtNetBridge, parseArtNetArg, rigFor, type ArtNetTarget } from '../engine/node/bridges/artnet.ts';
 import { OscControl } from '../engine/node/bridges/oscControl.ts';
 import { OscQueryServer } from '../engine/node/bridges/oscQuery.ts';
 import { OscOutBridge, parseHostPort, type OscTarget } from '../engine/node/bridges/oscOut.ts';
@@ -61,28 +61,40 @@ function oscTargets(patch: Patch, flags: string[] | undefined): OscTarget[] {
   });
 }
 
-/** Starts DMX output when asked (--artnet, --sacn) or when the patch names a node (lighting.artnet, lighting.sacn). */
-function startLighting(patch: Patch, engine: Engine, artnet: string | undefined, sacn: string | undefined, log: (s: string) => void): ArtNetBridge[] {
-  const bridges: ArtNetBridge[] = [];
+/**
+ * Where DMX goes: --artnet / --sacn, else the patch's lighting.artnet / lighting.sacn.
+ * Resolved (and flags checked) before anything starts, so a usage error leaves nothing running.
+ */
+function lightingTargets(patch: Patch, artnet: string | undefined, sacn: string | undefined): ArtNetTarget[] {
   const l = patch.lighting;
-  if (!l) return bridges;
+  if (!l) {
+    if (artnet !== undefined || sacn !== undefined)
+      throw new UsageError(`--${artnet !== undefined ? 'artnet' : 'sacn'}: patch "${patch.name}" has no lighting section to send`);
+    return [];
+  }
+  const targets: ArtNetTarget[] = [];
   if (artnet !== undefined || l.artnet) {
     const over: { host?: string; universe?: number } | string = artnet === undefined ? {} : parseArtNetArg(artnet);
     if (typeof over === 'string') throw new UsageError(over);
     const base = l.artnet ?? { host: '255.255.255.255', universe: 0, fps: 30 };
-    bridges.push(new ArtNetBridge(engine, rigFor(l), { protocol: 'artnet', host: over.host ?? base.host, universe: over.universe ?? base.universe, fps: base.fps }));
+    targets.push({ protocol: 'artnet', host: over.host ?? base.host, universe: over.universe ?? base.universe, fps: base.fps });
   }
   if (sacn !== undefined || l.sacn) {
     const over: { host?: string; universe?: number } = sacn === undefined ? {} : parseSacnArg(sacn);
     const universe = over.universe ?? l.sacn?.universe ?? 1;
-    const host = over.host ?? l.sacn?.host ?? sacnMulticastAddress(universe);
-    bridges.push(new ArtNetBridge(engine, rigFor(l), { protocol: 'sacn', host, universe, fps: l.sacn?.fps ?? 30 }));
+    targets.push({ protocol: 'sacn', host: over.host ?? l.sacn?.host ?? sacnMulticastAddress(universe), universe, fps: l.sacn?.fps ?? 30 });
   }
-  for (const b of bridges) {
+  return targets;
+}
+
+/** Starts a DMX bridge per target. */
+function startLighting(patch: Patch, engine: Engine, targets: ArtNetTarget[], log: (s: string) => void): ArtNetBridge[] {
+  return targets.map((target) => {
+    const b = new ArtNetBridge(engine, rigFor(patch.lighting!), target);
     b.start();
-    log(`  lighting: ${b.target.protocol === 'sacn' ? 'sACN' : 'Art-Net'} to ${b.target.host} universe ${b.target.universe} at ${b.target.fps} fps`);
-  }
-  return bridges;
+    log(`  lighting: ${target.protocol === 'sacn' ? 'sACN' : 'Art-Net'} to ${target.host} universe ${target.universe} at ${target.fps} fps`);
+    return b;
+  });
 }
 
 /** Parses `--sacn [HOST:]UNIVERSE`. */
@@ -104,11 +116,7 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
   const oscIn = a.oscIn !== undefined ? parseOscIn(a.oscIn) : (pf.patch.osc?.in ?? (queryPort !== undefined ? { host: '0.0.0.0', port: 0 } : undefined));
   const targets = oscTargets(pf.patch, a.oscOut);
   if (a.oscOut?.length && !pf.patch.osc?.out) throw new UsageError(`--osc-out: patch "${pf.patch.name}" has no osc.out messages to send`);
-  if (a.artnet !== undefined) {
-    if (!pf.patch.lighting) throw new UsageError(`--artnet: patch "${pf.patch.name}" has no lighting section to send`);
-    const t = parseArtNetArg(a.artnet);
-    if (typeof t === 'string') throw new UsageError(t);
-  }
+  const dmx = lightingTargets(pf.patch, a.artnet, a.sacn);
   if (a.midiLearn !== undefined) learnArg(pf, a.midiLearn); // a usage error before anything starts
   const duration = a.duration === undefined ? Infinity : durationArg(a.duration, 0);
   const speed = numberArg(a.speed, '--speed');
@@ -150,7 +158,7 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
   for (const st of hub.statuses()) log(`  ${st.stream} ← ${st.uri}`);
   hub.start();
   const p = player;
-  const lighting = startLighting(pf.patch, p.engine, a.artnet, a.sacn, log);
+  const lighting = startLighting(pf.patch, p.engine, dmx, log);
   let control: OscControl | undefined;
   let oscOut: OscOutBridge | undefined;
   let query: OscQueryServer | undefined;
