@@ -6,7 +6,7 @@ import { formatSeconds } from '../engine/core/units.ts';
 import { loadPatchFile, loadPatchSamples, patchId, resolvePatchPath, writeFileAtomic } from '../engine/node/files.ts';
 import { renderOffline } from '../engine/node/render.ts';
 import { planFor } from '../engine/node/bridges/oscOut.ts';
-import { oscLogLine } from '../engine/core/oscOut.ts';
+import { oscLogLine, type TimedOscMessage } from '../engine/core/oscOut.ts';
 import type { Engine } from '../engine/audio/Engine.ts';
 import { encodeWav, type WavDepth } from '../engine/node/wav.ts';
 import { MidiFileRecorder } from '../engine/node/midi/file.ts';
@@ -55,7 +55,7 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
   const oscSection = pf.patch.osc?.out;
   if (a.oscLog !== undefined && !oscSection) throw new UsageError(`--osc-log: patch "${pf.patch.name}" has no osc.out messages`);
   const oscPlan = a.oscLog !== undefined && oscSection ? planFor(oscSection) : undefined;
-  const oscLines: string[] = [];
+  const oscMessages: TimedOscMessage[] = [];
   const { feeds, described } = await streamFeeds(pf, a.data, duration, speed, (stream, uri) =>
     log(`Capturing ${stream} live from ${uri} for ${formatSeconds(duration)} before rendering…`),
   );
@@ -81,13 +81,13 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
         ? (e) => {
             recorder?.event(e);
             if (oscPlan && (e.type === 'note' || e.type === 'beat' || e.type === 'scene' || e.type === 'threshold' || e.type === 'mute'))
-              for (const m of oscPlan.event(e)) oscLines.push(oscLogLine(m));
+              oscMessages.push(...oscPlan.event(e));
           }
         : undefined,
     actions: oscPlan
       ? Array.from({ length: Math.floor(duration * oscSection!.rate) }, (_, i) => ({
           time: i / oscSection!.rate,
-          run: (engine: Engine, time: number) => oscPlan.sample(time, engine.values()).forEach((m) => oscLines.push(oscLogLine(m))),
+          run: (engine: Engine, time: number) => void oscMessages.push(...oscPlan.sample(time, engine.values())),
         }))
       : undefined,
   });
@@ -98,8 +98,8 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
   writeFileAtomic(out, bytes);
   if (a.oscLog !== undefined) {
     // Events are known a window ahead of the samples: order the log by time.
-    const sorted = oscLines.map((l) => ({ l, t: (JSON.parse(l) as { time: number }).time })).sort((x, y) => x.t - y.t);
-    writeFileAtomic(a.oscLog, sorted.map((x) => x.l).join('\n') + (sorted.length ? '\n' : ''));
+    const sorted = oscMessages.map((m, i) => ({ m, i })).sort((x, y) => x.m.time - y.m.time || x.i - y.i);
+    writeFileAtomic(a.oscLog, sorted.map((x) => oscLogLine(x.m)).join('\n') + (sorted.length ? '\n' : ''));
     if (!a.quiet) log(`Wrote ${a.oscLog}: ${sorted.length} OSC messages`);
   }
   const { peak, rms } = measure(result.channels);

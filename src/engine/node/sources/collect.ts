@@ -8,7 +8,6 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { placeSeries, type Series } from '../../core/dataSeries.ts';
-import { SampleGate } from '../../core/sources/gate.ts';
 import { Simulator } from '../../core/sources/sim.ts';
 import { parseSourceUri, type SourceSpec } from '../../core/sources/uri.ts';
 import type { FeedRecord } from '../../core/sources/records.ts';
@@ -16,7 +15,7 @@ import type { Patch } from '../../core/patchSchema.ts';
 import type { StreamFeed } from '../render.ts';
 import { HttpSource } from './http.ts';
 import { readFeedFile } from './paced.ts';
-import { createSource, takesText, type SourceContext } from './hub.ts';
+import { createSource, gateFor, takesText, type SourceContext } from './hub.ts';
 
 type StreamSpec = Patch['streams'][string];
 
@@ -35,7 +34,7 @@ export interface Collected {
 
 /** Gates records (the stream's valid range, spike limit, unit, text), stamping untimed ones with `stamp`. */
 function gateRecords(records: FeedRecord[], stream: StreamSpec, text: boolean, stamp: (i: number) => number): { series: Series<number | string>; rejected: number } {
-  const gate = new SampleGate({ valid: stream.valid, maxRate: stream.maxRate, unit: stream.unit, text });
+  const gate = gateFor(stream, text);
   const times: number[] = [];
   const values: Array<number | string> = [];
   records.forEach((r, i) => {
@@ -120,7 +119,7 @@ export async function collectFeed(
     case 'osc': {
       opts.onCapture?.(stream, uri);
       const got = await capture(src, opts.duration, { baseDir: opts.baseDir });
-      const gate = new SampleGate({ valid: spec.valid, maxRate: spec.maxRate, unit: spec.unit, text });
+      const gate = gateFor(spec, text);
       const t0 = Date.now() / 1000 - opts.duration;
       const points = got.flatMap(({ at, record }) => {
         const ok = gate.accept(record.value, Number.isFinite(record.dataTime) ? record.dataTime : t0 + at, record.unit);

@@ -53,6 +53,11 @@ export function takesText(patch: Patch, stream: string): boolean {
   return Object.values(patch.signals).some((sig) => sig.from === stream && sig.categories !== undefined);
 }
 
+/** The gate of a stream: its valid range, spike limit and unit; text only when its signals map categories. */
+export function gateFor(stream: Patch['streams'][string], text: boolean): SampleGate {
+  return new SampleGate({ valid: stream.valid, maxRate: stream.maxRate, unit: stream.unit, text });
+}
+
 export interface HubOptions extends SourceContext {
   patch: Patch;
   /** stream → source URI, replacing the patch's default source. */
@@ -98,7 +103,7 @@ export class SourceHub {
       const lane: Lane = {
         stream,
         spec,
-        gate: new SampleGate({ valid: s.valid, maxRate: s.maxRate, unit: s.unit, text: takesText(opts.patch, stream) }),
+        gate: gateFor(s, takesText(opts.patch, stream)),
         health: new SourceHealth(stream, uri, stale.after, t, (tr) => opts.onTransition?.(stream, tr)),
         supervisor: new StreamSupervisor(
           { after: stale.after, then: stale.then, glide: stale.glide, default: s.default, history: stale.history },
