@@ -16,6 +16,11 @@
  * 2. Ended one-shot sources are disposed in offline contexts too. Tone skips that
  *    offline ("only in the online context"), so every note of a long offline render
  *    stayed connected and the cost per audio second grew with the render's length.
+ *    Only once the audio has really been rendered that far: `Tone.Offline` runs its
+ *    clock (and so every source's end) through the whole duration before rendering
+ *    starts, and disposing then silenced every note it had scheduled (a plain
+ *    Tone.Offline program in a process that had imported the engine rendered
+ *    silence). The engine's own renders set Tone's clock to the rendered time.
  *
  * 3. Source census: every native source node created through a Tone context is
  *    counted while it is started and not yet stopped, so tests and benchmarks can
@@ -71,6 +76,12 @@ function track<T extends AnySource>(raw: object, node: T): T {
   return node;
 }
 
+/** True when an offline context's audio has been rendered up to its Tone clock (within half a render quantum). */
+function rendered(context: { currentTime: number; rawContext: { currentTime: number; sampleRate: number } }): boolean {
+  const raw = context.rawContext;
+  return raw.currentTime + 64 / raw.sampleRate >= context.currentTime;
+}
+
 /** Switches for the fixes; tests turn one off to show what it prevents. */
 export const toneFixes = { stopConstantSourceOnDispose: true };
 
@@ -85,7 +96,7 @@ export function applyToneFixes(): void {
     dispose(): unknown;
     _onended(): void;
     onended: unknown;
-    context: { isOffline: boolean };
+    context: { isOffline: boolean; currentTime: number; rawContext: { currentTime: number; sampleRate: number } };
     _source?: AudioScheduledSourceNode;
     _oscillator?: AudioScheduledSourceNode;
   };
@@ -102,7 +113,7 @@ export function applyToneFixes(): void {
   proto._onended = function (this: typeof proto) {
     const wasPending = typeof this.onended === 'function' && this.onended.name !== 'noOp';
     originalOnEnded.call(this);
-    if (wasPending && this.context.isOffline) queueMicrotask(() => this.dispose());
+    if (wasPending && this.context.isOffline && rendered(this.context)) queueMicrotask(() => this.dispose());
   };
 
   const ctxProto = Context.prototype as unknown as Record<string, (...a: unknown[]) => AnySource> & {

@@ -6,6 +6,7 @@ import { loadPatchFile, loadPatchSamples, PATCHES_DIR, type PatchFile } from './
 import { defaultFeeds } from './sources/collect.ts';
 import { Engine } from '../audio/Engine.ts';
 import { liveSourceCount, toneFixes } from '../audio/toneFixes.ts';
+import { OneShotSource } from 'tone/build/esm/source/OneShotSource.js';
 import { parsePatchOrThrow } from '../core/patchLoader.ts';
 import type { Patch } from '../core/patchSchema.ts';
 import { maxJump, nonFiniteCount, onsets, peak, pitch, rms, spectralCentroid } from '../core/analysis.ts';
@@ -383,5 +384,62 @@ describe('setParameter', () => {
     expect(errors[1]).toMatch(/voice "tick" has no parameter "filter.freq"/);
     expect(errors[2]).toBe('tempo: expected a finite number');
     expect(errors[3]).toMatch(/not a numeric parameter/);
+  });
+});
+
+describe('Tone fixes and plain Tone.js in the same process', () => {
+  /** Half a second of a decaying 440 Hz tone, as a sampler's only sample. */
+  function bellBuffer(): AudioBuffer {
+    const b = new OfflineAudioContext(1, 128, SR).createBuffer(1, SR / 2, SR);
+    const d = b.getChannelData(0);
+    for (let i = 0; i < d.length; i++) d[i] = Math.sin((2 * Math.PI * 440 * i) / SR) * Math.exp(-i / (0.15 * SR));
+    return b;
+  }
+
+  it('a Tone.Offline program still plays its sampler notes (sources are not freed before they are rendered)', async () => {
+    // Tone.Offline runs its clock through the whole render before rendering: a
+    // fix that freed ended sources at that point silenced every note.
+    const buffer = await Tone.Offline(() => {
+      const sampler = new Tone.Sampler({ urls: { A4: new Tone.ToneAudioBuffer(bellBuffer()) } }).toDestination();
+      for (const t of [0.5, 1.5, 2.5]) sampler.triggerAttackRelease('A4', 0.3, t, 0.9);
+    }, 3.5, 1, SR);
+    const x = buffer.getChannelData(0);
+    for (const t of [0.5, 1.5, 2.5]) expect(rms(x, t * SR, (t + 0.25) * SR)).toBeGreaterThan(0.05);
+    expect(peak(x, 0, 0.45 * SR)).toBe(0);
+  });
+
+  it("the engine's own offline render frees each sampler note once it has played", async () => {
+    const patch = parsePatchOrThrow(
+      `name: drops
+tempo: 120
+key: A minor
+streams: { s: {} }
+voices:
+  bell: { synth: sampler, samples: { A4: bell.wav }, poly: 2, notes: { mode: root, octave: 4 }, rhythm: { pattern: "x..." }, envelope: { release: 0.05 } }
+`,
+      'drops.yaml',
+    );
+    const proto = OneShotSource.prototype as unknown as { dispose(): unknown };
+    const dispose = proto.dispose;
+    let freed = 0;
+    proto.dispose = function (this: unknown) {
+      freed++;
+      return dispose.call(this);
+    };
+    let freedBy4 = -1;
+    let notesBy4 = -1;
+    try {
+      await renderOffline({
+        patch,
+        duration: 4.5,
+        samples: new Map([['bell.wav', bellBuffer()]]),
+        actions: [{ time: 4, run: (e) => { freedBy4 = freed; notesBy4 = e.stats.notes; } }],
+      });
+    } finally {
+      proto.dispose = dispose;
+    }
+    // One note every half second: by 4 s, all but the last (still ringing) are freed.
+    expect(notesBy4).toBeGreaterThanOrEqual(7);
+    expect(freedBy4).toBeGreaterThanOrEqual(notesBy4 - 1);
   });
 });
