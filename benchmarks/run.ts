@@ -6,7 +6,9 @@
  * Rows per built-in patch:
  * - offline-speed/<patch>: seconds of audio per wall second, 60 s render (x RT)
  * - vs-tone-offline/<patch>: speed of a 5-min windowed render ÷ speed of the
- *   same notes through plain Tone.Offline, everything scheduled up front (ratio, goal ≥ 3)
+ *   same notes through plain Tone.Offline, everything scheduled up front (ratio, goal ≥ 3);
+ *   tone-offline-audible/<patch> checks that the baseline really plays (the run
+ *   stops if it is silent for more than a tenth of the engine's audible seconds)
  * - flatness/<patch>: wall cost per audio second of a 10-min render ÷ that of a
  *   1-min render (ratio, goal ≤ 1.1)
  * - swap-growth/<patch>: render cost per audio second after 300 patch swaps in one
@@ -25,6 +27,7 @@ import type { NoteEvent } from '../src/engine/core/sequencer.ts';
 import { listBuiltinPatchFiles, loadPatchFile, loadPatchSamples, patchId, type PatchFile } from '../src/engine/node/files.ts';
 import { renderOffline, type RenderAction } from '../src/engine/node/render.ts';
 import { renderPlainTone } from './plainTone.ts';
+import { rms } from '../src/engine/core/analysis.ts';
 import { benchSources } from './sources.ts';
 import { benchOsc } from './osc.ts';
 import { benchMidi } from './midi.ts';
@@ -47,6 +50,13 @@ function row(name: string, value: number, unit: string): void {
   console.log(`${name.padEnd(36)} ${String(Number(value.toPrecision(4))).padStart(10)} ${unit}`);
 }
 
+
+/** Seconds (1 s blocks at 48 kHz) whose RMS is above −60 dBFS. */
+function audibleSeconds(x: Float32Array): number {
+  let n = 0;
+  for (let i = 0; i + 48000 <= x.length; i += 48000) if (rms(x, i, i + 48000) > 1e-3) n++;
+  return n;
+}
 
 async function render(pf: PatchFile, samples: Map<string, AudioBuffer>, duration: number, extra: { actions?: RenderAction[]; onEvent?: (e: NoteEvent) => void } = {}) {
   const r = await renderOffline({
@@ -87,6 +97,11 @@ for (const file of sourcesOnly || midiOnly ? [] : listBuiltinPatchFiles()) {
   const plain = await renderPlainTone(pf.patch, events, five, samples);
   row(`tone-offline-speed/${id}`, five / plain.wallSeconds, 'x RT');
   row(`tone-offline-dropped/${id}`, plain.dropped / Math.max(1, events.length), 'fraction of notes');
+  // The baseline must play the music, or the ratio below means nothing (it once
+  // rendered near silence and looked fast): compare the seconds each one sounds.
+  const audible = audibleSeconds(plain.buffer.getChannelData(0)) / Math.max(1, audibleSeconds(windowed.channels[0]!));
+  row(`tone-offline-audible/${id}`, audible, 'ratio of audible seconds');
+  if (audible < 0.9) throw new Error(`${id}: the Tone.Offline baseline is silent for too much of its render (${audible.toFixed(2)} of the engine's audible seconds)`);
   row(`vs-tone-offline/${id}`, windowed.speed / (five / plain.wallSeconds), 'ratio');
 
   // One context: 30 s playing, 300 swaps 20 ms apart, 3 s to settle, 30 s playing.
