@@ -31,6 +31,7 @@ import { renderOffline, type RenderAction } from '../src/engine/node/render.ts';
 import type { Engine } from '../src/engine/audio/Engine.ts';
 import { renderPlainTone } from './plainTone.ts';
 import { rms } from '../src/engine/core/analysis.ts';
+import { medianOfSorted } from '../src/engine/core/filters.ts';
 import { benchSources } from './sources.ts';
 import { benchOsc } from './osc.ts';
 import { benchMidi } from './midi.ts';
@@ -57,10 +58,10 @@ function row(name: string, value: number, unit: string): void {
 }
 
 
-/** Seconds (1 s blocks at 48 kHz) whose RMS is above −60 dBFS. */
-function audibleSeconds(x: Float32Array): number {
+/** Seconds (whole 1 s blocks) whose RMS is above −60 dBFS. */
+function audibleSeconds(x: Float32Array, sampleRate: number): number {
   let n = 0;
-  for (let i = 0; i + 48000 <= x.length; i += 48000) if (rms(x, i, i + 48000) > 1e-3) n++;
+  for (let i = 0; i + sampleRate <= x.length; i += sampleRate) if (rms(x, i, i + sampleRate) > 1e-3) n++;
   return n;
 }
 
@@ -79,11 +80,7 @@ async function render(pf: PatchFile, samples: Map<string, AudioBuffer>, duration
   return r;
 }
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
+const median = (xs: readonly number[]) => medianOfSorted([...xs].sort((a, b) => a - b));
 
 /**
  * One context: 30 s playing, `swaps` patch swaps 20 ms apart, 3 s to settle, 30 s
@@ -143,7 +140,7 @@ for (const file of sourcesOnly || midiOnly ? [] : listBuiltinPatchFiles()) {
     row(`tone-offline-dropped/${id}`, plain.dropped / Math.max(1, events.length), 'fraction of notes');
     // The baseline must play the music, or the ratio below means nothing (it once
     // rendered near silence and looked fast): compare the seconds each one sounds.
-    const audible = audibleSeconds(plain.buffer.getChannelData(0)) / Math.max(1, audibleSeconds(windowed.channels[0]!));
+    const audible = audibleSeconds(plain.buffer.getChannelData(0), plain.buffer.sampleRate) / Math.max(1, audibleSeconds(windowed.channels[0]!, windowed.sampleRate));
     row(`tone-offline-audible/${id}`, audible, 'ratio of audible seconds');
     if (audible < 0.9) throw new Error(`${id}: the Tone.Offline baseline is silent for too much of its render (${audible.toFixed(2)} of the engine's audible seconds)`);
     row(`vs-tone-offline/${id}`, windowed.speed / (five / plain.wallSeconds), 'ratio');
