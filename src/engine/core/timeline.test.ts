@@ -60,6 +60,23 @@ describe('Timeline', () => {
     expect(drainAll(tl, Infinity)).toStrictEqual(['a']);
   });
 
+  it('with `ready`, stops at the first refused item and keeps it and everything after it for later', () => {
+    const tl = new Timeline([
+      { time: 1, value: 'a' },
+      { time: 2, value: 'held' },
+      { time: 3, value: 'b' },
+    ]);
+    let open = false;
+    const out: string[] = [];
+    const ready = (it: TimelineItem<string>) => open || it.value !== 'held';
+    tl.drain(10, (it) => out.push(it.value), ready);
+    expect(out).toStrictEqual(['a']); // 'b' is due but waits behind 'held'
+    open = true;
+    tl.drain(10, (it) => out.push(it.value), ready);
+    expect(out).toStrictEqual(['a', 'held', 'b']);
+    expect(tl.done).toBe(true);
+  });
+
   it('an empty timeline is done', () => {
     const tl = new Timeline<number>([]);
     expect(tl.done).toBe(true);

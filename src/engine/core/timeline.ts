@@ -17,9 +17,13 @@ export class Timeline<T> {
     this.items = [...items].map((it, i) => ({ it, i })).sort((a, b) => a.it.time - b.it.time || a.i - b.i).map((x) => x.it);
   }
 
-  /** Calls `fn` for every item with time < `until`, in order, and removes them. */
-  drain(until: number, fn: (item: TimelineItem<T>) => void): void {
-    while (this.next < this.items.length && this.items[this.next]!.time < until) fn(this.items[this.next++]!);
+  /**
+   * Calls `fn` for every item with time < `until`, in order, and removes them.
+   * With `ready`, stops at the first item it refuses (that item and everything
+   * after it wait for a later drain, so the order is kept).
+   */
+  drain(until: number, fn: (item: TimelineItem<T>) => void, ready?: (item: TimelineItem<T>) => boolean): void {
+    while (this.next < this.items.length && this.items[this.next]!.time < until && (!ready || ready(this.items[this.next]!))) fn(this.items[this.next++]!);
   }
 
   /** True when every item has been drained. */

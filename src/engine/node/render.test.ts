@@ -240,6 +240,57 @@ describe('lifecycle', () => {
     expect(notesAfter).toBe(0);
   });
 
+  it('an exact action runs when the render reaches its time; others at the start of their window', async () => {
+    const patch = parsePatchOrThrow(SMOOTH_PATCH, 'smooth.yaml');
+    const seen: Record<string, number> = {};
+    const r = await renderOffline({
+      patch,
+      duration: 2,
+      actions: [
+        { time: 1.3, run: (_e, _t, raw) => void (seen.window = raw.currentTime) },
+        { time: 1.3, run: (_e, _t, raw) => void (seen.exact = raw.currentTime), exact: true },
+        { time: 1.31, run: (_e, _t, raw) => void (seen.later = raw.currentTime), exact: true },
+      ],
+    });
+    expect(r.errors).toStrictEqual([]);
+    const quantum = 128 / SR;
+    // Default 0.25 s windows: the plain action ran when the render stood at the window's start.
+    expect(seen.window).toBeLessThan(1.3 - 0.02);
+    expect(seen.exact).toBeGreaterThan(1.3 - quantum);
+    expect(seen.exact).toBeLessThanOrEqual(1.3);
+    expect(seen.later).toBeGreaterThan(1.31 - quantum);
+    expect(seen.later).toBeLessThanOrEqual(1.31);
+  });
+
+  it('a burst of exact swaps keeps few patch graphs alive, and each freed one is collected at once', async () => {
+    const patch = parsePatchOrThrow(SMOOTH_PATCH, 'smooth.yaml');
+    const swaps = 60;
+    const retiring: number[] = [];
+    let stats: Engine['stats'] | undefined;
+    const r = await renderOffline({
+      patch,
+      duration: 1 + swaps * 0.02 + 1,
+      actions: [
+        ...Array.from({ length: swaps }, (_, i) => ({
+          time: 1 + i * 0.02,
+          run: (e: Engine, t: number) => {
+            e.load(patch, { time: t, crossfade: 0.01 });
+            retiring.push(e.stats.retiring);
+          },
+          exact: true,
+        })),
+        { time: 1 + swaps * 0.02 + 0.9, run: (e: Engine) => void (stats = e.stats), exact: true },
+      ],
+    });
+    expect(r.errors).toStrictEqual([]);
+    // A retired graph is freed 65 ms after its swap (crossfade 0.01 s): about four at a time.
+    // Built a 0.25 s window early, a dozen swaps and their retirements piled up.
+    expect(Math.max(...retiring)).toBeLessThanOrEqual(5);
+    expect(stats!.retiring).toBe(0);
+    // One collection per freed graph (the wall-time limit of 2 s would allow one or two here).
+    expect(stats!.collections).toBeGreaterThanOrEqual(swaps - 5);
+  });
+
   it('hundreds of swaps in one context leave no more running sources than one patch', async () => {
     const patch = parsePatchOrThrow(SMOOTH_PATCH, 'smooth.yaml');
     const pf = { patch };
