@@ -98,11 +98,11 @@ export async function renderOffline(opts: RenderOptions): Promise<RenderResult> 
   });
   engine.load(opts.patch, { time: 0 });
 
-  // One time-ordered queue of data points and actions, interleaved with advancing,
-  // so a value at t changes only what comes after t.
   const quantum = 128 / sampleRate;
   // An exact action waits for the last render quantum that starts at or before its time.
   const quantumOf = (time: number) => Math.floor(time / quantum + 1e-9) * quantum;
+  // One time-ordered queue of data points and actions, interleaved with advancing,
+  // so a value at t changes only what comes after t.
   const timeline = new Timeline<{ run: () => void; at?: number }>([
     ...(opts.data ?? []).flatMap((feed) =>
       feed.points.map((p) => ({ time: p.time, value: { run: () => void engine.update(feed.stream, p.value, p.time, p.dataTime) } })),
