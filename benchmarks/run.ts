@@ -14,7 +14,8 @@
  *   1-min render (ratio, goal ≤ 1.1)
  * - swap-growth/<patch>: render cost per audio second after 300 patch swaps in one
  *   context ÷ that of a context without them, the two rendering 1 s blocks in
- *   turn (ratio, goal ≤ 1.1), median of three runs; swap-growth-control/<patch>
+ *   turn (ratio, goal ≤ 1.1), median of three runs; swap-growth-spaced/<patch>
+ *   the same with the swaps 0.3 s apart (no burst); swap-growth-control/<patch>
  *   pairs two contexts without the swaps (what the pairing alone gives)
  * Live data (benchmarks/sources.ts; `--sources` runs only these): updates per
  * second through conditioning and mapping while audio plays, and socket-to-
@@ -107,14 +108,14 @@ function turnTaking() {
  * Swap growth as a pair, so the machine's drift cancels: on this machine the
  * cost of 1 s blocks drifts ±20 % between stretches of one render, more than
  * the 1.1 goal. Two contexts play the patch; both load it afresh at the same
- * moment, and one of them has swapped it `swaps - 1` times before that (20 ms
- * apart, each swap built when the render reaches it). Then the two render
+ * moment, and one of them has swapped it `swaps - 1` times before that
+ * (`spacing` apart, each swap built when the render reaches it). Then the two render
  * 1 s blocks in turn, one at a time, each pair a second apart. Returns the
  * median over the pairs of (block cost in the swapped context ÷ in the other).
  */
-async function swapGrowth(pf: PatchFile, samples: Map<string, AudioBuffer>, swaps: number): Promise<number> {
+async function swapGrowth(pf: PatchFile, samples: Map<string, AudioBuffer>, swaps: number, spacing = 0.02): Promise<number> {
   const segment = 30 * scale;
-  const lastSwap = segment + (swaps - 1) * 0.02;
+  const lastSwap = segment + (swaps - 1) * spacing;
   const from = Math.ceil(lastSwap + 3);
   const blocks = Math.max(6, Math.round(30 * scale));
   const turns = turnTaking();
@@ -127,7 +128,7 @@ async function swapGrowth(pf: PatchFile, samples: Map<string, AudioBuffer>, swap
       patch: pf.patch,
       duration: from + blocks + 0.5,
       samples,
-      actions: who === 1 ? Array.from({ length: swaps }, (_, i) => load(segment + i * 0.02)) : [load(lastSwap)],
+      actions: who === 1 ? Array.from({ length: swaps }, (_, i) => load(segment + i * spacing)) : [load(lastSwap)],
       pace: async (t) => {
         // Blocks start at the first window edge on or after each whole second (edges are render quanta).
         const j = Math.floor(t - from + 1e-9);
@@ -183,17 +184,24 @@ for (const file of sourcesOnly || midiOnly ? [] : listBuiltinPatchFiles()) {
     row(`vs-tone-offline/${id}`, windowed.speed / (five / plain.wallSeconds), 'ratio');
   }
 
-  // Three runs of 300 swaps, and three controls where both contexts load the
-  // patch once at the same moment (what the pairing alone gives: ≈ 1).
+  // Three runs each of 300 swaps 20 ms apart, 300 swaps 0.3 s apart, and a
+  // control where both contexts load the patch once at the same moment (what
+  // the pairing alone gives: ≈ 1).
   if (wanted('swap')) {
     const withSwaps: number[] = [];
+    const spaced: number[] = [];
     const control: number[] = [];
     for (let run = 0; run < 3; run++) {
       withSwaps.push(await swapGrowth(pf, samples, 300));
+      // 0.3 s apart each graph is freed before the next swap: what swaps cost
+      // without a burst's peak of graphs alive at once.
+      spaced.push(await swapGrowth(pf, samples, 300, 0.3));
       control.push(await swapGrowth(pf, samples, 1));
     }
-    console.log(`  swap runs ${withSwaps.map((x) => x.toFixed(3)).join(' ')}; control runs ${control.map((x) => x.toFixed(3)).join(' ')}`);
+    const list = (xs: number[]) => xs.map((x) => x.toFixed(3)).join(' ');
+    console.log(`  swap runs ${list(withSwaps)}; spaced ${list(spaced)}; control ${list(control)}`);
     row(`swap-growth/${id}`, median(withSwaps), 'ratio');
+    row(`swap-growth-spaced/${id}`, median(spaced), 'ratio');
     row(`swap-growth-control/${id}`, median(control), 'ratio');
   }
 }
