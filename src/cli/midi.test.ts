@@ -11,6 +11,7 @@ import { renderCommand } from './render.ts';
 import { validateCommand } from './info.ts';
 import { main } from './main.ts';
 import { UsageError } from './common.ts';
+import { refuseSuspendPoints } from '../../tests/support/faults.ts';
 
 const { Midi } = tonejsMidi;
 
@@ -105,6 +106,25 @@ describe('ecosym render --midi', () => {
     expect(file.header.tempos.length).toBeGreaterThan(0);
     expect(summary.midiFile).toBe(join(dir, 'x.mid'));
     expect(lines.at(-1)).toMatch(new RegExp(`^Wrote .*x\\.mid: ${summary.notes} notes on ${file.tracks.length} tracks`));
+  });
+
+  it('a render that starts over (a refused suspend point) writes the same WAV, MIDI and OSC log as a clean one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ecosym-restart-'));
+    const bounce = async (name: string) => {
+      const f = (ext: string) => join(dir, `${name}.${ext}`);
+      await renderCommand({ patch: 'carbon-pulse', duration: '4s', out: f('wav'), midi: f('mid'), oscLog: f('jsonl'), data: [], sampleRate: '22050', quiet: true });
+      return ['wav', 'mid', 'jsonl'].map((ext) => readFileSync(f(ext)));
+    };
+    const clean = await bounce('clean');
+    const restore = refuseSuspendPoints(1, 1.3, 1);
+    let again: Buffer[];
+    try {
+      again = await bounce('again');
+    } finally {
+      restore();
+    }
+    expect(new Midi(clean[1]!).tracks.reduce((n, t) => n + t.notes.length, 0)).toBeGreaterThan(0);
+    for (let i = 0; i < 3; i++) expect(again[i]!.equals(clean[i]!)).toBe(true);
   });
 
   it('wants a .mid file name', async () => {

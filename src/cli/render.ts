@@ -66,7 +66,7 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
     log(`Rendering ${pf.patch.name} (${relative(process.cwd(), pf.file) || pf.file}), ${formatSeconds(duration)} at ${sampleRate} Hz, seed ${seed ?? pf.patch.seed}`);
     for (const d of described) log(`  data: ${d}`);
   }
-  const recorder = a.midi === undefined ? undefined : new MidiFileRecorder();
+  let recorder = a.midi === undefined ? undefined : new MidiFileRecorder();
   const bar = progressBar('rendering');
   const result = await renderOffline({
     patch: pf.patch,
@@ -76,6 +76,11 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
     samples,
     data: feeds,
     onProgress: (done, total) => bar.update(done, total),
+    onRestart: () => {
+      // The abandoned render's notes and OSC messages go; this one brings them again.
+      if (recorder) recorder = new MidiFileRecorder();
+      oscMessages.length = 0;
+    },
     onEvent:
       oscPlan || recorder
         ? (e) => {

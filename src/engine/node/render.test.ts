@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as Tone from 'tone';
 import { join } from 'node:path';
-import { renderOffline, type StreamFeed } from './render.ts';
+import { MAX_RENDER_ATTEMPTS, renderOffline, type StreamFeed } from './render.ts';
 import { loadPatchFile, loadPatchSamples, PATCHES_DIR, type PatchFile } from './files.ts';
 import { defaultFeeds } from './sources/collect.ts';
 import { Engine } from '../audio/Engine.ts';
@@ -11,6 +11,7 @@ import { parsePatchOrThrow } from '../core/patchLoader.ts';
 import type { Patch } from '../core/patchSchema.ts';
 import { maxJump, nonFiniteCount, onsets, peak, pitch, rms, spectralCentroid } from '../core/analysis.ts';
 import { dbToGain } from '../core/units.ts';
+import { refuseSuspendPoints } from '../../../tests/support/faults.ts';
 
 const SR = 48000;
 
@@ -151,6 +152,42 @@ describe('determinism', () => {
     expect(Buffer.from(a.channels[0]!.buffer).equals(Buffer.from(b.channels[0]!.buffer))).toBe(true);
     expect(Buffer.from(a.channels[1]!.buffer).equals(Buffer.from(b.channels[1]!.buffer))).toBe(true);
     expect(Buffer.from(a.channels[0]!.buffer).equals(Buffer.from(c.channels[0]!.buffer))).toBe(false);
+  });
+
+  it('a suspend point refused by node-web-audio-api makes the render start over, with the same samples and events', async () => {
+    const { pf, samples } = await builtin('carbon-pulse');
+    const data = [ramp('co2', 320, 400, 6)];
+    const notesOf = async (opts: { sabotage: number }) => {
+      const restore = refuseSuspendPoints(2, 2.25, opts.sabotage);
+      const events: number[] = [];
+      const restarts: number[] = [];
+      try {
+        const r = await renderOffline({
+          patch: pf.patch, duration: 6, samples, data, seed: 5,
+          onEvent: (e) => void (e.type === 'note' && events.push(e.time)),
+          onRestart: (n) => {
+            restarts.push(n);
+            events.length = 0;
+          },
+        });
+        return { r, events, restarts };
+      } finally {
+        restore();
+      }
+    };
+    const clean = await notesOf({ sabotage: 0 });
+    const once = await notesOf({ sabotage: 1 });
+    expect(clean.r.attempts).toBe(1);
+    expect(once.r.attempts).toBe(2);
+    expect(once.restarts).toStrictEqual([2]);
+    expect(once.r.errors).toStrictEqual([]);
+    expect(Buffer.from(once.r.channels[0]!.buffer).equals(Buffer.from(clean.r.channels[0]!.buffer))).toBe(true);
+    expect(once.events).toStrictEqual(clean.events);
+    expect(clean.events.filter((t) => t >= 2 && t < 2.25).length).toBeGreaterThan(0);
+    // Refused every time: given up after MAX_RENDER_ATTEMPTS, and said so.
+    const always = await notesOf({ sabotage: 99 });
+    expect(always.r.attempts).toBe(MAX_RENDER_ATTEMPTS);
+    expect(String(always.r.errors[0])).toMatch(/1 scheduler windows were missed .* in each of 3 renders/);
   });
 });
 
