@@ -97,6 +97,29 @@ describe('live notes', () => {
     expect(level(x, 1.7, 2.5)).toBeLessThan(1e-4);
   });
 
+  it('the pool makes instruments as notes need them, up to poly; one made late follows the detune already set', async () => {
+    const sizes: number[] = [];
+    const size = (e: Engine) => e.runtime!.voices.get('keys')!.size;
+    const x = await render([
+      at(0.1, (e) => void sizes.push(size(e))),
+      at(0.2, (e, t) => void e.playNote('keys', 57, 0.9, t)),
+      at(0.25, (e) => void sizes.push(size(e))),
+      // an octave up on every instrument, including those not made yet
+      at(0.3, (e, t) => void e.setParameter('keys.detune', 1200, t)),
+      at(1.0, (e, t) => void e.playNote('keys', 69, 0.9, t)), // 57 holds the first: a second instrument
+      at(1.05, (e) => void sizes.push(size(e))),
+      at(1.5, (e, t) => void e.releaseNote('keys', 57, t)),
+      at(2.2, (e, t) => void e.playNote('keys', 60, 0.9, t)), // the first is free again: no third
+      at(2.3, (e, t) => void e.playNote('keys', 64, 0.9, t)), // both busy, poly 2: steals
+      at(2.35, (e) => void sizes.push(size(e))),
+      at(2.8, (e, t) => void e.releaseAll(t)),
+    ]);
+    expect(sizes).toStrictEqual([0, 1, 2, 2]);
+    // The late instrument alone: A4 an octave up, as the first one was.
+    expect(pitch(x, SR, 1.7 * SR, 2.15 * SR)).toBeCloseTo(880, -1);
+    expect(pitch(x, SR, 0.6 * SR, 0.95 * SR)).toBeCloseTo(440, -1);
+  });
+
   it('plays a sampler voice, held and released', async () => {
     const x = await render([at(0.2, (e, t) => void e.playNote('bells', 72, 1, t)), at(0.5, (e, t) => void e.releaseNote('bells', 72, t))]);
     expect(level(x, 0.25, 0.45)).toBeGreaterThan(0.02);

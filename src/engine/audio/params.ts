@@ -37,6 +37,11 @@ function shadowOf(param: RampableParam): Shadow {
   return s;
 }
 
+function remember(param: RampableParam, s: Shadow): void {
+  shadows.set(param, s);
+  if (param instanceof GhostParam) param.ramps.push(s);
+}
+
 /** The value a param automated only through this module has at `time`. */
 export function valueAt(param: RampableParam, time: number): number {
   const s = shadowOf(param);
@@ -64,7 +69,7 @@ export function rampTo(param: RampableParam, value: number, time: number, tau: n
   const from = valueAt(param, t);
   param.setValueAtTime(from, t);
   param.setTargetAtTime(v, t, tc);
-  shadows.set(param, { v0: from, target: v, start: t, tau: tc });
+  remember(param, { v0: from, target: v, start: t, tau: tc });
   return true;
 }
 
@@ -78,6 +83,49 @@ export function setAt(param: RampableParam, value: number, time: number, min = -
   const t = Math.max(0, time, s.start === -Infinity ? 0 : s.start);
   const v = value < min ? min : value > max ? max : value;
   param.setValueAtTime(v, t);
-  shadows.set(param, { v0: v, target: v, start: t, tau: 1 });
+  remember(param, { v0: v, target: v, start: t, tau: 1 });
   return true;
+}
+
+/**
+ * A param that exists only as its automation: it takes {@link rampTo} and
+ * {@link setAt} like a real one and keeps the ramps, so that a real param made
+ * later can {@link follow} it (voices make pool instruments when first needed).
+ */
+export class GhostParam implements RampableParam {
+  /** Ramps in time order; those before the last one begun by {@link prune}'s time are gone. */
+  readonly ramps: Shadow[] = [];
+  constructor(readonly value: number) {}
+  setValueAtTime(): void {}
+  setTargetAtTime(): void {}
+  /** Forgets ramps that no longer shape the curve at `now` or later. */
+  prune(now: number): void {
+    let k = 0;
+    while (k + 1 < this.ramps.length && this.ramps[k + 1]!.start <= now) k++;
+    if (k > 0) this.ramps.splice(0, k);
+  }
+}
+
+/**
+ * Puts `param` on the curve of `ghost` from `time` on: its value at `time`,
+ * the ramp under way then, and every ramp after it, exactly (an exponential
+ * approach is the same curve from any point on it). `time` must not be before
+ * the ghost's last {@link GhostParam.prune}.
+ */
+export function follow(param: RampableParam, ghost: GhostParam, time: number): void {
+  const t = Math.max(0, time);
+  const ramps = ghost.ramps;
+  let k = -1;
+  while (k + 1 < ramps.length && ramps[k + 1]!.start <= t) k++;
+  const at = k >= 0 ? ramps[k]! : { v0: ghost.value, target: ghost.value, start: -Infinity, tau: 1 };
+  const from = at.target + (at.v0 - at.target) * Math.exp(-(t - at.start) / at.tau);
+  param.setValueAtTime(from, t);
+  if (at.target !== from) param.setTargetAtTime(at.target, t, at.tau);
+  let last: Shadow = { v0: from, target: at.target, start: t, tau: at.tau };
+  for (const r of ramps.slice(k + 1)) {
+    param.setValueAtTime(r.v0, r.start);
+    if (r.target !== r.v0) param.setTargetAtTime(r.target, r.start, r.tau);
+    last = r;
+  }
+  shadows.set(param, { ...last });
 }

@@ -9,7 +9,7 @@ import { mulberry32 } from '../core/random.ts';
 import type { VoiceParam } from '../core/targets.ts';
 import { midiToHz, noteToMidi } from '../core/theory.ts';
 import { dbToGain } from '../core/units.ts';
-import { rampTo, setAt } from './params.ts';
+import { follow, GhostParam, rampTo, setAt, type RampableParam } from './params.ts';
 
 /** Resolves a sample path from a patch to a decoded buffer (the host loads files). */
 export type SampleLookup = (path: string) => AudioBuffer | undefined;
@@ -49,11 +49,6 @@ export function instrumentFor(spec: VoiceSpec, context: Tone.BaseContext): { Cla
   }
 }
 
-function makeInstrument(spec: VoiceSpec, context: Tone.BaseContext): PitchedInstrument {
-  const { Class, options } = instrumentFor(spec, context);
-  return new Class(options);
-}
-
 /** The oscillators inside a Tone instrument (carrier and modulator for FM/AM, six for Metal). */
 function oscillatorsOf(inst: PitchedInstrument): Array<{ start: (t?: number) => unknown; stop: (t?: number) => unknown }> {
   const i = inst as unknown as Record<string, unknown>;
@@ -70,9 +65,9 @@ function oscillatorsOf(inst: PitchedInstrument): Array<{ start: (t?: number) => 
  * per-note nodes made an 80 s render cost 2.5x more per second than a 20 s one.
  * A pool of always-running voices costs the same per second however long it plays.
  */
-function makePersistent(inst: PitchedInstrument): void {
+function makePersistent(inst: PitchedInstrument, time: number): void {
   for (const osc of oscillatorsOf(inst)) {
-    osc.start(0);
+    osc.start(time);
     // Notes must neither restart nor stop it; dispose() stops the native node.
     osc.start = () => osc;
     osc.stop = () => osc;
@@ -119,17 +114,38 @@ function noiseBuffer(raw: BaseAudioContext, colour: 'white' | 'pink' | 'brown'):
   return buffer;
 }
 
+/** An instrument's Tone signal for a parameter, if it has one (harmonicity: FM, AM, Metal; modulationIndex: FM, Metal). */
+function instrumentParam(inst: PitchedInstrument, param: 'detune' | 'harmonicity' | 'modulationIndex'): RampableParam | undefined {
+  const p = (inst as unknown as Record<string, unknown>)[param];
+  return p && typeof p === 'object' && 'setTargetAtTime' in p ? (p as RampableParam) : undefined;
+}
+
 /** Per-voice counters. */
 export interface VoiceStats {
   notes: number;
   steals: number;
 }
 
-/** One patch voice: its instrument pool and its channel strip. */
+/** Instrument parameters a mapping can ramp, on every instrument of the pool. */
+type InstrumentParam = 'detune' | 'harmonicity' | 'modulationIndex';
+
+/**
+ * One patch voice: its instrument pool and its channel strip.
+ *
+ * The pool grows on demand up to `poly`: an instrument is made when a note finds
+ * every one busy (as Tone's PolySynth does), never more than `poly`, and kept
+ * for the voice's life. Each instrument keeps its oscillators running, so an
+ * instrument made ahead of need costs render time for nothing: a carbon-pulse
+ * graph had 482 native nodes, 163 of them an alarm that sounds once a piece.
+ * A voice's mapped instrument parameters are kept on a ghost (see
+ * {@link GhostParam}) that a new instrument follows.
+ */
 export class VoiceGroup {
   readonly stats: VoiceStats = { notes: 0, steals: 0 };
   private readonly pool: PitchedInstrument[] = [];
+  private readonly ghosts = new Map<InstrumentParam, GhostParam>();
   private readonly envelopes: Tone.AmplitudeEnvelope[] = [];
+  private readonly grow: (time: number) => void;
   private sampler?: Tone.Sampler;
   private noiseSource?: AudioBufferSourceNode;
   private readonly busyUntil: number[] = [];
@@ -148,7 +164,7 @@ export class VoiceGroup {
   constructor(
     readonly name: string,
     readonly spec: VoiceSpec,
-    context: Tone.BaseContext,
+    private readonly context: Tone.BaseContext,
     output: AudioNode,
     busInputs: ReadonlyMap<string, AudioNode>,
     samples: SampleLookup,
@@ -189,29 +205,58 @@ export class VoiceGroup {
       src.connect(bus);
       src.start(0);
       this.noiseSource = src;
-      for (let i = 0; i < spec.poly; i++) {
+      this.grow = () => {
         const env = new Tone.AmplitudeEnvelope({ context, ...defined(spec.envelope ?? {}) });
         Tone.connect(bus, env);
         env.connect(this.filter);
         this.envelopes.push(env);
         this.busyUntil.push(-Infinity);
-      }
+      };
     } else {
-      for (let i = 0; i < spec.poly; i++) {
-        const inst = makeInstrument(spec, context);
-        makePersistent(inst);
+      const { Class, options } = instrumentFor(spec, context);
+      const defaults = { ...(Class as unknown as { getDefaults(): Record<string, unknown> }).getDefaults(), ...options } as Record<string, unknown>;
+      const initial = (param: InstrumentParam) => (typeof defaults[param] === 'number' ? defaults[param] : 0);
+      this.ghostFor = (param) => {
+        let g = this.ghosts.get(param);
+        if (!g) this.ghosts.set(param, (g = new GhostParam(initial(param))));
+        return g;
+      };
+      this.grow = (time) => {
+        const inst = new Class(options);
+        makePersistent(inst, time);
+        for (const [param, ghost] of this.ghosts) {
+          const p = instrumentParam(inst, param);
+          if (p) follow(p, ghost, time);
+        }
         inst.connect(this.filter);
         this.pool.push(inst);
         this.busyUntil.push(-Infinity);
-      }
+      };
     }
+    this.grow ??= () => undefined;
   }
 
-  /** Picks the pool slot free at `time`, else steals the one that frees soonest. */
+  /** The ghost of an instrument parameter (pitched voices only). */
+  private ghostFor?: (param: InstrumentParam) => GhostParam;
+
+  /** Pool size now (instruments, or envelopes of a noise voice): grows with need up to `poly`. */
+  get size(): number {
+    return this.busyUntil.length;
+  }
+
+  /**
+   * Picks the pool slot free at `time`; with none free, a new instrument while
+   * the pool is under `poly`, else steals the one that frees soonest.
+   */
   private slot(time: number): number {
     let best = 0;
     for (let i = 1; i < this.busyUntil.length; i++) if (this.busyUntil[i]! < this.busyUntil[best]!) best = i;
-    if (this.busyUntil[best]! > time) this.stats.steals++;
+    if (best < this.busyUntil.length && this.busyUntil[best]! <= time) return best;
+    if (this.busyUntil.length < this.spec.poly) {
+      this.grow(time);
+      return this.busyUntil.length - 1;
+    }
+    this.stats.steals++;
     return best;
   }
 
@@ -314,16 +359,29 @@ export class VoiceGroup {
         rampTo(this.filter.Q, value, time, tau, 0.1, 30);
         break;
       case 'detune':
-        for (const inst of this.pool) rampTo(inst.detune, value, time, tau, -2400, 2400);
+        this.setInstruments('detune', value, time, tau, -2400, 2400);
         break;
       case 'harmonicity':
-        for (const inst of this.pool) if ('harmonicity' in inst) rampTo(inst.harmonicity as Tone.Signal, value, time, tau, 0.1, 20);
+        this.setInstruments('harmonicity', value, time, tau, 0.1, 20);
         break;
       case 'modulationIndex':
-        for (const inst of this.pool) if ('modulationIndex' in inst) rampTo(inst.modulationIndex as Tone.Signal, value, time, tau, 0, 100);
+        this.setInstruments('modulationIndex', value, time, tau, 0, 100);
         break;
       default:
         break;
+    }
+  }
+
+  /** Ramps a parameter on every instrument, and on its ghost for instruments made later. */
+  private setInstruments(param: InstrumentParam, value: number, time: number, tau: number, min: number, max: number): void {
+    if (!this.ghostFor) return;
+    const ghost = this.ghostFor(param);
+    // Instruments are made for notes now or later: older ramps are not needed.
+    ghost.prune(this.context.currentTime);
+    if (!rampTo(ghost, value, time, tau, min, max)) return;
+    for (const inst of this.pool) {
+      const p = instrumentParam(inst, param);
+      if (p) rampTo(p, value, time, tau, min, max);
     }
   }
 

@@ -286,7 +286,7 @@ const Voice = z
       .record(z.string(), z.string())
       .optional()
       .describe('For synth "sampler": note name → WAV file relative to the patch, e.g. { C6: "../samples/drops/drop-1.wav" }'),
-    poly: z.number().int().min(1).max(16).default(4).describe('Fixed voice pool size (simultaneous notes)'),
+    poly: z.number().int().min(1).max(16).default(4).describe('Most notes sounding at once: the voice makes instruments as notes need them, up to this many'),
     volume: Decibels(-60, 24, -12, 'Voice level'),
     pan: z.number().min(-1).max(1).default(0).describe('Stereo position −1…1'),
     detune: z.number().min(-1200).max(1200).default(0).describe('Detune in cents'),
