@@ -32,6 +32,27 @@ export function makeReverbImpulse(ctx: BaseAudioContext, decay: number, preDelay
   return buffer;
 }
 
+/** Impulse responses a context's buses made lately, newest last: a hot-swap of the same patch reuses its own. */
+const impulses = new WeakMap<BaseAudioContext, Array<{ key: string; buffer: AudioBuffer }>>();
+/** Kept per context (a 6 s stereo response at 48 kHz is 2.3 MB). */
+export const IMPULSES_KEPT = 4;
+
+/**
+ * {@link makeReverbImpulse}, made once per context for the same response:
+ * computing a 6 s response took longer than building the rest of a patch graph.
+ * Buffers are shared read-only (a ConvolverNode copies what it is given).
+ */
+export function reverbImpulse(ctx: BaseAudioContext, decay: number, preDelay: number, seed: number): AudioBuffer {
+  const key = `${decay}|${preDelay}|${seed}`;
+  let kept = impulses.get(ctx);
+  if (!kept) impulses.set(ctx, (kept = []));
+  const i = kept.findIndex((k) => k.key === key);
+  const hit = i >= 0 ? kept.splice(i, 1)[0]! : { key, buffer: makeReverbImpulse(ctx, decay, preDelay, seed) };
+  kept.push(hit);
+  if (kept.length > IMPULSES_KEPT) kept.shift();
+  return hit.buffer;
+}
+
 /** Delay time in seconds from a number or a note value ("8n", "8n." dotted) at a tempo. */
 export function delaySeconds(time: BusSpec['time'], bpm: number): number {
   if (typeof time === 'number') return time;
@@ -64,7 +85,7 @@ export class Bus {
     switch (spec.type) {
       case 'reverb': {
         const conv = raw.createConvolver();
-        conv.buffer = makeReverbImpulse(raw, spec.decay ?? 3, spec.preDelay ?? 0.02, seed);
+        conv.buffer = reverbImpulse(raw, spec.decay ?? 3, spec.preDelay ?? 0.02, seed);
         this.input.connect(conv).connect(this.ret);
         this.nodes.push(conv);
         break;
