@@ -84,21 +84,24 @@ async function render(pf: PatchFile, samples: Map<string, AudioBuffer>, duration
 const median = (xs: readonly number[]) => medianOfSorted([...xs].sort((a, b) => a - b));
 
 /**
- * Two renders that take turns: each waits at `pace` until the other hands over.
- * Only one renders at a time, and they alternate every block.
+ * Two renders that take turns block by block, one at a time, in the order
+ * 0 1, 1 0, 0 1, …: whichever renders second in a pair runs on a warmer (or
+ * cooler) machine, and alternating who goes first cancels that.
  */
 function turnTaking() {
-  let holder: number | undefined;
+  let turn = 0;
+  const holderAt = (k: number) => (Math.floor(k / 2) % 2 === 0 ? k % 2 : 1 - (k % 2));
   const waiting = new Map<number, () => void>();
   return {
     async take(who: number): Promise<void> {
-      holder ??= who;
-      if (holder !== who) await new Promise<void>((resolve) => waiting.set(who, resolve));
+      if (holderAt(turn) !== who) await new Promise<void>((resolve) => waiting.set(who, resolve));
     },
-    give(to: number): void {
-      holder = to;
-      const wake = waiting.get(to);
-      waiting.delete(to);
+    /** `who` has rendered its block: the turn passes on. */
+    done(): void {
+      turn++;
+      const next = holderAt(turn);
+      const wake = waiting.get(next);
+      waiting.delete(next);
       wake?.();
     },
   };
@@ -110,7 +113,7 @@ function turnTaking() {
  * the 1.1 goal. Two contexts play the patch; both load it afresh at the same
  * moment, and one of them has swapped it `swaps - 1` times before that
  * (`spacing` apart, each swap built when the render reaches it). Then the two render
- * 1 s blocks in turn, one at a time, each pair a second apart. Returns the
+ * 1 s blocks in turn, one at a time, each pair a second apart (see {@link turnTaking}). Returns the
  * median over the pairs of (block cost in the swapped context ÷ in the other).
  */
 async function swapGrowth(pf: PatchFile, samples: Map<string, AudioBuffer>, swaps: number, spacing = 0.02): Promise<number> {
@@ -136,7 +139,7 @@ async function swapGrowth(pf: PatchFile, samples: Map<string, AudioBuffer>, swap
         block = j;
         if (j > 0) {
           costs[who]!.push(performance.now() - started);
-          turns.give(1 - who);
+          turns.done();
         }
         if (j >= blocks) return;
         await turns.take(who);
