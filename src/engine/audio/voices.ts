@@ -144,6 +144,8 @@ export class VoiceGroup {
   readonly stats: VoiceStats = { notes: 0, steals: 0 };
   private readonly pool: PitchedInstrument[] = [];
   private readonly ghosts = new Map<InstrumentParam, GhostParam>();
+  /** The ghost of an instrument parameter (pitched voices only). */
+  private readonly ghostFor?: (param: InstrumentParam) => GhostParam;
   private readonly envelopes: Tone.AmplitudeEnvelope[] = [];
   private readonly grow: (time: number) => void;
   private sampler?: Tone.Sampler;
@@ -235,9 +237,6 @@ export class VoiceGroup {
     }
     this.grow ??= () => undefined;
   }
-
-  /** The ghost of an instrument parameter (pitched voices only). */
-  private ghostFor?: (param: InstrumentParam) => GhostParam;
 
   /** Pool size now (instruments, or envelopes of a noise voice): grows with need up to `poly`. */
   get size(): number {
