@@ -14,7 +14,7 @@
  *   1-min render (ratio, goal ≤ 1.1)
  * - swap-growth/<patch>: render cost per audio second after 300 patch swaps in one
  *   context ÷ that of a context without them, the two rendering 1 s blocks in
- *   turn (ratio, goal ≤ 1.1), median of three runs; swap-growth-spaced/<patch>
+ *   turn (ratio, goal ≤ 1.1), median of four runs (which context swaps alternates); swap-growth-spaced/<patch>
  *   the same with the swaps 0.3 s apart (no burst); swap-growth-control/<patch>
  *   pairs two contexts without the swaps (what the pairing alone gives)
  * Live data (benchmarks/sources.ts; `--sources` runs only these): updates per
@@ -115,8 +115,10 @@ function turnTaking() {
  * (`spacing` apart, each swap built when the render reaches it). Then the two render
  * 1 s blocks in turn, one at a time, each pair a second apart (see {@link turnTaking}). Returns the
  * median over the pairs of (block cost in the swapped context ÷ in the other).
+ * `swapped` says which of the two contexts swaps: with identical contexts the
+ * second made (1) rendered 1–4 % faster than the first, so runs alternate.
  */
-async function swapGrowth(pf: PatchFile, samples: Map<string, AudioBuffer>, swaps: number, spacing = 0.02): Promise<number> {
+async function swapGrowth(pf: PatchFile, samples: Map<string, AudioBuffer>, swaps: number, spacing: number, swapped: 0 | 1): Promise<number> {
   const segment = 30 * scale;
   const lastSwap = segment + (swaps - 1) * spacing;
   const from = Math.ceil(lastSwap + 3);
@@ -131,7 +133,7 @@ async function swapGrowth(pf: PatchFile, samples: Map<string, AudioBuffer>, swap
       patch: pf.patch,
       duration: from + blocks + 0.5,
       samples,
-      actions: who === 1 ? Array.from({ length: swaps }, (_, i) => load(segment + i * spacing)) : [load(lastSwap)],
+      actions: who === swapped ? Array.from({ length: swaps }, (_, i) => load(segment + i * spacing)) : [load(lastSwap)],
       pace: async (t) => {
         // Blocks start at the first window edge on or after each whole second (edges are render quanta).
         const j = Math.floor(t - from + 1e-9);
@@ -149,7 +151,7 @@ async function swapGrowth(pf: PatchFile, samples: Map<string, AudioBuffer>, swap
     if (r.errors.length) throw new Error(`${patchId(pf.file)}: ${r.errors.length} errors during the swap render: ${String(r.errors[0])}`);
   };
   await Promise.all([one(0), one(1)]);
-  const pairs = costs[1]!.map((c, i) => c / costs[0]![i]!);
+  const pairs = costs[swapped]!.map((c, i) => c / costs[1 - swapped]![i]!);
   return median(pairs);
 }
 
@@ -187,19 +189,20 @@ for (const file of sourcesOnly || midiOnly ? [] : listBuiltinPatchFiles()) {
     row(`vs-tone-offline/${id}`, windowed.speed / (five / plain.wallSeconds), 'ratio');
   }
 
-  // Three runs each of 300 swaps 20 ms apart, 300 swaps 0.3 s apart, and a
+  // Four runs each of 300 swaps 20 ms apart, 300 swaps 0.3 s apart, and a
   // control where both contexts load the patch once at the same moment (what
-  // the pairing alone gives: ≈ 1).
+  // the pairing alone gives: ≈ 1). Which context swaps alternates by run.
   if (wanted('swap')) {
     const withSwaps: number[] = [];
     const spaced: number[] = [];
     const control: number[] = [];
-    for (let run = 0; run < 3; run++) {
-      withSwaps.push(await swapGrowth(pf, samples, 300));
+    for (let run = 0; run < 4; run++) {
+      const swapped = run % 2 === 0 ? 1 : 0;
+      withSwaps.push(await swapGrowth(pf, samples, 300, 0.02, swapped));
       // 0.3 s apart each graph is freed before the next swap: what swaps cost
       // without a burst's peak of graphs alive at once.
-      spaced.push(await swapGrowth(pf, samples, 300, 0.3));
-      control.push(await swapGrowth(pf, samples, 1));
+      spaced.push(await swapGrowth(pf, samples, 300, 0.3, swapped));
+      control.push(await swapGrowth(pf, samples, 1, 0.02, swapped));
     }
     const list = (xs: number[]) => xs.map((x) => x.toFixed(3)).join(' ');
     console.log(`  swap runs ${list(withSwaps)}; spaced ${list(spaced)}; control ${list(control)}`);
