@@ -166,10 +166,12 @@ describe('live --data in render and play', () => {
   });
 
   it.skipIf(!MOSQUITTO)(`play --sink none feeds MQTT values to the engine as they arrive${NEEDS_MOSQUITTO}`, async () => {
-    const p = ecosym(['play', 'carbon-pulse', '--sink', 'none', '--duration', '4s', '--data', `co2=${broker.url}/site/co2`]);
+    let done = false;
+    const p = ecosym(['play', 'carbon-pulse', '--sink', 'none', '--duration', '5s', '--data', `co2=${broker.url}/site/co2`]).finally(() => (done = true));
     const pub = await mqtt.connectAsync(broker.url);
-    await new Promise((r) => setTimeout(r, 1500));
-    for (let i = 0; i < 10; i++) {
+    // Published all along (as a sensor would): on a loaded machine the player
+    // took over 3 s to start and subscribe, and values sent before that are gone.
+    while (!done) {
       await pub.publishAsync('site/co2', String(415.5), { qos: 1 });
       await new Promise((r) => setTimeout(r, 100));
     }
