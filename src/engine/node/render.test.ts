@@ -415,6 +415,7 @@ describe('panic and mute', () => {
       sampleRate: sr,
       samples,
       data: [ramp('co2', 380, 415, 6)],
+      onRestart: () => void (events.length = 0), // a render that starts over tells its listeners again
       actions: [
         { time: 0, run: (e: Engine) => void e.addListener((ev) => ev.type === 'mute' && events.push(`${ev.muted ? 'mute' : 'unmute'}${ev.panic ? ' panic' : ''}@${ev.time}`)) },
         { time: 2, run: (e: Engine, t: number) => e.panic(t) },
