@@ -42,11 +42,15 @@ function remember(param: RampableParam, s: Shadow): void {
   if (param instanceof GhostParam) param.ramps.push(s);
 }
 
-/** The value a param automated only through this module has at `time`. */
-export function valueAt(param: RampableParam, time: number): number {
-  const s = shadowOf(param);
+/** Where a ramp is at `time` (its start value until it starts). */
+function curveAt(s: Shadow, time: number): number {
   if (time <= s.start) return s.v0;
   return s.target + (s.v0 - s.target) * Math.exp(-(time - s.start) / s.tau);
+}
+
+/** The value a param automated only through this module has at `time`. */
+export function valueAt(param: RampableParam, time: number): number {
+  return curveAt(shadowOf(param), time);
 }
 
 /** Counts values refused because they were not finite. */
@@ -118,7 +122,7 @@ export function follow(param: RampableParam, ghost: GhostParam, time: number): v
   let k = -1;
   while (k + 1 < ramps.length && ramps[k + 1]!.start <= t) k++;
   const at = k >= 0 ? ramps[k]! : { v0: ghost.value, target: ghost.value, start: -Infinity, tau: 1 };
-  const from = at.target + (at.v0 - at.target) * Math.exp(-(t - at.start) / at.tau);
+  const from = curveAt(at, t);
   param.setValueAtTime(from, t);
   if (at.target !== from) param.setTargetAtTime(at.target, t, at.tau);
   let last: Shadow = { v0: from, target: at.target, start: t, tau: at.tau };
