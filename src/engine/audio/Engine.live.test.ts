@@ -38,8 +38,8 @@ function toneBuffer(): AudioBuffer {
 const at = (time: number, run: (e: Engine, t: number) => void): RenderAction => ({ time, run: (e, t) => run(e, t) });
 const level = (x: Float32Array, from: number, to: number) => rms(x, Math.round(from * SR), Math.round(to * SR));
 
-async function render(actions: RenderAction[], duration = 3, patch = LIVE) {
-  const r = await renderOffline({ patch, duration, sampleRate: SR, actions, samples: new Map([['tone.wav', toneBuffer()]]) });
+async function render(actions: RenderAction[], duration = 3, patch = LIVE, onRestart?: () => void) {
+  const r = await renderOffline({ patch, duration, sampleRate: SR, actions, onRestart, samples: new Map([['tone.wav', toneBuffer()]]) });
   expect(r.errors).toStrictEqual([]);
   return r.channels[0]!;
 }
@@ -113,7 +113,7 @@ describe('live notes', () => {
       at(2.3, (e, t) => void e.playNote('keys', 64, 0.9, t)), // both busy, poly 2: steals
       at(2.35, (e) => void sizes.push(size(e))),
       at(2.8, (e, t) => void e.releaseAll(t)),
-    ]);
+    ], 3, LIVE, () => void (sizes.length = 0));
     expect(sizes).toStrictEqual([0, 1, 2, 2]);
     // The late instrument alone: A4 an octave up, as the first one was.
     expect(pitch(x, SR, 1.7 * SR, 2.15 * SR)).toBeCloseTo(880, -1);
