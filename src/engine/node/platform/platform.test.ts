@@ -10,9 +10,15 @@ import { NODE_AUDIO_GLOBALS, type NodeAudioGlobal } from './index.ts';
 
 const run = promisify(execFile);
 
-/** Tone on node-web-audio-api in a fresh process, without some globals (tests/support/nodeGlobalsProbe.ts). */
+/**
+ * Tone on node-web-audio-api in a fresh process, without some globals
+ * (tests/support/nodeGlobalsProbe.ts). About 1 s on an idle machine; 10–20 s
+ * seen with the machine loaded, hence the margins.
+ */
+const PROBE_MS = 150_000;
+
 async function probe(...without: NodeAudioGlobal[]): Promise<{ ok?: true; error?: string }> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'tests/support/nodeGlobalsProbe.ts', ...without], { timeout: 60_000 });
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'tests/support/nodeGlobalsProbe.ts', ...without], { timeout: PROBE_MS });
   const line = stdout.trim().split('\n').at(-1)!;
   return JSON.parse(line) as { ok?: true; error?: string };
 }
@@ -20,7 +26,7 @@ async function probe(...without: NodeAudioGlobal[]): Promise<{ ok?: true; error?
 describe('Node audio globals: what each one prevents', () => {
   it('with all of them, Tone runs a Param, an AudioWorklet, Tone.Draw and close()', async () => {
     expect(await probe()).toStrictEqual({ ok: true });
-  });
+  }, PROBE_MS + 10_000);
 
   const bugs: Record<NodeAudioGlobal, RegExp> = {
     webAudioClasses: /param must be an AudioParam/,
@@ -39,7 +45,7 @@ describe('Node audio globals: what each one prevents', () => {
   it.each(Object.entries(bugs))('without %s, Tone still fails as it did', async (name, message) => {
     const outcome = await probe(name as NodeAudioGlobal);
     expect(outcome.error).toMatch(message);
-  });
+  }, PROBE_MS + 10_000);
 });
 
 describe('node-web-audio-api offline suspend points', () => {
