@@ -7,6 +7,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     // Web Audio globals must exist before Tone.js (and standardized-audio-context) load.
-    setupFiles: ['src/engine/node/audioGlobals.ts'],
+    setupFiles: ['src/engine/node/platform/installGlobals.ts'],
   },
 });

@@ -8,7 +8,7 @@
  * - clock-out jitter: the intervals between MIDI clock ticks arriving at an
  *   output port against the ideal 60 / (24 · BPM), std dev and max in ms.
  */
-import '../src/engine/node/audioGlobals.ts';
+import '../src/engine/node/platform/installGlobals.ts';
 import { loadPatchFile, resolvePatchPath } from '../src/engine/node/files.ts';
 import { startPlayer } from '../src/engine/node/realtime.ts';
 import { MidiBridge } from '../src/engine/node/midi/bridge.ts';

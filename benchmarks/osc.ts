@@ -5,7 +5,7 @@
  * - osc-packets-per-second: control messages handled per second when sent as
  *   fast as the loopback takes them (batches of 100), and how many were lost.
  */
-import '../src/engine/node/audioGlobals.ts';
+import '../src/engine/node/platform/installGlobals.ts';
 import { loadPatchFile, resolvePatchPath } from '../src/engine/node/files.ts';
 import { startPlayer } from '../src/engine/node/realtime.ts';
 import { OscControl } from '../src/engine/node/bridges/oscControl.ts';

@@ -24,7 +24,7 @@
  * MIDI (benchmarks/midi.ts; `--midi` runs only these): note in → voice start
  * scheduled p50/p99, and clock-out tick jitter (std dev, max).
  */
-import '../src/engine/node/audioGlobals.ts';
+import '../src/engine/node/platform/installGlobals.ts';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { defaultFeeds } from '../src/engine/node/sources/collect.ts';
 import type { NoteEvent } from '../src/engine/core/sequencer.ts';
@@ -134,10 +134,6 @@ async function swapGrowth(pf: PatchFile, samples: Map<string, AudioBuffer>, swap
       duration: from + blocks + 0.5,
       samples,
       actions: who === swapped ? Array.from({ length: swaps }, (_, i) => load(segment + i * spacing)) : [load(lastSwap)],
-      // A render that starts over cannot rejoin the other's turns (it would wait forever): stop the run.
-      onRestart: () => {
-        throw new Error(`${patchId(pf.file)}: a swap render had a suspend point refused; run the bench again`);
-      },
       pace: async (t) => {
         // Blocks start at the first window edge on or after each whole second (edges are render quanta).
         const j = Math.floor(t - from + 1e-9);

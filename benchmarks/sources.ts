@@ -9,7 +9,7 @@
  *   engine having scheduled its parameter ramp (hub, gate, supervisor,
  *   conditioning, mapping), in ms.
  */
-import '../src/engine/node/audioGlobals.ts';
+import '../src/engine/node/platform/installGlobals.ts';
 import { WebSocketServer } from 'ws';
 import { Conditioner } from '../src/engine/core/conditioning.ts';
 import { loadPatchFile, resolvePatchPath } from '../src/engine/node/files.ts';

@@ -1,7 +1,7 @@
 /**
  * `ecosym`: the command-line host of the engine.
  */
-import '../engine/node/audioGlobals.ts';
+import '../engine/node/platform/installGlobals.ts';
 import { parseArgs } from 'node:util';
 import { PATCHES_DIR } from '../engine/node/files.ts';
 import { NoAudioDeviceError, openRealtimeContext } from '../engine/node/realtime.ts';

@@ -116,13 +116,14 @@ describe('ecosym render --midi', () => {
       return ['wav', 'mid', 'jsonl'].map((ext) => readFileSync(f(ext)));
     };
     const clean = await bounce('clean');
-    const restore = refuseSuspendPoints(1, 1.3, 1);
+    const fault = refuseSuspendPoints(1, 1.3, 1);
     let again: Buffer[];
     try {
       again = await bounce('again');
     } finally {
-      restore();
+      fault.restore();
     }
+    expect(fault.renders).toBe(2); // it did start over
     expect(new Midi(clean[1]!).tracks.reduce((n, t) => n + t.notes.length, 0)).toBeGreaterThan(0);
     for (let i = 0; i < 3; i++) expect(again[i]!.equals(clean[i]!)).toBe(true);
   });

@@ -66,7 +66,7 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
     log(`Rendering ${pf.patch.name} (${relative(process.cwd(), pf.file) || pf.file}), ${formatSeconds(duration)} at ${sampleRate} Hz, seed ${seed ?? pf.patch.seed}`);
     for (const d of described) log(`  data: ${d}`);
   }
-  let recorder = a.midi === undefined ? undefined : new MidiFileRecorder();
+  const recorder = a.midi === undefined ? undefined : new MidiFileRecorder();
   const bar = progressBar('rendering');
   const result = await renderOffline({
     patch: pf.patch,
@@ -76,11 +76,6 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
     samples,
     data: feeds,
     onProgress: (done, total) => bar.update(done, total),
-    onRestart: () => {
-      // The abandoned render's notes and OSC messages go; this one brings them again.
-      if (recorder) recorder = new MidiFileRecorder();
-      oscMessages.length = 0;
-    },
     onEvent:
       oscPlan || recorder
         ? (e) => {
@@ -92,7 +87,11 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
     actions: oscPlan
       ? Array.from({ length: Math.floor(duration * oscSection!.rate) }, (_, i) => ({
           time: i / oscSection!.rate,
-          run: (engine: Engine, time: number) => void oscMessages.push(...oscPlan.sample(time, engine.values())),
+          // The plan remembers what it sent: it samples in the delivery, in order with the events.
+          run: (engine: Engine, time: number) => {
+            const values = engine.values();
+            return () => void oscMessages.push(...oscPlan.sample(time, values));
+          },
         }))
       : undefined,
   });

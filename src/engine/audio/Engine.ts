@@ -14,7 +14,7 @@ import type { Patch } from '../core/patchSchema.ts';
 import { MasterChain } from './master.ts';
 import { PatchRuntime, type EngineEvent } from './PatchRuntime.ts';
 import type { SampleLookup } from './voices.ts';
-import './toneFixes.ts';
+import { GarbageCollection, tonePlatform, type Platform } from './platform/index.ts';
 
 export type { EngineEvent } from './PatchRuntime.ts';
 
@@ -31,29 +31,11 @@ export interface EngineOptions {
   /** Where the master chain ends (default: the context destination). */
   destination?: AudioNode;
   /**
-   * Runs a garbage collection. Some Web Audio runtimes keep processing a freed
-   * node until its wrapper is collected (node-web-audio-api), so the engine calls
-   * this when it has made such garbage: at once after freeing retired patches,
-   * and while notes play (sampler notes are one-shot nodes), at most every
-   * {@link GC_INTERVAL_MS} of wall time.
+   * The runtime's workarounds (Tone.js fixes, a garbage collector for runtimes
+   * that need one). Default: Tone.js fixes only; Node hosts pass `nodePlatform`.
    */
-  collectGarbage?: () => void;
+  platform?: Platform;
 }
-
-/** Minimum wall time between two collections requested by the engine. */
-export const GC_INTERVAL_MS = 2000;
-
-/**
- * Collections repeated after the last retired patch is freed, GC_FOLLOW_UP_MS
- * apart. One collection at that moment is not enough: measured on a 4-voice
- * patch swapped 300 times, rendering afterwards cost 5.9x what it did before
- * with one collection, 1.03x with a few more over the next second (node-web-
- * audio-api frees a native node only after its wrapper's finalizer has run,
- * which takes more than one collection and an event-loop turn).
- */
-export const GC_FOLLOW_UPS = 4;
-
-export const GC_FOLLOW_UP_MS = 250;
 
 /** Load options. */
 export interface LoadOptions {
@@ -85,13 +67,13 @@ export class Engine {
   private disposed = false;
   private readonly listeners = new Set<(e: EngineEvent) => void>();
   private lastTick = NaN;
-  private gcDue = false;
-  private lastGc = -Infinity;
-  private gcFollowUps = 0;
-  private notesAtGc = 0;
+  private readonly gc: GarbageCollection;
 
   constructor(private readonly opts: EngineOptions) {
     this.context = opts.context;
+    const platform = opts.platform ?? tonePlatform;
+    platform.install();
+    this.gc = new GarbageCollection(platform.collectGarbage);
     const raw = opts.context.rawContext as unknown as BaseAudioContext;
     this.master = new MasterChain(raw, -1, -6, opts.destination);
   }
@@ -107,7 +89,7 @@ export class Engine {
   }
 
   get stats(): EngineStats {
-    return { ...this.stats_, retiring: this.retiring.length };
+    return { ...this.stats_, retiring: this.retiring.length, collections: this.gc.count };
   }
 
   /**
@@ -393,36 +375,10 @@ export class Engine {
         else keep.push(r);
       }
       this.retiring = keep;
-      this.gcDue = true;
       freed = true;
       settled = keep.length === 0;
     }
-    if (this.stats_.notes !== this.notesAtGc) this.gcDue = true;
-    if (settled) this.gcFollowUps = GC_FOLLOW_UPS;
-    if ((this.gcDue || this.gcFollowUps > 0) && this.opts.collectGarbage) {
-      const wall = performance.now();
-      const followUp = this.gcFollowUps > 0 && wall - this.lastGc >= GC_FOLLOW_UP_MS;
-      // A freed patch graph is collected at once, whatever the wall time:
-      // node-web-audio-api's node table grows to the most native nodes ever
-      // alive at once and is never compacted, and a graph built after a high
-      // peak renders slower (plain node-web-audio-api: a graph rebuilt after
-      // 54,000 nodes were alive at once cost 1.6x; after 2,700, no change).
-      // Waiting for GC_INTERVAL_MS in a burst of swaps let freed graphs pile up:
-      // 300 carbon-pulse swaps 20 ms apart peaked at 6,600 live node wrappers,
-      // 3,200 with this.
-      if (settled || freed || followUp || (this.gcDue && wall - this.lastGc >= GC_INTERVAL_MS)) {
-        if (followUp && !settled) this.gcFollowUps--;
-        this.gcDue = false;
-        this.lastGc = wall;
-        this.notesAtGc = this.stats_.notes;
-        this.stats_.collections++;
-        try {
-          this.opts.collectGarbage();
-        } catch (e) {
-          this.fail(e);
-        }
-      }
-    }
+    this.gc.afterAdvance(freed, settled, this.stats_.notes, (e) => this.fail(e));
   }
 
   /** Latest signal values (0…1) and raw stream values of the playing patch. */

@@ -1,6 +1,6 @@
 /** Bus building blocks: the reverb's impulse response and its per-context cache. */
 import { describe, expect, it } from 'vitest';
-import '../node/audioGlobals.ts';
+import '../node/platform/installGlobals.ts';
 import { IMPULSES_KEPT, makeReverbImpulse, reverbImpulse } from './buses.ts';
 
 const SR = 8000;

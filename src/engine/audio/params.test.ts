@@ -1,6 +1,6 @@
 /** The param door, rendered: ramps anchored where they start, and a late param following a ghost. */
 import { describe, expect, it } from 'vitest';
-import '../node/audioGlobals.ts';
+import '../node/platform/installGlobals.ts';
 import { follow, GhostParam, rampTo, setAt } from './params.ts';
 
 const SR = 8000;

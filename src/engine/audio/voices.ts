@@ -10,6 +10,7 @@ import type { VoiceParam } from '../core/targets.ts';
 import { midiToHz, noteToMidi } from '../core/theory.ts';
 import { dbToGain } from '../core/units.ts';
 import { follow, GhostParam, rampTo, setAt, type RampableParam } from './params.ts';
+import { instrumentOscillators } from './platform/tone.ts';
 
 /** Resolves a sample path from a patch to a decoded buffer (the host loads files). */
 export type SampleLookup = (path: string) => AudioBuffer | undefined;
@@ -49,15 +50,6 @@ export function instrumentFor(spec: VoiceSpec, context: Tone.BaseContext): { Cla
   }
 }
 
-/** The oscillators inside a Tone instrument (carrier and modulator for FM/AM, six for Metal). */
-function oscillatorsOf(inst: PitchedInstrument): Array<{ start: (t?: number) => unknown; stop: (t?: number) => unknown }> {
-  const i = inst as unknown as Record<string, unknown>;
-  if (Array.isArray(i._oscillators)) return i._oscillators as never;
-  if (i._carrier && i._modulator)
-    return [(i._carrier as { oscillator: never }).oscillator, (i._modulator as { oscillator: never }).oscillator];
-  return i.oscillator ? [i.oscillator as never] : [];
-}
-
 /**
  * Keeps an instrument's oscillators running for its whole life; the envelope
  * alone gates the sound. Tone restarts an oscillator per note and stops it after
@@ -66,7 +58,7 @@ function oscillatorsOf(inst: PitchedInstrument): Array<{ start: (t?: number) => 
  * A pool of always-running voices costs the same per second however long it plays.
  */
 function makePersistent(inst: PitchedInstrument, time: number): void {
-  for (const osc of oscillatorsOf(inst)) {
+  for (const osc of instrumentOscillators(inst)) {
     osc.start(time);
     // Notes must neither restart nor stop it; dispose() stops the native node.
     osc.start = () => osc;

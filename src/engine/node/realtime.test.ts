@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { startPlayer } from './realtime.ts';
 import { parsePatchOrThrow } from '../core/patchLoader.ts';
-import { liveSourceCount } from '../audio/toneFixes.ts';
+import { liveSourceCount } from '../audio/platform/index.ts';
 
 const PATCH = parsePatchOrThrow(
   `name: clock

@@ -3,9 +3,8 @@
  * `sink: 'none'` a context whose clock runs at wall speed with no device (for
  * machines without a sound card, tests and CI). Feeds data on the driver's tick.
  */
-import './audioGlobals.ts';
+import { nodePlatform } from './platform/index.ts';
 import * as Tone from 'tone';
-import { garbageCollector } from './gc.ts';
 import { Engine, type EngineOptions } from '../audio/Engine.ts';
 import { RealtimeDriver } from '../audio/RealtimeDriver.ts';
 import { Timeline } from '../core/timeline.ts';
@@ -41,7 +40,11 @@ export interface Player {
   stop(): Promise<void>;
 }
 
-/** Opens a real-time context (throws NoAudioDeviceError when there is no device). */
+/**
+ * Opens a real-time context (throws NoAudioDeviceError when there is no device:
+ * node-web-audio-api's constructor throws then, ircam-ismm/node-web-audio-api#150;
+ * 2.2.0 says "cpal backend error during default_output_config: DeviceUnavailable…").
+ */
 export function openRealtimeContext(sink: 'default' | 'none'): AudioContext {
   try {
     return sink === 'none'
@@ -64,7 +67,7 @@ export async function startPlayer(opts: PlayOptions): Promise<Player> {
     samples: (p) => opts.samples?.get(p),
     onEvent: opts.onEvent,
     onError: opts.onError,
-    collectGarbage: garbageCollector(),
+    platform: nodePlatform,
   });
   const start = raw.currentTime + 0.05;
   engine.load(opts.patch, { time: start });

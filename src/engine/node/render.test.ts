@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import * as Tone from 'tone';
 import { join } from 'node:path';
-import { MAX_RENDER_ATTEMPTS, renderOffline, type StreamFeed } from './render.ts';
+import { MAX_RENDER_ATTEMPTS, renderOffline, type RenderAction, type StreamFeed } from './render.ts';
 import { loadPatchFile, loadPatchSamples, PATCHES_DIR, type PatchFile } from './files.ts';
 import { defaultFeeds } from './sources/collect.ts';
 import { Engine } from '../audio/Engine.ts';
-import { liveSourceCount, toneFixes } from '../audio/toneFixes.ts';
+import { liveSourceCount, toneFixes } from '../audio/platform/index.ts';
 import { OneShotSource } from 'tone/build/esm/source/OneShotSource.js';
 import { parsePatchOrThrow } from '../core/patchLoader.ts';
 import type { Patch } from '../core/patchSchema.ts';
@@ -112,7 +112,13 @@ describe('data time', () => {
     const data = await defaultFeeds(pf.patch, pf.dir, d);
     const probe = async (feeds: StreamFeed[]) => {
       const season: number[] = [];
-      const actions = Array.from({ length: 400 }, (_, i) => ({ time: 1 + i * 0.045, run: (e: Engine) => void season.push(e.values().signals.season!) }));
+      const actions: RenderAction[] = Array.from({ length: 400 }, (_, i) => ({
+        time: 1 + i * 0.045,
+        run: (e) => {
+          const v = e.values().signals.season!;
+          return () => void season.push(v);
+        },
+      }));
       await renderOffline({ patch: pf.patch, duration: d, samples, data: feeds, actions });
       return season;
     };
@@ -154,40 +160,46 @@ describe('determinism', () => {
     expect(Buffer.from(a.channels[0]!.buffer).equals(Buffer.from(c.channels[0]!.buffer))).toBe(false);
   });
 
-  it('a suspend point refused by node-web-audio-api makes the render start over, with the same samples and events', async () => {
+  it('a suspend point refused by node-web-audio-api makes the render start over, unseen by the caller', async () => {
     const { pf, samples } = await builtin('carbon-pulse');
     const data = [ramp('co2', 320, 400, 6)];
-    const notesOf = async (opts: { sabotage: number }) => {
-      const restore = refuseSuspendPoints(2, 2.25, opts.sabotage);
+    const run = async (sabotage: number) => {
+      const fault = refuseSuspendPoints(2, 2.25, sabotage);
       const events: number[] = [];
-      const restarts: number[] = [];
+      const seen: number[] = [];
+      const progress: number[] = [];
+      const paced: number[] = [];
       try {
         const r = await renderOffline({
           patch: pf.patch, duration: 6, samples, data, seed: 5,
           onEvent: (e) => void (e.type === 'note' && events.push(e.time)),
-          onRestart: (n) => {
-            restarts.push(n);
-            events.length = 0;
-          },
+          actions: [1, 3, 5].map((time) => ({ time, run: (e: Engine) => { const n = e.stats.notes; return () => void seen.push(n); } })),
+          onProgress: (t) => void progress.push(t),
+          pace: (t) => void paced.push(t),
         });
-        return { r, events, restarts };
+        return { r, events, seen, progress, paced, renders: fault.renders, refused: fault.refused };
       } finally {
-        restore();
+        fault.restore();
       }
     };
-    const clean = await notesOf({ sabotage: 0 });
-    const once = await notesOf({ sabotage: 1 });
-    expect(clean.r.attempts).toBe(1);
-    expect(once.r.attempts).toBe(2);
-    expect(once.restarts).toStrictEqual([2]);
+    const clean = await run(0);
+    const once = await run(1);
+    expect([clean.renders, once.renders, once.refused]).toStrictEqual([1, 2, 1]);
     expect(once.r.errors).toStrictEqual([]);
+    // The caller sees one render: the same samples, events, action results, progress and pacing.
     expect(Buffer.from(once.r.channels[0]!.buffer).equals(Buffer.from(clean.r.channels[0]!.buffer))).toBe(true);
     expect(once.events).toStrictEqual(clean.events);
     expect(clean.events.filter((t) => t >= 2 && t < 2.25).length).toBeGreaterThan(0);
+    expect(once.seen).toStrictEqual(clean.seen);
+    expect(clean.seen).toHaveLength(3);
+    expect(once.progress).toStrictEqual(clean.progress);
+    expect(once.paced).toStrictEqual(clean.paced);
+    expect(clean.paced.length).toBeGreaterThan(20);
     // Refused every time: given up after MAX_RENDER_ATTEMPTS, and said so.
-    const always = await notesOf({ sabotage: 99 });
-    expect(always.r.attempts).toBe(MAX_RENDER_ATTEMPTS);
+    const always = await run(99);
+    expect(always.renders).toBe(MAX_RENDER_ATTEMPTS);
     expect(String(always.r.errors[0])).toMatch(/1 scheduler windows were missed .* in each of 3 renders/);
+    expect(always.seen).toHaveLength(3);
   });
 });
 
@@ -213,7 +225,13 @@ describe('master safety', () => {
     const r = await renderOffline({
       patch,
       duration: 3,
-      actions: [NaN, Infinity, -Infinity].map((v, i) => ({ time: 0.5 + i * 0.3, run: (e: Engine, t: number) => void (e.update('s', v, t) || refused++) })),
+      actions: [NaN, Infinity, -Infinity].map((v, i) => ({
+        time: 0.5 + i * 0.3,
+        run: (e: Engine, t: number) => {
+          const ok = e.update('s', v, t);
+          return () => void (ok || refused++);
+        },
+      })),
     });
     expect(refused).toBe(3);
     expect(nonFiniteCount(r.channels[0]!)).toBe(0);
@@ -312,7 +330,8 @@ describe('lifecycle', () => {
           time: 1 + i * 0.02,
           run: (e: Engine, t: number) => {
             e.load(patch, { time: t, crossfade: 0.01 });
-            retiring.push(e.stats.retiring);
+            const n = e.stats.retiring;
+            return () => void retiring.push(n);
           },
           exact: true,
         })),
@@ -341,9 +360,9 @@ describe('lifecycle', () => {
         samples,
         windowSeconds: 0.05,
         actions: [
-          { time: 1.9, run: (_e, _t, raw) => void counts.push(liveSourceCount(raw)) },
+          { time: 1.9, run: (_e, _t, raw) => { const n = liveSourceCount(raw); return () => void counts.push(n); } },
           ...Array.from({ length: swaps }, (_, i) => ({ time: 2 + i * 0.02, run: (e: Engine, t: number) => e.load(pf.patch, { time: t, crossfade: 0.01 }) })),
-          { time: 2 + swaps * 0.02 + 2.5, run: (_e, _t, raw) => void counts.push(liveSourceCount(raw)) },
+          { time: 2 + swaps * 0.02 + 2.5, run: (_e, _t, raw) => { const n = liveSourceCount(raw); return () => void counts.push(n); } },
         ],
       });
     await run();
@@ -353,12 +372,12 @@ describe('lifecycle', () => {
     expect(after).toBeLessThanOrEqual(before!);
     // Without the Tone 15.5 fix every disposed Signal leaves its ConstantSourceNode running.
     counts.length = 0;
-    toneFixes.stopConstantSourceOnDispose = false;
+    toneFixes.stopOnDispose = false;
     try {
       await run();
       console.log('without the fix', counts);
     } finally {
-      toneFixes.stopConstantSourceOnDispose = true;
+      toneFixes.stopOnDispose = true;
     }
     expect(counts[1]).toBeGreaterThan(counts[0]! * 3);
   });
@@ -415,9 +434,8 @@ describe('panic and mute', () => {
       sampleRate: sr,
       samples,
       data: [ramp('co2', 380, 415, 6)],
-      onRestart: () => void (events.length = 0), // a render that starts over tells its listeners again
+      onEvent: (ev) => void (ev.type === 'mute' && events.push(`${ev.muted ? 'mute' : 'unmute'}${ev.panic ? ' panic' : ''}@${ev.time}`)),
       actions: [
-        { time: 0, run: (e: Engine) => void e.addListener((ev) => ev.type === 'mute' && events.push(`${ev.muted ? 'mute' : 'unmute'}${ev.panic ? ' panic' : ''}@${ev.time}`)) },
         { time: 2, run: (e: Engine, t: number) => e.panic(t) },
         { time: 4, run: (e: Engine, t: number) => e.setMuted(false, t) },
       ],
@@ -441,7 +459,10 @@ describe('setParameter', () => {
   const sr = 48000;
   const set = (target: string, value: number, time: number, out: Array<string | undefined>) => ({
     time,
-    run: (e: Engine, t: number) => void out.push(e.setParameter(target, value, t)),
+    run: (e: Engine, t: number) => {
+      const error = e.setParameter(target, value, t);
+      return () => void out.push(error);
+    },
   });
 
   it('moves a filter and the master level in their own units', async () => {
@@ -510,25 +531,38 @@ voices:
     );
     const proto = OneShotSource.prototype as unknown as { dispose(): unknown };
     const dispose = proto.dispose;
-    let freed = 0;
-    proto.dispose = function (this: unknown) {
-      freed++;
-      return dispose.call(this);
+    /** Sampler notes freed by 4 s, and notes played by then. */
+    const freedBy4 = async () => {
+      let freed = 0;
+      proto.dispose = function (this: unknown) {
+        freed++;
+        return dispose.call(this);
+      };
+      let seen = { freed: -1, notes: -1 };
+      try {
+        await renderOffline({
+          patch,
+          duration: 4.5,
+          samples: new Map([['bell.wav', bellBuffer()]]),
+          actions: [{ time: 4, run: (e) => void (seen = { freed, notes: e.stats.notes }) }],
+        });
+      } finally {
+        proto.dispose = dispose;
+      }
+      return seen;
     };
-    let freedBy4 = -1;
-    let notesBy4 = -1;
-    try {
-      await renderOffline({
-        patch,
-        duration: 4.5,
-        samples: new Map([['bell.wav', bellBuffer()]]),
-        actions: [{ time: 4, run: (e) => { freedBy4 = freed; notesBy4 = e.stats.notes; } }],
-      });
-    } finally {
-      proto.dispose = dispose;
-    }
     // One note every half second: by 4 s, all but the last (still ringing) are freed.
-    expect(notesBy4).toBeGreaterThanOrEqual(7);
-    expect(freedBy4).toBeGreaterThanOrEqual(notesBy4 - 1);
+    const fixed = await freedBy4();
+    expect(fixed.notes).toBeGreaterThanOrEqual(7);
+    expect(fixed.freed).toBeGreaterThanOrEqual(fixed.notes - 1);
+    // Tone 15.5 frees ended sources "only in the online context": without the fix, none.
+    toneFixes.disposeEndedOffline = false;
+    try {
+      const plain = await freedBy4();
+      expect(plain.notes).toBe(fixed.notes);
+      expect(plain.freed).toBe(0);
+    } finally {
+      toneFixes.disposeEndedOffline = true;
+    }
   });
 });

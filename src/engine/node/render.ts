@@ -9,11 +9,10 @@
  * Tone runs on a Tone.OfflineContext wrapping our raw context (so Tone treats the
  * context as running, and its clock is ours: we set its time at each window).
  */
-import './audioGlobals.ts';
+import { nodePlatform } from './platform/index.ts';
 import * as Tone from 'tone';
-import { garbageCollector } from './gc.ts';
 import { Engine, type EngineEvent } from '../audio/Engine.ts';
-import { liveSourceCount } from '../audio/toneFixes.ts';
+import { liveSourceCount, setOfflineClock } from '../audio/platform/index.ts';
 import type { Patch } from '../core/patchSchema.ts';
 import type { TimedValue } from '../core/dataSeries.ts';
 import { Timeline } from '../core/timeline.ts';
@@ -27,7 +26,16 @@ export interface StreamFeed {
 /** Something to do at a time during a render (tests and tools: swap a patch, change scene). */
 export interface RenderAction {
   time: number;
-  run: (engine: Engine, time: number, raw: OfflineAudioContext) => void;
+  /**
+   * Acts on the engine. It runs again if the render starts over (see
+   * {@link MAX_RENDER_ATTEMPTS}), so what the caller keeps goes in the function
+   * it may return: that is called once, after the render, for the render whose
+   * samples are returned, in order with the events.
+   *
+   * @example
+   *   run: (engine) => { const v = engine.values(); return () => seen.push(v); }
+   */
+  run: (engine: Engine, time: number, raw: OfflineAudioContext) => void | (() => void);
   /**
    * Run when the render reaches `time` (on a suspend point of its own) rather
    * than at the start of the scheduler window that holds it, up to a window
@@ -63,15 +71,15 @@ export interface RenderOptions {
    * Awaited at each window edge before rendering goes on (after the engine has
    * scheduled the next window): lets a caller take turns between renders or
    * throttle one. Benchmarks use it to render two contexts one at a time.
+   * Called once per edge, in time order, even when the render starts over.
    */
   pace?: (renderedSeconds: number) => void | Promise<void>;
-  onEvent?: (e: EngineEvent) => void;
   /**
-   * Called before the render starts over (see {@link MAX_RENDER_ATTEMPTS}):
-   * events and actions of the abandoned attempt have already run, so a caller
-   * that collects them starts afresh here.
+   * The engine's events (notes, beats, scenes…), called after the render, in
+   * order, for the render whose samples are returned (not for one abandoned
+   * when it started over).
    */
-  onRestart?: (attempt: number) => void;
+  onEvent?: (e: EngineEvent) => void;
 }
 
 export interface RenderResult {
@@ -84,46 +92,70 @@ export interface RenderResult {
   notes: number;
   /** Source nodes still started and not stopped after the engine was disposed. */
   liveSourcesAfterDispose: number;
-  /** Renders started: more than 1 when suspend points were refused and it started over. */
-  attempts: number;
 }
 
 /**
  * Renders tried before a render with missed windows is given up (and returned
- * with an error). node-web-audio-api can refuse a suspend point registered
- * before rendering (see below); a window without its suspend point is never
- * scheduled, and its notes are lost. Seen under load: in 2 of 12 runs of the
- * test suite one render lost a window. Rendering again from the start gives
- * the same samples.
+ * with an error). node-web-audio-api refuses a suspend point asked for once
+ * rendering has begun, and registers those asked for before lazily (see
+ * below); a window without its suspend point is never scheduled, and its notes
+ * are lost. Seen under load: in 2 of 12 runs of the test suite one render lost
+ * a window. Rendering again from the start gives the same samples.
+ *
+ * A restart is invisible to callers: events and what actions return are kept
+ * per render and delivered only for the one returned, progress and pacing only
+ * ever move forward (tests/support/faults.ts makes one happen).
  */
 export const MAX_RENDER_ATTEMPTS = 3;
 
+/** What the caller has seen so far, across the renders of one renderOffline. */
+interface Shown {
+  progress: number;
+  paced: number;
+}
+
 /** Renders a patch offline. Deterministic: same patch, data, seed and options → same samples. */
 export async function renderOffline(opts: RenderOptions): Promise<RenderResult> {
+  const shown: Shown = { progress: 0, paced: -Infinity };
   for (let attempt = 1; ; attempt++) {
-    const { result, missedWindows } = await renderOnce(opts);
-    if (!missedWindows || attempt >= MAX_RENDER_ATTEMPTS) {
-      if (missedWindows) result.errors.push(new Error(`${missedWindows} scheduler windows were missed (suspend points not registered in time), in each of ${attempt} renders`));
-      return { ...result, attempts: attempt };
+    const { result, missedPoints, journal } = await renderOnce(opts, shown, attempt === MAX_RENDER_ATTEMPTS);
+    if (missedPoints && attempt < MAX_RENDER_ATTEMPTS) continue;
+    if (missedPoints) result.errors.push(new Error(`${missedPoints} scheduler windows were missed (suspend points not registered in time), in each of ${attempt} renders`));
+    for (const deliver of journal) {
+      try {
+        deliver();
+      } catch (e) {
+        result.errors.push(e);
+      }
     }
-    opts.onRestart?.(attempt + 1);
+    opts.onProgress?.(opts.duration, opts.duration);
+    return result;
   }
 }
 
-async function renderOnce(opts: RenderOptions): Promise<{ result: Omit<RenderResult, 'attempts'>; missedWindows: number }> {
+/**
+ * One render. Events and action results go to `journal`, for the caller once
+ * this render is known good. Once a suspend point is missed, a render that is
+ * not the `last` is doomed (it will start over): from then on it schedules
+ * nothing and tells the caller nothing, and only finishes (an offline render
+ * cannot be stopped). The last goes on as well as it can.
+ */
+async function renderOnce(opts: RenderOptions, shown: Shown, last: boolean): Promise<{ result: RenderResult; missedPoints: number; journal: Array<() => void> }> {
   const sampleRate = opts.sampleRate ?? 48000;
   const length = Math.max(128, Math.round(opts.duration * sampleRate));
   const raw = new OfflineAudioContext({ numberOfChannels: opts.channels ?? 2, length, sampleRate });
   const ctx = new Tone.OfflineContext(raw as unknown as OfflineAudioContext);
   Tone.setContext(ctx);
   const errors: unknown[] = [];
+  const journal: Array<() => void> = [];
+  const onEvent = opts.onEvent;
   const engine = new Engine({
     context: ctx,
     seed: opts.seed,
     samples: (p) => opts.samples?.get(p),
-    onEvent: opts.onEvent,
+    onEvent: onEvent && ((e) => void journal.push(() => onEvent(e))),
     onError: (e) => errors.push(e),
-    collectGarbage: garbageCollector(),
+    platform: nodePlatform,
   });
   engine.load(opts.patch, { time: 0 });
 
@@ -136,7 +168,16 @@ async function renderOnce(opts: RenderOptions): Promise<{ result: Omit<RenderRes
     ...(opts.data ?? []).flatMap((feed) =>
       feed.points.map((p) => ({ time: p.time, value: { run: () => void engine.update(feed.stream, p.value, p.time, p.dataTime) } })),
     ),
-    ...(opts.actions ?? []).map((a) => ({ time: a.time, value: { run: () => a.run(engine, a.time, raw), at: a.exact ? quantumOf(a.time) : undefined } })),
+    ...(opts.actions ?? []).map((a) => ({
+      time: a.time,
+      value: {
+        run: () => {
+          const deliver = a.run(engine, a.time, raw);
+          if (typeof deliver === 'function') journal.push(deliver);
+        },
+        at: a.exact ? quantumOf(a.time) : undefined,
+      },
+    })),
   ]);
   let position = 0;
   const step = (until: number) => {
@@ -156,10 +197,8 @@ async function renderOnce(opts: RenderOptions): Promise<{ result: Omit<RenderRes
   };
 
   const win = Math.max(1, Math.round((opts.windowSeconds ?? 0.25) / quantum)) * quantum;
-  const internal = ctx as unknown as { _currentTime: number };
   let horizon = win;
   step(horizon);
-  let missedWindows = 0;
   const windowEdges = Array.from({ length: Math.max(0, Math.ceil(opts.duration / win) - 1) }, (_, i) => (i + 1) * win).filter((t) => t < opts.duration);
   const exactPoints = (opts.actions ?? []).filter((a) => a.exact).map((a) => quantumOf(a.time)).filter((t) => t > 0 && t < opts.duration);
   // Keyed by frame: an action on a window edge shares its suspend point (one per frame is allowed).
@@ -167,21 +206,34 @@ async function renderOnce(opts: RenderOptions): Promise<{ result: Omit<RenderRes
   for (const t of exactPoints) points.set(Math.round(t * sampleRate), t);
   for (const t of windowEdges) points.set(Math.round(t * sampleRate), t);
   const edges = new Set(windowEdges);
-  for (const t of [...points.values()].sort((a, b) => a - b)) {
+  const sorted = [...points.values()].sort((a, b) => a - b);
+  let reached = 0;
+  let doomed = false;
+  sorted.forEach((t, index) => {
     raw.suspend(t).then(
       () => {
-        internal._currentTime = t;
+        // Points are reached in time order: one before this not reached was refused.
+        doomed ||= reached !== index;
+        reached++;
+        if (doomed && !last) return raw.resume();
+        setOfflineClock(ctx, t);
         position = t;
         // A window edge schedules one window further; a point of its own only runs its actions.
         if (edges.has(t)) horizon = t + win;
         step(horizon);
-        opts.onProgress?.(t, opts.duration);
-        const paced = edges.has(t) ? opts.pace?.(t) : undefined;
+        if (t > shown.progress) {
+          shown.progress = t;
+          opts.onProgress?.(t, opts.duration);
+        }
+        // An edge paced by an earlier render that started over is not paced again.
+        const pace = edges.has(t) && t > shown.paced ? opts.pace : undefined;
+        if (pace) shown.paced = t;
+        const paced = pace?.(t);
         return paced ? paced.then(() => raw.resume()) : raw.resume();
       },
-      () => missedWindows++,
+      () => void (doomed = true),
     );
-  }
+  });
   // node-web-audio-api registers a suspend point when its native future is first
   // polled, on its own thread pool, and refuses any once rendering has started
   // (registering from a callback always fails; starting in the same turn lost 12
@@ -193,13 +245,12 @@ async function renderOnce(opts: RenderOptions): Promise<{ result: Omit<RenderRes
   const started = performance.now();
   const buffer = await raw.startRendering();
   const wallSeconds = (performance.now() - started) / 1000;
-  opts.onProgress?.(opts.duration, opts.duration);
-  internal._currentTime = opts.duration;
+  setOfflineClock(ctx, opts.duration);
   const notes = engine.stats.notes;
   engine.dispose();
   const channels: Float32Array[] = [];
   for (let c = 0; c < buffer.numberOfChannels; c++) channels.push(buffer.getChannelData(c).slice());
-  const result: Omit<RenderResult, 'attempts'> = {
+  const result: RenderResult = {
     channels,
     sampleRate,
     wallSeconds,
@@ -213,5 +264,5 @@ async function renderOnce(opts: RenderOptions): Promise<{ result: Omit<RenderRes
   } catch {
     // Tone's dispose of an offline context that has finished may throw; nothing is left to free
   }
-  return { result, missedWindows };
+  return { result, missedPoints: sorted.length - reached, journal };
 }

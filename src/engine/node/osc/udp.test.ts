@@ -23,7 +23,7 @@ import {
   type Rng,
 } from '../../core/osc/fuzzPackets.ts';
 import { mulberry32 } from '../../core/random.ts';
-import { garbageCollector } from '../gc.ts';
+import { garbageCollector } from '../platform/gc.ts';
 
 const execFileAsync = promisify(execFile);
 

@@ -58,7 +58,13 @@ describe('collectFeeds', () => {
       patch,
       duration: 4,
       data: feeds.map((f) => f.feed),
-      actions: [0.5, 1.5, 2.5, 3.5].map((time) => ({ time, run: (e: Engine) => void seen.push([e.values().signals.wet!, e.values().signals.warm!]) })),
+      actions: [0.5, 1.5, 2.5, 3.5].map((time) => ({
+        time,
+        run: (e: Engine) => {
+          const { signals } = e.values();
+          return () => void seen.push([signals.wet!, signals.warm!]);
+        },
+      })),
     });
     expect(r.errors).toEqual([]);
     // "hail" is not in the map: the signal keeps "rain" until "storm".

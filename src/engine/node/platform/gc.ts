@@ -2,11 +2,13 @@
  * A way to run V8's garbage collector from a Node host.
  *
  * node-web-audio-api keeps a native node in the render graph, and processing it,
- * until its JavaScript wrapper is garbage-collected (ircam-ismm/node-web-audio-api
- * #118). Disposed patch graphs are small JS objects, so V8 may not collect them
- * for a long time: measured here, rendering after 100 patch swaps cost 56x more
- * per audio second than before them; with one collection after the swaps, 1.7x.
- * The engine calls this (rate-limited) after it frees a retired patch.
+ * until its JavaScript wrapper is garbage-collected
+ * (ircam-ismm/node-web-audio-api#118, "Nodes are not garbage collected as they
+ * should"; closed upstream, yet 2.2.0 behaves so). Disposed patch graphs
+ * are small JS objects, so V8 may not collect them for a long time: measured
+ * here, rendering after 100 patch swaps cost 56x more per audio second than
+ * before them; with one collection after the swaps, 1.7x. The engine decides
+ * when to call it (src/engine/audio/platform/gc.ts).
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
