@@ -6,6 +6,7 @@ import { formatSeconds } from '../engine/core/units.ts';
 import { loadPatchFile, loadPatchSamples, resolvePatchPath } from '../engine/node/files.ts';
 import { NoAudioDeviceError, startPlayer, type Player } from '../engine/node/realtime.ts';
 import { SourceHub } from '../engine/node/sources/hub.ts';
+import { TransitionLog } from '../engine/core/sources/status.ts';
 import { ArtNetBridge, parseArtNetArg, rigFor, type ArtNetTarget } from '../engine/node/bridges/artnet.ts';
 import { OscControl } from '../engine/node/bridges/oscControl.ts';
 import { OscQueryServer } from '../engine/node/bridges/oscQuery.ts';
@@ -167,9 +168,12 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
     deliver: (stream, value, dataTime) => {
       player?.engine.update(stream, value, undefined, dataTime);
     },
-    onTransition: (stream, t) => log(`${tty ? '\r\x1b[K' : ''}source ${stream}: ${t.from} → ${t.to}${t.reason ? ` (${t.reason})` : ''}`),
+    onTransition: (stream, t) => changes.add(stream, t),
+    onConnection: (stream, c) => changes.add(stream, c, 'link '),
   });
   const tty = process.stdout.isTTY;
+  // A flapping feed prints one line a minute, not two a second.
+  const changes = new TransitionLog((line) => log(`${tty ? '\r\x1b[K' : ''}${line}`));
   const samples = await loadPatchSamples(pf, new OfflineAudioContext(1, 128, 48000));
   const policy = installErrorPolicy((msg) => console.error(msg));
   let player: Player | undefined;
@@ -261,12 +265,13 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
       .join(' ');
     const sources = hub
       .statuses()
-      .filter((st) => st.state !== 'live')
-      .map((st) => `${st.stream} ${st.state}`)
+      .filter((st) => st.state !== 'live' || st.connection === 'disconnected')
+      .map((st) => `${st.stream} ${st.state}${st.connection === 'disconnected' ? ' (link down)' : ''}`)
       .join(' ');
     const line = `${formatSeconds(p.raw.currentTime - started)}  peak ${dbfs(peak)}  rms ${dbfs(rms)}  | ${streams} | ${signals}${v.scene ? ` | scene ${v.scene}` : ''}${sources ? ` | ${sources}` : ''}${midiStatus()}`;
     if (tty) process.stdout.write(`\r\x1b[K${line}`);
     else log(line);
+    changes.flush(Date.now() / 1000);
     peak = power = frames = 0;
   };
   await new Promise<void>((resolve) => {
@@ -284,6 +289,7 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
     if (Number.isFinite(duration)) setTimeout(finish, duration * 1000);
   });
   if (tty) process.stdout.write('\n');
+  changes.flush(Date.now() / 1000, true);
   const stats = p.engine.stats;
   await hub.stop();
   await query?.close();
