@@ -21,8 +21,9 @@
  * others at once. Wrong arguments are counted with what was wrong, never thrown.
  * Senders outside the allow-list are dropped and counted. Dispatch is bounded:
  * a packet's patterns may fan out to at most `maxPerPacket` matches, the engine
- * takes at most `maxPerSecond` changes, and within a packet the last value per
- * address and time wins; excess is counted, so a flood never delays the scheduler.
+ * takes at most `maxPerSecond` changes (the latest per address waits for the
+ * next second), and within a packet the last value per address and time wins;
+ * excess is counted, so a flood never delays the scheduler.
  */
 import type { Engine } from '../../audio/Engine.ts';
 import type { OscMessage } from '../../core/osc/codec.ts';
@@ -87,7 +88,11 @@ export interface OscControlOptions {
    * dropped and counted in `stats.dropped`. Default 1024.
    */
   maxPerPacket?: number;
-  /** Most engine changes per second (after coalescing); the rest are dropped and counted. Default 2000. */
+  /**
+   * Most engine changes per second (after coalescing). Past it, the latest
+   * control per address waits for the next second; those it replaces are
+   * dropped and counted. Default 2000.
+   */
   maxPerSecond?: number;
   /** Clock for the per-second budget, milliseconds. Default performance.now. */
   now?: () => number;
@@ -104,7 +109,8 @@ export class OscControl {
   /**
    * applied: engine changes made; rejected: wrong arguments; unmatched: /eco/
    * addresses that name nothing; foreign: messages from senders outside the
-   * allow-list; dropped: matches over the per-packet or per-second budget;
+   * allow-list; dropped: matches over the per-packet budget, and controls
+   * over the per-second budget replaced before their turn came;
    * coalesced: changes superseded by a later message to the same address and
    * time in the same packet.
    */
@@ -125,6 +131,9 @@ export class OscControl {
   private flushQueued = false;
   private windowStart = -Infinity;
   private windowCount = 0;
+  /** Controls over the per-second budget, the latest per address, applied in the next second. */
+  private readonly deferred = new Map<string, Pending>();
+  private deferTimer: NodeJS.Timeout | undefined;
   /** Where the socket is bound, once listening. */
   bound: { address: string; port: number } | undefined;
 
@@ -214,15 +223,26 @@ export class OscControl {
     this.batch = new Map();
     this.fanOut = 0;
     this.flushQueued = false;
+    this.applyWithin(batch.values());
+  }
+
+  /**
+   * Applies controls while the second's budget lasts. Over it, the latest
+   * control per address waits for the next second (so a fader's last position
+   * is never lost); one it replaces is dropped and counted.
+   */
+  private applyWithin(controls: Iterable<Pending>): void {
     const now = this.now();
     if (now - this.windowStart >= 1000) {
       this.windowStart = now;
       this.windowCount = 0;
     }
-    for (const p of batch.values()) {
+    for (const p of controls) {
       if (this.windowCount >= this.maxPerSecond) {
-        this.stats.dropped++;
-        this.stats.lastError = `${p.msg.address}: over the budget of ${this.maxPerSecond} changes per second`;
+        const key = p.a.action === 'stream' ? `stream:${p.a.name}` : p.a.address;
+        if (this.deferred.has(key)) this.stats.dropped++;
+        this.deferred.set(key, p);
+        this.stats.lastError = `${p.msg.address}: over the budget of ${this.maxPerSecond} changes per second (deferred)`;
         continue;
       }
       this.windowCount++;
@@ -231,6 +251,17 @@ export class OscControl {
       } catch (e) {
         this.reject(p.msg, (e as Error)?.message ?? String(e));
       }
+    }
+    if (this.deferred.size > 0 && !this.deferTimer) {
+      this.deferTimer = setTimeout(
+        () => {
+          this.deferTimer = undefined;
+          const waiting = [...this.deferred.values()];
+          this.deferred.clear();
+          this.applyWithin(waiting);
+        },
+        Math.max(1, 1000 - (now - this.windowStart)),
+      );
     }
   }
 
@@ -272,6 +303,8 @@ export class OscControl {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.deferTimer);
+    this.deferred.clear();
     this.unlisten?.();
     await this.lease?.release();
   }
