@@ -212,7 +212,9 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
       if (!isLoopbackHost(bound.address) && !oscIn.allow)
         log(`  warning: OSC control in is open to the network: anyone who reaches ${urlHost(bound.address)}:${port} can send panic, volume or stream values; limit senders with --osc-allow CIDR (osc.in.allow)`);
       if (queryAt) {
-        query = new OscQueryServer(p.engine, control, { name: pf.patch.name, oscPort: port, oscHost: bound.address });
+        // HOST_INFO's OSC_IP only when it is an address a tool can send to (not 0.0.0.0 or ::).
+        const oscHost = bound.address === '0.0.0.0' || bound.address === '::' ? undefined : bound.address;
+        query = new OscQueryServer(p.engine, control, { name: pf.patch.name, oscPort: port, oscHost });
         await query.listen(queryAt.host, queryAt.port);
         const qa = query.bound!;
         log(`  OSCQuery on http://${urlHost(qa.address)}:${qa.port}/ (the address space, values, LISTEN over WebSocket)`);
