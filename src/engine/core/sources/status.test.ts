@@ -100,6 +100,7 @@ describe('TransitionLog', () => {
     log.add('a', { from: 'live', to: 'stale', at: 200 });
     log.add('a', { from: 'stale', to: 'live', at: 300 });
     log.add('a', { from: 'live', to: 'stale', at: 400 }); // 100 s after its last line: printed again
+    log.add('a', { to: 'connected', at: 400.5 }, 'link '); // the first report of the link
     log.add('a', { from: 'connected', to: 'disconnected', at: 401 }, 'link ');
     log.flush(500, true);
     expect(lines).toEqual([
@@ -110,6 +111,7 @@ describe('TransitionLog', () => {
       'source a: live → stale',
       'source a: stale → live',
       'source a: live → stale',
+      'source a: link connected',
       'source a: link connected → disconnected',
     ]);
   });

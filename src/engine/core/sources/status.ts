@@ -251,7 +251,8 @@ export class TransitionLog {
       this.folds.delete(k);
     }
     this.folds.set(key, { stream, label, a, b, start: change.at, count: 0 });
-    this.print(`source ${stream}: ${label}${from} → ${change.to}${change.reason ? ` (${change.reason})` : ''}`);
+    const what = change.from === undefined ? change.to : `${from} → ${change.to}`;
+    this.print(`source ${stream}: ${label}${what}${change.reason ? ` (${change.reason})` : ''}`);
   }
 
   /** Ends the windows that are over at `now` (all of them with `all`, e.g. when stopping), printing what they folded. */
