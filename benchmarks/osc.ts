@@ -4,14 +4,18 @@
  *   engine having scheduled the ramp (decode, pattern dispatch, setParameter), ms.
  * - osc-packets-per-second: control messages handled per second when sent as
  *   fast as the loopback takes them (batches of 100), and how many were lost.
+ * - osc-flood-loop-delay-p99/max: event-loop delay while another process sends
+ *   bundles of 1,000 /eco/voice/*\/volume at 50 per second (dispatch budget and
+ *   per-packet coalescing at work), ms; osc-flood-dropped: matches over budget.
  */
 import '../src/engine/node/platform/installGlobals.ts';
 import { loadPatchFile, resolvePatchPath } from '../src/engine/node/files.ts';
 import { startPlayer } from '../src/engine/node/realtime.ts';
 import { OscControl } from '../src/engine/node/bridges/oscControl.ts';
 import { OscUdpPort } from '../src/engine/node/osc/udp.ts';
-import { encodeMessage } from '../src/engine/core/osc/codec.ts';
+import { encodeMessage, encodePacket, type OscMessage } from '../src/engine/core/osc/codec.ts';
 import { execFile } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -50,7 +54,7 @@ export async function benchOsc(quick: boolean, row: (name: string, value: number
     // controller or a show computer would), so the sender does not share our event loop.
     const bytes = Buffer.from(encodeMessage({ address, args: [{ type: 'f', value: -15 }] })).toString('base64');
     const total = quick ? 20_000 : 100_000;
-    const before = control.stats.applied;
+    const before = control.stats.applied + control.stats.coalesced + control.stats.dropped;
     const lateBefore = player.engine.stats.lateNotes;
     const script = `const s=require('node:dgram').createSocket('udp4');const b=Buffer.from('${bytes}','base64');let n=0;
       (function go(){for(let i=0;i<50&&n<${total};i++,n++)s.send(b,${port},'127.0.0.1');if(n<${total})setImmediate(go);else setTimeout(()=>s.close(),50)})();`;
@@ -58,9 +62,26 @@ export async function benchOsc(quick: boolean, row: (name: string, value: number
     await new Promise<void>((resolve, reject) => execFile(process.execPath, ['-e', script], (e) => (e ? reject(e) : resolve())));
     const sendSeconds = (performance.now() - t0) / 1000;
     await new Promise((r) => setTimeout(r, 200));
-    const handled = control.stats.applied - before;
+    // Controls past the per-second budget are handled too: coalesced, deferred or dropped and counted.
+    const handled = control.stats.applied + control.stats.coalesced + control.stats.dropped - before;
     row('osc-packets-per-second', handled / sendSeconds, `packets/s handled from another process (${handled} of ${total}; the rest dropped by the kernel buffer)`);
     row('osc-late-notes', player.engine.stats.lateNotes - lateBefore, 'late notes while the packets came');
+
+    // A wildcard flood from another process: 1,000-message bundles at 50 per second.
+    const elements: OscMessage[] = Array.from({ length: 1000 }, (_, i) => ({ address: '/eco/voice/*/volume', args: [{ type: 'f', value: -10 - (i % 20) }] }));
+    const flood = Buffer.from(encodePacket({ timetag: { seconds: 0, fraction: 1 }, elements })).toString('base64');
+    const bundles = quick ? 50 : 150;
+    const droppedBefore = control.stats.dropped;
+    const floodScript = `const s=require('node:dgram').createSocket('udp4');const b=Buffer.from('${flood}','base64');let n=0;
+      const t=setInterval(()=>{s.send(b,${port},'127.0.0.1');if(++n>=${bundles}){clearInterval(t);setTimeout(()=>s.close(),50)}},20);`;
+    const delay = monitorEventLoopDelay({ resolution: 5 });
+    delay.enable();
+    await new Promise<void>((resolve, reject) => execFile(process.execPath, ['-e', floodScript], (e) => (e ? reject(e) : resolve())));
+    await new Promise((r) => setTimeout(r, 100));
+    delay.disable();
+    row('osc-flood-loop-delay-p99', delay.percentile(99) / 1e6, `ms event-loop delay, ${bundles} bundles of 1,000 /eco/voice/*/volume at 50/s`);
+    row('osc-flood-loop-delay-max', delay.max / 1e6, 'ms');
+    row('osc-flood-dropped', control.stats.dropped - droppedBefore, 'matches over the dispatch budget, dropped and counted');
   } finally {
     await tx.close();
     await control.close();

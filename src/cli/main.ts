@@ -21,7 +21,7 @@ Usage:
   ecosym render <patch> [--duration 60s] [--out out/x.wav] [--seed N] [--sample-rate 48000]
                         [--data STREAM=URI ...] [--speed N] [--bits 16|24|32f] [--osc-log out.jsonl] [--midi out.mid]
   ecosym play <patch> [--sink none] [--duration 30s] [--data STREAM=URI ...] [--speed N] [--loop 10m] [--seed N]
-                      [--osc-in [HOST:]PORT] [--osc-out HOST:PORT ...] [--oscquery PORT]
+                      [--osc-in [HOST:]PORT] [--osc-allow CIDR ...] [--osc-out HOST:PORT ...] [--oscquery [HOST:]PORT]
                       [--artnet HOST[:UNIVERSE]] [--sacn [HOST:]UNIVERSE]
                       [--midi-in NAME] [--midi-out NAME] [--midi-learn TARGET|stream:NAME]
   ecosym sources <patch> [--data STREAM=URI ...] [--for 10s] [--json]   live status of each stream's source
@@ -38,6 +38,8 @@ Usage:
   mqtt://host:1883/topic/+#JSONPATH, osc://:9000/address, sim:walk?min=0&max=100.
   render fetches an HTTP feed once and captures ws/mqtt/osc live for --duration first.
 --speed is data seconds per audio second; without it the data is spread over the render.
+--osc-in and --oscquery listen on 127.0.0.1 unless given a host (0.0.0.0:9000 opens them to the
+  network); --osc-allow 192.168.1.0/24 (repeatable) accepts control only from those senders.
 `;
 
 async function demo(): Promise<void> {
@@ -74,6 +76,7 @@ export async function main(argv: string[]): Promise<number> {
       loop: { type: 'string' },
       artnet: { type: 'string' },
       'osc-in': { type: 'string' },
+      'osc-allow': { type: 'string', multiple: true },
       'osc-out': { type: 'string', multiple: true },
       'osc-log': { type: 'string' },
       oscquery: { type: 'string' },
@@ -118,6 +121,7 @@ export async function main(argv: string[]): Promise<number> {
         loop: values.loop,
         artnet: values.artnet,
         oscIn: values['osc-in'],
+        oscAllow: values['osc-allow'],
         oscOut: values['osc-out'],
         oscQuery: values.oscquery,
         sacn: values.sacn,

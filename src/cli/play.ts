@@ -6,6 +6,7 @@ import { formatSeconds } from '../engine/core/units.ts';
 import { loadPatchFile, loadPatchSamples, resolvePatchPath } from '../engine/node/files.ts';
 import { NoAudioDeviceError, startPlayer, type Player } from '../engine/node/realtime.ts';
 import { SourceHub } from '../engine/node/sources/hub.ts';
+import { TransitionLog } from '../engine/core/sources/status.ts';
 import { ArtNetBridge, parseArtNetArg, rigFor, type ArtNetTarget } from '../engine/node/bridges/artnet.ts';
 import { OscControl } from '../engine/node/bridges/oscControl.ts';
 import { OscQueryServer } from '../engine/node/bridges/oscQuery.ts';
@@ -13,6 +14,7 @@ import { OscOutBridge, parseHostPort, type OscTarget } from '../engine/node/brid
 import type { Engine } from '../engine/audio/Engine.ts';
 import type { Patch } from '../engine/core/patchSchema.ts';
 import { sacnMulticastAddress } from '../engine/core/lighting.ts';
+import { allowEntryProblem, isLoopbackHost } from '../engine/core/osc/allow.ts';
 import { dataOverrides, dbfs, durationArg, numberArg, UsageError } from './common.ts';
 import { installErrorPolicy } from './errorPolicy.ts';
 import { learnArg, startMidi } from './midi.ts';
@@ -35,20 +37,58 @@ export interface PlayArgs {
   midiLearn?: string;
   /** OSC control in: [HOST:]PORT, overriding the patch's osc.in. */
   oscIn?: string;
+  /** Senders OSC control accepts (addresses or CIDR ranges), replacing the patch's osc.in.allow. */
+  oscAllow?: string[];
   /** OSC out targets HOST:PORT, replacing the patch's osc.out.targets. */
   oscOut?: string[];
-  /** OSCQuery HTTP/WebSocket port describing the control address space. */
+  /** OSCQuery HTTP/WebSocket [HOST:]PORT describing the control address space (default host: the OSC port's). */
   oscQuery?: string;
   /** sACN [HOST:]UNIVERSE, overriding the patch's lighting.sacn. */
   sacn?: string;
 }
 
-/** Parses `--osc-in [HOST:]PORT`. */
-export function parseOscIn(text: string): { host: string; port: number } {
+/** Parses `--osc-in [HOST:]PORT` (also `--oscquery`); without a host, 127.0.0.1 (this machine only). */
+export function parseOscIn(text: string, flag = '--osc-in'): { host: string; port: number; hostGiven: boolean } {
   const m = /^(?:([^:\s]+):)?(\d{1,5})$/.exec(text.trim());
   const port = Number(m?.[2]);
-  if (!m || !(port > 0 && port < 65536)) throw new UsageError(`--osc-in "${text}": expected PORT or HOST:PORT, like 9000 or 127.0.0.1:9000`);
-  return { host: m[1] ?? '0.0.0.0', port };
+  if (!m || !(port > 0 && port < 65536)) throw new UsageError(`${flag} "${text}": expected PORT or HOST:PORT, like 9000 or 0.0.0.0:9000`);
+  return { host: m[1] ?? '127.0.0.1', port, hostGiven: m[1] !== undefined };
+}
+
+/** Where OSC control and OSCQuery listen, and whom control accepts; checked before anything starts. */
+export interface OscListeners {
+  oscIn?: { host: string; port: number; allow?: string[] };
+  query?: { host: string; port: number };
+}
+
+/**
+ * Resolves --osc-in, --osc-allow and --oscquery against the patch's osc.in.
+ * Listeners bind loopback unless a host is given; OSCQuery binds where the OSC
+ * port does (it describes that port) unless given its own host.
+ */
+export function oscListeners(patch: Patch, a: Pick<PlayArgs, 'oscIn' | 'oscAllow' | 'oscQuery'>): OscListeners {
+  const q = a.oscQuery === undefined ? undefined : parseOscIn(a.oscQuery, '--oscquery');
+  for (const entry of a.oscAllow ?? []) {
+    const problem = allowEntryProblem(entry);
+    if (problem) throw new UsageError(`--osc-allow: ${problem}`);
+  }
+  const fromPatch = patch.osc?.in;
+  // OSCQuery describes the control port: without --osc-in or osc.in, one is opened on a free port.
+  const base = a.oscIn !== undefined ? parseOscIn(a.oscIn) : (fromPatch ?? (q ? { host: '127.0.0.1', port: 0 } : undefined));
+  if (!base) {
+    if (a.oscAllow?.length) throw new UsageError('--osc-allow: there is no OSC control in to limit (give --osc-in PORT, or osc.in in the patch)');
+    return {};
+  }
+  const allow = a.oscAllow?.length ? a.oscAllow : fromPatch?.allow;
+  return {
+    oscIn: { host: base.host, port: base.port, ...(allow ? { allow: [...allow] } : {}) },
+    query: q ? { host: q.hostGiven ? q.host : base.host, port: q.port } : undefined,
+  };
+}
+
+/** A URL host for an address a server reports (IPv6 in brackets). */
+function urlHost(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
 }
 
 /** OSC out targets: --osc-out flags, else the patch's. */
@@ -111,9 +151,7 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
   if (sink !== 'default' && sink !== 'none') throw new UsageError(`--sink "${a.sink}": expected "none" or "default"`);
   const pf = loadPatchFile(resolvePatchPath(a.patch));
   // Checked before anything starts, so a usage error leaves nothing running.
-  const queryPort = a.oscQuery === undefined ? undefined : parseOscIn(a.oscQuery).port;
-  // OSCQuery describes the control port: without --osc-in, one is opened on a free port.
-  const oscIn = a.oscIn !== undefined ? parseOscIn(a.oscIn) : (pf.patch.osc?.in ?? (queryPort !== undefined ? { host: '0.0.0.0', port: 0 } : undefined));
+  const { oscIn, query: queryAt } = oscListeners(pf.patch, a);
   const targets = oscTargets(pf.patch, a.oscOut);
   if (a.oscOut?.length && !pf.patch.osc?.out) throw new UsageError(`--osc-out: patch "${pf.patch.name}" has no osc.out messages to send`);
   const dmx = lightingTargets(pf.patch, a.artnet, a.sacn);
@@ -130,9 +168,12 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
     deliver: (stream, value, dataTime) => {
       player?.engine.update(stream, value, undefined, dataTime);
     },
-    onTransition: (stream, t) => log(`${tty ? '\r\x1b[K' : ''}source ${stream}: ${t.from} → ${t.to}${t.reason ? ` (${t.reason})` : ''}`),
+    onTransition: (stream, t) => changes.add(stream, t),
+    onConnection: (stream, c) => changes.add(stream, c, 'link '),
   });
   const tty = process.stdout.isTTY;
+  // A flapping feed prints one line a minute, not two a second.
+  const changes = new TransitionLog((line) => log(`${tty ? '\r\x1b[K' : ''}${line}`));
   const samples = await loadPatchSamples(pf, new OfflineAudioContext(1, 128, 48000));
   const policy = installErrorPolicy((msg) => console.error(msg));
   let player: Player | undefined;
@@ -164,13 +205,20 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
   let query: OscQueryServer | undefined;
   try {
     if (oscIn) {
-      control = new OscControl(p.engine, (stream, value) => p.engine.update(stream, value));
+      control = new OscControl(p.engine, (stream, value) => p.engine.update(stream, value), { allow: oscIn.allow });
       const port = await control.listen(oscIn.host, oscIn.port);
-      log(`  OSC control in on ${oscIn.host}:${port} (/eco/…; see README)`);
-      if (queryPort !== undefined) {
-        query = new OscQueryServer(p.engine, control, { name: pf.patch.name, oscPort: port });
-        const qp = await query.listen('0.0.0.0', queryPort);
-        log(`  OSCQuery on http://localhost:${qp}/ (the address space, values, LISTEN over WebSocket)`);
+      const bound = control.bound!;
+      log(`  OSC control in on ${urlHost(bound.address)}:${port} (/eco/…; see README)${oscIn.allow ? `, from ${oscIn.allow.join(', ')} only` : ''}`);
+      if (!isLoopbackHost(bound.address) && !oscIn.allow)
+        log(`  warning: OSC control in is open to the network: anyone who reaches ${urlHost(bound.address)}:${port} can send panic, volume or stream values; limit senders with --osc-allow CIDR (osc.in.allow)`);
+      if (queryAt) {
+        // HOST_INFO's OSC_IP only when it is an address a tool can send to (not 0.0.0.0 or ::).
+        const oscHost = bound.address === '0.0.0.0' || bound.address === '::' ? undefined : bound.address;
+        query = new OscQueryServer(p.engine, control, { name: pf.patch.name, oscPort: port, oscHost });
+        await query.listen(queryAt.host, queryAt.port);
+        const qa = query.bound!;
+        log(`  OSCQuery on http://${urlHost(qa.address)}:${qa.port}/ (the address space, values, LISTEN over WebSocket)`);
+        if (!isLoopbackHost(qa.address)) log(`  warning: OSCQuery is open to the network (it answers anyone; its WebSocket takes no control)`);
       }
     }
     if (pf.patch.osc?.out && targets.length) {
@@ -219,12 +267,13 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
       .join(' ');
     const sources = hub
       .statuses()
-      .filter((st) => st.state !== 'live')
-      .map((st) => `${st.stream} ${st.state}`)
+      .filter((st) => st.state !== 'live' || st.connection === 'disconnected')
+      .map((st) => `${st.stream} ${st.state}${st.connection === 'disconnected' ? ' (link down)' : ''}`)
       .join(' ');
     const line = `${formatSeconds(p.raw.currentTime - started)}  peak ${dbfs(peak)}  rms ${dbfs(rms)}  | ${streams} | ${signals}${v.scene ? ` | scene ${v.scene}` : ''}${sources ? ` | ${sources}` : ''}${midiStatus()}`;
     if (tty) process.stdout.write(`\r\x1b[K${line}`);
     else log(line);
+    changes.flush(Date.now() / 1000);
     peak = power = frames = 0;
   };
   await new Promise<void>((resolve) => {
@@ -242,6 +291,7 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
     if (Number.isFinite(duration)) setTimeout(finish, duration * 1000);
   });
   if (tty) process.stdout.write('\n');
+  changes.flush(Date.now() / 1000, true);
   const stats = p.engine.stats;
   await hub.stop();
   await query?.close();

@@ -139,7 +139,9 @@ describe('ecosym sources', () => {
       [{ stream: 'co2', uri: 'x', state: 'stale', since: 0, lastValue: 412.3456, lastTime: 90, rate: 0, received: 5, accepted: 4, rejected: { spike: 1 }, errors: 2, lastError: 'HTTP 500' }],
       100,
     );
-    expect(t.split('\n')[1]).toMatch(/^co2\s+stale\s+412\.35\s+10\.0s ago\s+0\.0\/s\s+4\s+spike 1\s+2\s+HTTP 500$/);
+    expect(t.split('\n')[1]).toMatch(/^co2\s+stale\s+–\s+412\.35\s+10\.0s ago\s+0\.0\/s\s+4\s+spike 1\s+2\s+HTTP 500$/);
+    const down = formatStatusTable([{ stream: 'river', uri: 'mqtt://b/x', state: 'live', since: 0, connection: 'disconnected', connectionSince: 95, lastValue: 2, lastTime: 90, rate: 0, received: 1, accepted: 1, rejected: {}, errors: 1 }], 100);
+    expect(down.split('\n')[1]).toMatch(/^river\s+live\s+down 5\.0s\s+2\s+10\.0s ago/);
   });
 
   it('names recorded streams after the feed', () => {

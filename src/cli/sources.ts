@@ -47,6 +47,7 @@ export function formatStatusTable(statuses: SourceStatus[], now: number): string
     return [
       s.stream,
       s.state,
+      s.connection === undefined ? '–' : `${s.connection === 'connected' ? 'up' : 'down'} ${formatSeconds(Math.max(0, now - (s.connectionSince ?? now)))}`,
       fmtValue(s.lastValue),
       s.lastTime === undefined ? '–' : `${formatSeconds(Math.max(0, now - s.lastTime))} ago`,
       `${s.rate.toFixed(1)}/s`,
@@ -56,7 +57,7 @@ export function formatStatusTable(statuses: SourceStatus[], now: number): string
       s.lastError ?? '',
     ];
   });
-  const head = ['STREAM', 'STATE', 'LAST', 'AGE', 'RATE', 'OK', 'REJECTED', 'ERRORS', 'LAST ERROR'];
+  const head = ['STREAM', 'STATE', 'LINK', 'LAST', 'AGE', 'RATE', 'OK', 'REJECTED', 'ERRORS', 'LAST ERROR'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   return [head, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
 }

@@ -223,6 +223,20 @@ export class Engine {
     }
   }
 
+  /**
+   * A parameter's value now, in the units {@link setParameter} takes (same
+   * target names), for control surfaces and OSCQuery. Undefined when there is
+   * no such target, it has no value (trigger, scene) or no patch plays. Never throws.
+   */
+  parameterValue(target: string): number | undefined {
+    try {
+      return this.current?.parameterValue(target, this.context.currentTime);
+    } catch (e) {
+      this.fail(e);
+      return undefined;
+    }
+  }
+
   // ---------------------------------------------------------------- live input (MIDI)
   // Notes held from a keyboard, an external clock's tempo and transport. Kept
   // here, not in the runtime, so they carry over to the next patch loaded.

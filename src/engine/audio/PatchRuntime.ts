@@ -278,6 +278,36 @@ export class PatchRuntime {
     }
   }
 
+  /**
+   * The value of a parameter at `time` in the units {@link setParameter} takes
+   * (what a control surface shows): read from the audio graph's ramps and the
+   * sequencer. Undefined for targets without a value (trigger, scene, mode).
+   */
+  parameterValue(text: string, time: number): number | undefined {
+    const t = parseTarget(text, [...this.voices.keys()], [...this.buses.keys()]);
+    if (typeof t === 'string') return undefined;
+    switch (t.kind) {
+      case 'voice': {
+        if (t.param === 'density' || t.param === 'velocity' || t.param === 'octave') {
+          const plan = this.sequencer.voices.get(t.voice)!;
+          const spec = this.voices.get(t.voice)!.spec;
+          return plan.mod[t.param] ?? (t.param === 'octave' ? 0 : spec[t.param]);
+        }
+        return this.voices.get(t.voice)!.get(t.param, time);
+      }
+      case 'send':
+        return this.voices.get(t.voice)!.sendLevel(t.bus, time);
+      case 'bus':
+        return this.buses.get(t.bus)!.get(t.param, time);
+      case 'master':
+        return this.opts.master.volumeAt(time);
+      case 'tempo':
+        return this.sequencer.tempo;
+      default:
+        return undefined;
+    }
+  }
+
   /** Applies coalesced parameter changes due before `until`. */
   flush(until: number): void {
     for (const m of this.dirty) {

@@ -7,7 +7,7 @@ import type { BusSpec } from '../core/patchSchema.ts';
 import { mulberry32 } from '../core/random.ts';
 import { SUBDIVISIONS, stepSeconds, type Subdivision } from '../core/rhythm.ts';
 import type { BusParam } from '../core/targets.ts';
-import { rampTo, setAt } from './params.ts';
+import { rampTo, setAt, valueAt } from './params.ts';
 
 /**
  * A stereo reverb impulse response: decorrelated seeded noise under an
@@ -120,6 +120,12 @@ export class Bus {
       }
     }
     this.ret.connect(output);
+  }
+
+  /** Where a bus parameter is at `time` (undefined: feedback on a bus without any). Changes nothing. */
+  get(param: BusParam, time: number): number | undefined {
+    if (param === 'wet') return valueAt(this.ret.gain, time);
+    return this.feedbackGain ? valueAt(this.feedbackGain.gain, time) : undefined;
   }
 
   /** Ramps a bus parameter. */

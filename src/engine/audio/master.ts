@@ -10,8 +10,8 @@
  * and bends smoothly (tanh) towards the ceiling above it. Oversampling is off on
  * purpose: its interpolation filters could overshoot the curve's bound.
  */
-import { dbToGain } from '../core/units.ts';
-import { rampTo, setAt } from './params.ts';
+import { dbToGain, gainToDb } from '../core/units.ts';
+import { rampTo, setAt, valueAt } from './params.ts';
 
 /** The clipper's transfer curve over [−1, 1] for a linear `ceiling`. */
 export function safetyCurve(ceiling: number, points = 8193): Float32Array<ArrayBuffer> {
@@ -72,6 +72,11 @@ export class MasterChain {
   /** Ramps the master volume (dB). */
   setVolume(db: number, time: number, tau = 0.05): void {
     rampTo(this.input.gain, dbToGain(db), time, tau, 0, 4);
+  }
+
+  /** The master volume at `time` (dB). */
+  volumeAt(time: number): number {
+    return gainToDb(valueAt(this.input.gain, time));
   }
 
   /** Mutes (in about 10 ms) or unmutes (in about 50 ms) everything after the ceiling. */

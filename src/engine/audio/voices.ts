@@ -8,8 +8,8 @@ import type { VoiceSpec } from '../core/patchSchema.ts';
 import { mulberry32 } from '../core/random.ts';
 import type { VoiceParam } from '../core/targets.ts';
 import { midiToHz, noteToMidi } from '../core/theory.ts';
-import { dbToGain } from '../core/units.ts';
-import { follow, GhostParam, rampTo, setAt, type RampableParam } from './params.ts';
+import { dbToGain, gainToDb } from '../core/units.ts';
+import { follow, GhostParam, rampTo, setAt, valueAt, type RampableParam } from './params.ts';
 import { instrumentOscillators } from './platform/tone.ts';
 
 /** Resolves a sample path from a patch to a decoded buffer (the host loads files). */
@@ -138,6 +138,8 @@ export class VoiceGroup {
   private readonly ghosts = new Map<InstrumentParam, GhostParam>();
   /** The ghost of an instrument parameter (pitched voices only). */
   private readonly ghostFor?: (param: InstrumentParam) => GhostParam;
+  /** An instrument parameter's value before any ramp (pitched voices only). */
+  private readonly instrumentInitial?: (param: InstrumentParam) => number;
   private readonly envelopes: Tone.AmplitudeEnvelope[] = [];
   private readonly grow: (time: number) => void;
   private sampler?: Tone.Sampler;
@@ -210,6 +212,7 @@ export class VoiceGroup {
       const { Class, options } = instrumentFor(spec, context);
       const defaults = { ...(Class as unknown as { getDefaults(): Record<string, unknown> }).getDefaults(), ...options } as Record<string, unknown>;
       const initial = (param: InstrumentParam) => (typeof defaults[param] === 'number' ? defaults[param] : 0);
+      this.instrumentInitial = initial;
       this.ghostFor = (param) => {
         let g = this.ghosts.get(param);
         if (!g) this.ghosts.set(param, (g = new GhostParam(initial(param))));
@@ -374,6 +377,39 @@ export class VoiceGroup {
       const p = instrumentParam(inst, param);
       if (p) rampTo(p, value, time, tau, min, max);
     }
+  }
+
+  /**
+   * Where a continuous parameter is at `time`, in its own units (volume in dB),
+   * read from the ramps scheduled; undefined for sequencer-side parameters and
+   * instrument parameters this voice's synth does not have. Changes nothing.
+   */
+  get(param: VoiceParam, time: number): number | undefined {
+    switch (param) {
+      case 'volume':
+        return gainToDb(valueAt(this.level.gain, time));
+      case 'pan':
+        return valueAt(this.panner.pan, time);
+      case 'filter.frequency':
+        return valueAt(this.filter.frequency, time);
+      case 'filter.q':
+        return valueAt(this.filter.Q, time);
+      case 'detune':
+      case 'harmonicity':
+      case 'modulationIndex': {
+        if (!this.instrumentInitial) return undefined;
+        const ghost = this.ghosts.get(param);
+        return ghost ? valueAt(ghost, time) : this.instrumentInitial(param);
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /** The send level to a bus at `time` (0…1), or undefined for no such bus. */
+  sendLevel(bus: string, time: number): number | undefined {
+    const g = this.sends.get(bus);
+    return g ? valueAt(g.gain, time) : undefined;
   }
 
   /** Ramps the send level to a bus. */

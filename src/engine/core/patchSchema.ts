@@ -13,6 +13,7 @@ import { categoryMapProblems } from './filters.ts';
 import { parseTarget, RESERVED_NAMES } from './targets.ts';
 import { parseFlashTrigger } from './lighting.ts';
 import { oscAddressProblem, parseOscOutSource } from './oscOut.ts';
+import { allowEntryProblem } from './osc/allow.ts';
 
 const NAME_RE = /^[A-Za-z][A-Za-z0-9_-]*$/;
 const Name = z
@@ -411,7 +412,15 @@ const Osc = z
     in: z
       .strictObject({
         port: z.number().int().min(1).max(65535).describe('UDP port for the control address space (/eco/…)'),
-        host: z.string().default('0.0.0.0').describe('Interface to listen on (default: all)'),
+        host: z
+          .string()
+          .default('127.0.0.1')
+          .describe('Interface to listen on (default 127.0.0.1: this machine only; 0.0.0.0 opens it to the network)'),
+        allow: z
+          .array(z.string().refine((a) => allowEntryProblem(a) === undefined, { message: 'expected an IP address or CIDR range like 192.168.1.0/24 or 10.0.0.5' }))
+          .min(1)
+          .optional()
+          .describe('Senders accepted (IP addresses or CIDR ranges); packets from others are dropped and counted. --osc-allow CIDR (repeatable) replaces it'),
       })
       .optional()
       .describe('OSC control in; overridden by --osc-in [HOST:]PORT'),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, SourceHealth, type Transition } from './status.ts';
+import { backoffDelay, SourceHealth, TransitionLog, type ConnectionChange, type Transition } from './status.ts';
 
 describe('SourceHealth', () => {
   it('walks connecting → failed → connecting → live → stale → live, recording each transition', () => {
@@ -55,5 +55,64 @@ describe('backoffDelay', () => {
     expect(backoffDelay(3, 1, 60, 0)).toBe(4);
     expect(backoffDelay(10, 1, 60, 0.5)).toBe(45);
     expect(backoffDelay(1000, 1, 60, 1)).toBe(60);
+  });
+});
+
+describe('SourceHealth connection', () => {
+  it('tracks the link apart from the data: down at once, the state left to the stale limit', () => {
+    const links: ConnectionChange[] = [];
+    const h = new SourceHealth('river', 'mqtt://b/x', 600, 0, undefined, (c) => links.push(c));
+    expect(h.snapshot(0).connection).toBeUndefined(); // not reported (a file, or not yet)
+    h.connected(1);
+    h.value(4, 100, 2);
+    h.disconnected(new Error('no connection to broker'), 3);
+    h.disconnected(new Error('again'), 4); // retries failing: still the same drop
+    expect(h.snapshot(5)).toMatchObject({ state: 'live', connection: 'disconnected', connectionSince: 3 });
+    h.tick(603);
+    expect(h.snapshot(603)).toMatchObject({ state: 'stale', connection: 'disconnected' });
+    expect(links.map((c) => `${c.from ?? '-'}>${c.to}@${c.at}`)).toEqual(['->connected@1', 'connected>disconnected@3']);
+    expect(links[1]!.reason).toBe('no connection to broker');
+  });
+});
+
+describe('TransitionLog', () => {
+  it('folds a change flapping back and forth into one line per window', () => {
+    const lines: string[] = [];
+    const log = new TransitionLog((l) => lines.push(l), 60);
+    // failed -> connecting -> failed twice a second for 2 minutes.
+    let t = 0;
+    for (; t < 120; t += 0.5) log.add('river', { from: t % 1 === 0 ? 'failed' : 'connecting', to: t % 1 === 0 ? 'connecting' : 'failed', at: t, reason: 'ECONNREFUSED' });
+    log.flush(t, true);
+    expect(lines).toEqual([
+      'source river: failed → connecting (ECONNREFUSED)',
+      'source river: connecting ↔ failed ×119 in 60 s (last: ECONNREFUSED)',
+      'source river: connecting ↔ failed ×120 in 60 s (last: ECONNREFUSED)',
+    ]);
+  });
+
+  it('prints other changes at once, after what was folded before them; a quiet change prints again later', () => {
+    const lines: string[] = [];
+    const log = new TransitionLog((l) => lines.push(l), 60);
+    log.add('a', { from: 'connecting', to: 'failed', at: 0 });
+    log.add('a', { from: 'failed', to: 'connecting', at: 1 });
+    log.add('b', { from: 'connecting', to: 'live', at: 2 }); // another stream: its own line
+    log.add('a', { from: 'connecting', to: 'live', at: 3 });
+    log.add('a', { from: 'live', to: 'stale', at: 200 });
+    log.add('a', { from: 'stale', to: 'live', at: 300 });
+    log.add('a', { from: 'live', to: 'stale', at: 400 }); // 100 s after its last line: printed again
+    log.add('a', { to: 'connected', at: 400.5 }, 'link '); // the first report of the link
+    log.add('a', { from: 'connected', to: 'disconnected', at: 401 }, 'link ');
+    log.flush(500, true);
+    expect(lines).toEqual([
+      'source a: connecting → failed',
+      'source b: connecting → live',
+      'source a: connecting ↔ failed ×1 in 3 s',
+      'source a: connecting → live',
+      'source a: live → stale',
+      'source a: stale → live',
+      'source a: live → stale',
+      'source a: link connected',
+      'source a: link connected → disconnected',
+    ]);
   });
 });

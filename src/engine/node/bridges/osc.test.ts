@@ -124,6 +124,36 @@ describe('OSC control in', () => {
   });
 });
 
+describe('OSC control budget', () => {
+  const rx = (address: string, value: number): OscReceived => ({
+    message: { address, args: [{ type: 'f', value }] },
+    sender: { address: '127.0.0.1', port: 1, family: 'IPv4' },
+    time: undefined,
+    late: false,
+    clamped: false,
+  });
+  /** One packet: its messages in one turn, applied together at its end. */
+  const packet = async (control: OscControl, ...messages: OscReceived[]) => {
+    for (const m of messages) control.handle(m);
+    await Promise.resolve();
+  };
+
+  it('past the per-second budget, the latest value per address waits for the next second; those it replaces are dropped', async () => {
+    const p = await player();
+    const control = new OscControl(p.engine, undefined, { maxPerSecond: 3 });
+    cleanup.push(() => control.close());
+    const density = '/eco/voice/pad/density';
+    await packet(control, rx(density, 0.1), rx('/eco/voice/pad/pan', 0.5), rx('/eco/voice/kick/pan', -0.5));
+    expect(control.stats.applied).toBe(3);
+    await packet(control, rx(density, 0.2), rx(density, 0.3)); // coalesced, then over budget: waits
+    await packet(control, rx(density, 0.4)); // replaces the waiting 0.3
+    expect(control.stats).toMatchObject({ applied: 3, coalesced: 1, dropped: 1 });
+    expect(p.engine.parameterValue('pad.density')).toBeCloseTo(0.1, 6);
+    await until(() => control.stats.applied === 4, 'the waiting density in the next second', 5_000);
+    expect(p.engine.parameterValue('pad.density')).toBeCloseTo(0.4, 6); // the last value sent is never lost
+  });
+});
+
 describe('OSC out', () => {
   it('sends signals in the receiver range, notes, beats, scenes and thresholds', async () => {
     const p = await player();

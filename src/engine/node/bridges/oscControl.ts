@@ -19,6 +19,11 @@
  *
  * A message in a bundle takes effect at its timetag (bounded to now…+60 s);
  * others at once. Wrong arguments are counted with what was wrong, never thrown.
+ * Senders outside the allow-list are dropped and counted. Dispatch is bounded:
+ * a packet's patterns may fan out to at most `maxPerPacket` matches, the engine
+ * takes at most `maxPerSecond` changes (the latest per address waits for the
+ * next second), and within a packet the last value per address and time wins;
+ * excess is counted, so a flood never delays the scheduler.
  */
 import type { Engine } from '../../audio/Engine.ts';
 import type { OscMessage } from '../../core/osc/codec.ts';
@@ -28,6 +33,7 @@ import { BUS_PARAMS, VOICE_PARAMS } from '../../core/targets.ts';
 import type { OscReceived } from '../osc/udp.ts';
 import { acquireOscPort, type OscPortLease } from '../osc/ports.ts';
 import { oscArgValue } from '../sources/osc.ts';
+import { AllowList } from '../../core/osc/allow.ts';
 
 export interface ControlAddress {
   address: string;
@@ -69,25 +75,86 @@ export function controlAddresses(patch: Patch): ControlAddress[] {
 /** Furthest ahead a bundled control may be scheduled, seconds. */
 const MAX_AHEAD = 60;
 
+export interface OscControlOptions {
+  /**
+   * Senders accepted: IP addresses or CIDR ranges (patch `osc.in.allow`,
+   * `--osc-allow`). Messages from others are dropped and counted in
+   * `stats.foreign`. Undefined: every sender that can reach the socket.
+   */
+  allow?: readonly string[];
+  /**
+   * Most address-space matches one packet's messages may fan out to (a bundle
+   * of 1,000 `/eco/voice/*\/volume` is 1,000 × voices). Messages past it are
+   * dropped and counted in `stats.dropped`. Default 1024.
+   */
+  maxPerPacket?: number;
+  /**
+   * Most engine changes per second (after coalescing). Past it, the latest
+   * control per address waits for the next second; those it replaces are
+   * dropped and counted. Default 2000.
+   */
+  maxPerSecond?: number;
+  /** Clock for the per-second budget, milliseconds. Default performance.now. */
+  now?: () => number;
+}
+
+/** One control a packet asked for, waiting for the end of the packet. */
+interface Pending {
+  a: ControlAddress;
+  msg: OscMessage;
+  r: OscReceived;
+}
+
 export class OscControl {
-  readonly stats = { applied: 0, rejected: 0, unmatched: 0, lastError: '' };
+  /**
+   * applied: engine changes made; rejected: wrong arguments; unmatched: /eco/
+   * addresses that name nothing; foreign: messages from senders outside the
+   * allow-list; dropped: matches over the per-packet budget, and controls
+   * over the per-second budget replaced before their turn came;
+   * coalesced: changes superseded by a later message to the same address and
+   * time in the same packet.
+   */
+  readonly stats = { applied: 0, rejected: 0, unmatched: 0, foreign: 0, dropped: 0, coalesced: 0, lastError: '' };
   private space = new OscAddressSpace<OscReceived>();
+  private byAddress = new Map<string, ControlAddress>();
   private builtFor: Patch | undefined;
   private lease: OscPortLease | undefined;
   private unlisten: (() => void) | undefined;
+  private readonly allow: AllowList | undefined;
+  private readonly maxPerPacket: number;
+  private readonly maxPerSecond: number;
+  private readonly now: () => number;
+  /** The packet being received: its controls by address and time (streams keep every value), and its fan-out so far. */
+  private batch = new Map<string, Pending>();
+  private batchSeq = 0;
+  private fanOut = 0;
+  private flushQueued = false;
+  private windowStart = -Infinity;
+  private windowCount = 0;
+  /** Controls over the per-second budget, the latest per address, applied in the next second. */
+  private readonly deferred = new Map<string, Pending>();
+  private deferTimer: NodeJS.Timeout | undefined;
+  /** Where the socket is bound, once listening. */
+  bound: { address: string; port: number } | undefined;
 
   constructor(
     private readonly engine: Engine,
     /** Stream injection goes here (default: straight to the engine). */
     private readonly inject: (stream: string, value: number | string) => void = (s, v) => void engine.update(s, v),
-  ) {}
+    options: OscControlOptions = {},
+  ) {
+    this.allow = options.allow?.length ? new AllowList(options.allow) : undefined;
+    this.maxPerPacket = options.maxPerPacket ?? 1024;
+    this.maxPerSecond = options.maxPerSecond ?? 2000;
+    this.now = options.now ?? (() => performance.now());
+  }
 
-  /** Listens on a UDP port (shared with OSC data sources on the same port). */
+  /** Listens on a UDP port (shared with OSC data sources on the same port); resolves with the bound port. */
   async listen(host: string, port: number): Promise<number> {
     this.lease = acquireOscPort(host, port);
     this.unlisten = this.lease.port.onMessage((r) => this.handle(r));
-    const bound = await this.lease.ready;
-    return bound.port;
+    this.bound = await this.lease.ready;
+    return this.bound.port;
   }
 
   /** The address space now (rebuilt when the playing patch changes). */
@@ -100,17 +167,101 @@ export class OscControl {
     if (patch === this.builtFor) return;
     this.builtFor = patch;
     this.space = new OscAddressSpace<OscReceived>();
+    this.byAddress = new Map();
     if (!patch) return;
-    for (const a of controlAddresses(patch)) this.space.add(a.address, (msg, r) => this.apply(a, msg, r));
+    for (const a of controlAddresses(patch)) {
+      this.byAddress.set(a.address, a);
+      this.space.add(a.address, () => undefined);
+    }
   }
 
-  /** Handles one received message (also called directly by tests and the OSCQuery WebSocket). */
+  /**
+   * Takes one received message (also called directly by tests). The messages of
+   * one datagram arrive in one turn of the event loop; they are gathered and
+   * applied together at its end (a microtask), one engine change per address
+   * and time, so a bundle of 1,000 messages to the same parameters costs a few
+   * engine calls, not thousands.
+   */
   handle(r: OscReceived): void {
     try {
+      if (this.allow && !this.allow.allows(r.sender.address)) {
+        this.stats.foreign++;
+        this.stats.lastError = `${r.message.address}: sender ${r.sender.address} is not in the allow-list`;
+        return;
+      }
       this.rebuild();
-      if (this.space.dispatch(r.message, r) === 0 && r.message.address.startsWith('/eco/')) this.stats.unmatched++;
+      const hits = this.space.match(r.message.address);
+      if (hits.length === 0) {
+        if (r.message.address.startsWith('/eco/')) this.stats.unmatched++;
+        return;
+      }
+      if (this.fanOut + hits.length > this.maxPerPacket) {
+        this.stats.dropped += hits.length;
+        this.stats.lastError = `${r.message.address}: over the budget of ${this.maxPerPacket} matches per packet`;
+        return;
+      }
+      this.fanOut += hits.length;
+      for (const address of hits) {
+        const a = this.byAddress.get(address)!;
+        // Stream values are a series (each one counts); anything else: the last one for an address and time wins.
+        const key = a.action === 'stream' ? `#${this.batchSeq++}` : `${address}@${r.time ?? 'now'}`;
+        if (this.batch.has(key)) this.stats.coalesced++;
+        this.batch.set(key, { a, msg: r.message, r });
+      }
+      if (!this.flushQueued) {
+        this.flushQueued = true;
+        queueMicrotask(() => this.flush());
+      }
     } catch (e) {
       this.reject(r.message, (e as Error)?.message ?? String(e));
+    }
+  }
+
+  /** Applies the gathered packet within the per-second budget. */
+  private flush(): void {
+    const batch = this.batch;
+    this.batch = new Map();
+    this.fanOut = 0;
+    this.flushQueued = false;
+    this.applyWithin(batch.values());
+  }
+
+  /**
+   * Applies controls while the second's budget lasts. Over it, the latest
+   * control per address waits for the next second (so a fader's last position
+   * is never lost); one it replaces is dropped and counted.
+   */
+  private applyWithin(controls: Iterable<Pending>): void {
+    const now = this.now();
+    if (now - this.windowStart >= 1000) {
+      this.windowStart = now;
+      this.windowCount = 0;
+    }
+    for (const p of controls) {
+      if (this.windowCount >= this.maxPerSecond) {
+        const key = p.a.action === 'stream' ? `stream:${p.a.name}` : p.a.address;
+        if (this.deferred.has(key)) this.stats.dropped++;
+        this.deferred.set(key, p);
+        this.stats.lastError = `${p.msg.address}: over the budget of ${this.maxPerSecond} changes per second (deferred)`;
+        continue;
+      }
+      this.windowCount++;
+      try {
+        this.apply(p.a, p.msg, p.r);
+      } catch (e) {
+        this.reject(p.msg, (e as Error)?.message ?? String(e));
+      }
+    }
+    if (this.deferred.size > 0 && !this.deferTimer) {
+      this.deferTimer = setTimeout(
+        () => {
+          this.deferTimer = undefined;
+          const waiting = [...this.deferred.values()];
+          this.deferred.clear();
+          this.applyWithin(waiting);
+        },
+        Math.max(1, 1000 - (now - this.windowStart)),
+      );
     }
   }
 
@@ -152,6 +303,8 @@ export class OscControl {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.deferTimer);
+    this.deferred.clear();
     this.unlisten?.();
     await this.lease?.release();
   }

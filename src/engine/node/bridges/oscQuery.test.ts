@@ -5,7 +5,7 @@ import { PatchSchema } from '../../core/patchSchema.ts';
 import { decodePacket, type OscMessage } from '../../core/osc/codec.ts';
 import { startPlayer } from '../realtime.ts';
 import { OscControl } from './oscControl.ts';
-import { OscQueryServer } from './oscQuery.ts';
+import { OscQueryServer, type OscQueryOptions } from './oscQuery.ts';
 import { until } from '../../../../tests/support/wait.ts';
 
 const patch = PatchSchema.parse({
@@ -26,13 +26,13 @@ afterEach(async () => {
   cleanup = [];
 });
 
-async function setup() {
+async function setup(options: OscQueryOptions = {}) {
   const player = await startPlayer({ patch, sink: 'none' });
   cleanup.push(() => player.stop());
   const control = new OscControl(player.engine);
   const oscPort = await control.listen('127.0.0.1', 0);
   cleanup.push(() => control.close());
-  const q = new OscQueryServer(player.engine, control, { name: patch.name, oscPort });
+  const q = new OscQueryServer(player.engine, control, { name: patch.name, oscPort }, options);
   const port = await q.listen('127.0.0.1', 0);
   cleanup.push(() => q.close());
   return { player, control, q, oscPort, base: `http://127.0.0.1:${port}` };
@@ -79,5 +79,64 @@ describe('OscQueryServer', () => {
     player.engine.update('co2', 350);
     await new Promise((r) => setTimeout(r, 200));
     expect(got.slice(n).filter((m) => m.address === '/eco/signal/level')).toEqual([]);
+  });
+
+  it('reports a VALUE for every parameter leaf, read from the engine', async () => {
+    const { base, player } = await setup();
+    const root = (await (await fetch(`${base}/`)).json()) as N;
+    const leaves: N[] = [];
+    const walk = (n: N) => (n.CONTENTS ? Object.values(n.CONTENTS).forEach(walk) : leaves.push(n));
+    walk(root);
+    const valueless = leaves.filter((n) => n.VALUE === undefined).map((n) => n.FULL_PATH);
+    // Only actions have no value (a trigger, a scene button, panic), and a reverb's feedback (it has none).
+    expect(valueless.sort()).toEqual(['/eco/bus/hall/feedback', '/eco/panic', '/eco/scene/calm', '/eco/scene/storm', '/eco/voice/pad/trigger']);
+    const value = async (path: string) => ((await (await fetch(`${base}${path}?VALUE`)).json()) as { VALUE: number[] }).VALUE[0]!;
+    expect(await value('/eco/voice/pad/send/hall')).toBeCloseTo(0.3, 4);
+    expect(await value('/eco/master/volume')).toBeCloseTo(player.engine.parameterValue('master.volume')!, 3);
+    expect(await value('/eco/voice/pad/density')).toBe(patch.voices.pad!.density);
+    player.engine.setParameter('pad.filter.frequency', 900);
+    await until(() => Math.abs(player.engine.parameterValue('pad.filter.frequency')! - 900) < 0.01, 'the ramp to 900 Hz');
+    expect(await value('/eco/voice/pad/filter/frequency')).toBeCloseTo(900, 1);
+  });
+
+  it('LISTEN on /eco/master/volume pushes when the volume changes', async () => {
+    const { base, player } = await setup();
+    const ws = new WebSocket(base.replace('http', 'ws'));
+    cleanup.push(async () => void ws.terminate());
+    const got: OscMessage[] = [];
+    ws.on('message', (d, binary) => binary && got.push(decodePacket(new Uint8Array(d as Buffer)) as OscMessage));
+    await new Promise((r) => ws.once('open', r));
+    ws.send(JSON.stringify({ COMMAND: 'LISTEN', DATA: '/eco/master/volume' }));
+    await until(() => got.length >= 1, 'the first volume');
+    expect(got[0]!.args[0]!.value as number).toBeGreaterThan(-60);
+    player.engine.setParameter('master.volume', -20);
+    await until(() => got.some((m) => Math.abs((m.args[0]!.value as number) + 20) < 0.01), 'the new volume');
+    expect(got.every((m) => m.address === '/eco/master/volume')).toBe(true);
+  });
+
+  it('bounds LISTENs per client and clients; the excess is refused and counted', async () => {
+    const { base, q } = await setup({ maxListens: 3, maxClients: 2 });
+    const open = async () => {
+      const ws = new WebSocket(base.replace('http', 'ws'));
+      cleanup.push(async () => void ws.terminate());
+      const got: OscMessage[] = [];
+      ws.on('message', (d, binary) => binary && got.push(decodePacket(new Uint8Array(d as Buffer)) as OscMessage));
+      await new Promise((r) => ws.once('open', r));
+      return { ws, got };
+    };
+    const a = await open();
+    const paths = ['/eco/scene', '/eco/stream/co2', '/eco/signal/level', '/eco/tempo', '/eco/mute'];
+    for (const p of paths) a.ws.send(JSON.stringify({ COMMAND: 'LISTEN', DATA: p }));
+    for (let i = 0; i < 1000; i++) a.ws.send(JSON.stringify({ COMMAND: 'LISTEN', DATA: `/eco/nothing/${i}` }));
+    await until(() => q.stats.refusedListens === 1002, 'the refused LISTENs');
+    await until(() => a.got.length >= 3, 'three values');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(new Set(a.got.map((m) => m.address))).toEqual(new Set(paths.slice(0, 3)));
+    await open();
+    const c = new WebSocket(base.replace('http', 'ws'));
+    cleanup.push(async () => void c.terminate());
+    const closed = await new Promise<number>((r) => c.once('close', (code) => r(code)));
+    expect(closed).toBe(1013);
+    expect(q.stats.refusedClients).toBe(1);
   });
 });

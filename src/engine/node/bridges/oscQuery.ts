@@ -9,6 +9,12 @@
  *   GET /eco/tempo?VALUE → { "VALUE": [ … ] }    GET /?HOST_INFO      → name, OSC port, extensions
  *   ws: {"COMMAND":"LISTEN","DATA":"/eco/signal/warmth"} / "IGNORE"
  *
+ * Every leaf with a value reports it (parameters read from the engine, so a
+ * LISTEN on /eco/master/volume pushes when anything moves it). What a client
+ * can make the server hold is bounded: at most `maxClients` WebSockets and
+ * `maxListens` paths each (only paths that are leaves); the rest is refused
+ * and counted in `stats`.
+ *
  * Not done: mDNS/DNS-SD advertisement (_oscjson._tcp); give tools the URL.
  */
 import { createServer, type Server } from 'node:http';
@@ -36,20 +42,46 @@ interface Node {
   VALUE?: Array<number | string>;
 }
 
+export interface OscQueryOptions {
+  /** WebSocket clients at once; more are closed (1013, try again later) and counted. Default 16. */
+  maxClients?: number;
+  /** Paths one client may LISTEN to; more are refused and counted. Default 256. */
+  maxListens?: number;
+}
+
+/** Five significant digits: enough for a fader, and a ramp's last tiny steps are not pushed forever. */
+function rounded(v: number | undefined): number | undefined {
+  return v === undefined || !Number.isFinite(v) ? undefined : Number(v.toPrecision(5));
+}
+
 export class OscQueryServer {
   private server: Server | undefined;
   private wss: WebSocketServer | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly listening = new Map<WebSocket, Map<string, string>>();
-  readonly stats = { requests: 0, pushes: 0 };
+  private readonly maxClients: number;
+  private readonly maxListens: number;
+  /**
+   * requests: HTTP requests; pushes: values sent; refusedClients: WebSockets
+   * closed over maxClients; refusedListens: LISTENs over maxListens or to a path
+   * that is not a leaf.
+   */
+  readonly stats = { requests: 0, pushes: 0, refusedClients: 0, refusedListens: 0 };
+  private leafPaths: { patch: unknown; paths: Set<string> } | undefined;
+  /** Where the server is bound, once listening. */
+  bound: { address: string; port: number } | undefined;
 
   constructor(
     private readonly engine: Engine,
     private readonly control: OscControl,
     private readonly info: { name: string; oscPort: number; oscHost?: string },
-  ) {}
+    options: OscQueryOptions = {},
+  ) {
+    this.maxClients = options.maxClients ?? 16;
+    this.maxListens = options.maxListens ?? 256;
+  }
 
-  /** The leaves: the control addresses (write, with values where known) and read-only signals. */
+  /** The leaves: the control addresses (write, with their values) and read-only signals. */
   leaves(): Leaf[] {
     const values = () => this.engine.values();
     const leaves: Leaf[] = this.control.addresses().map((a: ControlAddress) => ({
@@ -65,7 +97,9 @@ export class OscQueryServer {
             ? () => values().scene
             : a.address === '/eco/mute'
               ? () => (this.engine.muted ? 1 : 0)
-              : undefined,
+              : a.target !== undefined && !a.target.endsWith('.trigger')
+                ? () => rounded(this.engine.parameterValue(a.target!))
+                : undefined,
     }));
     for (const name of Object.keys(this.engine.patch?.signals ?? {}))
       leaves.push({ address: `/eco/signal/${name}`, type: 'f', access: 1, description: `Signal ${name} (0…1, read only)`, range: [0, 1], value: () => values().signals[name] });
@@ -100,7 +134,7 @@ export class OscQueryServer {
     return node;
   }
 
-  /** Starts HTTP and WebSocket on host:port (0 = any free port); resolves with the port. */
+  /** Starts HTTP and WebSocket on host:port (0 = any free port); resolves with the port ({@link bound} has the address). */
   async listen(host: string, port: number): Promise<number> {
     const server = createServer((req, res) => {
       this.stats.requests++;
@@ -131,6 +165,11 @@ export class OscQueryServer {
     this.server = server;
     this.wss = new WebSocketServer({ server, maxPayload: 64 * 1024 });
     this.wss.on('connection', (ws) => {
+      if (this.listening.size >= this.maxClients) {
+        this.stats.refusedClients++;
+        ws.close(1013, `at most ${this.maxClients} clients`);
+        return;
+      }
       this.listening.set(ws, new Map());
       ws.on('message', (data, binary) => {
         if (binary) return; // OSC over the WebSocket is not taken as control (use UDP)
@@ -138,8 +177,14 @@ export class OscQueryServer {
           const cmd = JSON.parse(data.toString()) as { COMMAND?: string; DATA?: string };
           const paths = this.listening.get(ws);
           if (!paths || typeof cmd.DATA !== 'string') return;
-          if (cmd.COMMAND === 'LISTEN') paths.set(cmd.DATA, '');
-          else if (cmd.COMMAND === 'IGNORE') paths.delete(cmd.DATA);
+          if (cmd.COMMAND === 'LISTEN') {
+            if (paths.has(cmd.DATA)) return;
+            if (paths.size >= this.maxListens || !this.isLeaf(cmd.DATA)) {
+              this.stats.refusedListens++;
+              return;
+            }
+            paths.set(cmd.DATA, '');
+          } else if (cmd.COMMAND === 'IGNORE') paths.delete(cmd.DATA);
         } catch {
           /* not JSON: ignored */
         }
@@ -152,7 +197,16 @@ export class OscQueryServer {
       server.listen(port, host, () => resolve());
     });
     this.timer = setInterval(() => this.push(), 50);
-    return (server.address() as { port: number }).port;
+    const a = server.address() as { address: string; port: number };
+    this.bound = { address: a.address, port: a.port };
+    return a.port;
+  }
+
+  /** True for a path that is a leaf of the tree now (cheap: no tree is built). */
+  private isLeaf(path: string): boolean {
+    if (!this.leafPaths || this.leafPaths.patch !== this.engine.patch)
+      this.leafPaths = { patch: this.engine.patch, paths: new Set(this.leaves().map((l) => l.address)) };
+    return this.leafPaths.paths.has(path);
   }
 
   /** Sends changed values of listened paths as binary OSC. */

@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { HttpSource } from './http.ts';
+import { HttpSource, type PollTimer } from './http.ts';
 import { parseSourceUri, type SourceSpec } from '../../core/sources/uri.ts';
 import type { FeedRecord } from '../../core/sources/records.ts';
 import { USGS_SAMPLE } from '../../../../tests/support/fixtures.ts';
@@ -131,6 +131,44 @@ describe('HttpSource', () => {
     expect(gaps[2]).toBeLessThan(3);
     // After recovery it polls at its interval again.
     await until(() => at.length >= 7, 'polling at the interval', 2_000);
+  });
+
+  it('backs off 1 s doubling with jitter, capped at 30 s, and starts over after any answer (fake timer)', async () => {
+    let fail = true;
+    routes.set('/outage', (_q, res) => (fail ? res.writeHead(503).end('down') : res.writeHead(304).end()));
+    const delays: number[] = [];
+    let fire: (() => void) | undefined;
+    const timer = ((fn: () => void, ms: number) => {
+      delays.push(ms / 1000);
+      fire = fn;
+      return setTimeout(() => undefined, 0);
+    }) as PollTimer;
+    const errors: string[] = [];
+    const up: string[] = [];
+    const spec = parseSourceUri(`${base}/outage#$.v&interval=600s`) as Extract<SourceSpec, { kind: 'http' }>;
+    // The top of each jitter range: the longest waits the backoff may choose.
+    const src = new HttpSource(spec, { records: () => {}, error: (e) => errors.push((e as Error).message), connecting: () => {}, connected: () => up.push('up'), disconnected: () => up.push('down') }, () => 0.999999, timer);
+    sources.push(src);
+    src.start();
+    /** Fires the pending poll and waits for it to set the next timer. */
+    const step = async () => {
+      const n = delays.length;
+      fire!();
+      await until(() => delays.length > n, 'the next poll to be scheduled');
+      return delays[delays.length - 1]!;
+    };
+    expect(delays).toEqual([0]);
+    const outage: number[] = [];
+    for (let i = 0; i < 9; i++) outage.push(await step());
+    expect(outage.map((d) => Math.round(d))).toEqual([1, 2, 4, 8, 16, 30, 30, 30, 30]);
+    expect(Math.max(...outage)).toBeLessThanOrEqual(30);
+    fail = false;
+    expect(await step()).toBe(600); // a 304 is an answer: back to the interval
+    fail = true;
+    expect(Math.round(await step())).toBe(1); // the next outage starts over
+    expect(Math.round(await step())).toBe(2);
+    expect(errors).toHaveLength(11);
+    expect(up.slice(-4)).toEqual(['down', 'up', 'down', 'down']);
   });
 
   it('gives up on a request after its timeout (slow headers and slow body), and keeps polling', async () => {

@@ -5,8 +5,9 @@
  * from the last answer's ETag / Last-Modified, so an unchanged feed costs a 304).
  * A request that takes longer than `timeout`, a body larger than `maxBytes`
  * (checked as it streams in, not after), an error status or a body that does
- * not parse is an error: counted, and retried after a capped exponential
- * backoff with jitter. GeoJSON features (and JSON objects with an `id` field
+ * not parse is an error: counted, and retried after an exponential backoff
+ * with jitter (1 s doubling, capped at 30 s, so a feed back after an outage is
+ * heard within half a minute), reset by any answer (a 304 too). GeoJSON features (and JSON objects with an `id` field
  * named) are emitted once each, by id: the shape of USGS earthquake feeds.
  */
 import { backoffDelay } from '../../core/sources/status.ts';
@@ -20,7 +21,11 @@ type HttpSpec = Extract<SourceSpec, { kind: 'http' }>;
 /** Ids remembered to emit each event once (oldest forgotten first). */
 const MAX_SEEN_IDS = 20_000;
 const BACKOFF_BASE = 1;
-const BACKOFF_MAX = 300;
+/** Longest wait before retrying a failing feed, seconds (whatever its interval). */
+export const HTTP_BACKOFF_MAX = 30;
+
+/** Sets the timer of the next request (tests pass a fake to see and fire the delays). */
+export type PollTimer = (fn: () => void, ms: number) => NodeJS.Timeout;
 
 export class HttpError extends Error {
   constructor(
@@ -97,6 +102,7 @@ export class HttpSource implements Source {
     readonly spec: HttpSpec,
     sink: SourceSink,
     private readonly random: () => number = Math.random,
+    private readonly setTimer: PollTimer = setTimeout,
   ) {
     this.sink = guarded(sink);
   }
@@ -108,7 +114,7 @@ export class HttpSource implements Source {
 
   private schedule(seconds: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.poll(), seconds * 1000);
+    this.timer = this.setTimer(() => void this.poll(), seconds * 1000);
   }
 
   /** One request; schedules the next. */
@@ -136,12 +142,14 @@ export class HttpSource implements Source {
         if (records.length) this.sink.records(records);
       }
       this.failures = 0;
+      this.sink.connected?.();
       this.schedule(this.spec.interval);
     } catch (e) {
       if (this.stopped) return;
       const err = this.abort.signal.aborted && this.abort.signal.reason instanceof Error ? this.abort.signal.reason : describeFetchError(e, this.spec.url);
       this.sink.error(err);
-      this.schedule(backoffDelay(this.failures++, BACKOFF_BASE, Math.max(BACKOFF_MAX, this.spec.interval), this.random()));
+      this.sink.disconnected?.(err);
+      this.schedule(backoffDelay(this.failures++, BACKOFF_BASE, HTTP_BACKOFF_MAX, this.random()));
     } finally {
       clearTimeout(timer);
     }

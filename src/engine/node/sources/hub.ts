@@ -8,7 +8,7 @@
  */
 import { resolve } from 'node:path';
 import { SampleGate } from '../../core/sources/gate.ts';
-import { SourceHealth, type SourceStatus, type Transition } from '../../core/sources/status.ts';
+import { SourceHealth, type ConnectionChange, type SourceStatus, type Transition } from '../../core/sources/status.ts';
 import { StreamSupervisor } from '../../core/sources/supervisor.ts';
 import { isLive, parseSourceUri, type SourceSpec } from '../../core/sources/uri.ts';
 import type { FeedRecord } from '../../core/sources/records.ts';
@@ -71,6 +71,8 @@ export interface HubOptions extends SourceContext {
   /** How often outage policies and status are advanced, seconds. */
   tickSeconds?: number;
   onTransition?: (stream: string, t: Transition) => void;
+  /** Changes of a network feed's link (connected, disconnected), apart from its data. */
+  onConnection?: (stream: string, c: ConnectionChange) => void;
   /** Replaces createSource (tests). */
   create?: typeof createSource;
 }
@@ -104,7 +106,14 @@ export class SourceHub {
         stream,
         spec,
         gate: gateFor(s, takesText(opts.patch, stream)),
-        health: new SourceHealth(stream, uri, stale.after, t, (tr) => opts.onTransition?.(stream, tr)),
+        health: new SourceHealth(
+          stream,
+          uri,
+          stale.after,
+          t,
+          (tr) => opts.onTransition?.(stream, tr),
+          (c) => opts.onConnection?.(stream, c),
+        ),
         supervisor: new StreamSupervisor(
           { after: stale.after, then: stale.then, glide: stale.glide, default: s.default, history: stale.history },
           (value, dataTime) => this.deliver(stream, value, dataTime),
@@ -154,6 +163,8 @@ export class SourceHub {
       records: (records) => this.accept(lane, records),
       error: (e) => lane.health.error(e, this.now()),
       connecting: () => lane.health.connecting(this.now()),
+      connected: () => lane.health.connected(this.now()),
+      disconnected: (reason) => lane.health.disconnected(reason, this.now()),
     };
   }
 

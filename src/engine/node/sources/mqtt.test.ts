@@ -6,6 +6,8 @@ import { parseSourceUri, type SourceSpec } from '../../core/sources/uri.ts';
 import type { FeedRecord } from '../../core/sources/records.ts';
 import { Broker, MOSQUITTO, NEEDS_MOSQUITTO } from '../../../../tests/support/mosquitto.ts';
 import { until } from '../../../../tests/support/wait.ts';
+import { PatchSchema } from '../../core/patchSchema.ts';
+import { SourceHub } from './hub.ts';
 
 let broker: Broker;
 beforeAll(async () => {
@@ -97,5 +99,48 @@ describe.skipIf(!MOSQUITTO)(`MqttSource${NEEDS_MOSQUITTO}`, () => {
     seen.push(client.options.username, client.options.password as string | undefined);
     await src.stop();
     expect(seen).toEqual(['alice', 's3cret']);
+  });
+
+  it('shows the link down the moment the broker dies, while the stale limit still governs the value', async () => {
+    const patch = PatchSchema.parse({
+      name: 'link',
+      streams: { level: { source: `${broker.url}/link/level`, stale: { after: 600, then: 'hold' } } },
+      voices: { pad: { synth: 'fm', rhythm: { hold: true } } },
+    });
+    let now = 1000;
+    const delivered: Array<number | string> = [];
+    const links: string[] = [];
+    const hub = new SourceHub({
+      patch,
+      baseDir: '.',
+      cacheDir: false,
+      now: () => now,
+      deliver: (_s, v) => delivered.push(v),
+      onConnection: (_s, c) => links.push(`${c.from ?? '-'}>${c.to}`),
+    });
+    hub.start();
+    try {
+      const status = () => hub.statuses()[0]!;
+      await until(() => status().connection === 'connected', 'connected');
+      await new Promise((r) => setTimeout(r, 100)); // the subscription is acknowledged
+      const pub = await publisher();
+      await pub.publishAsync('link/level', '4.5', { qos: 1 });
+      await pub.endAsync();
+      await until(() => status().state === 'live', 'a live value');
+      const down = now;
+      await broker.down();
+      // At once: no stale limit to wait for (the hub's clock has not moved).
+      await until(() => status().connection === 'disconnected', 'the link down', 5_000);
+      expect(status()).toMatchObject({ state: 'live', lastValue: 4.5, connection: 'disconnected', connectionSince: down });
+      expect(delivered).toEqual([4.5]); // the value held; nothing glided or replayed
+      now += 601; // the data's age passes the stale limit
+      hub.tick();
+      expect(status()).toMatchObject({ state: 'stale', connection: 'disconnected' });
+      expect(links[0]).toBe('->connected');
+      expect(links).toContain('connected>disconnected');
+    } finally {
+      await hub.stop();
+      await broker.up();
+    }
   });
 });

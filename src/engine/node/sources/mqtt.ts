@@ -2,7 +2,8 @@
  * MQTT feeds (mqtt.js): a topic with wildcards, numeric, JSON or text payloads,
  * a QoS, reconnection. Credentials come from the environment only
  * (ECOSYM_MQTT_USERNAME, ECOSYM_MQTT_PASSWORD), never from a patch or a URI.
- * Each record's data carries the topic it came on.
+ * Each record's data carries the topic it came on. The link is reported apart
+ * from the data: disconnected the moment the broker connection closes.
  */
 import mqtt from 'mqtt';
 import type { SourceSpec } from '../../core/sources/uri.ts';
@@ -38,6 +39,7 @@ export class MqttSource implements Source {
     this.client = client;
     client.on('connect', () => {
       this.stats.connects++;
+      this.sink.connected?.();
       client.subscribe(this.spec.topic, { qos: this.spec.qos }, (err, granted) => {
         if (err) this.sink.error(err);
         else if (granted?.some((g) => g.qos === 128)) this.sink.error(new Error(`the broker refused the subscription to "${this.spec.topic}"`));
@@ -45,6 +47,8 @@ export class MqttSource implements Source {
     });
     client.on('reconnect', () => this.sink.connecting());
     client.on('error', (e) => this.sink.error(e));
+    // 'close' comes at once when the broker goes (and after each failed retry: the link stays down).
+    client.on('close', () => this.sink.disconnected?.(new Error(`no connection to broker ${this.spec.broker}`)));
     client.on('offline', () => this.sink.error(new Error(`broker ${this.spec.broker} unreachable`)));
     client.on('message', (topic, payload) => {
       this.stats.messages++;

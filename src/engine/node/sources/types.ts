@@ -12,6 +12,10 @@ export interface SourceSink {
   error(e: unknown): void;
   /** A (re)connection attempt began. */
   connecting(): void;
+  /** The link is up: a socket or broker connection opened, or a request was answered. */
+  connected?(): void;
+  /** The link went down (a broker or socket closed, a request failed), whatever the data's age. */
+  disconnected?(reason: unknown): void;
 }
 
 export interface Source {
@@ -40,6 +44,20 @@ export function guarded(sink: SourceSink): SourceSink {
     connecting: () => {
       try {
         sink.connecting();
+      } catch {
+        /* as above */
+      }
+    },
+    connected: () => {
+      try {
+        sink.connected?.();
+      } catch {
+        /* as above */
+      }
+    },
+    disconnected: (reason) => {
+      try {
+        sink.disconnected?.(reason);
       } catch {
         /* as above */
       }

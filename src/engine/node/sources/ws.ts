@@ -42,6 +42,7 @@ export class WsSource implements Source {
       if (failed || this.stopped) return;
       failed = true;
       if (e) this.sink.error(e);
+      this.sink.disconnected?.(e);
       ws.removeAllListeners();
       ws.on('error', () => undefined);
       ws.terminate();
@@ -50,6 +51,7 @@ export class WsSource implements Source {
     ws.on('open', () => {
       this.stats.connects++;
       this.failures = 0;
+      this.sink.connected?.();
     });
     ws.on('message', (data, isBinary) => {
       this.stats.messages++;
