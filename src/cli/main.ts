@@ -11,6 +11,7 @@ import { midiCommand } from './midi.ts';
 import { playCommand } from './play.ts';
 import { renderCommand } from './render.ts';
 import { recordCommand, sourcesCommand } from './sources.ts';
+import { guardClosedOutput, signalExitCode } from './stop.ts';
 
 /** The patch `npm start` plays. */
 export const DEMO_PATCH = 'seattle-drift';
@@ -158,12 +159,18 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** Entry point: exit codes 0 ok, 1 invalid patches, 2 usage, 3 no audio device, 4 no MIDI (ecosym midi). */
+/**
+ * Entry point: exit codes 0 ok, 1 invalid patches, 2 usage, 3 no audio device, 4 no MIDI (ecosym midi),
+ * 130 stopped by Ctrl-C (SIGINT), 143 stopped by SIGTERM. A closed stdout ends a command quietly.
+ */
 export async function run(argv: string[]): Promise<void> {
+  guardClosedOutput();
+  let code: number;
   try {
-    process.exitCode = await main(argv);
+    code = await main(argv);
   } catch (e) {
     console.error(`ecosym: ${describeError(e)}`);
-    process.exitCode = e instanceof UsageError ? e.exitCode : (e as { code?: string })?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 2 : 1;
+    code = e instanceof UsageError ? e.exitCode : (e as { code?: string })?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 2 : 1;
   }
+  process.exitCode = signalExitCode() ?? code;
 }

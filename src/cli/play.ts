@@ -15,6 +15,7 @@ import type { Patch } from '../engine/core/patchSchema.ts';
 import { sacnMulticastAddress } from '../engine/core/lighting.ts';
 import { dataOverrides, dbfs, durationArg, numberArg, UsageError } from './common.ts';
 import { installErrorPolicy } from './errorPolicy.ts';
+import { waitForStop } from './stop.ts';
 import { learnArg, startMidi } from './midi.ts';
 
 export interface PlayArgs {
@@ -227,20 +228,10 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
     else log(line);
     peak = power = frames = 0;
   };
-  await new Promise<void>((resolve) => {
-    const sampler = setInterval(sample, 40);
-    const meter = setInterval(status, 1000);
-    const finish = () => {
-      clearInterval(sampler);
-      clearInterval(meter);
-      process.off('SIGINT', finish);
-      process.off('SIGTERM', finish);
-      resolve();
-    };
-    process.on('SIGINT', finish);
-    process.on('SIGTERM', finish);
-    if (Number.isFinite(duration)) setTimeout(finish, duration * 1000);
-  });
+  await waitForStop(duration, [
+    { ms: 40, run: sample },
+    { ms: 1000, run: status },
+  ]);
   if (tty) process.stdout.write('\n');
   const stats = p.engine.stats;
   await hub.stop();
