@@ -4,7 +4,7 @@
 import '../engine/node/audioGlobals.ts';
 import { parseArgs } from 'node:util';
 import { PATCHES_DIR } from '../engine/node/files.ts';
-import { NoAudioDeviceError, openRealtimeContext } from '../engine/node/realtime.ts';
+import { probeAudioDevice } from './audioProbe.ts';
 import { describeError, UsageError } from './common.ts';
 import { patchesCommand, schemaCommand, validateCommand } from './info.ts';
 import { midiCommand } from './midi.ts';
@@ -24,7 +24,7 @@ Usage:
   ecosym play <patch> [--sink none] [--duration 30s] [--data STREAM=URI ...] [--speed N] [--loop 10m] [--seed N]
                       [--osc-in [HOST:]PORT] [--osc-out HOST:PORT ...] [--oscquery PORT]
                       [--artnet HOST[:UNIVERSE]] [--sacn [HOST:]UNIVERSE]
-                      [--midi-in NAME] [--midi-out NAME] [--midi-learn TARGET|stream:NAME]
+                      [--midi-in NAME] [--midi-out NAME] [--midi-learn TARGET|stream:NAME] [--verbose]
   ecosym sources <patch> [--data STREAM=URI ...] [--for 10s] [--json]   live status of each stream's source
   ecosym record <uri> --out feed.csv [--for 10m] [--stream NAME]       capture a feed as a replayable CSV
   ecosym midi [ports] [--json]    the MIDI ports here, or why there is no MIDI (exit 4)
@@ -39,20 +39,16 @@ Usage:
   mqtt://host:1883/topic/+#JSONPATH, osc://:9000/address, sim:walk?min=0&max=100.
   render fetches an HTTP feed once and captures ws/mqtt/osc live for --duration first.
 --speed is data seconds per audio second; without it the data is spread over the render.
+--verbose (play, demo): with no audio device, also print what the audio driver said.
+Ctrl-C or SIGTERM stops play, sources and record (exit 130 / 143); a second one exits at once.
 `;
 
-async function demo(): Promise<void> {
-  let hasDevice = true;
-  try {
-    const probe = openRealtimeContext('default');
-    await probe.close();
-  } catch (e) {
-    if (!(e instanceof NoAudioDeviceError)) throw e;
-    hasDevice = false;
-    console.log(`No audio device here (${e.message}).`);
-    console.log('Bouncing the demo to out/demo.wav instead; play that file anywhere.');
-  }
-  if (hasDevice) return playCommand({ patch: DEMO_PATCH, data: [] });
+async function demo(verbose: boolean): Promise<void> {
+  const probe = await probeAudioDevice();
+  if (probe.device !== 'absent') return playCommand({ patch: DEMO_PATCH, data: [], verbose });
+  console.log(`No audio device here (${probe.error.message}).`);
+  console.log('Bouncing the demo to out/demo.wav instead; play that file anywhere.');
+  if (verbose && probe.driverOutput) console.error(`The audio driver said:\n${probe.driverOutput}`);
   await renderCommand({ patch: DEMO_PATCH, duration: '60s', out: 'out/demo.wav', data: [] });
 }
 
@@ -86,6 +82,7 @@ export async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean' },
       for: { type: 'string' },
       stream: { type: 'string' },
+      verbose: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -125,6 +122,7 @@ export async function main(argv: string[]): Promise<number> {
         midiIn: values['midi-in'],
         midiOut: values['midi-out'],
         midiLearn: values['midi-learn'],
+        verbose: values.verbose,
       });
       return 0;
     case 'sources':
@@ -146,7 +144,7 @@ export async function main(argv: string[]): Promise<number> {
       patchesCommand(values.json === true);
       return 0;
     case 'demo':
-      await demo();
+      await demo(values.verbose === true);
       return 0;
     case undefined:
     case 'help':

@@ -14,6 +14,7 @@ import type { Engine } from '../engine/audio/Engine.ts';
 import type { Patch } from '../engine/core/patchSchema.ts';
 import { sacnMulticastAddress } from '../engine/core/lighting.ts';
 import { dataOverrides, dbfs, durationArg, numberArg, UsageError } from './common.ts';
+import { driverNote, probeAudioDevice } from './audioProbe.ts';
 import { installErrorPolicy } from './errorPolicy.ts';
 import { waitForStop } from './stop.ts';
 import { learnArg, startMidi } from './midi.ts';
@@ -42,6 +43,13 @@ export interface PlayArgs {
   oscQuery?: string;
   /** sACN [HOST:]UNIVERSE, overriding the patch's lighting.sacn. */
   sacn?: string;
+  /** Also print what the audio driver said when no device could be opened. */
+  verbose?: boolean;
+}
+
+/** The exit-3 error for a machine without an audio device, saying what to do instead. */
+function noDeviceError(e: NoAudioDeviceError, patch: string, note = ''): UsageError {
+  return new UsageError(`${e.message}.\nRun with --sink none to play silently (levels are still printed), or bounce it: ecosym render ${patch}${note}`, 3);
 }
 
 /** Parses `--osc-in [HOST:]PORT`. */
@@ -122,6 +130,11 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
   const duration = a.duration === undefined ? Infinity : durationArg(a.duration, 0);
   const speed = numberArg(a.speed, '--speed');
   const loopSeconds = durationArg(a.loop, 600, '--loop');
+  if (sink === 'default') {
+    // Probed in a child process first, so the driver's noise stays out of the way.
+    const probe = await probeAudioDevice();
+    if (probe.device === 'absent') throw noDeviceError(probe.error, a.patch, driverNote(probe, a.verbose === true));
+  }
   const hub = new SourceHub({
     patch: pf.patch,
     baseDir: pf.dir,
@@ -148,11 +161,7 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
   } catch (e) {
     policy.dispose();
     await hub.stop();
-    if (e instanceof NoAudioDeviceError)
-      throw new UsageError(
-        `${e.message}.\nRun with --sink none to play silently (levels are still printed), or bounce it: ecosym render ${a.patch}`,
-        3,
-      );
+    if (e instanceof NoAudioDeviceError) throw noDeviceError(e, a.patch);
     throw e;
   }
   log(`Playing ${pf.patch.name}${sink === 'none' ? ' (no audio device: --sink none)' : ''}. Ctrl-C stops.`);
