@@ -23,6 +23,7 @@
  * scheduled p50/p99, and control packets handled per second with audio running.
  * MIDI (benchmarks/midi.ts; `--midi` runs only these): note in → voice start
  * scheduled p50/p99, and clock-out tick jitter (std dev, max).
+ * CLI (benchmarks/cli.ts; `--cli` runs only these): ms from Ctrl-C to the exit of `ecosym play`.
  */
 import '../src/engine/node/platform/installGlobals.ts';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -36,6 +37,7 @@ import { medianOfSorted } from '../src/engine/core/filters.ts';
 import { benchSources } from './sources.ts';
 import { benchOsc } from './osc.ts';
 import { benchMidi } from './midi.ts';
+import { benchCli } from './cli.ts';
 
 interface Row {
   name: string;
@@ -46,6 +48,7 @@ interface Row {
 const quick = process.argv.includes('--quick');
 const sourcesOnly = process.argv.includes('--sources');
 const midiOnly = process.argv.includes('--midi');
+const cliOnly = process.argv.includes('--cli');
 const only = process.argv.find((a) => a.startsWith('--patch='))?.slice(8);
 const scale = quick ? 0.1 : 1;
 /** `--rows=speed,tone,swap` runs only those per-patch groups (default: all). */
@@ -155,13 +158,14 @@ async function swapGrowth(pf: PatchFile, samples: Map<string, AudioBuffer>, swap
   return median(pairs);
 }
 
-if (!only && !midiOnly) {
+if (!only && !midiOnly && !cliOnly) {
   await benchSources(quick, row);
   await benchOsc(quick, row);
 }
-if (!only && !sourcesOnly) await benchMidi(quick, row);
+if (!only && !sourcesOnly && !cliOnly) await benchMidi(quick, row);
+if (!only && !sourcesOnly && !midiOnly) await benchCli(quick, row);
 
-for (const file of sourcesOnly || midiOnly ? [] : listBuiltinPatchFiles()) {
+for (const file of sourcesOnly || midiOnly || cliOnly ? [] : listBuiltinPatchFiles()) {
   const id = patchId(file);
   if (only && id !== only) continue;
   const pf = loadPatchFile(file);

@@ -3,7 +3,6 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { NoAudioDeviceError, openRealtimeContext } from '../engine/node/realtime.ts';
 import { PROJECT_ROOT } from '../engine/node/files.ts';
 
 const BIN = resolve(PROJECT_ROOT, 'bin/ecosym.mjs');
@@ -14,9 +13,9 @@ interface Run {
   stderr: string;
 }
 
-function ecosym(args: string[], cwd = PROJECT_ROOT, timeout = 120_000): Promise<Run> {
+function ecosym(args: string[], cwd = PROJECT_ROOT, env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise((done) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, timeout, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { cwd, timeout: 120_000, maxBuffer: 16 << 20, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       done({ code, stdout, stderr });
     });
@@ -25,18 +24,19 @@ function ecosym(args: string[], cwd = PROJECT_ROOT, timeout = 120_000): Promise<
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'ecosym-cli-'));
 
-let deviceAbsent: boolean | undefined;
-async function noDevice(): Promise<boolean> {
-  if (deviceAbsent === undefined) {
-    try {
-      await openRealtimeContext('default').close();
-      deviceAbsent = false;
-    } catch (e) {
-      deviceAbsent = e instanceof NoAudioDeviceError;
-    }
-  }
-  return deviceAbsent;
+/**
+ * A machine without an audio device, on any Linux machine (sound card or not):
+ * ALSA reads an empty configuration, so it knows no "default" PCM and the
+ * device cannot be opened. It also prints an `ALSA lib … Unknown PCM default`
+ * line to fd 2, like a machine without a card does.
+ */
+function noDeviceEnv(): NodeJS.ProcessEnv {
+  const conf = join(tmp(), 'empty-asound.conf');
+  writeFileSync(conf, '');
+  return { ALSA_CONFIG_PATH: conf };
 }
+const NOT_LINUX = process.platform !== 'linux';
+const LINUX_ONLY = NOT_LINUX ? ' — skipped: no device is simulated through ALSA_CONFIG_PATH, which only Linux reads' : '';
 
 describe('ecosym validate', () => {
   it('passes the built-in patches', async () => {
@@ -139,20 +139,27 @@ describe('ecosym play', () => {
     expect(notes).toBeGreaterThan(20);
   });
 
-  it('without a device says so, names --sink none, and exits 3', async () => {
-    if (!(await noDevice())) return; // a machine with a sound card would play instead
-    const r = await ecosym(['play', 'carbon-pulse', '--duration', '1s']);
+  it.skipIf(NOT_LINUX)(`without a device says so first, names --sink none, and exits 3; the driver's lines only with --verbose${LINUX_ONLY}`, async () => {
+    const env = noDeviceEnv();
+    const r = await ecosym(['play', 'carbon-pulse', '--duration', '1s'], PROJECT_ROOT, env);
     expect(r.code).toBe(3);
-    expect(r.stderr).toContain('no audio output device could be opened');
+    expect(r.stderr).toMatch(/^ecosym: no audio output device could be opened/);
     expect(r.stderr).toContain('--sink none');
+    expect(r.stderr).not.toContain('ALSA lib');
+    expect(r.stderr).toContain('--verbose shows what the audio driver said');
+    const v = await ecosym(['play', 'carbon-pulse', '--duration', '1s', '--verbose'], PROJECT_ROOT, env);
+    expect(v.code).toBe(3);
+    expect(v.stderr).toMatch(/^ecosym: no audio output device could be opened/);
+    expect(v.stderr).toMatch(/The audio driver said:\nALSA lib .*Unknown PCM default/);
   });
 
-  it('demo bounces to out/demo.wav when there is no device', async () => {
-    if (!(await noDevice())) return;
+  it.skipIf(NOT_LINUX)(`demo bounces to out/demo.wav when there is no device, without the driver's lines${LINUX_ONLY}`, async () => {
     const dir = tmp();
-    const r = await ecosym(['demo'], dir);
+    const r = await ecosym(['demo'], dir, noDeviceEnv());
     expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^No audio device here/);
     expect(r.stdout).toContain('Bouncing the demo to out/demo.wav');
+    expect(r.stderr).not.toContain('ALSA lib');
     const wav = readFileSync(join(dir, 'out/demo.wav'));
     expect(wav.length).toBeGreaterThan(60 * 48000 * 2 * 3);
   });

@@ -4,13 +4,14 @@
 import '../engine/node/platform/installGlobals.ts';
 import { parseArgs } from 'node:util';
 import { PATCHES_DIR } from '../engine/node/files.ts';
-import { NoAudioDeviceError, openRealtimeContext } from '../engine/node/realtime.ts';
+import { probeAudioDevice } from './audioProbe.ts';
 import { describeError, UsageError } from './common.ts';
 import { patchesCommand, schemaCommand, validateCommand } from './info.ts';
 import { midiCommand } from './midi.ts';
 import { playCommand } from './play.ts';
 import { renderCommand } from './render.ts';
 import { recordCommand, sourcesCommand } from './sources.ts';
+import { guardClosedOutput, signalExitCode } from './stop.ts';
 
 /** The patch `npm start` plays. */
 export const DEMO_PATCH = 'seattle-drift';
@@ -23,7 +24,7 @@ Usage:
   ecosym play <patch> [--sink none] [--duration 30s] [--data STREAM=URI ...] [--speed N] [--loop 10m] [--seed N]
                       [--osc-in [HOST:]PORT] [--osc-allow CIDR ...] [--osc-out HOST:PORT ...] [--oscquery [HOST:]PORT]
                       [--artnet HOST[:UNIVERSE]] [--sacn [HOST:]UNIVERSE]
-                      [--midi-in NAME] [--midi-out NAME] [--midi-learn TARGET|stream:NAME]
+                      [--midi-in NAME] [--midi-out NAME] [--midi-learn TARGET|stream:NAME] [--verbose]
   ecosym sources <patch> [--data STREAM=URI ...] [--for 10s] [--json]   live status of each stream's source
   ecosym record <uri> --out feed.csv [--for 10m] [--stream NAME]       capture a feed as a replayable CSV
   ecosym midi [ports] [--json]    the MIDI ports here, or why there is no MIDI (exit 4)
@@ -40,20 +41,16 @@ Usage:
 --speed is data seconds per audio second; without it the data is spread over the render.
 --osc-in and --oscquery listen on 127.0.0.1 unless given a host (0.0.0.0:9000 opens them to the
   network); --osc-allow 192.168.1.0/24 (repeatable) accepts control only from those senders.
+--verbose (play, demo): with no audio device, also print what the audio driver said.
+Ctrl-C or SIGTERM stops play, sources and record (exit 130 / 143); a second one exits at once.
 `;
 
-async function demo(): Promise<void> {
-  let hasDevice = true;
-  try {
-    const probe = openRealtimeContext('default');
-    await probe.close();
-  } catch (e) {
-    if (!(e instanceof NoAudioDeviceError)) throw e;
-    hasDevice = false;
-    console.log(`No audio device here (${e.message}).`);
-    console.log('Bouncing the demo to out/demo.wav instead; play that file anywhere.');
-  }
-  if (hasDevice) return playCommand({ patch: DEMO_PATCH, data: [] });
+async function demo(verbose: boolean): Promise<void> {
+  const probe = await probeAudioDevice();
+  if (probe.device !== 'absent') return playCommand({ patch: DEMO_PATCH, data: [], verbose });
+  console.log(`No audio device here (${probe.error.message}).`);
+  console.log('Bouncing the demo to out/demo.wav instead; play that file anywhere.');
+  if (verbose && probe.driverOutput) console.error(`The audio driver said:\n${probe.driverOutput}`);
   await renderCommand({ patch: DEMO_PATCH, duration: '60s', out: 'out/demo.wav', data: [] });
 }
 
@@ -88,6 +85,7 @@ export async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean' },
       for: { type: 'string' },
       stream: { type: 'string' },
+      verbose: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -128,6 +126,7 @@ export async function main(argv: string[]): Promise<number> {
         midiIn: values['midi-in'],
         midiOut: values['midi-out'],
         midiLearn: values['midi-learn'],
+        verbose: values.verbose,
       });
       return 0;
     case 'sources':
@@ -149,7 +148,7 @@ export async function main(argv: string[]): Promise<number> {
       patchesCommand(values.json === true);
       return 0;
     case 'demo':
-      await demo();
+      await demo(values.verbose === true);
       return 0;
     case undefined:
     case 'help':
@@ -162,12 +161,18 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** Entry point: exit codes 0 ok, 1 invalid patches, 2 usage, 3 no audio device, 4 no MIDI (ecosym midi). */
+/**
+ * Entry point: exit codes 0 ok, 1 invalid patches, 2 usage, 3 no audio device, 4 no MIDI (ecosym midi),
+ * 130 stopped by Ctrl-C (SIGINT), 143 stopped by SIGTERM. A closed stdout ends a command quietly.
+ */
 export async function run(argv: string[]): Promise<void> {
+  guardClosedOutput();
+  let code: number;
   try {
-    process.exitCode = await main(argv);
+    code = await main(argv);
   } catch (e) {
     console.error(`ecosym: ${describeError(e)}`);
-    process.exitCode = e instanceof UsageError ? e.exitCode : (e as { code?: string })?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 2 : 1;
+    code = e instanceof UsageError ? e.exitCode : (e as { code?: string })?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 2 : 1;
   }
+  process.exitCode = signalExitCode() ?? code;
 }

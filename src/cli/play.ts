@@ -16,7 +16,9 @@ import type { Patch } from '../engine/core/patchSchema.ts';
 import { sacnMulticastAddress } from '../engine/core/lighting.ts';
 import { allowEntryProblem, isLoopbackHost } from '../engine/core/osc/allow.ts';
 import { dataOverrides, dbfs, durationArg, numberArg, UsageError } from './common.ts';
+import { driverNote, probeAudioDevice } from './audioProbe.ts';
 import { installErrorPolicy } from './errorPolicy.ts';
+import { waitForStop } from './stop.ts';
 import { learnArg, startMidi } from './midi.ts';
 
 export interface PlayArgs {
@@ -45,6 +47,13 @@ export interface PlayArgs {
   oscQuery?: string;
   /** sACN [HOST:]UNIVERSE, overriding the patch's lighting.sacn. */
   sacn?: string;
+  /** Also print what the audio driver said when no device could be opened. */
+  verbose?: boolean;
+}
+
+/** The exit-3 error for a machine without an audio device, saying what to do instead. */
+function noDeviceError(e: NoAudioDeviceError, patch: string, note = ''): UsageError {
+  return new UsageError(`${e.message}.\nRun with --sink none to play silently (levels are still printed), or bounce it: ecosym render ${patch}${note}`, 3);
 }
 
 /** Parses `--osc-in [HOST:]PORT` (also `--oscquery`); without a host, 127.0.0.1 (this machine only). */
@@ -159,6 +168,11 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
   const duration = a.duration === undefined ? Infinity : durationArg(a.duration, 0);
   const speed = numberArg(a.speed, '--speed');
   const loopSeconds = durationArg(a.loop, 600, '--loop');
+  if (sink === 'default') {
+    // Probed in a child process first, so the driver's noise stays out of the way.
+    const probe = await probeAudioDevice();
+    if (probe.device === 'absent') throw noDeviceError(probe.error, a.patch, driverNote(probe, a.verbose === true));
+  }
   const hub = new SourceHub({
     patch: pf.patch,
     baseDir: pf.dir,
@@ -188,11 +202,7 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
   } catch (e) {
     policy.dispose();
     await hub.stop();
-    if (e instanceof NoAudioDeviceError)
-      throw new UsageError(
-        `${e.message}.\nRun with --sink none to play silently (levels are still printed), or bounce it: ecosym render ${a.patch}`,
-        3,
-      );
+    if (e instanceof NoAudioDeviceError) throw noDeviceError(e, a.patch);
     throw e;
   }
   log(`Playing ${pf.patch.name}${sink === 'none' ? ' (no audio device: --sink none)' : ''}. Ctrl-C stops.`);
@@ -276,20 +286,10 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
     changes.flush(Date.now() / 1000);
     peak = power = frames = 0;
   };
-  await new Promise<void>((resolve) => {
-    const sampler = setInterval(sample, 40);
-    const meter = setInterval(status, 1000);
-    const finish = () => {
-      clearInterval(sampler);
-      clearInterval(meter);
-      process.off('SIGINT', finish);
-      process.off('SIGTERM', finish);
-      resolve();
-    };
-    process.on('SIGINT', finish);
-    process.on('SIGTERM', finish);
-    if (Number.isFinite(duration)) setTimeout(finish, duration * 1000);
-  });
+  await waitForStop(duration, [
+    { ms: 40, run: sample },
+    { ms: 1000, run: status },
+  ]);
   if (tty) process.stdout.write('\n');
   changes.flush(Date.now() / 1000, true);
   const stats = p.engine.stats;

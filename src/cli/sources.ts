@@ -14,23 +14,7 @@ import { loadPatchFile, resolvePatchPath } from '../engine/node/files.ts';
 import { absolutizeFileUri } from '../engine/node/sources/collect.ts';
 import { createSource, SourceHub } from '../engine/node/sources/hub.ts';
 import { dataOverrides, durationArg, UsageError } from './common.ts';
-
-/** Runs until `seconds` pass (Infinity: until Ctrl-C / SIGTERM). */
-function runFor(seconds: number, every: () => void): Promise<void> {
-  return new Promise((done) => {
-    const timer = setInterval(every, 1000);
-    const finish = () => {
-      clearInterval(timer);
-      clearTimeout(stop);
-      process.off('SIGINT', finish);
-      process.off('SIGTERM', finish);
-      done();
-    };
-    const stop = Number.isFinite(seconds) ? setTimeout(finish, seconds * 1000) : undefined;
-    process.on('SIGINT', finish);
-    process.on('SIGTERM', finish);
-  });
-}
+import { waitForStop } from './stop.ts';
 
 function fmtValue(v: number | string | undefined): string {
   if (v === undefined) return '–';
@@ -84,7 +68,7 @@ export async function sourcesCommand(a: SourcesArgs, log: (s: string) => void = 
       lines = table.split('\n').length;
     } else if (!a.json) log(table + '\n');
   };
-  await runFor(seconds, draw);
+  await waitForStop(seconds, [{ ms: 1000, run: draw }]);
   const final = hub.statuses();
   await hub.stop();
   if (a.json) log(JSON.stringify(final, null, 2));
@@ -172,10 +156,15 @@ export async function recordCommand(a: RecordArgs, log: (s: string) => void = co
   log(`Recording ${spec.uri} as stream "${stream}" to ${a.out}${Number.isFinite(seconds) ? ` for ${formatSeconds(seconds)}` : ''}. Ctrl-C stops.`);
   source.start();
   const tty = process.stderr.isTTY;
-  await runFor(seconds, () => {
-    flush();
-    if (tty) process.stderr.write(`\r\x1b[K${rows} rows, ${gate.rejected} rejected, ${errors} errors${lastError ? ` (${lastError})` : ''}`);
-  });
+  await waitForStop(seconds, [
+    {
+      ms: 1000,
+      run: () => {
+        flush();
+        if (tty) process.stderr.write(`\r\x1b[K${rows} rows, ${gate.rejected} rejected, ${errors} errors${lastError ? ` (${lastError})` : ''}`);
+      },
+    },
+  ]);
   await source.stop();
   flush();
   if (tty) process.stderr.write('\r\x1b[K');
