@@ -6,7 +6,8 @@
  *   Tone's attack), in ms. In-process ports deliver synchronously, so this is
  *   our own cost; a hardware port adds its driver's.
  * - clock-out jitter: the intervals between MIDI clock ticks arriving at an
- *   output port against the ideal 60 / (24 · BPM), std dev and max in ms.
+ *   output port against the ideal 60 / (24 · BPM), std dev and max in ms; and
+ *   the CPU the process spends meanwhile (what a busy-wait for precision costs).
  */
 import '../src/engine/node/audioGlobals.ts';
 import { loadPatchFile, resolvePatchPath } from '../src/engine/node/files.ts';
@@ -63,13 +64,18 @@ export async function benchMidi(quick: boolean, row: (name: string, value: numbe
 
     // Clock out jitter.
     ticks.length = 0;
+    const cpu0 = process.cpuUsage();
+    const wall0 = performance.now();
     await sleep(quick ? 3000 : 10_000);
+    const cpu = process.cpuUsage(cpu0);
+    const busy = (cpu.user + cpu.system) / 1000 / (performance.now() - wall0);
     const ideal = 60_000 / (24 * engine.tempo!);
     const dev = ticks.slice(1).map((t, i) => t - ticks[i]! - ideal);
     const mean = dev.reduce((a, b) => a + b, 0) / dev.length;
     const sd = Math.sqrt(dev.reduce((a, b) => a + (b - mean) ** 2, 0) / dev.length);
     row('midi-clock-out-jitter-sd', sd, `ms (${dev.length} tick intervals at ${engine.tempo!.toFixed(1)} BPM, ideal ${ideal.toFixed(3)} ms)`);
     row('midi-clock-out-jitter-max', Math.max(...dev.map(Math.abs)), 'ms');
+    row('midi-clock-out-cpu', busy * 100, '% of one core, whole process (audio thread included), while clock out runs');
   } finally {
     await bridge.stop();
     await player.stop();
