@@ -190,7 +190,7 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
     throw new UsageError(`OSC: ${(e as Error).message}`);
   }
   const midi = await startMidi(pf, p.engine, a, log);
-  const started = p.raw.currentTime;
+  const started = p.clock.now();
   // The analyser holds the last 2048 samples (43 ms): sample it often and report
   // the loudest peak and the mean power of the whole second.
   let peak = 0;
@@ -222,17 +222,17 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
       .filter((st) => st.state !== 'live')
       .map((st) => `${st.stream} ${st.state}`)
       .join(' ');
-    const line = `${formatSeconds(p.raw.currentTime - started)}  peak ${dbfs(peak)}  rms ${dbfs(rms)}  | ${streams} | ${signals}${v.scene ? ` | scene ${v.scene}` : ''}${sources ? ` | ${sources}` : ''}${midiStatus()}`;
+    const line = `${formatSeconds(p.clock.now() - started)}  peak ${dbfs(peak)}  rms ${dbfs(rms)}  | ${streams} | ${signals}${v.scene ? ` | scene ${v.scene}` : ''}${sources ? ` | ${sources}` : ''}${midiStatus()}`;
     if (tty) process.stdout.write(`\r\x1b[K${line}`);
     else log(line);
     peak = power = frames = 0;
   };
   await new Promise<void>((resolve) => {
-    const sampler = setInterval(sample, 40);
-    const meter = setInterval(status, 1000);
+    const sampler = p.clock.every(0.04, sample);
+    const meter = p.clock.every(1, status);
     const finish = () => {
-      clearInterval(sampler);
-      clearInterval(meter);
+      sampler.dispose();
+      meter.dispose();
       process.off('SIGINT', finish);
       process.off('SIGTERM', finish);
       resolve();

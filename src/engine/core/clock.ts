@@ -97,6 +97,11 @@ export class Clock {
     return t;
   }
 
+  /** The audio time being heard now (now() less the output latency, read between render quanta). */
+  heard(): number {
+    return this.toAudio(this.host.wallMs());
+  }
+
   /** Seconds from rendering to hearing (the context's outputLatency; 0 when unknown). */
   get latency(): number {
     const l = this.audio?.outputLatency;

@@ -6,10 +6,12 @@
 import './audioGlobals.ts';
 import * as Tone from 'tone';
 import { garbageCollector } from './gc.ts';
+import { clockFor } from './clock.ts';
 import { Engine, type EngineOptions } from '../audio/Engine.ts';
 import { RealtimeDriver } from '../audio/RealtimeDriver.ts';
 import { Timeline } from '../core/timeline.ts';
 import type { Patch } from '../core/patchSchema.ts';
+import type { Clock } from '../core/clock.ts';
 import type { StreamFeed } from './render.ts';
 
 /** Raised when no audio output device can be opened. */
@@ -38,6 +40,8 @@ export interface Player {
   engine: Engine;
   driver: RealtimeDriver;
   raw: AudioContext;
+  /** The context's clock service: wall ↔ audio time, and timers on it. */
+  clock: Clock;
   stop(): Promise<void>;
 }
 
@@ -87,7 +91,9 @@ export async function startPlayer(opts: PlayOptions): Promise<Player> {
     );
   let loop = 0;
   let timeline = place(start, 0);
+  const clock = clockFor(ctx);
   const driver = new RealtimeDriver(engine, {
+    clock,
     lookAhead: opts.lookAhead ?? 0.1,
     onTick: (_now, until) => {
       timeline.drain(until, (item) => {
@@ -102,8 +108,11 @@ export async function startPlayer(opts: PlayOptions): Promise<Player> {
     engine,
     driver,
     raw,
+    clock,
     async stop() {
       driver.stop();
+      // whatever is still scheduled on it would run against a closed context
+      clock.dispose();
       engine.dispose();
       // Tone's close() closes the native context once and releases its own parts.
       // (Calling Tone's dispose() as well started a second, unawaited close that
