@@ -15,11 +15,7 @@ import { startPlayer } from '../src/engine/node/realtime.ts';
 import { MidiBridge } from '../src/engine/node/midi/bridge.ts';
 import { openMidiSystem, virtualPorts } from '../src/engine/node/midi/system.ts';
 import type { Patch } from '../src/engine/core/patchSchema.ts';
-
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-}
+import { quantile } from '../src/engine/core/filters.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -12,11 +12,7 @@ import { OscControl } from '../src/engine/node/bridges/oscControl.ts';
 import { OscUdpPort } from '../src/engine/node/osc/udp.ts';
 import { encodeMessage } from '../src/engine/core/osc/codec.ts';
 import { execFile } from 'node:child_process';
-
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-}
+import { quantile } from '../src/engine/core/filters.ts';
 
 export async function benchOsc(quick: boolean, row: (name: string, value: number, unit: string) => void): Promise<void> {
   const pf = loadPatchFile(resolvePatchPath('carbon-pulse'));
