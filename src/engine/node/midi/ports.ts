@@ -5,7 +5,7 @@
  * platform, webmidi#271); "not found" is said once per name.
  */
 import { countError, type MidiStats } from './stats.ts';
-import { matchPort, type MidiInputPort, type MidiOutputPort, type MidiSystem } from './system.ts';
+import { matchPort, type MidiInputPort, type MidiOutputPort, type MidiPortInfo, type MidiSystem } from './system.ts';
 
 export interface PortHandlers {
   /** Bytes from the input, with their arrival (wall ms). */
@@ -38,35 +38,33 @@ export class MidiPorts {
       const { inputs, outputs } = await this.system.ports();
       if (this.closed) return;
       const want = this.wanted();
-      if (want.input !== undefined) {
-        const name = matchPort(inputs, want.input);
-        if (this.input && !inputs.some((p) => p.name === this.input!.name)) this.lose('input');
-        if (!this.input && name) {
-          const port = await this.system.openInput(name, (bytes, wall) => this.handlers.receive(bytes, wall));
-          if (this.closed) port.close();
-          else {
-            this.input = port;
-            this.opened('input', name);
-          }
-        } else if (!this.input) this.missing('input', want.input, inputs);
-      }
-      if (want.output !== undefined) {
-        const name = matchPort(outputs, want.output);
-        if (this.output && !outputs.some((p) => p.name === this.output!.name)) this.lose('output');
-        if (!this.output && name) {
-          const port = await this.system.openOutput(name);
-          if (this.closed) port.close();
-          else {
-            this.output = port;
-            this.opened('output', name);
-          }
-        } else if (!this.output) this.missing('output', want.output, outputs);
-      }
+      await this.watch('input', want.input, inputs);
+      await this.watch('output', want.output, outputs);
     } catch (e) {
       countError(this.stats, e);
     } finally {
       this.polling = false;
     }
+  }
+
+  /** One port: dropped if it went, opened if it came, "not found" said once while it is missing. */
+  private async watch(which: 'input' | 'output', wanted: string | undefined, present: readonly MidiPortInfo[]): Promise<void> {
+    if (wanted === undefined || this.closed) return;
+    const now = this[which];
+    if (now && !present.some((p) => p.name === now.name)) this.lose(which);
+    if (this[which]) return;
+    const name = matchPort(present, wanted);
+    if (!name) return this.missing(which, wanted, present);
+    if (which === 'input') {
+      const port = await this.system.openInput(name, (bytes, wall) => this.handlers.receive(bytes, wall));
+      if (this.closed) return port.close();
+      this.input = port;
+    } else {
+      const port = await this.system.openOutput(name);
+      if (this.closed) return port.close();
+      this.output = port;
+    }
+    this.opened(which, name);
   }
 
   private opened(which: 'input' | 'output', name: string): void {
@@ -76,7 +74,7 @@ export class MidiPorts {
     this.handlers.opened(which);
   }
 
-  private missing(which: 'input' | 'output', wanted: string, present: ReadonlyArray<{ name: string }>): void {
+  private missing(which: 'input' | 'output', wanted: string, present: readonly MidiPortInfo[]): void {
     if (this.waiting[which] === wanted) return;
     this.waiting[which] = wanted;
     this.log(`MIDI ${which} "${wanted}" not found (${which}s: ${present.map((p) => p.name).join(', ') || 'none'}); waiting for it`);

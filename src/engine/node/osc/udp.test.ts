@@ -25,6 +25,7 @@ import {
 import { mulberry32 } from '../../core/random.ts';
 import { OscAddressSpace } from '../../core/osc/pattern.ts';
 import { garbageCollector } from '../gc.ts';
+import { until } from '../../../../tests/support/wait.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -39,15 +40,6 @@ async function openPort(options: OscUdpPortOptions = {}): Promise<OscUdpPort> {
   opened.push(port);
   await port.open({ host: '127.0.0.1', port: 0 });
   return port;
-}
-
-/** Resolves when `cond` holds, polling every event-loop turn; rejects after `ms`. */
-async function until(cond: () => boolean, ms = 3000, what = 'condition'): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 1));
-  }
 }
 
 /** Counts of the resource kinds that would leak: sockets and timers. */
@@ -74,7 +66,7 @@ describe('OscUdpPort basics', () => {
     expect(rx.isOpen).toBe(true);
     const m = msg('/a/b', { type: 'i', value: 1 }, { type: 'f', value: 2.5 }, { type: 's', value: 'hello' });
     expect(await tx.send(m, '127.0.0.1', rx.port!)).toBe(true);
-    await until(() => got.length === 1);
+    await until(() => got.length === 1, 'the message');
     expect(got[0]).toStrictEqual({
       message: m,
       sender: { address: '127.0.0.1', port: tx.port, family: 'IPv4' },
@@ -104,7 +96,7 @@ describe('OscUdpPort basics', () => {
     // a port that takes at most 10 s ahead: 9 s passes, 11 s is dropped
     await tx.send(at(now + 11, msg('/beyond')), '127.0.0.1', nearRx.port!);
     await tx.send(at(now + 9, msg('/within')), '127.0.0.1', nearRx.port!);
-    await until(() => got.length === 6 && nearRx.stats().received === 2);
+    await until(() => got.length === 6 && nearRx.stats().received === 2, 'six messages');
     const by = Object.fromEntries(got.map((r) => [r.message.address, { time: r.time, late: r.late }]));
     expect(by).toStrictEqual({
       '/immediate': { time: undefined, late: false },
@@ -135,7 +127,7 @@ describe('OscUdpPort basics', () => {
     const tx = await openPort();
     await tx.send(msg('/bad'), '127.0.0.1', rx.port!);
     await tx.send(msg('/good'), '127.0.0.1', rx.port!);
-    await until(() => rx.stats().delivered === 2);
+    await until(() => rx.stats().delivered === 2, 'two deliveries');
     expect(errors).toStrictEqual([
       ['listener bug', 'handler'],
       ['second listener bug', 'handler'],
@@ -162,7 +154,7 @@ describe('OscUdpPort basics', () => {
     // still receiving
     const tx = await openPort();
     await tx.send(msg('/alive'), '127.0.0.1', rx.port!);
-    await until(() => rx.stats().delivered === 1);
+    await until(() => rx.stats().delivered === 1, 'the message');
   });
 
   it('send: an invalid packet throws OscEncodeError at once; a closed port throws; open twice rejects; bind failure rejects', async () => {
@@ -189,7 +181,7 @@ describe('OscUdpPort basics', () => {
     const tx = new OscUdpPort();
     await tx.open();
     await tx.send({ timetag: epochSecondsToTimetag(Date.now() / 1000 + 20), elements: [msg('/later')] }, '127.0.0.1', p.port!);
-    await until(() => p.stats().delivered === 1);
+    await until(() => p.stats().delivered === 1, 'the message');
     expect(handles().udp).toBe(before.udp + 2);
     await Promise.all([p.close(), tx.close()]);
     expectNoGrowth(before);
@@ -198,7 +190,7 @@ describe('OscUdpPort basics', () => {
 
 // ------------------------------------------------------------------ fuzz
 
-type Expectation = { kind: 'valid'; id: number; message: OscMessage; time: 'none' | 'past' | 'soon' } | { kind: 'pattern' };
+type Expectation = { kind: 'valid'; id: number; message: OscMessage; time: 'none' | 'past' | 'soon'; sent: number } | { kind: 'pattern' };
 
 /**
  * One packet of the fuzz mix, and what the port must make of it. Malformed
@@ -222,16 +214,16 @@ function fuzzPacket(rng: Rng, id: number, now: number): { bytes: Uint8Array; exp
   }
   const message = validMessage(rng, id);
   const wrap = rng();
-  if (wrap < 0.6) return { bytes: encodePacket(message), expect: { kind: 'valid', id, message, time: 'none' } };
+  if (wrap < 0.6) return { bytes: encodePacket(message), expect: { kind: 'valid', id, message, time: 'none', sent: now } };
   if (wrap < 0.8) {
     return {
       bytes: encodePacket({ timetag: epochSecondsToTimetag(now - 1 - rng() * 1e5), elements: [message] }),
-      expect: { kind: 'valid', id, message, time: 'past' },
+      expect: { kind: 'valid', id, message, time: 'past', sent: now },
     };
   }
   return {
     bytes: encodePacket({ timetag: epochSecondsToTimetag(now + 10 + rng() * 40), elements: [{ timetag: { seconds: 0, fraction: 1 }, elements: [message] }] }),
-    expect: { kind: 'valid', id, message, time: 'soon' },
+    expect: { kind: 'valid', id, message, time: 'soon', sent: now },
   };
 }
 
@@ -282,7 +274,7 @@ describe('fuzz over real UDP on 127.0.0.1', () => {
       batch = [];
       batchBytes = 0;
       // Pace: wait until the port has every datagram sent so far (loopback drops only when its buffer overflows).
-      await until(() => rx.stats().received === sent, 5000, `datagram ${sent}`);
+      await until(() => rx.stats().received === sent, `datagram ${sent}`, 5000, 1);
     };
 
     for (let n = 0; n < TOTAL; n++) {
@@ -331,7 +323,8 @@ describe('fuzz over real UDP on 127.0.0.1', () => {
         expect(got!.late).toBe(true);
         late++;
       }
-      if (e.time === 'soon') expect(got!.time! - Date.now() / 1000).toBeGreaterThan(0);
+      // ahead of when it was sent (comparing with now would depend on how long the run took)
+      if (e.time === 'soon') expect(got!.time! - e.sent).toBeGreaterThan(9);
     }
     expect(s.late).toBe(late);
     const listenerFailures = [...expected.keys()].filter((id) => id % 97 === 0).length;
@@ -354,7 +347,7 @@ describe('fuzz over real UDP on 127.0.0.1', () => {
     const got: OscReceived[] = [];
     again.onMessage((r) => got.push(r));
     await tx2.send(msg('/after/fuzz', { type: 'i', value: 1 }), '127.0.0.1', again.port!);
-    await until(() => got.length === 1);
+    await until(() => got.length === 1, 'the message');
 
     console.info(
       `OSC UDP fuzz (seed ${SEED}): ${TOTAL} packets in ${elapsedMs.toFixed(0)} ms — malformed ${want.malformed}, oversize ${want.oversize}, ` +
@@ -375,7 +368,7 @@ describe.skipIf(!haveLiblo)(`interop with liblo-tools (oscsend, oscdump)${haveLi
     const got: OscReceived[] = [];
     const rx = await openPort({ onMessage: (r) => got.push(r) });
     await execFileAsync(OSCSEND, ['127.0.0.1', String(rx.port), '/a/b', 'ifs', '1', '2.5', 'hello']);
-    await until(() => got.length === 1);
+    await until(() => got.length === 1, 'the message');
     expect(got[0]!.message).toStrictEqual(msg('/a/b', { type: 'i', value: 1 }, { type: 'f', value: 2.5 }, { type: 's', value: 'hello' }));
     expect(got[0]!.sender.address).toBe('127.0.0.1');
     expect(rx.stats()).toMatchObject({ received: 1, delivered: 1, malformed: 0 });
@@ -386,7 +379,7 @@ describe.skipIf(!haveLiblo)(`interop with liblo-tools (oscsend, oscdump)${haveLi
     const rx = await openPort({ onMessage: (r) => got.push(r) });
     await execFileAsync(OSCSEND, ['127.0.0.1', String(rx.port), '/x', 'hTFNIcdSm', '5', 'c', '1.5', 'sym', '90817263']);
     await execFileAsync(OSCSEND, ['127.0.0.1', String(rx.port), '/empty']);
-    await until(() => got.length === 2);
+    await until(() => got.length === 2, 'two messages');
     expect(got[0]!.message).toStrictEqual(
       msg(
         '/x',
