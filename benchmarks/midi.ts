@@ -89,7 +89,8 @@ export async function benchMidi(quick: boolean, row: (name: string, value: numbe
  * the clock's over the last 4 s (median and max of |error|, ms).
  */
 async function benchClockIn(quick: boolean, row: (name: string, value: number, unit: string) => void, system: MidiSystem, base: Patch): Promise<void> {
-  const patch: Patch = { ...base, midi: { ...base.midi!, clock: { in: true, out: false } } };
+  // the patch maps a signal to the tempo: that would fight the clock it follows
+  const patch: Patch = { ...base, mappings: base.mappings.filter((m) => m.to !== 'tempo'), midi: { ...base.midi!, clock: { in: true, out: false } } };
   const player = await startPlayer({ patch, sink: 'none' });
   const bridge = new MidiBridge({ engine: player.engine, patch, system });
   const samples: Array<{ at: number; bpm?: number; phase?: number }> = [];
