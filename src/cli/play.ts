@@ -248,7 +248,7 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
     throw new UsageError(`OSC: ${(e as Error).message}`);
   }
   const midi = await startMidi(pf, p.engine, a, log);
-  const started = p.raw.currentTime;
+  const started = p.clock.now();
   // The analyser holds the last 2048 samples (43 ms): sample it often and report
   // the loudest peak and the mean power of the whole second.
   let peak = 0;
@@ -280,16 +280,21 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
       .filter((st) => st.state !== 'live' || st.connection === 'disconnected')
       .map((st) => `${st.stream} ${st.state}${st.connection === 'disconnected' ? ' (link down)' : ''}`)
       .join(' ');
-    const line = `${formatSeconds(p.raw.currentTime - started)}  peak ${dbfs(peak)}  rms ${dbfs(rms)}  | ${streams} | ${signals}${v.scene ? ` | scene ${v.scene}` : ''}${sources ? ` | ${sources}` : ''}${midiStatus()}`;
+    const line = `${formatSeconds(p.clock.now() - started)}  peak ${dbfs(peak)}  rms ${dbfs(rms)}  | ${streams} | ${signals}${v.scene ? ` | scene ${v.scene}` : ''}${sources ? ` | ${sources}` : ''}${midiStatus()}`;
     if (tty) process.stdout.write(`\r\x1b[K${line}`);
     else log(line);
     changes.flush(Date.now() / 1000);
     peak = power = frames = 0;
   };
-  await waitForStop(duration, [
-    { ms: 40, run: sample },
-    { ms: 1000, run: status },
-  ]);
+  // The meters run on the player's clock (one service for every timer); the wait only ends the play.
+  const sampler = p.clock.every(0.04, sample);
+  const meter = p.clock.every(1, status);
+  try {
+    await waitForStop(duration);
+  } finally {
+    sampler.dispose();
+    meter.dispose();
+  }
   if (tty) process.stdout.write('\n');
   changes.flush(Date.now() / 1000, true);
   const stats = p.engine.stats;

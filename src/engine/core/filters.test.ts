@@ -11,6 +11,7 @@ import {
   MAX_WINDOW_SAMPLES,
   mapCategory,
   medianOfSorted,
+  quantile,
   OneEuroFilter,
   oneEuroAlpha,
   percentileOfSorted,
@@ -72,6 +73,18 @@ describe('percentileOfSorted', () => {
         expect(same(percentileOfSorted(asc(xs), p), brutePercentile(xs, p))).toBe(true);
       }),
     );
+  });
+});
+
+describe('quantile', () => {
+  it('takes values in any order, leaves them so, and agrees with percentileOfSorted', () => {
+    const xs = [9, 1, 4, 2];
+    expect(quantile(xs, 0.5)).toBe(3);
+    expect(quantile(xs, 0)).toBe(1);
+    expect(quantile(xs, 1)).toBe(9);
+    expect(quantile(xs, 0.25)).toBeCloseTo(1.75, 12);
+    expect(xs).toStrictEqual([9, 1, 4, 2]);
+    expect(quantile([], 0.5)).toBeNaN();
   });
 });
 

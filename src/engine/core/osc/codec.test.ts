@@ -33,7 +33,7 @@ import {
   oscString,
   rawBundle,
   timetagBytes,
-} from './fuzzPackets.ts';
+} from '../../../../tests/support/fuzzPackets.ts';
 import { mulberry32 } from '../random.ts';
 
 // osc-js is CommonJS with an ESM-style .d.ts: under NodeNext its types put the OSC

@@ -130,7 +130,6 @@ describe('OSC control budget', () => {
     sender: { address: '127.0.0.1', port: 1, family: 'IPv4' },
     time: undefined,
     late: false,
-    clamped: false,
   });
   /** One packet: its messages in one turn, applied together at its end. */
   const packet = async (control: OscControl, ...messages: OscReceived[]) => {

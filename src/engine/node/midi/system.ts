@@ -136,6 +136,15 @@ export async function openMidiSystem(opts: { virtual?: boolean; availability?: M
   }
 }
 
+/** Closes a JZZ port that may be gone already (unplugged, or JZZ closed). */
+function closeQuietly(port: JzzPort): void {
+  try {
+    port.close();
+  } catch {
+    // already gone
+  }
+}
+
 function jzzSystem(JZZ: Jzz, kind: 'native' | 'virtual'): MidiSystem {
   const strip = (ps: MidiPortInfo[]) => ps.map((p) => ({ name: p.name, ...(p.manufacturer ? { manufacturer: p.manufacturer } : {}) }));
   return {
@@ -167,11 +176,7 @@ function jzzSystem(JZZ: Jzz, kind: 'native' | 'virtual'): MidiSystem {
         name,
         close() {
           open = false;
-          try {
-            port.close();
-          } catch {
-            // already gone
-          }
+          closeQuietly(port);
         },
       };
     },
@@ -186,11 +191,7 @@ function jzzSystem(JZZ: Jzz, kind: 'native' | 'virtual'): MidiSystem {
         },
         close() {
           open = false;
-          try {
-            port.close();
-          } catch {
-            // already gone
-          }
+          closeQuietly(port);
         },
       };
     },

@@ -1,12 +1,14 @@
 /**
- * Sources that play data they already have, paced on a timer: files (CSV, TSV,
- * JSON, NDJSON, GeoJSON, recordings) at a speed or at their own pace, looping
- * or once; and simulations. One timer each, re-armed for the next due record.
+ * Sources that play data they already have, paced on the clock service: files
+ * (CSV, TSV, JSON, NDJSON, GeoJSON, recordings) at a speed or at their own
+ * pace, looping or once; and simulations. Each looks at what is due every step.
  */
 import { readFileSync } from 'node:fs';
+import type { Clock, Disposable } from '../../core/clock.ts';
 import { parseFeedFile, type FeedRecord } from '../../core/sources/records.ts';
 import { Simulator } from '../../core/sources/sim.ts';
 import type { SourceSpec } from '../../core/sources/uri.ts';
+import { wallClock } from '../clock.ts';
 import { guarded, type Source, type SourceSink } from './types.ts';
 
 type FileSpec = Extract<SourceSpec, { kind: 'file' }>;
@@ -27,7 +29,7 @@ export function readFeedFile(path: string, spec: FileSpec): FeedRecord[] {
 }
 
 export class FileSource implements Source {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Disposable | undefined;
   private records: FeedRecord[] = [];
   private index = 0;
   private loop = 0;
@@ -36,13 +38,14 @@ export class FileSource implements Source {
 
   /**
    * @param spreadSeconds with no speed in the spec, the whole file plays over this many seconds.
+   * @param clock what paces it (default: wall time; a source plays with or without an engine).
    */
   constructor(
     readonly spec: FileSpec,
     readonly path: string,
     sink: SourceSink,
     private readonly spreadSeconds = 600,
-    private readonly now: () => number = () => performance.now() / 1000,
+    private readonly clock: Clock = wallClock(),
   ) {
     this.sink = guarded(sink);
   }
@@ -56,8 +59,8 @@ export class FileSource implements Source {
       return;
     }
     if (this.records.length === 0) return this.sink.error(new Error(`${this.path}: no timed records`));
-    this.started = this.now();
-    this.pump();
+    this.started = this.clock.now();
+    if (this.pump()) this.timer = this.clock.every(STEP, () => this.pump() || this.timer?.dispose());
   }
 
   /** Data seconds per second of playback. */
@@ -74,10 +77,12 @@ export class FileSource implements Source {
     return n < 2 ? 1 : ((r[n - 1]!.dataTime - r[0]!.dataTime) * n) / (n - 1);
   }
 
-  private pump(): void {
+  /** Hands over what is due; false once a file played once is done. */
+  private pump(): boolean {
     const r = this.records;
+    if (!r.length) return false;
     const t0 = r[0]!.dataTime;
-    const elapsedData = (this.now() - this.started) * this.speed;
+    const elapsedData = (this.clock.now() - this.started) * this.speed;
     const due: FeedRecord[] = [];
     while (this.loop * this.span + r[this.index]!.dataTime - t0 <= elapsedData) {
       const rec = r[this.index]!;
@@ -85,7 +90,7 @@ export class FileSource implements Source {
       if (++this.index >= r.length) {
         if (!this.spec.loop) {
           if (due.length) this.sink.records(due);
-          return;
+          return false;
         }
         this.index = 0;
         this.loop++;
@@ -93,17 +98,17 @@ export class FileSource implements Source {
       if (due.length > 10_000) break;
     }
     if (due.length) this.sink.records(due);
-    this.timer = setTimeout(() => this.pump(), STEP * 1000);
+    return true;
   }
 
   async stop(): Promise<void> {
-    clearTimeout(this.timer);
+    this.timer?.dispose();
     this.records = [];
   }
 }
 
 export class SimSource implements Source {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Disposable | undefined;
   private sim: Simulator | undefined;
   private started = 0;
   private readonly sink: SourceSink;
@@ -111,24 +116,25 @@ export class SimSource implements Source {
   constructor(
     readonly spec: SimSpec,
     sink: SourceSink,
-    private readonly now: () => number = () => Date.now() / 1000,
+    /** What paces it (default: wall time); data times are its epoch seconds. */
+    private readonly clock: Clock = wallClock(),
   ) {
     this.sink = guarded(sink);
   }
 
   start(): void {
-    this.started = this.now();
-    this.sim = new Simulator(this.spec, this.started);
+    this.started = this.clock.now();
+    this.sim = new Simulator(this.spec, this.clock.toEpoch(this.started));
     this.pump();
+    this.timer = this.clock.every(Math.min(STEP * 5, 1 / this.spec.rate / 2), () => this.pump());
   }
 
   private pump(): void {
-    const samples = this.sim!.until(this.now() - this.started + 1e-9);
+    const samples = this.sim!.until(this.clock.now() - this.started + 1e-9);
     if (samples.length) this.sink.records(samples.map((s) => ({ value: s.value, dataTime: s.dataTime })));
-    this.timer = setTimeout(() => this.pump(), Math.min(STEP * 5, 1 / this.spec.rate / 2) * 1000);
   }
 
   async stop(): Promise<void> {
-    clearTimeout(this.timer);
+    this.timer?.dispose();
   }
 }
