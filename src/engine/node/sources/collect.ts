@@ -1,5 +1,5 @@
 /**
- * Data for an offline render, from any source: files are read whole, a
+ * Data for an offline render, from any source: files are read (CSV streamed into typed arrays), a
  * simulation is generated for the render's length, an HTTP feed is fetched
  * once (a snapshot), and streaming feeds (WebSocket, MQTT, OSC) are captured
  * live for the render's length first. Everything passes the same gate as in
@@ -11,10 +11,11 @@ import { placeSeries, type Series } from '../../core/dataSeries.ts';
 import { Simulator } from '../../core/sources/sim.ts';
 import { parseSourceUri, type SourceSpec } from '../../core/sources/uri.ts';
 import type { FeedRecord } from '../../core/sources/records.ts';
+import { REJECT_REASONS, type SampleGate } from '../../core/sources/gate.ts';
 import type { Patch } from '../../core/patchSchema.ts';
 import type { StreamFeed } from '../render.ts';
 import { HttpSource } from './http.ts';
-import { readFeedFile } from './paced.ts';
+import { describeFeedFile, readFeedFile, type FeedFile } from './paced.ts';
 import { createSource, gateFor, takesText, type SourceContext } from './hub.ts';
 
 type StreamSpec = Patch['streams'][string];
@@ -32,18 +33,31 @@ export interface Collected {
   described: string;
 }
 
+/** Records by index: a data file's (see {@link FeedFile}) or a list's. */
+type Indexed = Pick<FeedFile, 'length' | 'record'>;
+
+const indexed = (records: FeedRecord[]): Indexed => ({ length: records.length, record: (i) => records[i]! });
+
 /** Gates records (the stream's valid range, spike limit, unit, text), stamping untimed ones with `stamp`. */
-function gateRecords(records: FeedRecord[], stream: StreamSpec, text: boolean, stamp: (i: number) => number): { series: Series<number | string>; rejected: number } {
+function gateRecords(records: Indexed, stream: StreamSpec, text: boolean, stamp: (i: number) => number): { series: Series<number | string>; gate: SampleGate } {
   const gate = gateFor(stream, text);
+  // Plain arrays of numbers are stored unboxed (8 bytes each): no object per value.
   const times: number[] = [];
   const values: Array<number | string> = [];
-  records.forEach((r, i) => {
+  for (let i = 0; i < records.length; i++) {
+    const r = records.record(i);
     const ok = gate.accept(r.value, Number.isFinite(r.dataTime) ? r.dataTime : stamp(i), r.unit);
-    if (typeof ok === 'string') return;
+    if (typeof ok === 'string') continue;
     times.push(ok.dataTime);
     values.push(ok.value);
-  });
-  return { series: { times, values, skipped: gate.rejected, column: '' }, rejected: gate.rejected };
+  }
+  return { series: { times, values, skipped: gate.rejected, column: '' }, gate };
+}
+
+/** `2 rejected (out-of-range 1, spike 1)`, or nothing when the gate rejected nothing. */
+function gateRejections(gate: SampleGate): string {
+  const reasons = REJECT_REASONS.filter((r) => gate.counts[r] > 0).map((r) => `${r} ${gate.counts[r]}`);
+  return gate.rejected ? `, ${gate.rejected} rejected (${reasons.join(', ')})` : '';
 }
 
 async function fetchOnce(spec: Extract<SourceSpec, { kind: 'http' }>): Promise<FeedRecord[]> {
@@ -88,31 +102,34 @@ export async function collectFeed(
   const src = parseSourceUri(uri);
   const text = opts.text ?? false;
   const place = (series: Series<number | string>, speed = opts.speed) => placeSeries(series, opts.duration, speed);
-  const describe = (what: string, n: number, rejected: number) => `${stream} ← ${what} (${n} values${rejected ? `, ${rejected} rejected` : ''})`;
+  const describe = (what: string, n: number, gate: SampleGate, loaded?: string) => `${stream} ← ${what} (${loaded ? `${loaded}; ` : ''}${n} values${gateRejections(gate)})`;
   switch (src.kind) {
     case 'file': {
       const path = resolve(opts.baseDir, src.path);
-      const { series, rejected } = gateRecords(readFeedFile(path, src), spec, text, (i) => i);
-      if (series.values.length === 0) throw new Error(`${path}: no usable values for stream "${stream}"`);
+      const file = await readFeedFile(path, src);
+      const { series, gate } = gateRecords(file, spec, text, (i) => i);
+      const loaded = describeFeedFile(file);
+      if (series.values.length === 0) throw new Error(`${path}: no usable values for stream "${stream}" (${loaded}${gateRejections(gate)})`);
       const label = src.column ? `${src.column}${src.timeColumn ? ` @ ${src.timeColumn}` : ''}` : src.path;
-      return { feed: { stream, points: place(series, src.speed) }, described: describe(label, series.values.length, rejected) };
+      return { feed: { stream, points: place(series, src.speed) }, described: describe(label, series.values.length, gate, loaded) };
     }
     case 'sim': {
       const sim = new Simulator(src, Date.UTC(2025, 0, 1) / 1000);
       const samples = sim.until(opts.duration);
-      const { series, rejected } = gateRecords(samples.map((s) => ({ value: s.value, dataTime: s.dataTime })), spec, text, () => NaN);
+      const { series, gate } = gateRecords(indexed(samples.map((s) => ({ value: s.value, dataTime: s.dataTime }))), spec, text, () => NaN);
       // A simulation plays at its own pace: time t of the sim is time t of the render.
-      const points = series.times.map((dt, i) => ({ time: (dt - sim.startDataTime) / src.speed, value: series.values[i]!, dataTime: dt }));
-      return { feed: { stream, points }, described: describe(`simulated ${src.shape}`, points.length, rejected) };
+      const points = Array.from(series.times, (dt, i) => ({ time: (dt - sim.startDataTime) / src.speed, value: series.values[i]!, dataTime: dt }));
+      return { feed: { stream, points }, described: describe(`simulated ${src.shape}`, points.length, gate) };
     }
     case 'http': {
       const records = await fetchOnce(src);
       const now = Date.now() / 1000;
-      const { series, rejected } = gateRecords(records, spec, text, (i) => now + i * 1e-3);
+      const { series, gate } = gateRecords(indexed(records), spec, text, (i) => now + i * 1e-3);
       const timed = records.some((r) => Number.isFinite(r.dataTime));
+      const n = series.values.length;
       // A snapshot of one current value holds for the whole render.
-      const points = timed && series.values.length > 1 ? place(series) : series.values.slice(-1).map((value) => ({ time: 0, value, dataTime: now }));
-      return { feed: { stream, points }, described: describe(`${src.url} (snapshot)`, points.length, rejected) };
+      const points = timed && n > 1 ? place(series) : n ? [{ time: 0, value: series.values[n - 1]!, dataTime: now }] : [];
+      return { feed: { stream, points }, described: describe(`${src.url} (snapshot)`, points.length, gate) };
     }
     case 'ws':
     case 'mqtt':
@@ -125,7 +142,7 @@ export async function collectFeed(
         const ok = gate.accept(record.value, Number.isFinite(record.dataTime) ? record.dataTime : t0 + at, record.unit);
         return typeof ok === 'string' ? [] : [{ time: at, value: ok.value, dataTime: ok.dataTime }];
       });
-      return { feed: { stream, points }, described: describe(`${uri} (captured live)`, points.length, gate.rejected) };
+      return { feed: { stream, points }, described: describe(`${uri} (captured live)`, points.length, gate) };
     }
   }
 }
