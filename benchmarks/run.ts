@@ -23,6 +23,8 @@
  * scheduled p50/p99, and control packets handled per second with audio running.
  * MIDI (benchmarks/midi.ts; `--midi` runs only these): note in → voice start
  * scheduled p50/p99, and clock-out tick jitter (std dev, max).
+ * Files (benchmarks/files.ts; `--files` runs only these): patch parsing time and
+ * its growth with size, CSV streaming speed and heap per row.
  */
 import '../src/engine/node/audioGlobals.ts';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -36,6 +38,7 @@ import { medianOfSorted } from '../src/engine/core/filters.ts';
 import { benchSources } from './sources.ts';
 import { benchOsc } from './osc.ts';
 import { benchMidi } from './midi.ts';
+import { benchFiles } from './files.ts';
 
 interface Row {
   name: string;
@@ -46,6 +49,7 @@ interface Row {
 const quick = process.argv.includes('--quick');
 const sourcesOnly = process.argv.includes('--sources');
 const midiOnly = process.argv.includes('--midi');
+const filesOnly = process.argv.includes('--files');
 const only = process.argv.find((a) => a.startsWith('--patch='))?.slice(8);
 const scale = quick ? 0.1 : 1;
 /** `--rows=speed,tone,swap` runs only those per-patch groups (default: all). */
@@ -159,13 +163,14 @@ async function swapGrowth(pf: PatchFile, samples: Map<string, AudioBuffer>, swap
   return median(pairs);
 }
 
-if (!only && !midiOnly) {
+if (!only && !midiOnly && !filesOnly) {
   await benchSources(quick, row);
   await benchOsc(quick, row);
 }
-if (!only && !sourcesOnly) await benchMidi(quick, row);
+if (!only && !sourcesOnly && !filesOnly) await benchMidi(quick, row);
+if (!only && !sourcesOnly && !midiOnly) await benchFiles(row);
 
-for (const file of sourcesOnly || midiOnly ? [] : listBuiltinPatchFiles()) {
+for (const file of sourcesOnly || midiOnly || filesOnly ? [] : listBuiltinPatchFiles()) {
   const id = patchId(file);
   if (only && id !== only) continue;
   const pf = loadPatchFile(file);

@@ -93,7 +93,7 @@ describe('parseCsvSeries', () => {
   it('no numeric column, no rows, or no numeric value are errors', () => {
     expect(() => parseCsvSeries('name,colour\nfox,red\n')).toThrow('data: no numeric column found (columns: name, colour); name one with #COLUMN');
     expect(() => parseCsvSeries('a,b\n', undefined, undefined, 'f.csv')).toThrow('f.csv: no rows');
-    expect(() => parseCsvSeries('t,v\n1,NA\n2,\n', 'v')).toThrow('data: column "v" has no numeric values (2 rows: 0 values, 2 rejected (not a number: 1, empty value: 1; first: line 2: not a number "NA"))');
+    expect(() => parseCsvSeries('t,v\n1,NA\n2,\n', 'v')).toThrow('data: column "v" has no numeric values (2 rows: 0 values, 2 rejected (not a number: 1, empty value: 1; first: row 1: not a number "NA"))');
   });
 
   it('counts each row it does not keep by reason, and sorts rows out of time order', () => {
@@ -118,11 +118,11 @@ describe('parseCsvSeries', () => {
       rows: 10,
       kept: 5,
       rejected: { 'not a number': 1, 'empty value': 1, 'bad time': 2, 'duplicate time': 1 },
-      examples: ['line 3: not a number "NA"', 'line 4: empty value', 'line 8: bad time'],
+      examples: ['row 2: not a number "NA"', 'row 3: empty value', 'row 7: bad time'],
       sorted: true,
     });
     expect(formatLoadReport(s.report!)).toBe(
-      '10 rows: 5 kept, 5 rejected (not a number: 1, empty value: 1, bad time: 2, duplicate time: 1; first: line 3: not a number "NA"), sorted by time (the file was not in time order)',
+      '10 rows: 5 kept, 5 rejected (not a number: 1, empty value: 1, bad time: 2, duplicate time: 1; first: row 2: not a number "NA"), sorted by time (the file was not in time order)',
     );
   });
 

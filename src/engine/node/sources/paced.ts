@@ -113,7 +113,7 @@ async function streamCsvSeries(path: string, spec: FileSpec, delimiter: string, 
   input.on('error', (e) => parser.destroy(e));
   input.pipe(parser);
   try {
-    for await (const r of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) reader.row(r.record, r.info.lines);
+    for await (const cells of parser as AsyncIterable<string[]>) reader.row(cells);
   } catch (e) {
     if ((e as { code?: string }).code?.startsWith('CSV_')) throw csvError(e, path);
     if ((e as NodeJS.ErrnoException).syscall) throw new Error(`cannot read data file ${path}: ${(e as NodeJS.ErrnoException).code}`);
