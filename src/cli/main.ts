@@ -2,6 +2,7 @@
  * `ecosym`: the command-line host of the engine.
  */
 import '../engine/node/audioGlobals.ts';
+import { delimiter, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PATCHES_DIR } from '../engine/node/files.ts';
 import { NoAudioDeviceError, openRealtimeContext } from '../engine/node/realtime.ts';
@@ -38,6 +39,8 @@ Usage:
   mqtt://host:1883/topic/+#JSONPATH, osc://:9000/address, sim:walk?min=0&max=100.
   render fetches an HTTP feed once and captures ws/mqtt/osc live for --duration first.
 --speed is data seconds per audio second; without it the data is spread over the render.
+--samples-dir DIR (or ECOSYM_SAMPLES_DIR) adds a folder a patch's samples may come from,
+  besides the patch's own folder and the built-in samples/.
 `;
 
 async function demo(): Promise<void> {
@@ -86,8 +89,12 @@ export async function main(argv: string[]): Promise<number> {
       for: { type: 'string' },
       stream: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      'samples-dir': { type: 'string', multiple: true },
     },
   });
+  // A folder samples may come from, for this run (render, play, validate): ahead of ECOSYM_SAMPLES_DIR's.
+  if (values['samples-dir']?.length)
+    process.env.ECOSYM_SAMPLES_DIR = [...values['samples-dir'].map((d) => resolve(d)), process.env.ECOSYM_SAMPLES_DIR].filter(Boolean).join(delimiter);
   const patchArg = () => {
     if (!positionals[0]) throw new UsageError(`ecosym ${command}: name a patch (a file, or one of \`ecosym patches\`)`);
     return positionals[0];

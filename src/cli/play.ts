@@ -131,6 +131,7 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
       player?.engine.update(stream, value, undefined, dataTime);
     },
     onTransition: (stream, t) => log(`${tty ? '\r\x1b[K' : ''}source ${stream}: ${t.from} → ${t.to}${t.reason ? ` (${t.reason})` : ''}`),
+    onFileLoaded: (stream, summary) => log(`${tty ? '\r\x1b[K' : ''}source ${stream}: read ${summary}`),
   });
   const tty = process.stdout.isTTY;
   const samples = await loadPatchSamples(pf, new OfflineAudioContext(1, 128, 48000));

@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { describeFeedFile, readFeedFile } from './paced.ts';
 import { parseSourceUri, type SourceSpec } from '../../core/sources/uri.ts';
 import { collectFeed } from './collect.ts';
+import { SourceHub } from './hub.ts';
+import { loadPatchFile } from '../files.ts';
+import { until } from '../../../../tests/support/wait.ts';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const CO2 = join(ROOT, 'samples/data/co2-concentration.csv');
@@ -62,6 +65,20 @@ describe('CSV data files', () => {
     const path = write('mixed.csv', 'time,v\n1,10\n2,0x10\n3,20\n4,999\n5,30\n');
     const c = await collectFeed('level', path + '#v', { valid: [0, 100] } as never, { duration: 10, baseDir: dir });
     expect(c.described).toBe('level ← v (5 rows: 4 kept, 1 rejected (not a number: 1; first: row 2: not a number "0x10"); 3 values, 1 rejected (out-of-range 1))');
+  });
+
+  it('a live file source tells the hub what it read, for play and sources to print', async () => {
+    const path = write('live.csv', 'time,co2\n3,330\n1,NaN\n2,320\n');
+    const { patch } = loadPatchFile(join(ROOT, 'patches/carbon-pulse.yaml'));
+    const told: string[] = [];
+    const hub = new SourceHub({ patch, baseDir: dir, overrides: new Map([['co2', `${path}#co2`]]), deliver: () => {}, cacheDir: false, onFileLoaded: (stream, summary) => told.push(`${stream}: ${summary}`) });
+    hub.start();
+    try {
+      await until(() => told.length > 0, 'the file loaded');
+    } finally {
+      await hub.stop();
+    }
+    expect(told).toStrictEqual(['co2: 3 rows: 2 kept, 1 rejected (not finite: 1; first: row 2: not finite "NaN"), sorted by time (the file was not in time order)']);
   });
 
   // 200 MB of CSV took 4.7 GB and died after 88 s when it was read whole into row
