@@ -183,6 +183,20 @@ describe('placeSeries', () => {
     expect(placeSeries(s, 2.5, 8, 1).map((p) => p.time)).toStrictEqual([1, 2.25, 3.5]);
   });
 
+  it('thinning keeps the last point of each slot of audio time, and counts the others', () => {
+    // 11 points spread over 1 s: 0, 0.1, …, 1.0; two slots a second → slots 0 (0…0.4), 1 (0.5…0.9), 2 (1.0).
+    const s = series(Array.from({ length: 11 }, (_, i) => i));
+    const thin = { perSecond: 2, dropped: 0 };
+    const placed = placeSeries(s, 1, undefined, 0, thin);
+    expect(placed.map((p) => p.value)).toStrictEqual([4, 9, 10]);
+    expect(placed.map((p) => p.time)).toStrictEqual([0.4, 0.9, 1]);
+    expect(thin.dropped).toBe(8);
+    // Points already further apart than a slot are all kept.
+    const sparse = { perSecond: 1000, dropped: 0 };
+    expect(placeSeries(s, 1, undefined, 0, sparse)).toHaveLength(11);
+    expect(sparse.dropped).toBe(0);
+  });
+
   it('a single point is placed at the offset', () => {
     expect(placeSeries(series([42], [7]), 10)).toStrictEqual([{ time: 0, value: 7, dataTime: 42 }]);
   });

@@ -76,7 +76,7 @@ export function parseTimeCell(cell: string, isYear = false): number {
 }
 
 /** A growable Float64Array (capacity doubles), so a column costs 8 bytes a row, not an object. */
-class Column {
+export class Float64Column {
   private data = new Float64Array(1024);
   length = 0;
 
@@ -115,8 +115,8 @@ export class CsvSeriesReader {
   private ti = -1;
   private isYear = false;
   private pending: Array<{ cells: string[]; index: number }> | undefined = [];
-  private readonly times = new Column();
-  private readonly values = new Column();
+  private readonly times = new Float64Column();
+  private readonly values = new Float64Column();
   private rows = 0;
   private readonly rejected: Partial<Record<RowProblem, number>> = {};
   private readonly examples: string[] = [];
@@ -268,21 +268,41 @@ export interface TimedValue<V extends number | string = number | string> {
   dataTime?: number;
 }
 
+/** Thinning of {@link placeSeries}: at most `perSecond` points a second of audio; `dropped` is filled in. */
+export interface Thinning {
+  perSecond: number;
+  dropped: number;
+}
+
 /**
  * Places a series on the audio timeline. With `speed` (data seconds per audio
  * second) the series starts at `offset` and plays at that rate; without it the
- * whole series is spread evenly over `duration` seconds.
+ * whole series is spread evenly over `duration` seconds. With `thin`, points
+ * closer than 1/perSecond of audio are thinned to the last of each such slot
+ * (millions of rows in a minute's render are more than can be heard, and each
+ * point costs an object and an engine update); `thin.dropped` counts them.
  */
-export function placeSeries<V extends number | string>(series: Series<V>, duration: number, speed?: number, offset = 0): TimedValue<V>[] {
+export function placeSeries<V extends number | string>(series: Series<V>, duration: number, speed?: number, offset = 0, thin?: Thinning): TimedValue<V>[] {
   const t0 = series.times[0]!;
   const span = series.times[series.times.length - 1]! - t0;
   const out: TimedValue<V>[] = [];
+  let lastSlot = -Infinity;
   for (let i = 0; i < series.times.length; i++) {
     const dt = series.times[i]! - t0;
     // Divide last, so the final point lands exactly on `duration` when spread.
     const time = offset + (speed !== undefined ? dt / speed : span > 0 ? (dt / span) * duration : 0);
     if (time > offset + duration) break;
-    out.push({ time, value: series.values[i]!, dataTime: series.times[i]! });
+    const point = { time, value: series.values[i]!, dataTime: series.times[i]! };
+    if (thin) {
+      const slot = Math.floor((time - offset) * thin.perSecond);
+      if (slot === lastSlot) {
+        out[out.length - 1] = point;
+        thin.dropped++;
+        continue;
+      }
+      lastSlot = slot;
+    }
+    out.push(point);
   }
   return out;
 }
