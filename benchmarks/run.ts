@@ -24,6 +24,8 @@
  * MIDI (benchmarks/midi.ts; `--midi` runs only these): note in → voice start
  * scheduled p50/p99, and clock-out tick jitter (std dev, max).
  * CLI (benchmarks/cli.ts; `--cli` runs only these): ms from Ctrl-C to the exit of `ecosym play`.
+ * Files (benchmarks/files.ts; `--files` runs only these): patch parsing time and
+ * its growth with size, CSV streaming speed and heap per row.
  */
 import '../src/engine/node/platform/installGlobals.ts';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -38,6 +40,7 @@ import { benchSources } from './sources.ts';
 import { benchOsc } from './osc.ts';
 import { benchMidi } from './midi.ts';
 import { benchCli } from './cli.ts';
+import { benchFiles } from './files.ts';
 
 interface Row {
   name: string;
@@ -49,6 +52,7 @@ const quick = process.argv.includes('--quick');
 const sourcesOnly = process.argv.includes('--sources');
 const midiOnly = process.argv.includes('--midi');
 const cliOnly = process.argv.includes('--cli');
+const filesOnly = process.argv.includes('--files');
 const only = process.argv.find((a) => a.startsWith('--patch='))?.slice(8);
 const scale = quick ? 0.1 : 1;
 /** `--rows=speed,tone,swap` runs only those per-patch groups (default: all). */
@@ -158,14 +162,16 @@ async function swapGrowth(pf: PatchFile, samples: Map<string, AudioBuffer>, swap
   return median(pairs);
 }
 
-if (!only && !midiOnly && !cliOnly) {
+const groupOnly = sourcesOnly || midiOnly || cliOnly || filesOnly;
+if (!only && (!groupOnly || sourcesOnly)) {
   await benchSources(quick, row);
   await benchOsc(quick, row);
 }
-if (!only && !sourcesOnly && !cliOnly) await benchMidi(quick, row);
-if (!only && !sourcesOnly && !midiOnly) await benchCli(quick, row);
+if (!only && (!groupOnly || midiOnly)) await benchMidi(quick, row);
+if (!only && (!groupOnly || cliOnly)) await benchCli(quick, row);
+if (!only && (!groupOnly || filesOnly)) await benchFiles(row);
 
-for (const file of sourcesOnly || midiOnly || cliOnly ? [] : listBuiltinPatchFiles()) {
+for (const file of groupOnly ? [] : listBuiltinPatchFiles()) {
   const id = patchId(file);
   if (only && id !== only) continue;
   const pf = loadPatchFile(file);

@@ -184,6 +184,7 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
     },
     onTransition: (stream, t) => changes.add(stream, t),
     onConnection: (stream, c) => changes.add(stream, c, 'link '),
+    onFileLoaded: (stream, summary) => log(`${tty ? '\r\x1b[K' : ''}source ${stream}: read ${summary}`),
   });
   const tty = process.stdout.isTTY;
   // A flapping feed prints one line a minute, not two a second.

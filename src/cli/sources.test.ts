@@ -98,7 +98,7 @@ describe('ecosym record', () => {
     const wav = join(dir, 'x.wav');
     const render = await ecosym(['render', 'carbon-pulse', '--duration', '2s', '--out', wav, '--data', `co2=${out}`]);
     expect(render.stderr).toBe('');
-    expect(render.stdout).toMatch(/co2 ← .*feed\.csv \(\d+ values, 1 rejected\)/);
+    expect(render.stdout).toMatch(/co2 ← .*feed\.csv \(\d+ records; \d+ values, 1 rejected \(not-a-number 1\)\)/);
   });
 
   it('captures GeoJSON events with their properties in the data column', async () => {
