@@ -23,6 +23,8 @@
  * scheduled p50/p99, and control packets handled per second with audio running.
  * MIDI (benchmarks/midi.ts; `--midi` runs only these): note in → voice start
  * scheduled p50/p99, and clock-out tick jitter (std dev, max).
+ * `--fuzz[=N]` runs only the schema fuzz (benchmarks/fuzz.ts): N random patches
+ * (default 200) of 60 s, and how many failed; the run exits 1 if any did.
  */
 import '../src/engine/node/audioGlobals.ts';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -36,6 +38,7 @@ import { medianOfSorted } from '../src/engine/core/filters.ts';
 import { benchSources } from './sources.ts';
 import { benchOsc } from './osc.ts';
 import { benchMidi } from './midi.ts';
+import { benchFuzz } from './fuzz.ts';
 
 interface Row {
   name: string;
@@ -46,6 +49,10 @@ interface Row {
 const quick = process.argv.includes('--quick');
 const sourcesOnly = process.argv.includes('--sources');
 const midiOnly = process.argv.includes('--midi');
+const fuzzArg = process.argv.find((a) => a === '--fuzz' || a.startsWith('--fuzz='));
+const fuzzRuns = fuzzArg === undefined ? 0 : fuzzArg === '--fuzz' ? 200 : Number(fuzzArg.slice(7));
+if (fuzzArg !== undefined && !(Number.isInteger(fuzzRuns) && fuzzRuns > 0)) throw new Error(`${fuzzArg}: expected --fuzz or --fuzz=N with N a whole number above 0`);
+const fuzzSeed = Number(process.argv.find((a) => a.startsWith('--fuzz-seed='))?.slice(12) ?? 1);
 const only = process.argv.find((a) => a.startsWith('--patch='))?.slice(8);
 const scale = quick ? 0.1 : 1;
 /** `--rows=speed,tone,swap` runs only those per-patch groups (default: all). */
@@ -159,13 +166,14 @@ async function swapGrowth(pf: PatchFile, samples: Map<string, AudioBuffer>, swap
   return median(pairs);
 }
 
-if (!only && !midiOnly) {
+const fuzzFailed = fuzzRuns ? await benchFuzz(fuzzRuns, fuzzSeed, row) : 0;
+if (!only && !midiOnly && !fuzzRuns) {
   await benchSources(quick, row);
   await benchOsc(quick, row);
 }
-if (!only && !sourcesOnly) await benchMidi(quick, row);
+if (!only && !sourcesOnly && !fuzzRuns) await benchMidi(quick, row);
 
-for (const file of sourcesOnly || midiOnly ? [] : listBuiltinPatchFiles()) {
+for (const file of sourcesOnly || midiOnly || fuzzRuns ? [] : listBuiltinPatchFiles()) {
   const id = patchId(file);
   if (only && id !== only) continue;
   const pf = loadPatchFile(file);
@@ -222,3 +230,4 @@ const previous: Row[] = existsSync('bench/results.json') ? (JSON.parse(readFileS
 const merged = [...previous.filter((p) => !rows.some((r) => r.name === p.name)), ...rows];
 writeFileSync('bench/results.json', JSON.stringify(merged, null, 2) + '\n');
 console.log(`\nwrote bench/results.json (${rows.length} rows)${quick ? ' — quick run: durations ÷ 10' : ''}`);
+if (fuzzFailed) process.exitCode = 1;
