@@ -26,6 +26,8 @@
  * CLI (benchmarks/cli.ts; `--cli` runs only these): ms from Ctrl-C to the exit of `ecosym play`.
  * Files (benchmarks/files.ts; `--files` runs only these): patch parsing time and
  * its growth with size, CSV streaming speed and heap per row.
+ * `--fuzz[=N]` runs only the schema fuzz (benchmarks/fuzz.ts): N random patches
+ * (default 200) of 60 s, and how many failed; the run exits 1 if any did.
  */
 import '../src/engine/node/platform/installGlobals.ts';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -41,6 +43,7 @@ import { benchOsc } from './osc.ts';
 import { benchMidi } from './midi.ts';
 import { benchCli } from './cli.ts';
 import { benchFiles } from './files.ts';
+import { benchFuzz } from './fuzz.ts';
 
 interface Row {
   name: string;
@@ -53,6 +56,10 @@ const sourcesOnly = process.argv.includes('--sources');
 const midiOnly = process.argv.includes('--midi');
 const cliOnly = process.argv.includes('--cli');
 const filesOnly = process.argv.includes('--files');
+const fuzzArg = process.argv.find((a) => a === '--fuzz' || a.startsWith('--fuzz='));
+const fuzzRuns = fuzzArg === undefined ? 0 : fuzzArg === '--fuzz' ? 200 : Number(fuzzArg.slice(7));
+if (fuzzArg !== undefined && !(Number.isInteger(fuzzRuns) && fuzzRuns > 0)) throw new Error(`${fuzzArg}: expected --fuzz or --fuzz=N with N a whole number above 0`);
+const fuzzSeed = Number(process.argv.find((a) => a.startsWith('--fuzz-seed='))?.slice(12) ?? 1);
 const only = process.argv.find((a) => a.startsWith('--patch='))?.slice(8);
 const scale = quick ? 0.1 : 1;
 /** `--rows=speed,tone,swap` runs only those per-patch groups (default: all). */
@@ -162,7 +169,8 @@ async function swapGrowth(pf: PatchFile, samples: Map<string, AudioBuffer>, swap
   return median(pairs);
 }
 
-const groupOnly = sourcesOnly || midiOnly || cliOnly || filesOnly;
+const fuzzFailed = fuzzRuns ? await benchFuzz(fuzzRuns, fuzzSeed, row) : 0;
+const groupOnly = sourcesOnly || midiOnly || cliOnly || filesOnly || fuzzRuns > 0;
 if (!only && (!groupOnly || sourcesOnly)) {
   await benchSources(quick, row);
   await benchOsc(quick, row);
@@ -228,3 +236,4 @@ const previous: Row[] = existsSync('bench/results.json') ? (JSON.parse(readFileS
 const merged = [...previous.filter((p) => !rows.some((r) => r.name === p.name)), ...rows];
 writeFileSync('bench/results.json', JSON.stringify(merged, null, 2) + '\n');
 console.log(`\nwrote bench/results.json (${rows.length} rows)${quick ? ' — quick run: durations ÷ 10' : ''}`);
+if (fuzzFailed) process.exitCode = 1;
