@@ -21,6 +21,9 @@
  * second through conditioning and mapping while audio plays, and socket-to-
  * parameter latency p50/p99. OSC (benchmarks/osc.ts): message in → parameter
  * scheduled p50/p99, and control packets handled per second with audio running.
+ * Real-time scheduling (benchmarks/realtime.ts, with the live-data rows): how far
+ * ahead of the audio clock notes are scheduled, late notes, the clock's rate
+ * against the wall, watchdog re-arms.
  * MIDI (benchmarks/midi.ts; `--midi` runs only these): note in → voice start
  * scheduled p50/p99, and clock-out tick jitter (std dev, max).
  */
@@ -36,6 +39,7 @@ import { medianOfSorted } from '../src/engine/core/filters.ts';
 import { benchSources } from './sources.ts';
 import { benchOsc } from './osc.ts';
 import { benchMidi } from './midi.ts';
+import { benchRealtime } from './realtime.ts';
 
 interface Row {
   name: string;
@@ -160,6 +164,7 @@ async function swapGrowth(pf: PatchFile, samples: Map<string, AudioBuffer>, swap
 }
 
 if (!only && !midiOnly) {
+  await benchRealtime(quick, row);
   await benchSources(quick, row);
   await benchOsc(quick, row);
 }
