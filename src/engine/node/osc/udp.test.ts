@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import dgram from 'node:dgram';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -24,6 +24,7 @@ import {
 } from '../../core/osc/fuzzPackets.ts';
 import { mulberry32 } from '../../core/random.ts';
 import { garbageCollector } from '../gc.ts';
+import { UNTIL_MS } from '../../../../tests/support/wait.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -40,14 +41,20 @@ async function openPort(options: OscUdpPortOptions = {}): Promise<OscUdpPort> {
   return port;
 }
 
-/** Resolves when `cond` holds, polling every event-loop turn; rejects after `ms`. */
-async function until(cond: () => boolean, ms = 3000, what = 'condition'): Promise<void> {
-  const t0 = Date.now();
+/**
+ * Resolves when `cond` holds, polling every millisecond (the fuzz test waits 250 times);
+ * rejects after a deadline that only detects a hang (see tests/support/wait.ts). Polls on
+ * the real timers, so it also works while a test has fake ones installed.
+ */
+async function until(cond: () => boolean, what = 'condition'): Promise<void> {
+  const deadline = realNow() + UNTIL_MS;
   while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 1));
+    if (realNow() > deadline) throw new Error(`timed out after ${UNTIL_MS} ms waiting for ${what}`);
+    await new Promise((r) => realSetTimeout(r, 1));
   }
 }
+const realSetTimeout = globalThis.setTimeout;
+const realNow = performance.now.bind(performance);
 
 /** Counts of the resource kinds that would leak: sockets and timers. */
 function handles(): { udp: number; timeouts: number } {
@@ -131,31 +138,43 @@ describe('OscUdpPort basics', () => {
   });
 
   it('schedule: future messages wait in one queue on one timer, come out in time order, and close drops the rest', async () => {
-    const got: string[] = [];
-    const before = handles();
-    const rx = await openPort({ schedule: true, maxScheduled: 300, onMessage: (r) => got.push(r.message.address) });
-    const tx = await openPort();
-    const now = Date.now() / 1000;
-    // 300 messages due 0.5 to 0.65 s from now, sent in reverse order; then 50 more, which find the queue full
-    const bundles: OscBundle[] = [];
-    for (let k = 299; k >= 0; k--) bundles.push({ timetag: epochSecondsToTimetag(now + 0.5 + k * 0.0005), elements: [msg(`/s/${k}`)] });
-    // paced in batches of 50: a same-process burst of hundreds overflows the kernel's receive buffer
-    const all = [...bundles, ...Array.from({ length: 50 }, () => ({ timetag: epochSecondsToTimetag(now + 30), elements: [msg('/later')] }))];
-    for (let k = 0; k < all.length; k += 50) {
-      for (const b of all.slice(k, k + 50)) await tx.send(b, '127.0.0.1', rx.port!);
-      await until(() => rx.stats().received === Math.min(k + 50, all.length), 3000, `${k + 50} received`);
+    // The port's timer and clock run on vitest's fake ones (the sockets stay real), so "not
+    // before it is due" and "one timer" are checked exactly, however long the sending takes.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], now: 2_000_000_000_000 });
+    try {
+      const got: string[] = [];
+      const before = handles();
+      const rx = await openPort({ schedule: true, maxScheduled: 300, onMessage: (r) => got.push(r.message.address) });
+      const tx = await openPort();
+      const now = Date.now() / 1000; // stands still until the test moves it
+      // 300 messages due 0.5 to 0.65 s from now, sent in reverse order; then 50 more, which find the queue full
+      const bundles: OscBundle[] = [];
+      for (let k = 299; k >= 0; k--) bundles.push({ timetag: epochSecondsToTimetag(now + 0.5 + k * 0.0005), elements: [msg(`/s/${k}`)] });
+      // paced in batches of 50: a same-process burst of hundreds overflows the kernel's receive buffer
+      const all = [...bundles, ...Array.from({ length: 50 }, () => ({ timetag: epochSecondsToTimetag(now + 30), elements: [msg('/later')] }))];
+      for (let k = 0; k < all.length; k += 50) {
+        for (const b of all.slice(k, k + 50)) await tx.send(b, '127.0.0.1', rx.port!);
+        await until(() => rx.stats().received === Math.min(k + 50, all.length), `${k + 50} received`);
+      }
+      expect(rx.stats().scheduled).toBe(300);
+      expect(vi.getTimerCount()).toBe(1); // one timer, not one per message
+      vi.advanceTimersByTime(499);
+      expect(got).toEqual([]); // none before it is due
+      vi.advanceTimersByTime(1);
+      expect(got).toEqual(['/s/0', '/s/1', '/s/2']); // due at 0.5 s (and 1 ms of slack for early timers)
+      vi.advanceTimersByTime(200);
+      expect(got).toStrictEqual(Array.from({ length: 300 }, (_, k) => `/s/${k}`));
+      await rx.close();
+      const s = rx.stats();
+      expect(s.delivered).toBe(300);
+      expect(s.dropped).toBe(50);
+      expect(s.scheduled).toBe(0);
+      expect(vi.getTimerCount()).toBe(0);
+      await tx.close();
+      expectNoGrowth(before);
+    } finally {
+      vi.useRealTimers();
     }
-    expect(Date.now() / 1000 - now).toBeLessThan(0.5); // all queued before the first is due
-    expect(handles().timeouts - before.timeouts).toBeLessThanOrEqual(1); // one timer, not one per message
-    await until(() => got.length === 300, 3000, 'scheduled deliveries');
-    expect(got).toStrictEqual(Array.from({ length: 300 }, (_, k) => `/s/${k}`));
-    await rx.close();
-    const s = rx.stats();
-    expect(s.delivered).toBe(300);
-    expect(s.dropped).toBe(50);
-    expect(s.scheduled).toBe(0);
-    await tx.close();
-    expectNoGrowth(before);
   });
 
   it('a throwing listener or method goes to onError; the next message is still delivered', async () => {
@@ -286,7 +305,7 @@ function fuzzPacket(rng: Rng, id: number, now: number): { bytes: Uint8Array; exp
 }
 
 describe('fuzz over real UDP on 127.0.0.1', () => {
-  it('16,000 packets, over 10,000 of them malformed or hostile, interleaved with valid ones: every valid one delivered intact, every bad one counted, nothing leaks', async () => {
+  it('16,000 packets, over 10,000 of them malformed or hostile, interleaved with valid ones: every valid one delivered intact, every bad one counted, nothing leaks', { timeout: 300_000 }, async () => {
     const SEED = 20261126;
     const TOTAL = 16_000;
     const rng = mulberry32(SEED);
@@ -297,7 +316,11 @@ describe('fuzz over real UDP on 127.0.0.1', () => {
     let patternDeliveries = 0;
     let methodCalls = 0;
     const errors: string[] = [];
+    // A fixed clock: what is past, soon or too far ahead is decided against the same `now`
+    // the packets were made with, however long a packet waits in a loaded machine's socket.
+    const NOW = 2_000_000_000;
     const rx = await openPort({
+      now: () => NOW,
       limits: FUZZ_LIMITS,
       onMessage: (r) => {
         const m = /^\/valid\/(\d+)$/.exec(r.message.address);
@@ -328,12 +351,11 @@ describe('fuzz over real UDP on 127.0.0.1', () => {
       batch = [];
       batchBytes = 0;
       // Pace: wait until the port has every datagram sent so far (loopback drops only when its buffer overflows).
-      await until(() => rx.stats().received === sent, 5000, `datagram ${sent}`);
+      await until(() => rx.stats().received === sent, `datagram ${sent}`);
     };
 
     for (let n = 0; n < TOTAL; n++) {
-      const now = Date.now() / 1000;
-      const p = fuzzPacket(rng, nextId, now);
+      const p = fuzzPacket(rng, nextId, NOW);
       if (typeof p.expect === 'string') want[p.expect]++;
       else if (p.expect.kind === 'pattern') want.pattern++;
       else {
@@ -377,7 +399,7 @@ describe('fuzz over real UDP on 127.0.0.1', () => {
         expect(got!.late).toBe(true);
         late++;
       }
-      if (e.time === 'soon') expect(got!.time! - Date.now() / 1000).toBeGreaterThan(0);
+      if (e.time === 'soon') expect(got!.time! - NOW).toBeGreaterThan(0);
     }
     expect(s.late).toBe(late);
     const listenerFailures = [...expected.keys()].filter((id) => id % 97 === 0).length;
@@ -488,10 +510,11 @@ describe.skipIf(!haveLiblo)(`interop with liblo-tools (oscsend, oscdump)${haveLi
       const line =
         '/eco/wind ifsTFNIdhcSmbt 3 0.500000 "gust" #T #F Nil Infinitum 2.250000 -5 \'x\' \'sym MIDI [0x01 0x90 0x3c 0x64] [3b 0x1 0x2 0x3] 00000001.00000002';
       const bundleLine = 'deadbeef.12345678 /in/bundle i 42';
-      // oscdump prints nothing when it is ready: resend every 100 ms until it shows both (at most 5 s).
-      const t0 = Date.now();
+      // oscdump prints nothing when it is ready: resend every 100 ms until it shows both (the
+      // deadline detects a hang: on a loaded machine oscdump can take seconds to start).
+      const t0 = realNow();
       while (!(out.includes(line) && out.includes(bundleLine))) {
-        if (Date.now() - t0 > 5000) throw new Error(`oscdump did not show the messages; it printed ${JSON.stringify(out)}`);
+        if (realNow() - t0 > UNTIL_MS) throw new Error(`oscdump did not show the messages; it printed ${JSON.stringify(out)}`);
         expect(await tx.send(message, '127.0.0.1', dumpPort)).toBe(true);
         expect(await tx.send(bundle, '127.0.0.1', dumpPort)).toBe(true);
         await new Promise((r) => setTimeout(r, 100));
