@@ -21,6 +21,7 @@
  * second through conditioning and mapping while audio plays, and socket-to-
  * parameter latency p50/p99. OSC (benchmarks/osc.ts): message in → parameter
  * scheduled p50/p99, and control packets handled per second with audio running.
+ * Core (benchmarks/core.ts, with the live-data rows): rolling percentiles per push.
  * Real-time scheduling (benchmarks/realtime.ts, with the live-data rows): how far
  * ahead of the audio clock notes are scheduled, late notes, the clock's rate
  * against the wall, watchdog re-arms.
@@ -40,6 +41,7 @@ import { benchSources } from './sources.ts';
 import { benchOsc } from './osc.ts';
 import { benchMidi } from './midi.ts';
 import { benchRealtime } from './realtime.ts';
+import { benchCore } from './core.ts';
 
 interface Row {
   name: string;
@@ -164,6 +166,7 @@ async function swapGrowth(pf: PatchFile, samples: Map<string, AudioBuffer>, swap
 }
 
 if (!only && !midiOnly) {
+  benchCore(quick, row);
   await benchRealtime(quick, row);
   await benchSources(quick, row);
   await benchOsc(quick, row);
