@@ -63,14 +63,17 @@ describe('real time with no sound card (sink none)', () => {
       clearInterval(busy);
     }
     const raw = player.raw;
+    // Every 16th up to where the clock got arrives, late or not (how late is the bench's
+    // realtime-lead-min row): on a loaded machine the scheduler's timer can trail the clock.
     const end = raw.currentTime;
+    await until(() => times[times.length - 1]! >= end - STEP, 'the notes to catch up with the clock', AUDIO_WAIT_MS);
+    const endAtStop = raw.currentTime;
     await player.stop();
-    // 16ths at 120 BPM on the audio clock: evenly spaced, none missing up to where the clock
-    // got, and none further ahead than the look-ahead (plus the step in flight).
+    // 16ths at 120 BPM on the audio clock: evenly spaced (none missing), and none further
+    // ahead of the clock than the look-ahead.
     for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeCloseTo(STEP, 9);
-    const upToClock = Math.floor((end - first) / STEP) + 1;
-    expect(times.length).toBeGreaterThanOrEqual(upToClock);
-    expect(times.length).toBeLessThanOrEqual(upToClock + Math.ceil(LOOK_AHEAD / STEP) + 1);
+    expect(times.length).toBeGreaterThanOrEqual(Math.floor((end - first) / STEP));
+    expect(times.length).toBeLessThanOrEqual(Math.floor((endAtStop + LOOK_AHEAD - first) / STEP) + 1);
     expect(Math.max(...leads)).toBeLessThanOrEqual(LOOK_AHEAD + 0.13);
     expect(peak).toBeGreaterThan(0.01);
     expect(liveSourceCount(raw)).toBe(0);
