@@ -21,6 +21,10 @@
  * second through conditioning and mapping while audio plays, and socket-to-
  * parameter latency p50/p99. OSC (benchmarks/osc.ts): message in → parameter
  * scheduled p50/p99, and control packets handled per second with audio running.
+ * Core (benchmarks/core.ts, with the live-data rows): rolling percentiles per push.
+ * Real-time scheduling (benchmarks/realtime.ts, with the live-data rows): how far
+ * ahead of the audio clock notes are scheduled, late notes, the clock's rate
+ * against the wall, watchdog re-arms.
  * MIDI (benchmarks/midi.ts; `--midi` runs only these): note in → voice start
  * scheduled p50/p99, and clock-out tick jitter (std dev, max).
  * CLI (benchmarks/cli.ts; `--cli` runs only these): ms from Ctrl-C to the exit of `ecosym play`.
@@ -44,6 +48,8 @@ import { benchMidi } from './midi.ts';
 import { benchCli } from './cli.ts';
 import { benchFiles } from './files.ts';
 import { benchFuzz } from './fuzz.ts';
+import { benchRealtime } from './realtime.ts';
+import { benchCore } from './core.ts';
 
 interface Row {
   name: string;
@@ -172,6 +178,8 @@ async function swapGrowth(pf: PatchFile, samples: Map<string, AudioBuffer>, swap
 const fuzzFailed = fuzzRuns ? await benchFuzz(fuzzRuns, fuzzSeed, row) : 0;
 const groupOnly = sourcesOnly || midiOnly || cliOnly || filesOnly || fuzzRuns > 0;
 if (!only && (!groupOnly || sourcesOnly)) {
+  benchCore(quick, row);
+  await benchRealtime(quick, row);
   await benchSources(quick, row);
   await benchOsc(quick, row);
 }

@@ -25,7 +25,7 @@ import {
 import { mulberry32 } from '../../core/random.ts';
 import { OscAddressSpace } from '../../core/osc/pattern.ts';
 import { garbageCollector } from '../platform/gc.ts';
-import { until } from '../../../../tests/support/wait.ts';
+import { until, UNTIL_MS } from '../../../../tests/support/wait.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -274,7 +274,7 @@ describe('fuzz over real UDP on 127.0.0.1', () => {
       batch = [];
       batchBytes = 0;
       // Pace: wait until the port has every datagram sent so far (loopback drops only when its buffer overflows).
-      await until(() => rx.stats().received === sent, `datagram ${sent}`, 5000, 1);
+      await until(() => rx.stats().received === sent, `datagram ${sent}`, UNTIL_MS, 1);
     };
 
     for (let n = 0; n < TOTAL; n++) {
