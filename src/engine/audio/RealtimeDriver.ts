@@ -1,7 +1,7 @@
 /**
  * Drives an engine in real time: a short timer asks the engine to schedule one
  * look-ahead window past the context clock. Tone's Loop was seen to stop firing
- * with no error (4 of 58 runs, ARCHITECTURE.md); this driver does not depend on
+ * with no error (4 of 58 runs, docs/ARCHITECTURE.md); this driver does not depend on
  * it, and a watchdog re-arms the timer if ticks stop arriving.
  */
 import type { Clock } from '../core/clock.ts';

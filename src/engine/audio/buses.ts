@@ -1,6 +1,6 @@
 /**
  * Shared effect buses: one reverb, delay or chorus per bus, fed by voice sends
- * (never one effect per voice: ARCHITECTURE.md measured the cost).
+ * (never one effect per voice: docs/ARCHITECTURE.md measured the cost).
  */
 import * as Tone from 'tone';
 import type { BusSpec } from '../core/patchSchema.ts';

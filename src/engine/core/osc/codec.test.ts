@@ -379,7 +379,7 @@ describe('interoperability with osc-js (an independent encoder/decoder)', () => 
 
 // ------------------------------------------------------------------ malformed input
 
-describe('malformed packets (RELIABILITY.md: OSC 1.0 edge cases)', () => {
+describe('malformed packets (docs/RELIABILITY.md: OSC 1.0 edge cases)', () => {
   describe('type-tag string', () => {
     it('missing with nothing after the address: a message with no arguments (OSC 1.0 older senders)', () => {
       expect(decodePacket(oscString('/ping'))).toStrictEqual({ address: '/ping', args: [] });

@@ -2,7 +2,7 @@
  * MIDI ports in Node, through JZZ (the Web MIDI layer webmidi uses in Node),
  * behind a small interface the bridge and the CLI use.
  *
- * MIDI is optional and must never take the process down (RELIABILITY.md):
+ * MIDI is optional and must never take the process down (docs/RELIABILITY.md):
  * - On Linux, JZZ's native engine (jazz-midi) opens the ALSA sequencer; without
  *   /dev/snd/seq it can abort the process (jazz-soft/JZZ#43). So the device is
  *   checked first, and without it the native engine is never loaded: MIDI is

@@ -3,7 +3,7 @@
  * messages with their sender and resolved bundle time, and sends packets.
  *
  * Nothing a peer sends can stop it: every datagram is decoded by our own codec
- * (core/osc/codec.ts, not osc-js; see RELIABILITY.md), malformed and oversize
+ * (core/osc/codec.ts, not osc-js; see docs/RELIABILITY.md), malformed and oversize
  * ones are counted and dropped, socket errors are counted and reported, and an
  * exception in a listener or method goes to `onError` while delivery carries on
  * with the next message. Times come from bundle timetags:
