@@ -10,6 +10,10 @@
  *   same notes through plain Tone.Offline, everything scheduled up front (ratio, goal ≥ 3);
  *   tone-offline-audible/<patch> checks that the baseline really plays (the run
  *   stops if it is silent for more than a tenth of the engine's audible seconds)
+ * - vs-tone-chromium/<patch>: the same windowed speed ÷ the same plain Tone.Offline
+ *   program run in headless Chromium (benchmarks/toneChromium.ts), where Tone is at
+ *   home; tone-chromium-speed/<patch> its speed, tone-chromium-audible/<patch> the
+ *   same silence check (`--rows=chromium` runs only these)
  * - flatness/<patch>: wall cost per audio second of a 10-min render ÷ that of a
  *   1-min render (ratio, goal ≤ 1.1)
  * - swap-growth/<patch>: render cost per audio second after 300 patch swaps in one
@@ -39,8 +43,8 @@ import { defaultFeeds } from '../src/engine/node/sources/collect.ts';
 import type { NoteEvent } from '../src/engine/core/sequencer.ts';
 import { listBuiltinPatchFiles, loadPatchFile, loadPatchSamples, patchId, type PatchFile } from '../src/engine/node/files.ts';
 import { renderOffline, type RenderAction } from '../src/engine/node/render.ts';
-import { renderPlainTone } from './plainTone.ts';
-import { rms } from '../src/engine/core/analysis.ts';
+import { audibleSeconds, renderPlainTone } from './plainTone.ts';
+import { ToneInChromium } from './toneChromium.ts';
 import { medianOfSorted } from '../src/engine/core/filters.ts';
 import { benchSources } from './sources.ts';
 import { benchOsc } from './osc.ts';
@@ -68,22 +72,14 @@ if (fuzzArg !== undefined && !(Number.isInteger(fuzzRuns) && fuzzRuns > 0)) thro
 const fuzzSeed = Number(process.argv.find((a) => a.startsWith('--fuzz-seed='))?.slice(12) ?? 1);
 const only = process.argv.find((a) => a.startsWith('--patch='))?.slice(8);
 const scale = quick ? 0.1 : 1;
-/** `--rows=speed,tone,swap` runs only those per-patch groups (default: all). */
+/** `--rows=speed,tone,chromium,swap` runs only those per-patch groups (default: all). */
 const rowGroups = process.argv.find((a) => a.startsWith('--rows='))?.slice(7).split(',');
-const wanted = (group: 'speed' | 'tone' | 'swap') => !rowGroups || rowGroups.includes(group);
+const wanted = (group: 'speed' | 'tone' | 'chromium' | 'swap') => !rowGroups || rowGroups.includes(group);
 const rows: Row[] = [];
 
 function row(name: string, value: number, unit: string): void {
   rows.push({ name, value: Number(value.toPrecision(4)), unit });
   console.log(`${name.padEnd(36)} ${String(Number(value.toPrecision(4))).padStart(10)} ${unit}`);
-}
-
-
-/** Seconds (whole 1 s blocks) whose RMS is above −60 dBFS. */
-function audibleSeconds(x: Float32Array, sampleRate: number): number {
-  let n = 0;
-  for (let i = 0; i + sampleRate <= x.length; i += sampleRate) if (rms(x, i, i + sampleRate) > 1e-3) n++;
-  return n;
 }
 
 async function render(pf: PatchFile, samples: Map<string, AudioBuffer>, duration: number, extra: { actions?: RenderAction[]; onEvent?: (e: NoteEvent) => void } = {}) {
@@ -176,7 +172,9 @@ async function swapGrowth(pf: PatchFile, samples: Map<string, AudioBuffer>, swap
 }
 
 const fuzzFailed = fuzzRuns ? await benchFuzz(fuzzRuns, fuzzSeed, row) : 0;
-const groupOnly = sourcesOnly || midiOnly || cliOnly || filesOnly || fuzzRuns > 0;
+// --rows names per-patch groups only: it runs none of the live-data, MIDI, CLI or file rows.
+const nonPatchOnly = sourcesOnly || midiOnly || cliOnly || filesOnly || fuzzRuns > 0;
+const groupOnly = nonPatchOnly || rowGroups !== undefined;
 if (!only && (!groupOnly || sourcesOnly)) {
   benchCore(quick, row);
   await benchRealtime(quick, row);
@@ -187,7 +185,10 @@ if (!only && (!groupOnly || midiOnly)) await benchMidi(quick, row);
 if (!only && (!groupOnly || cliOnly)) await benchCli(quick, row);
 if (!only && (!groupOnly || filesOnly)) await benchFiles(row);
 
-for (const file of groupOnly ? [] : listBuiltinPatchFiles()) {
+/** Started once, on the first patch that wants the Chromium rows. */
+let chromiumBaseline: ToneInChromium | undefined;
+
+for (const file of nonPatchOnly ? [] : listBuiltinPatchFiles()) {
   const id = patchId(file);
   if (only && id !== only) continue;
   const pf = loadPatchFile(file);
@@ -200,19 +201,40 @@ for (const file of groupOnly ? [] : listBuiltinPatchFiles()) {
     row(`flatness/${id}`, tenMinutes.wallSeconds / (600 * scale) / (oneMinute.wallSeconds / (60 * scale)), 'ratio');
   }
 
-  if (wanted('tone')) {
+  if (wanted('tone') || wanted('chromium')) {
+    // One engine render gives the notes and the speed both baselines are held against.
     const five = 300 * scale;
     const events: NoteEvent[] = [];
     const windowed = await render(pf, samples, five, { onEvent: (e) => events.push(e) });
-    const plain = await renderPlainTone(pf.patch, events, five, samples);
-    row(`tone-offline-speed/${id}`, five / plain.wallSeconds, 'x RT');
-    row(`tone-offline-dropped/${id}`, plain.dropped / Math.max(1, events.length), 'fraction of notes');
-    // The baseline must play the music, or the ratio below means nothing (it once
+    const engineAudible = Math.max(1, audibleSeconds(windowed.channels[0]!, windowed.sampleRate));
+    // A baseline must play the music, or its ratio means nothing (one once
     // rendered near silence and looked fast): compare the seconds each one sounds.
-    const audible = audibleSeconds(plain.buffer.getChannelData(0), plain.buffer.sampleRate) / Math.max(1, audibleSeconds(windowed.channels[0]!, windowed.sampleRate));
-    row(`tone-offline-audible/${id}`, audible, 'ratio of audible seconds');
-    if (audible < 0.9) throw new Error(`${id}: the Tone.Offline baseline is silent for too much of its render (${audible.toFixed(2)} of the engine's audible seconds)`);
-    row(`vs-tone-offline/${id}`, windowed.speed / (five / plain.wallSeconds), 'ratio');
+    const mustSound = (what: string, audible: number) => {
+      if (audible < 0.9) throw new Error(`${id}: the ${what} baseline is silent for too much of its render (${audible.toFixed(2)} of the engine's audible seconds)`);
+    };
+    if (wanted('tone')) {
+      const plain = await renderPlainTone(pf.patch, events, five, samples);
+      row(`tone-offline-speed/${id}`, five / plain.wallSeconds, 'x RT');
+      row(`tone-offline-dropped/${id}`, plain.dropped / Math.max(1, events.length), 'fraction of notes');
+      const audible = audibleSeconds(plain.buffer.getChannelData(0), plain.buffer.sampleRate) / engineAudible;
+      row(`tone-offline-audible/${id}`, audible, 'ratio of audible seconds');
+      mustSound('Tone.Offline', audible);
+      row(`vs-tone-offline/${id}`, windowed.speed / (five / plain.wallSeconds), 'ratio');
+    }
+    if (wanted('chromium')) {
+      if (!chromiumBaseline) {
+        chromiumBaseline = await ToneInChromium.launch();
+        console.log(`  chromium baseline: ${chromiumBaseline.version}`);
+      }
+      const browser = await chromiumBaseline.render(pf.patch, events, five, samples);
+      if (Math.abs(browser.renderedSeconds - five) > 0.01) throw new Error(`${id}: the Chromium render is ${browser.renderedSeconds} s long, not ${five} s`);
+      row(`tone-chromium-speed/${id}`, five / browser.wallSeconds, 'x RT');
+      row(`tone-chromium-dropped/${id}`, browser.dropped / Math.max(1, events.length), 'fraction of notes');
+      const audible = browser.audibleSeconds / engineAudible;
+      row(`tone-chromium-audible/${id}`, audible, 'ratio of audible seconds');
+      mustSound('Chromium Tone.Offline', audible);
+      row(`vs-tone-chromium/${id}`, windowed.speed / (five / browser.wallSeconds), 'ratio');
+    }
   }
 
   // Four runs each of 300 swaps 20 ms apart, 300 swaps 0.3 s apart, and a
@@ -237,6 +259,8 @@ for (const file of groupOnly ? [] : listBuiltinPatchFiles()) {
     row(`swap-growth-control/${id}`, median(control), 'ratio');
   }
 }
+
+await chromiumBaseline?.close();
 
 // A partial run (--patch, --sources) updates its rows and keeps the others.
 mkdirSync('bench', { recursive: true });
