@@ -11,7 +11,7 @@
  * - realtime-rearms / realtime-late-ticks: watchdog re-arms, and driver ticks
  *   that came more than four periods late.
  */
-import '../src/engine/node/audioGlobals.ts';
+import '../src/engine/node/platform/installGlobals.ts';
 import { startPlayer } from '../src/engine/node/realtime.ts';
 import { parsePatchOrThrow } from '../src/engine/core/patchLoader.ts';
 
