@@ -71,10 +71,10 @@ describe('SourceHub', () => {
   });
 
   it('goes stale after a silence, glides to the default, and glides back when data returns', () => {
-    // On vitest's fake clock (the simulator and the hub read Date.now and re-arm with
-    // setTimeout): in real time, a loaded machine that stalled the process for 0.3 s made
+    // On vitest's fake clock (the simulator runs on the clock service's performance.now,
+    // the hub reads Date.now; both re-arm with setTimeout): in real time, a loaded machine that stalled the process for 0.3 s made
     // the feed look stale where it was not, and the transitions came out different.
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], now: Date.UTC(2025, 0, 1) });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'], now: Date.UTC(2025, 0, 1) });
     try {
       const { delivered, transitions } = start({
         co2: { source: 'sim:steps?min=400&max=420&rate=20&period=1000s&faults=silence@0.3s+1s', default: 0, stale: { after: 0.3, then: 'default', glide: 0.2 } },

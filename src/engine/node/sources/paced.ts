@@ -156,9 +156,12 @@ export class FileSource implements Source {
   /** What was read, once it has been (rows kept, rejected by reason, sorted). */
   loaded: string | undefined;
 
+  /** Settles once the file has been read and playing has begun (or failed). */
+  ready: Promise<void> = Promise.resolve();
+
   start(): void {
     this.sink.connecting();
-    void this.load();
+    this.ready = this.load();
   }
 
   private async load(): Promise<void> {
