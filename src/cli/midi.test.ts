@@ -79,7 +79,8 @@ describe('ecosym validate and the midi section', () => {
     const file = join(dir, 'm.yaml');
     writeFileSync(
       file,
-      readFileSync(join(PROJECT_ROOT, 'patches/warming-stripes.yaml'), 'utf8') +
+      // The copy names its data and samples where they are (its relative paths would not resolve here).
+      readFileSync(join(PROJECT_ROOT, 'patches/warming-stripes.yaml'), 'utf8').replaceAll('../samples/', `${join(PROJECT_ROOT, 'samples')}/`) +
         '\nmidi:\n  play: { keys: 1 }\n  controls: [{ cc: 1, to: lead.detune }, { cc: 2, stream: wind }]\n',
     );
     const errors: string[] = [];

@@ -10,6 +10,7 @@
  * context as running, and its clock is ours: we set its time at each window).
  */
 import { nodePlatform } from './platform/index.ts';
+import { suspendPointsRegistered } from './platform/suspend.ts';
 import * as Tone from 'tone';
 import { Engine, type EngineEvent } from '../audio/Engine.ts';
 import { liveSourceCount, setOfflineClock } from '../audio/platform/index.ts';
@@ -234,14 +235,7 @@ async function renderOnce(opts: RenderOptions, shown: Shown, last: boolean): Pro
       () => void (doomed = true),
     );
   });
-  // node-web-audio-api registers a suspend point when its native future is first
-  // polled, on its own thread pool, and refuses any once rendering has started
-  // (registering from a callback always fails; starting in the same turn lost 12
-  // of 319 points, and even after a macrotask some were lost under load). A marker
-  // at the render's end is refused as soon as it is polled: its rejection means
-  // the points queued before it have been polled and registered.
-  await raw.suspend(length / sampleRate).catch(() => undefined);
-  await new Promise((resolve) => setImmediate(resolve));
+  await suspendPointsRegistered(raw);
   const started = performance.now();
   const buffer = await raw.startRendering();
   const wallSeconds = (performance.now() - started) / 1000;

@@ -8,7 +8,8 @@
  * - Tone.js fixes (src/engine/audio/platform/tone.ts);
  * - a garbage collector: node-web-audio-api processes a freed node until its
  *   wrapper is collected (ircam-ismm/node-web-audio-api#118; ./gc.ts);
- * - offline renders whose suspend points were refused start over, invisibly
+ * - suspend points registered before rendering (./suspend.ts), and offline
+ *   renders whose points were refused anyway start over, invisibly
  *   to callers (../render.ts).
  */
 import './installGlobals.ts';
@@ -17,6 +18,7 @@ import { garbageCollector } from './gc.ts';
 
 export { NODE_AUDIO_GLOBALS, installNodeAudioGlobals, type NodeAudioGlobal } from './globals.ts';
 export { garbageCollector } from './gc.ts';
+export { suspendPointsRegistered } from './suspend.ts';
 
 /** Tone.js fixes plus V8's collector (when V8 lets us have it). */
 export const nodePlatform: Platform = {
