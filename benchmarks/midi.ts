@@ -61,15 +61,20 @@ export async function benchMidi(quick: boolean, row: (name: string, value: numbe
     row('midi-note-in-to-voice-p50', quantile(latencies, 0.5), `ms (${latencies.length} notes through a JZZ port, audio running)`);
     row('midi-note-in-to-voice-p99', quantile(latencies, 0.99), 'ms');
 
-    // Clock out jitter.
+    // Clock out jitter, and what the engine's forced garbage collections and
+    // late notes were meanwhile (src/engine/audio/platform/gc.ts).
     ticks.length = 0;
+    const before = engine.stats;
     await sleep(quick ? 3000 : 10_000);
+    const after = engine.stats;
     const ideal = 60_000 / (24 * engine.tempo!);
     const dev = ticks.slice(1).map((t, i) => t - ticks[i]! - ideal);
     const mean = dev.reduce((a, b) => a + b, 0) / dev.length;
     const sd = Math.sqrt(dev.reduce((a, b) => a + (b - mean) ** 2, 0) / dev.length);
     row('midi-clock-out-jitter-sd', sd, `ms (${dev.length} tick intervals at ${engine.tempo!.toFixed(1)} BPM, ideal ${ideal.toFixed(3)} ms)`);
     row('midi-clock-out-jitter-max', Math.max(...dev.map(Math.abs)), 'ms');
+    row('midi-clock-out-collections', after.collections - before.collections, `forced garbage collections in those ${quick ? 3 : 10} s`);
+    row('midi-clock-out-late-notes', after.lateNotes - before.lateNotes, `late notes in those ${quick ? 3 : 10} s`);
   } finally {
     await bridge.stop();
     await player.stop();
