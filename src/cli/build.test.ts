@@ -1,7 +1,8 @@
 /**
- * The compiled CLI (issue 11, item 6): `npm install` runs the `prepare` script
- * (scripts/build-cli.mjs), which compiles src/ to dist/; bin/ecosym.mjs runs
- * dist/ only when its build is complete and newer than the sources (bin/dist.mjs).
+ * The built CLI (issue 11, item 6): `npm install` runs the `prepare` script
+ * (scripts/build-cli.mjs), which bundles the CLI into dist/cli/main.js;
+ * bin/ecosym.mjs runs it only when its build is complete and newer than the
+ * sources (bin/dist.mjs).
  */
 import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
@@ -22,9 +23,10 @@ function node(args: string[]): Promise<{ code: number; stdout: string; stderr: s
 const { builtAndFresh } = (await import(pathToFileURL(resolve(PROJECT_ROOT, 'bin/dist.mjs')).href)) as { builtAndFresh(root: URL): boolean };
 
 describe('the compiled CLI', () => {
-  it('builds, and the built CLI runs: --help, and a render that sounds', async () => {
-    // Under node_modules so the build resolves its packages as dist/ does, and
-    // never in dist/ itself, which other tests' `ecosym` processes may be running.
+  it('builds, and the built CLI runs: --help, and a render of a built-in patch that sounds', async () => {
+    // Under the project, as dist/ is (the bundle finds patches/ and its native
+    // packages above it), and never in dist/ itself, which other tests'
+    // `ecosym` processes may be running.
     const cache = resolve(PROJECT_ROOT, 'node_modules/.cache');
     mkdirSync(cache, { recursive: true });
     const out = mkdtempSync(join(cache, 'ecosym-build-'));
@@ -40,7 +42,7 @@ describe('the compiled CLI', () => {
       expect(help.code).toBe(0);
       expect(help.stdout).toMatch(/ecosym render <patch>/);
       const wav = join(mkdtempSync(join(tmpdir(), 'ecosym-built-')), 'x.wav');
-      const r = await cli(['render', resolve(PROJECT_ROOT, 'patches/carbon-pulse.yaml'), '--duration', '2s', '--out', wav]);
+      const r = await cli(['render', 'carbon-pulse', '--duration', '2s', '--out', wav]);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       const rmsDb = Number(/RMS (-\d+\.\d) dBFS/.exec(r.stdout)?.[1]);
