@@ -7,6 +7,12 @@
  * until the process has exited (plus Node's own teardown: the tsx loader thread,
  * native audio threads). The issue's goal is under 1 s; the test
  * (src/cli/stop.test.ts) only checks a generous bound.
+ *
+ * startup-to-sound: ms from spawning `ecosym play carbon-pulse --sink none` to
+ * its first audio block above −60 dBFS (play reports it on stderr when
+ * ECOSYM_FIRST_SOUND is set), median and max; goal ≤ 1,500 ms. The bin runs
+ * dist/ when it is built and fresh, else the TypeScript through tsx
+ * (`ECOSYM_TSX=1` forces tsx, for the before/after figure).
  */
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -33,6 +39,25 @@ function sigintToExit(): Promise<{ ms: number; stoppedMs: number; code: number |
   });
 }
 
+/** Milliseconds from spawning `ecosym play` to its first audible block. */
+function startupToSound(env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((done, fail) => {
+    const t0 = performance.now();
+    const p = spawn(process.execPath, [BIN, 'play', 'carbon-pulse', '--sink', 'none', '--duration', '30s'], { cwd: PROJECT_ROOT, env: { ...env, ECOSYM_FIRST_SOUND: '1' } });
+    let err = '';
+    let ms = NaN;
+    p.stderr.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+      if (Number.isNaN(ms) && err.includes('first sound')) {
+        ms = performance.now() - t0;
+        p.kill('SIGINT');
+      }
+    });
+    p.stdout.resume();
+    p.on('exit', (code) => (Number.isNaN(ms) ? fail(new Error(`play exited (${code}) before it sounded: ${err}`)) : done(ms)));
+  });
+}
+
 export async function benchCli(quick: boolean, row: (name: string, value: number, unit: string) => void): Promise<void> {
   const runs: number[] = [];
   const stopped: number[] = [];
@@ -47,4 +72,11 @@ export async function benchCli(quick: boolean, row: (name: string, value: number
   row('cli-sigint-to-stopped-p50', stopped[Math.floor(stopped.length / 2)]!, 'ms');
   row('cli-sigint-to-exit-p50', runs[Math.floor(runs.length / 2)]!, 'ms');
   row('cli-sigint-to-exit-max', runs[runs.length - 1]!, 'ms');
+
+  const startups: number[] = [];
+  for (let i = 0; i < (quick ? 2 : 7); i++) startups.push(await startupToSound(process.env));
+  startups.sort((a, b) => a - b);
+  const via = process.env.ECOSYM_TSX ? 'tsx forced' : 'dist/ when fresh';
+  row('startup-to-sound-p50', startups[Math.floor(startups.length / 2)]!, `ms, command to first block above -60 dBFS (${via}; goal <= 1500)`);
+  row('startup-to-sound-max', startups[startups.length - 1]!, 'ms');
 }

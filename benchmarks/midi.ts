@@ -60,13 +60,16 @@ export async function benchMidi(quick: boolean, row: (name: string, value: numbe
     row('midi-note-in-to-voice-p50', quantile(latencies, 0.5), `ms (${latencies.length} notes through a JZZ port, audio running)`);
     row('midi-note-in-to-voice-p99', quantile(latencies, 0.99), 'ms');
 
-    // Clock out jitter.
+    // Clock out jitter, and what the engine's forced garbage collections and
+    // late notes were meanwhile (src/engine/audio/platform/gc.ts).
     ticks.length = 0;
+    const before = engine.stats;
     const cpu0 = process.cpuUsage();
     const wall0 = performance.now();
     await sleep(quick ? 3000 : 10_000);
     const cpu = process.cpuUsage(cpu0);
     const busy = (cpu.user + cpu.system) / 1000 / (performance.now() - wall0);
+    const after = engine.stats;
     const ideal = 60_000 / (24 * engine.tempo!);
     const dev = ticks.slice(1).map((t, i) => t - ticks[i]! - ideal);
     const mean = dev.reduce((a, b) => a + b, 0) / dev.length;
@@ -74,6 +77,8 @@ export async function benchMidi(quick: boolean, row: (name: string, value: numbe
     row('midi-clock-out-jitter-sd', sd, `ms (${dev.length} tick intervals at ${engine.tempo!.toFixed(1)} BPM, ideal ${ideal.toFixed(3)} ms)`);
     row('midi-clock-out-jitter-max', Math.max(...dev.map(Math.abs)), 'ms');
     row('midi-clock-out-cpu', busy * 100, '% of one core, whole process (audio thread included), while clock out runs');
+    row('midi-clock-out-collections', after.collections - before.collections, `forced garbage collections in those ${quick ? 3 : 10} s`);
+    row('midi-clock-out-late-notes', after.lateNotes - before.lateNotes, `late notes in those ${quick ? 3 : 10} s`);
   } finally {
     await bridge.stop();
     await player.stop();

@@ -207,6 +207,7 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
     throw e;
   }
   log(`Playing ${pf.patch.name}${sink === 'none' ? ' (no audio device: --sink none)' : ''}. Ctrl-C stops.`);
+  if (process.env.ECOSYM_FIRST_SOUND) reportFirstSound(player);
   for (const st of hub.statuses()) log(`  ${st.stream} ← ${st.uri}`);
   hub.start();
   const p = player;
@@ -309,4 +310,18 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
   await p.stop();
   policy.dispose();
   log(`Stopped: ${stats.notes} notes, ${stats.errors} engine errors, ${p.driver.stats.rearms} scheduler re-arms, ${policy.count} uncaught errors survived.`);
+}
+
+/**
+ * For the `startup-to-sound` benchmark (ECOSYM_FIRST_SOUND=1): prints
+ * "first sound" to stderr when the master output first peaks above −60 dBFS,
+ * polled every 5 ms, so a parent process can time command to sound.
+ */
+function reportFirstSound(p: Player): void {
+  const timer = setInterval(() => {
+    if (p.engine.master.levels().peak <= 1e-3) return;
+    clearInterval(timer);
+    process.stderr.write(`first sound ${performance.now().toFixed(0)} ms after process start\n`);
+  }, 5);
+  timer.unref();
 }

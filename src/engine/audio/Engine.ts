@@ -14,7 +14,7 @@ import type { Patch } from '../core/patchSchema.ts';
 import { MasterChain } from './master.ts';
 import { PatchRuntime, type EngineEvent } from './PatchRuntime.ts';
 import type { SampleLookup } from './voices.ts';
-import { GarbageCollection, tonePlatform, type Platform } from './platform/index.ts';
+import { GarbageCollection, retainedSourceCount, tonePlatform, type Platform } from './platform/index.ts';
 
 export type { EngineEvent } from './PatchRuntime.ts';
 
@@ -80,7 +80,7 @@ export class Engine {
     this.context = opts.context;
     const platform = opts.platform ?? tonePlatform;
     platform.install();
-    this.gc = new GarbageCollection(platform.collectGarbage);
+    this.gc = new GarbageCollection(platform.collectGarbage, undefined, () => retainedSourceCount(opts.context.rawContext));
     const raw = opts.context.rawContext as unknown as BaseAudioContext;
     this.master = new MasterChain(raw, -1, -6, opts.destination);
   }
@@ -400,7 +400,7 @@ export class Engine {
       freed = true;
       settled = keep.length === 0;
     }
-    this.gc.afterAdvance(freed, settled, this.stats_.notes, (e) => this.fail(e));
+    this.gc.afterAdvance(freed, settled, (e) => this.fail(e));
   }
 
   /**

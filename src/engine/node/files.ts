@@ -9,8 +9,19 @@ import { fileURLToPath } from 'node:url';
 import { formatPatchError, formatPath, MAX_PATCH_BYTES, parsePatchText, PatchValidationError, type PatchResult } from '../core/patchLoader.ts';
 import type { Patch } from '../core/patchSchema.ts';
 
-/** The project root (where package.json, patches/ and samples/ are). */
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+/**
+ * The project root (where package.json, patches/ and samples/ are): the nearest
+ * folder above this module that has both, so it is found from the sources and
+ * from the CLI bundled into dist/cli/ alike.
+ */
+export const PROJECT_ROOT = projectRoot(dirname(fileURLToPath(import.meta.url)));
+
+function projectRoot(from: string): string {
+  for (let dir = from; dirname(dir) !== dir; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'patches'))) return dir;
+  }
+  return resolve(from, '../../..');
+}
 /** Built-in patches. */
 export const PATCHES_DIR = join(PROJECT_ROOT, 'patches');
 /** Built-in samples: always a sample folder. */

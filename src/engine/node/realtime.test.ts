@@ -11,7 +11,7 @@
 import { describe, expect, it } from 'vitest';
 import { startPlayer } from './realtime.ts';
 import { parsePatchOrThrow } from '../core/patchLoader.ts';
-import { liveSourceCount } from '../audio/platform/index.ts';
+import { liveSourceCount, retainedSourceCount } from '../audio/platform/index.ts';
 import { until } from '../../../tests/support/wait.ts';
 
 const PATCH = parsePatchOrThrow(
@@ -78,6 +78,21 @@ describe('real time with no sound card (sink none)', () => {
     expect(peak).toBeGreaterThan(0.01);
     expect(liveSourceCount(raw)).toBe(0);
     expect(raw.state).toBe('closed');
+  }, 120_000);
+
+  it('plays notes without forcing a garbage collection: a synth voice makes no native node per note', async () => {
+    // A forced collection is a full GC on the scheduler's thread (80 ms and more);
+    // the engine asked for one every 2 s while notes played.
+    const player = await startPlayer({ patch: PATCH, sink: 'none' });
+    // 4.5 s of audio time (on a busy machine the render thread's clock lags the wall's)
+    await until(() => player.raw.currentTime >= 4.5, '4.5 s of audio');
+    const { notes, collections } = player.engine.stats;
+    const retained = retainedSourceCount(player.raw);
+    await player.stop();
+    expect(notes).toBeGreaterThan(16);
+    expect(collections).toBe(0);
+    // Nothing piles up for a collection to free: the voice pool keeps its oscillators running.
+    expect(retained).toBeLessThan(8);
   }, 120_000);
 
   it('re-arms the scheduler when its timer stops firing, and the notes go on', async () => {

@@ -13,8 +13,8 @@
  */
 import { applyToneFixes } from './tone.ts';
 
-export { GarbageCollection, GC_FOLLOW_UP_MS, GC_FOLLOW_UPS, GC_INTERVAL_MS } from './gc.ts';
-export { createdSourceCount, instrumentOscillators, liveSourceCount, setOfflineClock, toneFixes } from './tone.ts';
+export { GarbageCollection, GC_FOLLOW_UP_MS, GC_FOLLOW_UPS, GC_INTERVAL_MS, GC_RETAINED_LIMIT } from './gc.ts';
+export { createdSourceCount, instrumentOscillators, liveSourceCount, retainedSourceCount, setOfflineClock, toneFixes } from './tone.ts';
 
 /** What the engine needs from its runtime besides a context. */
 export interface Platform {

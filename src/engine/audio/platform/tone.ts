@@ -41,14 +41,20 @@ type AnySource = AudioScheduledSourceNode;
 interface Census {
   live: Set<AnySource>;
   created: number;
+  /** Sources whose JavaScript wrapper the garbage collector has reclaimed. */
+  collected: number;
 }
 
 const censuses = new WeakMap<object, Census>();
 
+// Counts wrappers reclaimed, so the engine's collection policy can see whether
+// the native nodes node-web-audio-api keeps for them (#118) are gone yet.
+const reclaimed = new FinalizationRegistry<Census>((census) => void census.collected++);
+
 function censusOf(raw: object): Census {
   let c = censuses.get(raw);
   if (!c) {
-    c = { live: new Set(), created: 0 };
+    c = { live: new Set(), created: 0, collected: 0 };
     censuses.set(raw, c);
   }
   return c;
@@ -64,9 +70,23 @@ export function createdSourceCount(rawContext: object): number {
   return censusOf(rawContext).created;
 }
 
+/**
+ * Number of source nodes created on a raw context through Tone that are no
+ * longer running and whose wrappers the garbage collector has not reclaimed
+ * yet: on node-web-audio-api each still holds a native node in the render
+ * graph (ircam-ismm/node-web-audio-api#118). Reclaimed wrappers are counted
+ * by a FinalizationRegistry, so the count drops an event-loop turn or more
+ * after the collection that frees them.
+ */
+export function retainedSourceCount(rawContext: object): number {
+  const c = censusOf(rawContext);
+  return c.created - c.collected - c.live.size;
+}
+
 function track<T extends AnySource>(raw: object, node: T): T {
   const census = censusOf(raw);
   census.created++;
+  reclaimed.register(node, census);
   const start = node.start.bind(node);
   const stop = node.stop.bind(node);
   node.start = (when?: number, ...rest: number[]) => {
