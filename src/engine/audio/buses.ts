@@ -6,7 +6,7 @@ import * as Tone from 'tone';
 import type { BusSpec } from '../core/patchSchema.ts';
 import { mulberry32 } from '../core/random.ts';
 import { SUBDIVISIONS, stepSeconds, type Subdivision } from '../core/rhythm.ts';
-import type { BusParam } from '../core/targets.ts';
+import { BUS_PARAMS, type BusParam } from '../core/targets.ts';
 import { rampTo, setAt, valueAt } from './params.ts';
 
 /**
@@ -130,8 +130,8 @@ export class Bus {
 
   /** Ramps a bus parameter. */
   set(param: BusParam, value: number, time: number, tau: number): void {
-    if (param === 'wet') rampTo(this.ret.gain, value, time, tau, 0, 1);
-    else if (param === 'feedback' && this.feedbackGain) rampTo(this.feedbackGain.gain, value, time, tau, 0, 0.95);
+    if (param === 'wet') rampTo(this.ret.gain, value, time, tau, ...BUS_PARAMS.wet.limits);
+    else if (param === 'feedback' && this.feedbackGain) rampTo(this.feedbackGain.gain, value, time, tau, ...BUS_PARAMS.feedback.limits);
   }
 
   dispose(): void {
