@@ -25,6 +25,7 @@ import { listBuiltinPatchFiles, loadPatchFile, loadPatchSamples, patchId, resolv
 import { startPlayer, type Player } from '../realtime.ts';
 import { SourceHub } from '../sources/hub.ts';
 import { ArtNetBridge, rigFor, type ArtNetTarget } from '../bridges/artnet.ts';
+import { isLoopbackHost } from '../../core/osc/allow.ts';
 import { OscControl } from '../bridges/oscControl.ts';
 import { OscQueryServer } from '../bridges/oscQuery.ts';
 import { OscOutBridge, type OscTarget } from '../bridges/oscOut.ts';
@@ -59,6 +60,22 @@ export class DisposableStore {
   }
 }
 
+/** A bridge that could not start (a port in use, a socket refused), named. */
+export class BridgeError extends Error {
+  constructor(
+    readonly bridge: string,
+    cause: unknown,
+  ) {
+    super(`${bridge}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'BridgeError';
+  }
+}
+
+/** A URL host for an address a server reports (IPv6 in brackets). */
+function urlHost(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
+}
+
 /** How a session starts. Flags are resolved by the host; a session takes their values. */
 export interface SessionOptions {
   patch: PatchFile;
@@ -80,8 +97,11 @@ export interface SessionOptions {
   oscOut?: OscTarget[];
   /** DMX targets (used when the playing patch has lighting). */
   lighting?: ArtNetTarget[];
-  /** MIDI ports (names or parts); `false` for no MIDI even if the patch has a midi section. */
-  midi?: { input?: string; output?: string } | false;
+  /**
+   * MIDI ports (names or parts); `always` starts the bridge even for a patch
+   * without a midi section (MIDI learn needs it); `false` for no MIDI at all.
+   */
+  midi?: { input?: string; output?: string; always?: boolean } | false;
   /** Lines about what started ("  lighting: Art-Net to …"), for a host to print. */
   log?: (line: string) => void;
   /** Telemetry frames a second (at most 30). */
@@ -166,8 +186,13 @@ export class Session {
     session.store.add('player', player, (p) => p.stop());
     session.store.add('telemetry', session.telemetry, (t) => t.dispose());
     session.store.add('recording', session, (x) => x.recording?.stop());
-    session.hub = session.makeHub(opts.patch);
-    session.patchStore.add('sources', session.hub, (h) => h.stop());
+    try {
+      session.hub = session.patchStore.add('sources', session.makeHub(opts.patch), (h) => h.stop());
+    } catch (e) {
+      // A source URI that does not parse: nothing may stay playing.
+      await session.stop();
+      throw e;
+    }
     return session;
   }
 
@@ -201,55 +226,78 @@ export class Session {
       this.hub.start();
       this.meterTimer = setInterval(() => this.meter(), 40);
       this.store.add('meter', this, () => clearInterval(this.meterTimer));
-      if (this.opts.oscIn) {
-        const at = this.opts.oscIn;
-        this.control = this.store.add('OSC control in', new OscControl(this.engine, (stream, value) => this.inject(stream, value, 'osc'), { allow: at.allow }), (c) => c.close());
-        const port = await this.control.listen(at.host, at.port);
-        const q = this.opts.oscQuery;
-        if (q) {
-          const bound = this.control.bound!.address;
-          // HOST_INFO's OSC_IP only when it is an address a tool can send to (not 0.0.0.0 or ::).
-          const oscHost = bound === '0.0.0.0' || bound === '::' ? undefined : bound;
-          this.query = this.store.add('OSCQuery', new OscQueryServer(this.engine, this.control, { name: this.pf.patch.name, oscPort: port, oscHost }), (s) => s.close());
-          await this.query.listen(q.host, q.port);
-        }
+      this.startLighting(log);
+      try {
+        await this.startOscIn(log);
+        await this.startOscOut(log);
+      } catch (e) {
+        throw new BridgeError('OSC', e);
       }
-      await this.startPatchBridges(log);
+      await this.startMidi(log);
     } catch (e) {
       await this.stop();
       throw e;
     }
   }
 
-  /** The patch's own outputs: OSC out, lighting, MIDI (rebuilt when a patch is loaded). */
-  private async startPatchBridges(log: (line: string) => void): Promise<void> {
+  /** OSC control in and OSCQuery: they outlive patches (OscControl follows the playing one). */
+  private async startOscIn(log: (line: string) => void): Promise<void> {
+    const at = this.opts.oscIn;
+    if (!at) return;
+    this.control = this.store.add('OSC control in', new OscControl(this.engine, (stream, value) => this.inject(stream, value, 'osc'), { allow: at.allow }), (c) => c.close());
+    const port = await this.control.listen(at.host, at.port);
+    const bound = this.control.bound!;
+    log(`  OSC control in on ${urlHost(bound.address)}:${port} (/eco/…; see README)${at.allow ? `, from ${at.allow.join(', ')} only` : ''}`);
+    if (!isLoopbackHost(bound.address) && !at.allow)
+      log(`  warning: OSC control in is open to the network: anyone who reaches ${urlHost(bound.address)}:${port} can send panic, volume or stream values; limit senders with --osc-allow CIDR (osc.in.allow)`);
+    const q = this.opts.oscQuery;
+    if (!q) return;
+    // HOST_INFO's OSC_IP only when it is an address a tool can send to (not 0.0.0.0 or ::).
+    const oscHost = bound.address === '0.0.0.0' || bound.address === '::' ? undefined : bound.address;
+    this.query = this.store.add('OSCQuery', new OscQueryServer(this.engine, this.control, { name: this.pf.patch.name, oscPort: port, oscHost }), (s) => s.close());
+    await this.query.listen(q.host, q.port);
+    const qa = this.query.bound!;
+    log(`  OSCQuery on http://${urlHost(qa.address)}:${qa.port}/ (the address space, values, LISTEN over WebSocket)`);
+    if (!isLoopbackHost(qa.address)) log(`  warning: OSCQuery is open to the network (it answers anyone; its WebSocket takes no control)`);
+  }
+
+  /** The patch's lighting (rebuilt when a patch is loaded). */
+  private startLighting(log: (line: string) => void): void {
     const patch = this.pf.patch;
-    const store = this.patchStore;
     for (const target of patch.lighting ? (this.opts.lighting ?? []) : []) {
-      const b = store.add('lighting', new ArtNetBridge(this.engine, rigFor(patch.lighting!), target), (x) => x.stop());
+      const b = this.patchStore.add('lighting', new ArtNetBridge(this.engine, rigFor(patch.lighting!), target), (x) => x.stop());
       b.start();
       this.lights.push(b);
       log(`  lighting: ${target.protocol === 'sacn' ? 'sACN' : 'Art-Net'} to ${target.host} universe ${target.universe} at ${target.fps} fps`);
     }
+  }
+
+  /** The patch's OSC out (rebuilt when a patch is loaded). */
+  private async startOscOut(log: (line: string) => void): Promise<void> {
+    const patch = this.pf.patch;
     const targets = this.opts.oscOut ?? [];
-    if (patch.osc?.out && targets.length) {
-      this.oscOut = store.add('OSC out', new OscOutBridge(this.engine, patch.osc.out, targets), (b) => b.stop());
-      await this.oscOut.start();
-      log(`  OSC out to ${targets.map((t) => `${t.host}:${t.port}`).join(', ')}`);
-    }
+    if (!patch.osc?.out || !targets.length) return;
+    this.oscOut = this.patchStore.add('OSC out', new OscOutBridge(this.engine, patch.osc.out, targets), (b) => b.stop());
+    await this.oscOut.start();
+    log(`  OSC out to ${targets.map((t) => `${t.host}:${t.port}`).join(', ')}`);
+  }
+
+  /**
+   * The MIDI bridge, when the patch has a midi section or ports were given. No
+   * MIDI here: one line saying why, and the music plays on without it.
+   */
+  private async startMidi(log: (line: string) => void): Promise<void> {
+    const patch = this.pf.patch;
     const m = this.opts.midi;
-    if (m !== false && (patch.midi !== undefined || m?.input !== undefined || m?.output !== undefined)) {
-      const system = await openMidiSystem();
-      if ('unavailable' in system) log(`MIDI disabled: ${system.unavailable}.`);
-      else {
-        const bridge = new MidiBridge({ engine: this.gatedEngine(), patch, system, input: m?.input, output: m?.output, sidecar: sidecarPath(this.pf.file), log: (x) => log(`  ${x}`) });
-        this.midi = store.add('MIDI', { bridge, system }, async (x) => {
-          await x.bridge.stop();
-          x.system.close();
-        });
-        await bridge.start();
-      }
-    }
+    if (m === false || (patch.midi === undefined && m?.input === undefined && m?.output === undefined && !m?.always)) return;
+    const system = await openMidiSystem();
+    if ('unavailable' in system) return log(`MIDI disabled: ${system.unavailable}.`);
+    const bridge = new MidiBridge({ engine: this.gatedEngine(), patch, system, input: m?.input, output: m?.output, sidecar: sidecarPath(this.pf.file), log: (x) => log(`  ${x}`) });
+    this.midi = this.patchStore.add('MIDI', { bridge, system }, async (x) => {
+      await x.bridge.stop();
+      x.system.close();
+    });
+    await bridge.start();
   }
 
   /**
@@ -581,7 +629,10 @@ export class Session {
     if (this.tempoFixed !== undefined) e.setTempo(this.tempoFixed);
     this.hub = this.patchStore.add('sources', this.makeHub(pf), (h) => h.stop());
     this.hub.start();
-    await this.startPatchBridges(this.opts.log ?? (() => undefined));
+    const log = this.opts.log ?? (() => undefined);
+    this.startLighting(log);
+    await this.startOscOut(log);
+    await this.startMidi(log);
     this.emit({ type: 'load', time: now(), patch: pf.patch.name, crossfade });
   }
 
