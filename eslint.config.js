@@ -1,7 +1,7 @@
 // ESLint flat config.
 //
 // Besides the usual recommended rules, this file is where the layering in
-// ARCHITECTURE.md / STYLE.md ("one direction, checked by a tool") is enforced,
+// docs/ARCHITECTURE.md ("one direction, checked by a tool") is enforced,
 // with the built-in `no-restricted-imports` rule: one `files` block per layer,
 // each listing what that layer may NOT import. tests/layering.test.ts checks it.
 //
@@ -115,11 +115,11 @@ function layerBlock(layer, spec) {
   const patterns = [
     ...(spec.packages ?? []).map((key) => ({
       group: PACKAGES[key].group,
-      message: `${dir} is ${role}: it may not import ${PACKAGES[key].what}. ${spec.why} (ARCHITECTURE.md)`,
+      message: `${dir} is ${role}: it may not import ${PACKAGES[key].what}. ${spec.why} (docs/ARCHITECTURE.md)`,
     })),
     ...(spec.layers ?? []).map((target) => ({
       group: layerGlobs(dir, LAYER_DIRS[target]),
-      message: `${dir} is ${role}: it may not import ${LAYER_DIRS[target]} (${LAYER_ROLES[target]}). ${spec.why} (ARCHITECTURE.md)`,
+      message: `${dir} is ${role}: it may not import ${LAYER_DIRS[target]} (${LAYER_ROLES[target]}). ${spec.why} (docs/ARCHITECTURE.md)`,
     })),
   ];
   return {
@@ -225,7 +225,7 @@ export default defineConfig([
         name: 'electron',
         allowImportNames: ['contextBridge', 'ipcRenderer', 'IpcRendererEvent'],
         message:
-          'src/preload may only use contextBridge and ipcRenderer from Electron; expose named functions, never a raw ipcRenderer (RELIABILITY.md).',
+          'src/preload may only use contextBridge and ipcRenderer from Electron; expose named functions, never a raw ipcRenderer (docs/RELIABILITY.md).',
       },
     ],
   }),

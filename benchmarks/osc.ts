@@ -16,11 +16,7 @@ import { OscUdpPort } from '../src/engine/node/osc/udp.ts';
 import { encodeMessage, encodePacket, type OscMessage } from '../src/engine/core/osc/codec.ts';
 import { execFile } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-}
+import { quantile } from '../src/engine/core/filters.ts';
 
 export async function benchOsc(quick: boolean, row: (name: string, value: number, unit: string) => void): Promise<void> {
   const pf = loadPatchFile(resolvePatchPath('carbon-pulse'));

@@ -5,15 +5,29 @@
  * Tone effects per bus and Tone.Limiter on the master. Same instruments and
  * options (instrumentFor), same impulse responses, same note events; parameter
  * automation from the data is not replayed (the baseline carries the notes).
+ *
+ * The same program runs in Node (on node-web-audio-api) and, bundled by
+ * benchmarks/toneChromium.ts, in headless Chromium: so it must not use Node.
  */
 import * as Tone from 'tone';
 import type { NoteEvent } from '../src/engine/core/sequencer.ts';
 import type { Patch } from '../src/engine/core/patchSchema.ts';
 import { midiToHz } from '../src/engine/core/theory.ts';
+import { rms } from '../src/engine/core/analysis.ts';
 import { instrumentFor } from '../src/engine/audio/voices.ts';
 import { delaySeconds, makeReverbImpulse } from '../src/engine/audio/buses.ts';
 
 type Player = (e: NoteEvent) => void;
+
+/**
+ * Seconds (whole 1 s blocks) whose RMS is above −60 dBFS: how a baseline is
+ * checked to really play the music (a near-silent one renders fast).
+ */
+export function audibleSeconds(x: Float32Array, sampleRate: number): number {
+  let n = 0;
+  for (let i = 0; i + sampleRate <= x.length; i += sampleRate) if (rms(x, i, i + sampleRate) > 1e-3) n++;
+  return n;
+}
 
 /** Renders `events` for `patch` with plain Tone.Offline; returns wall seconds and the buffer. */
 export async function renderPlainTone(

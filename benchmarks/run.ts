@@ -10,6 +10,10 @@
  *   same notes through plain Tone.Offline, everything scheduled up front (ratio, goal ≥ 3);
  *   tone-offline-audible/<patch> checks that the baseline really plays (the run
  *   stops if it is silent for more than a tenth of the engine's audible seconds)
+ * - vs-tone-chromium/<patch>: the same windowed speed ÷ the same plain Tone.Offline
+ *   program run in headless Chromium (benchmarks/toneChromium.ts), where Tone is at
+ *   home; tone-chromium-speed/<patch> its speed, tone-chromium-audible/<patch> the
+ *   same silence check (`--rows=chromium` runs only these)
  * - flatness/<patch>: wall cost per audio second of a 10-min render ÷ that of a
  *   1-min render (ratio, goal ≤ 1.1)
  * - swap-growth/<patch>: render cost per audio second after 300 patch swaps in one
@@ -21,9 +25,17 @@
  * second through conditioning and mapping while audio plays, and socket-to-
  * parameter latency p50/p99. OSC (benchmarks/osc.ts): message in → parameter
  * scheduled p50/p99, and control packets handled per second with audio running.
+ * Core (benchmarks/core.ts, with the live-data rows): rolling percentiles per push.
+ * Real-time scheduling (benchmarks/realtime.ts, with the live-data rows): how far
+ * ahead of the audio clock notes are scheduled, late notes, the clock's rate
+ * against the wall, watchdog re-arms.
  * MIDI (benchmarks/midi.ts; `--midi` runs only these): note in → voice start
  * scheduled p50/p99, and clock-out tick jitter (std dev, max).
  * CLI (benchmarks/cli.ts; `--cli` runs only these): ms from Ctrl-C to the exit of `ecosym play`.
+ * Files (benchmarks/files.ts; `--files` runs only these): patch parsing time and
+ * its growth with size, CSV streaming speed and heap per row.
+ * `--fuzz[=N]` runs only the schema fuzz (benchmarks/fuzz.ts): N random patches
+ * (default 200) of 60 s, and how many failed; the run exits 1 if any did.
  */
 import '../src/engine/node/platform/installGlobals.ts';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -31,13 +43,17 @@ import { defaultFeeds } from '../src/engine/node/sources/collect.ts';
 import type { NoteEvent } from '../src/engine/core/sequencer.ts';
 import { listBuiltinPatchFiles, loadPatchFile, loadPatchSamples, patchId, type PatchFile } from '../src/engine/node/files.ts';
 import { renderOffline, type RenderAction } from '../src/engine/node/render.ts';
-import { renderPlainTone } from './plainTone.ts';
-import { rms } from '../src/engine/core/analysis.ts';
+import { audibleSeconds, renderPlainTone } from './plainTone.ts';
+import { ToneInChromium } from './toneChromium.ts';
 import { medianOfSorted } from '../src/engine/core/filters.ts';
 import { benchSources } from './sources.ts';
 import { benchOsc } from './osc.ts';
 import { benchMidi } from './midi.ts';
 import { benchCli } from './cli.ts';
+import { benchFiles } from './files.ts';
+import { benchFuzz } from './fuzz.ts';
+import { benchRealtime } from './realtime.ts';
+import { benchCore } from './core.ts';
 
 interface Row {
   name: string;
@@ -49,24 +65,21 @@ const quick = process.argv.includes('--quick');
 const sourcesOnly = process.argv.includes('--sources');
 const midiOnly = process.argv.includes('--midi');
 const cliOnly = process.argv.includes('--cli');
+const filesOnly = process.argv.includes('--files');
+const fuzzArg = process.argv.find((a) => a === '--fuzz' || a.startsWith('--fuzz='));
+const fuzzRuns = fuzzArg === undefined ? 0 : fuzzArg === '--fuzz' ? 200 : Number(fuzzArg.slice(7));
+if (fuzzArg !== undefined && !(Number.isInteger(fuzzRuns) && fuzzRuns > 0)) throw new Error(`${fuzzArg}: expected --fuzz or --fuzz=N with N a whole number above 0`);
+const fuzzSeed = Number(process.argv.find((a) => a.startsWith('--fuzz-seed='))?.slice(12) ?? 1);
 const only = process.argv.find((a) => a.startsWith('--patch='))?.slice(8);
 const scale = quick ? 0.1 : 1;
-/** `--rows=speed,tone,swap` runs only those per-patch groups (default: all). */
+/** `--rows=speed,tone,chromium,swap` runs only those per-patch groups (default: all). */
 const rowGroups = process.argv.find((a) => a.startsWith('--rows='))?.slice(7).split(',');
-const wanted = (group: 'speed' | 'tone' | 'swap') => !rowGroups || rowGroups.includes(group);
+const wanted = (group: 'speed' | 'tone' | 'chromium' | 'swap') => !rowGroups || rowGroups.includes(group);
 const rows: Row[] = [];
 
 function row(name: string, value: number, unit: string): void {
   rows.push({ name, value: Number(value.toPrecision(4)), unit });
   console.log(`${name.padEnd(36)} ${String(Number(value.toPrecision(4))).padStart(10)} ${unit}`);
-}
-
-
-/** Seconds (whole 1 s blocks) whose RMS is above −60 dBFS. */
-function audibleSeconds(x: Float32Array, sampleRate: number): number {
-  let n = 0;
-  for (let i = 0; i + sampleRate <= x.length; i += sampleRate) if (rms(x, i, i + sampleRate) > 1e-3) n++;
-  return n;
 }
 
 async function render(pf: PatchFile, samples: Map<string, AudioBuffer>, duration: number, extra: { actions?: RenderAction[]; onEvent?: (e: NoteEvent) => void } = {}) {
@@ -158,14 +171,24 @@ async function swapGrowth(pf: PatchFile, samples: Map<string, AudioBuffer>, swap
   return median(pairs);
 }
 
-if (!only && !midiOnly && !cliOnly) {
+const fuzzFailed = fuzzRuns ? await benchFuzz(fuzzRuns, fuzzSeed, row) : 0;
+// --rows names per-patch groups only: it runs none of the live-data, MIDI, CLI or file rows.
+const nonPatchOnly = sourcesOnly || midiOnly || cliOnly || filesOnly || fuzzRuns > 0;
+const groupOnly = nonPatchOnly || rowGroups !== undefined;
+if (!only && (!groupOnly || sourcesOnly)) {
+  benchCore(quick, row);
+  await benchRealtime(quick, row);
   await benchSources(quick, row);
   await benchOsc(quick, row);
 }
-if (!only && !sourcesOnly && !cliOnly) await benchMidi(quick, row);
-if (!only && !sourcesOnly && !midiOnly) await benchCli(quick, row);
+if (!only && (!groupOnly || midiOnly)) await benchMidi(quick, row);
+if (!only && (!groupOnly || cliOnly)) await benchCli(quick, row);
+if (!only && (!groupOnly || filesOnly)) await benchFiles(row);
 
-for (const file of sourcesOnly || midiOnly || cliOnly ? [] : listBuiltinPatchFiles()) {
+/** Started once, on the first patch that wants the Chromium rows. */
+let chromiumBaseline: ToneInChromium | undefined;
+
+for (const file of nonPatchOnly ? [] : listBuiltinPatchFiles()) {
   const id = patchId(file);
   if (only && id !== only) continue;
   const pf = loadPatchFile(file);
@@ -178,19 +201,40 @@ for (const file of sourcesOnly || midiOnly || cliOnly ? [] : listBuiltinPatchFil
     row(`flatness/${id}`, tenMinutes.wallSeconds / (600 * scale) / (oneMinute.wallSeconds / (60 * scale)), 'ratio');
   }
 
-  if (wanted('tone')) {
+  if (wanted('tone') || wanted('chromium')) {
+    // One engine render gives the notes and the speed both baselines are held against.
     const five = 300 * scale;
     const events: NoteEvent[] = [];
     const windowed = await render(pf, samples, five, { onEvent: (e) => events.push(e) });
-    const plain = await renderPlainTone(pf.patch, events, five, samples);
-    row(`tone-offline-speed/${id}`, five / plain.wallSeconds, 'x RT');
-    row(`tone-offline-dropped/${id}`, plain.dropped / Math.max(1, events.length), 'fraction of notes');
-    // The baseline must play the music, or the ratio below means nothing (it once
+    const engineAudible = Math.max(1, audibleSeconds(windowed.channels[0]!, windowed.sampleRate));
+    // A baseline must play the music, or its ratio means nothing (one once
     // rendered near silence and looked fast): compare the seconds each one sounds.
-    const audible = audibleSeconds(plain.buffer.getChannelData(0), plain.buffer.sampleRate) / Math.max(1, audibleSeconds(windowed.channels[0]!, windowed.sampleRate));
-    row(`tone-offline-audible/${id}`, audible, 'ratio of audible seconds');
-    if (audible < 0.9) throw new Error(`${id}: the Tone.Offline baseline is silent for too much of its render (${audible.toFixed(2)} of the engine's audible seconds)`);
-    row(`vs-tone-offline/${id}`, windowed.speed / (five / plain.wallSeconds), 'ratio');
+    const mustSound = (what: string, audible: number) => {
+      if (audible < 0.9) throw new Error(`${id}: the ${what} baseline is silent for too much of its render (${audible.toFixed(2)} of the engine's audible seconds)`);
+    };
+    if (wanted('tone')) {
+      const plain = await renderPlainTone(pf.patch, events, five, samples);
+      row(`tone-offline-speed/${id}`, five / plain.wallSeconds, 'x RT');
+      row(`tone-offline-dropped/${id}`, plain.dropped / Math.max(1, events.length), 'fraction of notes');
+      const audible = audibleSeconds(plain.buffer.getChannelData(0), plain.buffer.sampleRate) / engineAudible;
+      row(`tone-offline-audible/${id}`, audible, 'ratio of audible seconds');
+      mustSound('Tone.Offline', audible);
+      row(`vs-tone-offline/${id}`, windowed.speed / (five / plain.wallSeconds), 'ratio');
+    }
+    if (wanted('chromium')) {
+      if (!chromiumBaseline) {
+        chromiumBaseline = await ToneInChromium.launch();
+        console.log(`  chromium baseline: ${chromiumBaseline.version}`);
+      }
+      const browser = await chromiumBaseline.render(pf.patch, events, five, samples);
+      if (Math.abs(browser.renderedSeconds - five) > 0.01) throw new Error(`${id}: the Chromium render is ${browser.renderedSeconds} s long, not ${five} s`);
+      row(`tone-chromium-speed/${id}`, five / browser.wallSeconds, 'x RT');
+      row(`tone-chromium-dropped/${id}`, browser.dropped / Math.max(1, events.length), 'fraction of notes');
+      const audible = browser.audibleSeconds / engineAudible;
+      row(`tone-chromium-audible/${id}`, audible, 'ratio of audible seconds');
+      mustSound('Chromium Tone.Offline', audible);
+      row(`vs-tone-chromium/${id}`, windowed.speed / (five / browser.wallSeconds), 'ratio');
+    }
   }
 
   // Four runs each of 300 swaps 20 ms apart, 300 swaps 0.3 s apart, and a
@@ -216,9 +260,12 @@ for (const file of sourcesOnly || midiOnly || cliOnly ? [] : listBuiltinPatchFil
   }
 }
 
+await chromiumBaseline?.close();
+
 // A partial run (--patch, --sources) updates its rows and keeps the others.
 mkdirSync('bench', { recursive: true });
 const previous: Row[] = existsSync('bench/results.json') ? (JSON.parse(readFileSync('bench/results.json', 'utf8')) as Row[]) : [];
 const merged = [...previous.filter((p) => !rows.some((r) => r.name === p.name)), ...rows];
 writeFileSync('bench/results.json', JSON.stringify(merged, null, 2) + '\n');
 console.log(`\nwrote bench/results.json (${rows.length} rows)${quick ? ' — quick run: durations ÷ 10' : ''}`);
+if (fuzzFailed) process.exitCode = 1;

@@ -15,16 +15,12 @@ import { Conditioner } from '../src/engine/core/conditioning.ts';
 import { loadPatchFile, resolvePatchPath } from '../src/engine/node/files.ts';
 import { startPlayer } from '../src/engine/node/realtime.ts';
 import { SourceHub } from '../src/engine/node/sources/hub.ts';
+import { quantile } from '../src/engine/core/filters.ts';
 
 export interface Row {
   name: string;
   value: number;
   unit: string;
-}
-
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 }
 
 export async function benchSources(quick: boolean, row: (name: string, value: number, unit: string) => void): Promise<void> {

@@ -5,7 +5,7 @@
  *   npx tsx scripts/make-samples.ts <outDir>   # writes into another directory
  *
  * Everything is rendered with node-web-audio-api's OfflineAudioContext and is
- * deterministic: no Math.random (noise comes from an inline seeded mulberry32),
+ * deterministic: no Math.random (noise comes from the engine's seeded mulberry32),
  * no clock-dependent values, so rendering twice gives byte-identical WAVs.
  *
  * Output: mono, 48 kHz, 16-bit PCM WAV, each under 1.5 s, peak-normalised to
@@ -17,6 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { OfflineAudioContext } from 'node-web-audio-api';
 import wavefilePkg from 'wavefile';
+import { mulberry32 } from '../src/engine/core/random.ts';
 
 // wavefile is a CommonJS package: under ESM only the default export (module.exports) exists.
 const { WaveFile } = wavefilePkg;
@@ -28,18 +29,6 @@ export const PEAK_DBFS = -3;
 const LEAD_IN = 0.003;
 /** Linear attack after the lead-in. */
 const ATTACK = 0.002;
-
-/** mulberry32: small seeded PRNG returning floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Ctx = InstanceType<typeof OfflineAudioContext>;
 

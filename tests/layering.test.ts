@@ -1,5 +1,5 @@
 /**
- * The layering of ARCHITECTURE.md, as enforced by eslint.config.js: lints
+ * The layering of docs/ARCHITECTURE.md, as enforced by eslint.config.js: lints
  * virtual files (they need not exist; flat config only needs a matching
  * block) and asserts which imports the `no-restricted-imports` rule rejects.
  */

@@ -9,6 +9,8 @@ import { PROJECT_ROOT } from '../engine/node/files.ts';
 import { OscUdpPort, type OscReceived } from '../engine/node/osc/udp.ts';
 import { freePort } from '../../tests/support/mosquitto.ts';
 import { HAVE_LIBLO, NEEDS_LIBLO } from '../../tests/support/liblo.ts';
+import { until } from '../../tests/support/wait.ts';
+import { startEcosym, type CliResult } from '../../tests/support/cli.ts';
 
 const BIN = resolve(PROJECT_ROOT, 'bin/ecosym.mjs');
 const tmp = () => mkdtempSync(join(tmpdir(), 'ecosym-br-'));
@@ -52,26 +54,38 @@ describe('render --osc-log', () => {
 });
 
 describe('play with bridges', () => {
-  it.skipIf(!HAVE_LIBLO)(`--osc-in takes controls from oscsend; --osc-out sends to a receiver${NEEDS_LIBLO}`, async () => {
+  it.skipIf(!HAVE_LIBLO)(`--osc-in takes controls from oscsend; --osc-out sends to a receiver${NEEDS_LIBLO}`, { timeout: 300_000 }, async () => {
     const inPort = await freePort();
     const got: OscReceived[] = [];
     const rx = new OscUdpPort({ onMessage: (m) => got.push(m) });
     const { port: outPort } = await rx.open({ host: '127.0.0.1', port: 0 });
-    const play = ecosym(['play', 'seattle-drift', '--sink', 'none', '--duration', '5s', '--osc-in', `127.0.0.1:${inPort}`, '--osc-out', `127.0.0.1:${outPort}`]);
-    // Until the control port is up, resend the scene change.
-    const deadline = Date.now() + 20_000;
-    while (!got.some((m) => m.message.address === '/eco/seattle/scene' && m.message.args[0]?.value === 'gusty')) {
-      if (Date.now() > deadline) break;
-      await new Promise<void>((res) => execFile('oscsend', ['127.0.0.1', String(inPort), '/eco/scene', 's', 'gusty'], () => res()));
-      await new Promise((r) => setTimeout(r, 250));
+    // Plays until stopped, not for a fixed time: on a loaded machine the player took most
+    // of a 5 s run to start, and stopped before the scene change came back.
+    const play = startEcosym(['play', 'seattle-drift', '--sink', 'none', '--osc-in', `127.0.0.1:${inPort}`, '--osc-out', `127.0.0.1:${outPort}`]);
+    let r: CliResult;
+    try {
+      // Until the control port is up, resend the scene change; then wait for it in the status
+      // line (printed each second) and for the other addresses at the receiver.
+      const gusty = () => got.some((m) => m.message.address === '/eco/seattle/scene' && m.message.args[0]?.value === 'gusty');
+      const deadline = performance.now() + 120_000; // a failure detector, as in until()
+      while (!gusty()) {
+        if (play.exited()) throw new Error(`play exited early: ${play.stderr()}`);
+        if (performance.now() > deadline) throw new Error(`no scene change came back in 120 s; play printed ${JSON.stringify(play.stdout())}`);
+        await new Promise<void>((res) => execFile('oscsend', ['127.0.0.1', String(inPort), '/eco/scene', 's', 'gusty'], () => res()));
+        await until(gusty, 'the scene sent back', 250).catch(() => undefined);
+      }
+      const addresses = () => new Set(got.map((m) => m.message.address));
+      await until(() => ['/eco/seattle/warmth', '/eco/seattle/temperature'].every((a) => addresses().has(a)), 'signals at the receiver');
+      await until(() => /scene gusty/.test(play.stdout()), 'the scene in the status line');
+    } finally {
+      r = await play.stop(); // SIGTERM, what Ctrl-C does: stops and reports
     }
-    const r = await play;
     await rx.close();
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/OSC control in on 127\.0\.0\.1:\d+/);
-    expect(r.stdout).toMatch(/scene gusty/);
-    const addresses = new Set(got.map((m) => m.message.address));
-    for (const a of ['/eco/seattle/warmth', '/eco/seattle/temperature', '/eco/seattle/scene']) expect(addresses.has(a)).toBe(true);
+    const { stdout, stderr } = r;
+    expect(stderr).toBe('');
+    expect(r.code).toBe(143);
+    expect(stdout).toMatch(/OSC control in on 127\.0\.0\.1:\d+/);
+    expect(stdout).toMatch(/Stopped: \d+ notes, 0 engine errors/);
   });
 
   it('a busy OSC port is a usage error, and nothing keeps running', async () => {
@@ -83,7 +97,8 @@ describe('play with bridges', () => {
     expect(r.stderr).toMatch(/OSC: .*EADDRINUSE/);
   });
 
-  it('rejects bad bridge flags before starting', async () => {
+  // Five processes one after another: each start (tsx compiling the CLI) took 13 s at load 17.
+  it('rejects bad bridge flags before starting', { timeout: 600_000 }, async () => {
     const a = await ecosym(['play', 'seattle-drift', '--sink', 'none', '--osc-out', 'nowhere']);
     expect(a.code).toBe(2);
     expect(a.stderr).toMatch(/--osc-out "nowhere": expected HOST:PORT/);

@@ -1,7 +1,7 @@
 /**
  * The process-level error policy of a long-running host: an uncaught exception
  * or unhandled rejection is logged and counted, and the show goes on
- * (ARCHITECTURE.md: a stray Tone error once in 500 swaps must not be fatal).
+ * (docs/ARCHITECTURE.md: a stray Tone error once in 500 swaps must not be fatal).
  */
 export interface ErrorPolicy {
   readonly count: number;

@@ -111,7 +111,7 @@ describe('ecosym render', () => {
     const dir = tmp();
     const ok = await ecosym(['render', 'warming-stripes', '--duration', '2s', '--out', join(dir, 'x.wav'), '--data', 'anomaly=samples/data/global-temp.csv#temp@year']);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toContain('data: anomaly ← temp @ year (144 values)');
+    expect(ok.stdout).toContain('data: anomaly ← temp @ year (144 rows: 144 kept; 144 values)');
     const badColumn = await ecosym(['render', 'warming-stripes', '--duration', '2s', '--out', join(dir, 'y.wav'), '--data', 'anomaly=samples/data/global-temp.csv#tmp']);
     expect(badColumn.code).toBe(1);
     expect(badColumn.stderr).toContain('no column "tmp" (columns: year, temp)');

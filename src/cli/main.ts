@@ -2,6 +2,7 @@
  * `ecosym`: the command-line host of the engine.
  */
 import '../engine/node/platform/installGlobals.ts';
+import { delimiter, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PATCHES_DIR } from '../engine/node/files.ts';
 import { probeAudioDevice } from './audioProbe.ts';
@@ -43,6 +44,8 @@ Usage:
   network); --osc-allow 192.168.1.0/24 (repeatable) accepts control only from those senders.
 --verbose (play, demo): with no audio device, also print what the audio driver said.
 Ctrl-C or SIGTERM stops play, sources and record (exit 130 / 143); a second one exits at once.
+--samples-dir DIR (or ECOSYM_SAMPLES_DIR) adds a folder a patch's samples may come from,
+  besides the patch's own folder and the built-in samples/.
 `;
 
 async function demo(verbose: boolean): Promise<void> {
@@ -87,8 +90,12 @@ export async function main(argv: string[]): Promise<number> {
       stream: { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
+      'samples-dir': { type: 'string', multiple: true },
     },
   });
+  // A folder samples may come from, for this run (render, play, validate): ahead of ECOSYM_SAMPLES_DIR's.
+  if (values['samples-dir']?.length)
+    process.env.ECOSYM_SAMPLES_DIR = [...values['samples-dir'].map((d) => resolve(d)), process.env.ECOSYM_SAMPLES_DIR].filter(Boolean).join(delimiter);
   const patchArg = () => {
     if (!positionals[0]) throw new UsageError(`ecosym ${command}: name a patch (a file, or one of \`ecosym patches\`)`);
     return positionals[0];

@@ -187,6 +187,7 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
   }
   session.onEvent((e) => {
     if (e.type === 'source') changes.add(e.stream, { from: e.from, to: e.to, at: e.time, reason: e.reason }, e.link ? 'link ' : '');
+    else if (e.type === 'sourceRead') log(`${tty ? '\r\x1b[K' : ''}source ${e.stream}: read ${e.summary}`);
     else if (e.type === 'error' && e.where === 'engine') console.error(`engine: ${e.message}`);
   });
   log(`Playing ${pf.patch.name}${sink === 'none' ? ' (no audio device: --sink none)' : ''}. Ctrl-C stops.`);
@@ -204,7 +205,8 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
     log(`  MIDI learn: move a control to bind it to ${'to' in learn ? learn.to : `stream ${learn.stream}`}`);
     void midi.learn(learn, 10 * 60_000).then((b) => b === undefined && log('  MIDI learn: nothing moved; no binding made'));
   }
-  const started = session.player.raw.currentTime;
+  const clock = session.player.clock;
+  const started = clock.now();
   const midiStatus = () => {
     if (!midi) return '';
     const clock = midi.follower?.bpm ? ` clock ${midi.follower.bpm.toFixed(1)} BPM${midi.follower.running ? '' : ' (stopped)'}` : '';
@@ -224,12 +226,18 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
       .filter(([, st]) => st.uri !== undefined && (st.state !== 'live' || st.link === 'disconnected'))
       .map(([name, st]) => `${name} ${st.state}${st.link === 'disconnected' ? ' (link down)' : ''}`)
       .join(' ');
-    const line = `${formatSeconds(s.engine.time - started)}  peak ${dbfs(peak)}  rms ${dbfs(rms)}  | ${streams} | ${signals}${s.scene ? ` | scene ${s.scene}` : ''}${sources ? ` | ${sources}` : ''}${midiStatus()}`;
+    const line = `${formatSeconds(clock.now() - started)}  peak ${dbfs(peak)}  rms ${dbfs(rms)}  | ${streams} | ${signals}${s.scene ? ` | scene ${s.scene}` : ''}${sources ? ` | ${sources}` : ''}${midiStatus()}`;
     if (tty) process.stdout.write(`\r\x1b[K${line}`);
     else log(line);
     changes.flush(Date.now() / 1000);
   };
-  await waitForStop(duration, [{ ms: 1000, run: status }]);
+  // The status line runs on the player's clock (one service for every timer); the wait only ends the play.
+  const meter = clock.every(1, status);
+  try {
+    await waitForStop(duration);
+  } finally {
+    meter.dispose();
+  }
   if (tty) process.stdout.write('\n');
   changes.flush(Date.now() / 1000, true);
   const stats = session.engine.stats;

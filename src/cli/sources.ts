@@ -56,7 +56,14 @@ export interface SourcesArgs {
 export async function sourcesCommand(a: SourcesArgs, log: (s: string) => void = console.log): Promise<SourceStatus[]> {
   const pf = loadPatchFile(resolvePatchPath(a.patch));
   const seconds = a.for === undefined ? (a.json ? 5 : Infinity) : durationArg(a.for, 5, '--for');
-  const hub = new SourceHub({ patch: pf.patch, baseDir: pf.dir, overrides: dataOverrides(pf, a.data), deliver: () => {} });
+  const hub = new SourceHub({
+    patch: pf.patch,
+    baseDir: pf.dir,
+    overrides: dataOverrides(pf, a.data),
+    deliver: () => {},
+    // JSON output stays one document; the table is printed after these lines.
+    onFileLoaded: a.json ? undefined : (stream, summary) => log(`${stream}: read ${summary}`),
+  });
   if (hub.streams.length === 0) throw new UsageError(`${pf.patch.name}: no stream has a source (give one with --data STREAM=URI)`);
   hub.start();
   const tty = process.stdout.isTTY && !a.json;

@@ -1,6 +1,6 @@
 /**
  * Electron main process: one window showing src/renderer/index.html, locked
- * down per Electron's security checklist (see RELIABILITY.md):
+ * down per Electron's security checklist (see docs/RELIABILITY.md):
  * context isolation, sandbox, no Node in the renderer, a strict CSP, no
  * navigation or new windows, permissions limited to Web MIDI, and IPC that
  * checks the sender frame before acting.
@@ -220,7 +220,7 @@ app
     secureSession(session.defaultSession);
     // The audio host (engine, sources, OSC/MIDI bridges) will run here in an
     // Electron utilityProcess, started and watched by main (heartbeat,
-    // restart with a start limit): see ARCHITECTURE.md "Processes in the app".
+    // restart with a start limit): see docs/ARCHITECTURE.md "Processes".
     createWindow();
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) createWindow();

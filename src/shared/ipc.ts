@@ -5,7 +5,7 @@
  * {@link Bridge}) can import it.
  *
  * Keep the surface small: every channel is an attack surface that main must
- * validate (sender frame and payload) before acting. See RELIABILITY.md.
+ * validate (sender frame and payload) before acting. See docs/RELIABILITY.md.
  */
 
 /** Versions reported by {@link Bridge.getVersion}. */

@@ -72,6 +72,8 @@ export type Reply = z.infer<typeof Reply>;
 /** What a session tells its clients as it happens. `time` is wall time, epoch seconds. */
 export const SessionEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('source'), time: z.number(), stream: z.string(), from: z.string().optional(), to: z.string(), link: z.boolean(), reason: z.string().optional() }),
+  /** What a file source read: rows kept and rejected by reason (`741 rows: 741 kept`). */
+  z.object({ type: z.literal('sourceRead'), time: z.number(), stream: z.string(), summary: z.string() }),
   z.object({ type: z.literal('scene'), time: z.number(), scene: z.string() }),
   z.object({ type: z.literal('threshold'), time: z.number(), signal: z.string(), state: z.enum(['on', 'off']) }),
   z.object({ type: z.literal('note'), time: z.number(), voice: z.string(), notes: z.array(z.number()), velocity: z.number() }),

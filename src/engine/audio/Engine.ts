@@ -37,6 +37,9 @@ export interface EngineOptions {
   platform?: Platform;
 }
 
+/** Seconds of audio time between two audio-fault reports to `onError` (every fault is counted). */
+export const FAULT_REPORT_INTERVAL = 1;
+
 /** Load options. */
 export interface LoadOptions {
   /** Engine time of the switch (default: the context's current time). */
@@ -56,6 +59,8 @@ export interface EngineStats {
   lateNotes: number;
   /** Garbage collections the engine asked its host for. */
   collections: number;
+  /** Audio faults found and repaired (each is also an error): see {@link Engine.checkAudio}. */
+  faults: number;
 }
 
 export class Engine {
@@ -63,11 +68,13 @@ export class Engine {
   readonly context: Tone.BaseContext;
   private current?: PatchRuntime;
   private retiring: Array<{ runtime: PatchRuntime; disposeAt: number }> = [];
-  private readonly stats_: EngineStats = { loads: 0, notes: 0, errors: 0, rejected: 0, retiring: 0, lateNotes: 0, collections: 0 };
+  private readonly stats_: EngineStats = { loads: 0, notes: 0, errors: 0, rejected: 0, retiring: 0, lateNotes: 0, collections: 0, faults: 0 };
   private disposed = false;
   private readonly listeners = new Set<(e: EngineEvent) => void>();
   private lastTick = NaN;
   private readonly gc: GarbageCollection;
+  private faultReportedAt = -Infinity;
+  private faultsUnreported = 0;
 
   constructor(private readonly opts: EngineOptions) {
     this.context = opts.context;
@@ -366,6 +373,7 @@ export class Engine {
       } catch (e) {
         this.fail(e);
       }
+      this.checkAudio(now);
     }
     const onError = (e: unknown) => this.fail(e);
     for (const r of this.retiring) {
@@ -393,6 +401,53 @@ export class Engine {
       settled = keep.length === 0;
     }
     this.gc.afterAdvance(freed, settled, this.stats_.notes, (e) => this.fail(e));
+  }
+
+  /**
+   * The audio watchdog, run once per clock time (each scheduler window): when
+   * the master's probes see a non-finite sample or a runaway level, it rebuilds
+   * every voice and bus whose own probe sees one (in the playing and the
+   * retiring patches), then the master chain's filter, compressor and clipper,
+   * at once. A NaN held in a node's state never leaves it, and it reached the
+   * output through the mute gate (0 × NaN is NaN), so nothing else would bring
+   * the sound back. Each fault is counted in `stats.faults` and `stats.errors`,
+   * reported to `onError` and sent as a `fault` event. Never throws.
+   */
+  private checkAudio(now: number): void {
+    let found: ReturnType<MasterChain['fault']>;
+    try {
+      found = this.master.fault();
+    } catch (e) {
+      this.fail(e);
+      return;
+    }
+    if (!found) return;
+    const rebuilt: string[] = [];
+    const previous = Tone.getContext();
+    Tone.setContext(this.context);
+    try {
+      for (const rt of [...(this.current ? [this.current] : []), ...this.retiring.map((r) => r.runtime)]) rebuilt.push(...rt.heal(now));
+      this.master.rebuild();
+      rebuilt.push('the master chain');
+    } catch (e) {
+      this.fail(e);
+    } finally {
+      if (previous !== this.context) Tone.setContext(previous);
+    }
+    this.stats_.faults++;
+    this.emit({ type: 'fault', fault: found.fault, rebuilt, time: now });
+    // A part that breaks again at once (a voice making NaN note after note) is
+    // rebuilt every window, but reported at most once a second of audio time.
+    if (now - this.faultReportedAt < FAULT_REPORT_INTERVAL) {
+      this.stats_.errors++;
+      this.faultsUnreported++;
+      return;
+    }
+    const where = found.at === 'input' ? 'coming into the master' : 'in the master chain';
+    const more = this.faultsUnreported ? ` (and ${this.faultsUnreported} more since the last report)` : '';
+    this.faultReportedAt = now;
+    this.faultsUnreported = 0;
+    this.fail(new Error(`audio fault at ${now.toFixed(3)} s: ${found.fault === 'runaway' ? 'a runaway level' : 'non-finite samples'} ${where}; rebuilt ${rebuilt.join(', ')}${more}`));
   }
 
   /** Latest signal values (0…1) and raw stream values of the playing patch. */

@@ -8,8 +8,10 @@ import type { MappingSpec, Patch, SignalSpec } from '../core/patchSchema.ts';
 import { Sequencer, type BeatEvent, type NoteEvent } from '../core/sequencer.ts';
 import { clampTo, GLOBAL_PARAMS, parseTarget, SEND_PARAM, targetDefaults, VOICE_PARAMS, type Target } from '../core/targets.ts';
 import type { ModeName } from '../core/theory.ts';
+import type { VoiceParam } from '../core/targets.ts';
 import { dbToGain } from '../core/units.ts';
 import { Bus } from './buses.ts';
+import { makeProbe, probeFault, type AudioFault } from './health.ts';
 import type { MasterChain } from './master.ts';
 import { rampTo, setAt } from './params.ts';
 import { VoiceGroup, type SampleLookup } from './voices.ts';
@@ -23,7 +25,9 @@ export type EngineEvent =
   /** Panic (everything muted at once) or mute/unmute from a performer. */
   | { type: 'mute'; muted: boolean; panic: boolean; time: number }
   /** An external transport (MIDI clock in) stopped, started or moved the music (Engine.transport). */
-  | { type: 'transport'; action: 'start' | 'continue' | 'stop'; time: number; step?: number };
+  | { type: 'transport'; action: 'start' | 'continue' | 'stop'; time: number; step?: number }
+  /** The engine found non-finite or runaway audio and rebuilt the parts holding it (Engine.checkAudio). */
+  | { type: 'fault'; fault: AudioFault; rebuilt: string[]; time: number };
 
 /** Minimum spacing of ramps on one audio parameter: updates in between wait and coalesce. */
 export const CONTROL_PERIOD = 0.02;
@@ -97,6 +101,11 @@ export class PatchRuntime {
   /** Updates refused (unknown stream or bad value). */
   rejected = 0;
   private active = true;
+  /** Per voice: the gain its dry output goes through to `output`, and a probe on it (see health.ts). */
+  private readonly strips = new Map<string, { out: GainNode; probe: AnalyserNode }>();
+  /** The last value given to each voice parameter ("volume", "send.<bus>"…), by voice: a rebuilt voice starts from them. */
+  private readonly voiceSettings = new Map<string, Map<string, number>>();
+  private readonly busInputs: ReadonlyMap<string, AudioNode>;
 
   constructor(
     readonly patch: Patch,
@@ -116,9 +125,14 @@ export class PatchRuntime {
     for (const [name, spec] of Object.entries(patch.buses)) {
       this.buses.set(name, new Bus(name, spec, context, this.output, seed + ++busIndex * 7919, patch.tempo));
     }
-    const busInputs = new Map([...this.buses].map(([n, b]) => [n, b.input as AudioNode]));
+    this.busInputs = new Map([...this.buses].map(([n, b]) => [n, b.input as AudioNode]));
     for (const [name, spec] of Object.entries(patch.voices)) {
-      this.voices.set(name, new VoiceGroup(name, spec, context, this.output, busInputs, opts.samples));
+      const strip = { out: raw.createGain(), probe: makeProbe(raw, 1024) };
+      strip.out.connect(this.output);
+      strip.out.connect(strip.probe);
+      this.strips.set(name, strip);
+      this.voiceSettings.set(name, new Map());
+      this.voices.set(name, new VoiceGroup(name, spec, context, strip.out, this.busInputs, opts.samples));
     }
 
     for (const [name, spec] of Object.entries(patch.streams)) this.streamValues.set(name, spec.default);
@@ -232,8 +246,8 @@ export class PatchRuntime {
     m.lastApplied = time;
     m.pending = undefined;
     const t = m.target;
-    if (t.kind === 'voice') this.voices.get(t.voice)!.set(t.param, value, time, m.tau);
-    else if (t.kind === 'send') this.voices.get(t.voice)!.setSend(t.bus, value, time, m.tau);
+    if (t.kind === 'voice') this.setVoice(t.voice, t.param, value, time, m.tau);
+    else if (t.kind === 'send') this.setSend(t.voice, t.bus, value, time, m.tau);
     else if (t.kind === 'bus') this.buses.get(t.bus)!.set(t.param, value, time, m.tau);
     else if (t.kind === 'master' && this.active) this.opts.master.setVolume(value, time, m.tau);
   }
@@ -253,10 +267,10 @@ export class PatchRuntime {
       case 'voice':
         if (t.param === 'density' || t.param === 'velocity') this.sequencer.voices.get(t.voice)!.mod[t.param] = clampTo(VOICE_PARAMS[t.param], value);
         else if (t.param === 'octave') this.sequencer.voices.get(t.voice)!.mod.octave = clampTo(VOICE_PARAMS.octave, value);
-        else this.voices.get(t.voice)!.set(t.param, value, time, DEFAULT_GLIDE);
+        else this.setVoice(t.voice, t.param, value, time, DEFAULT_GLIDE);
         return undefined;
       case 'send':
-        this.voices.get(t.voice)!.setSend(t.bus, clampTo(SEND_PARAM, value), time, DEFAULT_GLIDE);
+        this.setSend(t.voice, t.bus, clampTo(SEND_PARAM, value), time, DEFAULT_GLIDE);
         return undefined;
       case 'bus':
         this.buses.get(t.bus)!.set(t.param, value, time, DEFAULT_GLIDE);
@@ -306,6 +320,61 @@ export class PatchRuntime {
       default:
         return undefined;
     }
+  }
+
+  private setVoice(voice: string, param: VoiceParam, value: number, time: number, tau: number): void {
+    this.voices.get(voice)!.set(param, value, time, tau);
+    this.voiceSettings.get(voice)!.set(param, value);
+  }
+
+  private setSend(voice: string, bus: string, value: number, time: number, tau: number): void {
+    this.voices.get(voice)!.setSend(bus, value, time, tau);
+    this.voiceSettings.get(voice)!.set(`send.${bus}`, value);
+  }
+
+  /**
+   * Reads the probes of every voice and bus, and rebuilds each one whose output
+   * has gone non-finite or run away, from `time` (see health.ts). Returns what
+   * was rebuilt and why, e.g. `bus "echo" (non-finite)`; empty when all are sound.
+   * Tone must be on this runtime's context (a voice makes Tone instruments).
+   */
+  heal(time: number): string[] {
+    const healed: string[] = [];
+    for (const [name, strip] of this.strips) {
+      const fault = probeFault(strip.probe);
+      if (!fault) continue;
+      this.rebuildVoice(name, time);
+      healed.push(`voice "${name}" (${fault})`);
+    }
+    for (const [name, bus] of this.buses) {
+      const fault = bus.fault();
+      if (!fault) continue;
+      bus.rebuild(time);
+      healed.push(`bus "${name}" (${fault})`);
+    }
+    return healed;
+  }
+
+  /**
+   * Replaces a voice (its instruments, filter and channel strip) with a new one
+   * from `time`, set as the old one was: the last value of each parameter and
+   * send, and the scene's gain. Its sounding notes and held live notes end.
+   */
+  rebuildVoice(name: string, time: number): void {
+    const old = this.voices.get(name)!;
+    const strip = this.strips.get(name)!;
+    old.dispose();
+    strip.out.disconnect(strip.probe);
+    strip.probe = makeProbe(this.opts.context.rawContext as unknown as BaseAudioContext, 1024);
+    strip.out.connect(strip.probe);
+    const group = new VoiceGroup(name, old.spec, this.opts.context, strip.out, this.busInputs, this.opts.samples);
+    this.voices.set(name, group);
+    for (const [key, value] of this.voiceSettings.get(name)!) {
+      if (key.startsWith('send.')) group.setSend(key.slice(5), value, time, 0.001);
+      else group.set(key as VoiceParam, value, time, 0.001);
+    }
+    const vs = (this.scene && this.patch.scenes[this.scene]?.voices[name]) || {};
+    group.setSceneGain(vs.mute ? 0 : dbToGain(vs.volume ?? 0), time, 0);
   }
 
   /** Applies coalesced parameter changes due before `until`. */
@@ -386,6 +455,7 @@ export class PatchRuntime {
 
   dispose(): void {
     this.output.disconnect();
+    for (const s of this.strips.values()) s.out.disconnect();
     for (const v of this.voices.values()) v.dispose();
     for (const b of this.buses.values()) b.dispose();
     this.voices.clear();

@@ -1,12 +1,15 @@
 /**
  * Drives an engine in real time: a short timer asks the engine to schedule one
  * look-ahead window past the context clock. Tone's Loop was seen to stop firing
- * with no error (4 of 58 runs, ARCHITECTURE.md); this driver does not depend on
+ * with no error (4 of 58 runs, docs/ARCHITECTURE.md); this driver does not depend on
  * it, and a watchdog re-arms the timer if ticks stop arriving.
  */
+import type { Clock } from '../core/clock.ts';
 import type { Engine } from './Engine.ts';
 
 export interface DriverOptions {
+  /** Wall and audio time (the engine context's clock service), shared with the bridges. */
+  clock: Clock;
   /** Seconds scheduled ahead of the context clock (default 0.1). */
   lookAhead?: number;
   /** Timer period in ms (default 20). */
@@ -26,7 +29,7 @@ export class RealtimeDriver {
 
   constructor(
     private readonly engine: Engine,
-    private readonly opts: DriverOptions = {},
+    private readonly opts: DriverOptions,
   ) {
     this.lookAhead = opts.lookAhead ?? 0.1;
     this.intervalMs = opts.intervalMs ?? 20;
@@ -34,11 +37,11 @@ export class RealtimeDriver {
 
   start(): void {
     if (this.timer) return;
-    this.lastTickWall = performance.now();
+    this.lastTickWall = this.opts.clock.wallMs();
     this.tick();
     this.arm();
     this.watchdog = setInterval(() => {
-      if (performance.now() - this.lastTickWall > this.intervalMs * 10) {
+      if (this.opts.clock.wallMs() - this.lastTickWall > this.intervalMs * 10) {
         this.stats.rearms++;
         this.arm();
         this.tick();
@@ -52,11 +55,12 @@ export class RealtimeDriver {
   }
 
   private tick(): void {
-    const wall = performance.now();
+    const wall = this.opts.clock.wallMs();
     if (wall - this.lastTickWall > this.intervalMs * 4) this.stats.lateTicks++;
     this.lastTickWall = wall;
     this.stats.ticks++;
-    const now = this.engine.context.currentTime;
+    // each reading also keeps the clock's wall ↔ audio estimate fresh for the bridges
+    const now = this.opts.clock.now();
     const until = now + this.lookAhead;
     try {
       this.opts.onTick?.(now, until);

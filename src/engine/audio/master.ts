@@ -11,6 +11,7 @@
  * purpose: its interpolation filters could overshoot the curve's bound.
  */
 import { dbToGain, gainToDb } from '../core/units.ts';
+import { makeProbe, probeFault, type AudioFault } from './health.ts';
 import { rampTo, setAt, valueAt } from './params.ts';
 
 /** The clipper's transfer curve over [−1, 1] for a linear `ceiling`. */
@@ -29,44 +30,91 @@ export function safetyCurve(ceiling: number, points = 8193): Float32Array<ArrayB
   return curve;
 }
 
-/** Master output stage. `input` is where patches connect. */
+/**
+ * Master output stage. `input` is where patches connect. Two probes (see
+ * health.ts) watch it: one on the sum coming in (a runaway or a NaN upstream),
+ * one after the clipper (a NaN held in the chain's own filter or compressor).
+ */
 export class MasterChain {
   readonly input: GainNode;
-  /** Post-clipper tap for meters. */
-  readonly analyser: AnalyserNode;
-  private readonly dcBlock: BiquadFilterNode;
-  private readonly limiter: DynamicsCompressorNode;
-  private readonly clipper: WaveShaperNode;
+  private meter: AnalyserNode;
+  private dcBlock!: BiquadFilterNode;
+  private limiter!: DynamicsCompressorNode;
+  private clipper!: WaveShaperNode;
+  private inputProbe: AnalyserNode;
+  private outputProbe!: AnalyserNode;
   /** After the ceiling: the panic/mute gate (1 or 0, ramped so it never clicks). */
   private readonly gate: GainNode;
   muted = false;
 
   constructor(
-    raw: BaseAudioContext,
+    private readonly raw: BaseAudioContext,
     readonly ceilingDb = -1,
     volumeDb = -6,
     destination: AudioNode = raw.destination,
   ) {
     this.input = raw.createGain();
     setAt(this.input.gain, dbToGain(volumeDb), 0, 0, 4);
+    this.gate = raw.createGain();
+    this.meter = raw.createAnalyser();
+    this.meter.fftSize = 2048;
+    this.inputProbe = makeProbe(raw);
+    this.input.connect(this.inputProbe);
+    this.build();
+    this.gate.connect(destination);
+    this.gate.connect(this.meter);
+  }
+
+  /** Post-clipper tap for meters. */
+  get analyser(): AnalyserNode {
+    return this.meter;
+  }
+
+  /** Builds the nodes that hold state, from `input` to the gate. */
+  private build(): void {
+    const raw = this.raw;
     this.dcBlock = raw.createBiquadFilter();
     this.dcBlock.type = 'highpass';
     this.dcBlock.frequency.value = 10;
     this.dcBlock.Q.value = 0.707;
     this.limiter = raw.createDynamicsCompressor();
-    this.limiter.threshold.value = ceilingDb - 4;
+    this.limiter.threshold.value = this.ceilingDb - 4;
     this.limiter.knee.value = 2;
     this.limiter.ratio.value = 20;
     this.limiter.attack.value = 0.002;
     this.limiter.release.value = 0.15;
     this.clipper = raw.createWaveShaper();
-    this.clipper.curve = safetyCurve(dbToGain(ceilingDb));
+    this.clipper.curve = safetyCurve(dbToGain(this.ceilingDb));
     this.clipper.oversample = 'none';
-    this.analyser = raw.createAnalyser();
-    this.analyser.fftSize = 2048;
-    this.gate = raw.createGain();
-    this.input.connect(this.dcBlock).connect(this.limiter).connect(this.clipper).connect(this.gate).connect(destination);
-    this.gate.connect(this.analyser);
+    this.outputProbe = makeProbe(raw);
+    this.input.connect(this.dcBlock).connect(this.limiter).connect(this.clipper).connect(this.gate);
+    this.clipper.connect(this.outputProbe);
+  }
+
+  /** What the probes saw lately: a fault coming in, or one held in the chain. */
+  fault(): { at: 'input' | 'output'; fault: AudioFault } | undefined {
+    const input = probeFault(this.inputProbe);
+    if (input) return { at: 'input', fault: input };
+    const output = probeFault(this.outputProbe);
+    return output && { at: 'output', fault: output };
+  }
+
+  /**
+   * Replaces the chain's filter, compressor and clipper, the probes and the
+   * meter (each remembers the fault) with new ones. Volume, mute and the
+   * destination carry over: panic and mute work on the new chain as before.
+   */
+  rebuild(): void {
+    this.input.disconnect(this.dcBlock);
+    for (const n of [this.dcBlock, this.limiter, this.clipper, this.outputProbe]) n.disconnect();
+    this.input.disconnect(this.inputProbe);
+    this.inputProbe = makeProbe(this.raw);
+    this.input.connect(this.inputProbe);
+    this.gate.disconnect(this.meter);
+    this.meter = this.raw.createAnalyser();
+    this.meter.fftSize = 2048;
+    this.gate.connect(this.meter);
+    this.build();
   }
 
   /** Ramps the master volume (dB). */
@@ -87,8 +135,8 @@ export class MasterChain {
 
   /** Peak and RMS (linear) of the most recent analyser frame. */
   levels(): { peak: number; rms: number } {
-    const buf = new Float32Array(this.analyser.fftSize);
-    this.analyser.getFloatTimeDomainData(buf);
+    const buf = new Float32Array(this.meter.fftSize);
+    this.meter.getFloatTimeDomainData(buf);
     let peak = 0;
     let sum = 0;
     for (const x of buf) {
@@ -100,6 +148,6 @@ export class MasterChain {
   }
 
   dispose(): void {
-    for (const n of [this.input, this.dcBlock, this.limiter, this.clipper, this.gate, this.analyser]) n.disconnect();
+    for (const n of [this.input, this.dcBlock, this.limiter, this.clipper, this.gate, this.meter, this.inputProbe, this.outputProbe]) n.disconnect();
   }
 }

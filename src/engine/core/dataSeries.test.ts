@@ -1,13 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseCsvSeries, parseTimeCell, placeSeries, type Series } from './dataSeries.ts';
+import { formatLoadReport, parseCsvSeries, parseTimeCell, placeSeries, type Series } from './dataSeries.ts';
 
 const CO2 = fileURLToPath(new URL('../../../samples/data/co2-concentration.csv', import.meta.url));
 const DAY = 86400;
 
 function series(times: number[], values = times.map((_, i) => i)): Series {
   return { times, values, skipped: 0, column: 'v' };
+}
+
+/** A parsed series with plain arrays and without its report, to compare whole. */
+function plain(s: Series) {
+  const { report: _report, ...rest } = s;
+  return { ...rest, times: Array.from(s.times), values: Array.from(s.values) };
 }
 
 describe('parseTimeCell', () => {
@@ -51,31 +57,31 @@ describe('parseTimeCell', () => {
 describe('parseCsvSeries', () => {
   it('auto-detects a date time column and the first numeric column', () => {
     const s = parseCsvSeries('Date,CO2,adjusted\n1970-01-01,300.5,1\n1970-01-02,301,2\n1970-01-04,302,3\n');
-    expect(s).toStrictEqual({ times: [0, DAY, 3 * DAY], values: [300.5, 301, 302], skipped: 0, column: 'CO2', timeColumn: 'Date' });
+    expect(plain(s)).toStrictEqual({ times: [0, DAY, 3 * DAY], values: [300.5, 301, 302], skipped: 0, column: 'CO2', timeColumn: 'Date' });
   });
 
   it('auto-detects a year column (not taken as the value column)', () => {
     const s = parseCsvSeries('year,temp\n1880,-0.17\n1881,-0.09\n1882,-0.11\n');
     // a column named "year" holds years: they become epoch seconds like dates do
-    expect(s).toStrictEqual({ times: [1880, 1881, 1882].map((y) => Date.UTC(y, 0, 1) / 1000), values: [-0.17, -0.09, -0.11], skipped: 0, column: 'temp', timeColumn: 'year' });
+    expect(plain(s)).toStrictEqual({ times: [1880, 1881, 1882].map((y) => Date.UTC(y, 0, 1) / 1000), values: [-0.17, -0.09, -0.11], skipped: 0, column: 'temp', timeColumn: 'year' });
   });
 
   it('skips non-numeric columns when choosing the value column', () => {
     const s = parseCsvSeries('station,when,level,wind\nA,x,1,5\nB,y,2,6\n');
-    expect(s).toStrictEqual({ times: [0, 1], values: [1, 2], skipped: 0, column: 'level', timeColumn: undefined });
+    expect(plain(s)).toStrictEqual({ times: [0, 1], values: [1, 2], skipped: 0, column: 'level', timeColumn: undefined });
   });
 
   it('uses a named value column and a named time column', () => {
     const text = 'date,pressure,temperature,wind\n2010-01-01T01:00:00,1016.6,4.0,3.8\n2010-01-01T02:00:00,1016.5,3.9,3.7\n';
     const s = parseCsvSeries(text, 'wind', 'date');
     const t0 = Date.UTC(2010, 0, 1, 1) / 1000;
-    expect(s).toStrictEqual({ times: [t0, t0 + 3600], values: [3.8, 3.7], skipped: 0, column: 'wind', timeColumn: 'date' });
-    expect(parseCsvSeries(text, 'temperature').values).toStrictEqual([4, 3.9]);
+    expect(plain(s)).toStrictEqual({ times: [t0, t0 + 3600], values: [3.8, 3.7], skipped: 0, column: 'wind', timeColumn: 'date' });
+    expect(Array.from(parseCsvSeries(text, 'temperature').values)).toStrictEqual([4, 3.9]);
   });
 
   it('without a time column the row number is the time', () => {
     const s = parseCsvSeries('a,b\n5,x\n6,y\n7,z\n');
-    expect(s).toStrictEqual({ times: [0, 1, 2], values: [5, 6, 7], skipped: 0, column: 'a', timeColumn: undefined });
+    expect(plain(s)).toStrictEqual({ times: [0, 1, 2], values: [5, 6, 7], skipped: 0, column: 'a', timeColumn: undefined });
   });
 
   it('a missing column is an error naming the available columns', () => {
@@ -87,38 +93,48 @@ describe('parseCsvSeries', () => {
   it('no numeric column, no rows, or no numeric value are errors', () => {
     expect(() => parseCsvSeries('name,colour\nfox,red\n')).toThrow('data: no numeric column found (columns: name, colour); name one with #COLUMN');
     expect(() => parseCsvSeries('a,b\n', undefined, undefined, 'f.csv')).toThrow('f.csv: no rows');
-    expect(() => parseCsvSeries('t,v\n1,NA\n2,\n', 'v')).toThrow('data: column "v" has no numeric values');
+    expect(() => parseCsvSeries('t,v\n1,NA\n2,\n', 'v')).toThrow('data: column "v" has no numeric values (2 rows: 0 values, 2 rejected (not a number: 1, empty value: 1; first: row 1: not a number "NA"))');
   });
 
-  it('skips and counts non-numeric, empty, duplicate-time and out-of-order rows', () => {
+  it('counts each row it does not keep by reason, and sorts rows out of time order', () => {
     const text = [
       'year,v',
       '2000,1', //   kept
-      '2001,NA', //  non-numeric value
+      '2001,NA', //  not a number
       '2002,', //    empty value
       '2003,4', //   kept
-      '2003,5', //   duplicate time
-      '2001,6', //   out of order
+      '2003,5', //   duplicate time: the first of the two is kept
+      '2001,6', //   out of order: kept, sorted into place
       ',7', //       empty time
       'never,8', //  unparsable time
       '2004,9', //   kept
       '2005, 10 ', // kept (trimmed)
     ].join('\n');
-    const s = parseCsvSeries(text, 'v');
-    expect(s.times).toStrictEqual([2000, 2003, 2004, 2005].map((y) => Date.UTC(y, 0, 1) / 1000));
-    expect(s.values).toStrictEqual([1, 4, 9, 10]);
-    expect(s.skipped).toBe(6);
+    const s = parseCsvSeries(text, 'v', undefined, 'y.csv');
+    expect(Array.from(s.times)).toStrictEqual([2000, 2001, 2003, 2004, 2005].map((y) => Date.UTC(y, 0, 1) / 1000));
+    expect(Array.from(s.values)).toStrictEqual([1, 6, 4, 9, 10]);
+    expect(s.skipped).toBe(5);
+    expect(s.report).toStrictEqual({
+      rows: 10,
+      kept: 5,
+      rejected: { 'not a number': 1, 'empty value': 1, 'bad time': 2, 'duplicate time': 1 },
+      examples: ['row 2: not a number "NA"', 'row 3: empty value', 'row 7: bad time'],
+      sorted: true,
+    });
+    expect(formatLoadReport(s.report!)).toBe(
+      '10 rows: 5 kept, 5 rejected (not a number: 1, empty value: 1, bad time: 2, duplicate time: 1; first: row 2: not a number "NA"), sorted by time (the file was not in time order)',
+    );
   });
 
   it('reads TSV (tab in the header line) and a BOM', () => {
     const s = parseCsvSeries('\uFEFFyear\tanomaly\n1900\t-0.1\n1901\t0.2\n');
-    expect(s).toStrictEqual({ times: [Date.UTC(1900, 0, 1) / 1000, Date.UTC(1901, 0, 1) / 1000], values: [-0.1, 0.2], skipped: 0, column: 'anomaly', timeColumn: 'year' });
+    expect(plain(s)).toStrictEqual({ times: [Date.UTC(1900, 0, 1) / 1000, Date.UTC(1901, 0, 1) / 1000], values: [-0.1, 0.2], skipped: 0, column: 'anomaly', timeColumn: 'year' });
   });
 
   it('handles CRLF line ends and quoted cells', () => {
     const s = parseCsvSeries('year,"v"\r\n1900,"1.5"\r\n1901,2\r\n');
-    expect(s.values).toStrictEqual([1.5, 2]);
-    expect(s.times).toStrictEqual([Date.UTC(1900, 0, 1) / 1000, Date.UTC(1901, 0, 1) / 1000]);
+    expect(Array.from(s.values)).toStrictEqual([1.5, 2]);
+    expect(Array.from(s.times)).toStrictEqual([Date.UTC(1900, 0, 1) / 1000, Date.UTC(1901, 0, 1) / 1000]);
   });
 
   it('parses the real Mauna Loa file: 741 rows, increasing times', () => {
@@ -131,8 +147,8 @@ describe('parseCsvSeries', () => {
     for (let i = 1; i < s.times.length; i++) if (!(s.times[i]! > s.times[i - 1]!)) throw new Error(`time not increasing at row ${i}`);
     expect(s.times[0]).toBe(Date.UTC(1958, 2, 1) / 1000);
     expect(s.values[0]).toBe(315.7);
-    expect(Math.min(...s.values)).toBeGreaterThan(300);
-    expect(Math.max(...s.values)).toBeLessThan(420);
+    expect(Math.min(...Array.from(s.values))).toBeGreaterThan(300);
+    expect(Math.max(...Array.from(s.values))).toBeLessThan(420);
     // auto-detection picks the same columns
     const auto = parseCsvSeries(readFileSync(CO2, 'utf8'));
     expect(auto.column).toBe('CO2');
@@ -167,6 +183,20 @@ describe('placeSeries', () => {
     expect(placeSeries(s, 2.5, 8, 1).map((p) => p.time)).toStrictEqual([1, 2.25, 3.5]);
   });
 
+  it('thinning keeps the last point of each slot of audio time, and counts the others', () => {
+    // 11 points spread over 1 s: 0, 0.1, …, 1.0; two slots a second → slots 0 (0…0.4), 1 (0.5…0.9), 2 (1.0).
+    const s = series(Array.from({ length: 11 }, (_, i) => i));
+    const thin = { perSecond: 2, dropped: 0 };
+    const placed = placeSeries(s, 1, undefined, 0, thin);
+    expect(placed.map((p) => p.value)).toStrictEqual([4, 9, 10]);
+    expect(placed.map((p) => p.time)).toStrictEqual([0.4, 0.9, 1]);
+    expect(thin.dropped).toBe(8);
+    // Points already further apart than a slot are all kept.
+    const sparse = { perSecond: 1000, dropped: 0 };
+    expect(placeSeries(s, 1, undefined, 0, sparse)).toHaveLength(11);
+    expect(sparse.dropped).toBe(0);
+  });
+
   it('a single point is placed at the offset', () => {
     expect(placeSeries(series([42], [7]), 10)).toStrictEqual([{ time: 0, value: 7, dataTime: 42 }]);
   });
@@ -183,6 +213,6 @@ describe('placeSeries', () => {
     const s = parseCsvSeries(readFileSync(CO2, 'utf8'), 'CO2', 'Date');
     const placed = placeSeries(s, 60);
     expect(placed).toHaveLength(741);
-    expect(placed.at(-1)).toStrictEqual({ time: 60, value: s.values.at(-1), dataTime: s.times.at(-1) });
+    expect(placed.at(-1)).toStrictEqual({ time: 60, value: s.values[740], dataTime: s.times[740] });
   });
 });

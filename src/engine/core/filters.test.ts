@@ -11,6 +11,7 @@ import {
   MAX_WINDOW_SAMPLES,
   mapCategory,
   medianOfSorted,
+  quantile,
   OneEuroFilter,
   oneEuroAlpha,
   percentileOfSorted,
@@ -72,6 +73,18 @@ describe('percentileOfSorted', () => {
         expect(same(percentileOfSorted(asc(xs), p), brutePercentile(xs, p))).toBe(true);
       }),
     );
+  });
+});
+
+describe('quantile', () => {
+  it('takes values in any order, leaves them so, and agrees with percentileOfSorted', () => {
+    const xs = [9, 1, 4, 2];
+    expect(quantile(xs, 0.5)).toBe(3);
+    expect(quantile(xs, 0)).toBe(1);
+    expect(quantile(xs, 1)).toBe(9);
+    expect(quantile(xs, 0.25)).toBeCloseTo(1.75, 12);
+    expect(xs).toStrictEqual([9, 1, 4, 2]);
+    expect(quantile([], 0.5)).toBeNaN();
   });
 });
 
@@ -176,22 +189,22 @@ describe('RollingPercentiles', () => {
     );
   });
 
-  it('stays exact past its internal compaction, and a 10,000-sample window is fast', () => {
+  it('stays exact past its internal compaction, also in a window capped at 10,000 samples', () => {
     const r = new RollingPercentiles(50);
     for (let t = 0; t < 5000; t++) r.push(t, (t * 7919) % 101);
     const inside = Array.from({ length: 51 }, (_, i) => ((4949 + i) * 7919) % 101);
     for (const p of [0, 5, 50, 95, 100]) expect(r.percentile(p)).toBe(brutePercentile(inside, p));
 
+    // Its speed (50,000 pushes with two percentiles each) is the rolling-percentiles-* bench row.
     const big = new RollingPercentiles(Infinity);
-    const start = performance.now();
     for (let i = 0; i < 50_000; i++) {
       big.push(i, Math.sin(i) * 1000);
       big.percentile(5);
       big.percentile(95);
     }
-    const ms = performance.now() - start;
     expect(big.size).toBe(10_000);
-    expect(ms).toBeLessThan(5000); // typically well under a second
+    const last = Array.from({ length: 10_000 }, (_, k) => Math.sin(40_000 + k) * 1000);
+    for (const p of [5, 95]) expect(big.percentile(p)).toBe(brutePercentile(last, p));
   });
 });
 

@@ -48,6 +48,11 @@ export function percentileOfSorted(sorted: readonly number[], p: number): number
   return Number.isFinite(d) ? a + f * d : a * (1 - f) + b * f;
 }
 
+/** The q-quantile (q in 0…1) of values in any order: {@link percentileOfSorted} of a sorted copy. NaN when empty. */
+export function quantile(values: readonly number[], q: number): number {
+  return percentileOfSorted([...values].sort((x, y) => x - y), q * 100);
+}
+
 /** The median of an ascending array (the mean of the middle two for an even length); NaN when empty. */
 export function medianOfSorted(sorted: readonly number[]): number {
   const n = sorted.length;

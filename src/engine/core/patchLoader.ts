@@ -3,7 +3,7 @@
  * that name the file, the line, the path (`mappings[2].to`), what was expected and
  * what came. Pure: the caller reads the file.
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 import { PatchSchema, patchJsonSchema, type Patch } from './patchSchema.ts';
 
@@ -17,7 +17,8 @@ export interface PatchError {
   message: string;
 }
 
-export type PatchResult = { ok: true; patch: Patch } | { ok: false; errors: PatchError[] };
+/** A valid patch comes with `lineOf`: the line of a path in it, for errors found later (a sample file that is missing). */
+export type PatchResult = { ok: true; patch: Patch; lineOf?: (path: readonly PropertyKey[]) => number | undefined } | { ok: false; errors: PatchError[] };
 
 /** `file:line: path: message`, the one-line form the CLI prints. */
 export function formatPatchError(e: PatchError): string {
@@ -36,14 +37,66 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
+/** Largest patch file: patches are hand-written; anything bigger is a mistake or an attack. */
+export const MAX_PATCH_BYTES = 4 * 1024 * 1024;
+/** Most map keys in one patch (a large installation patch has a few thousand). */
+export const MAX_PATCH_KEYS = 100_000;
+/** Most aliases (`*name`) expanded in one patch: a few are handy, many are a "billion laughs". */
+export const MAX_PATCH_ALIASES = 100;
+/** Most problems listed for one patch: the first ones tell what is wrong. */
+const MAX_ERRORS = 50;
+
+/** Options of {@link parsePatchText}: the limits (tests lower them). */
+export interface PatchLimits {
+  maxBytes?: number;
+  maxKeys?: number;
+  maxAliases?: number;
+}
+
+/**
+ * Walks the document once: counts keys (against the limit) and finds duplicate
+ * keys with a Set per map, so checking is linear in the patch's size (yaml's own
+ * `uniqueKeys` compares each key with every earlier one: 41 s for 30,000 keys).
+ */
+function checkKeys(doc: ReturnType<typeof parseDocument>, lineCounter: LineCounter, file: string, maxKeys: number): { errors: PatchError[]; firstAlias?: number } {
+  const errors: PatchError[] = [];
+  const lineAt = (n: YamlNode | null | undefined) => (n?.range ? lineCounter.linePos(n.range[0]).line : undefined);
+  let keys = 0;
+  let firstAlias: number | undefined;
+  const stack: unknown[] = [doc.contents];
+  while (stack.length && errors.length < MAX_ERRORS) {
+    const node = stack.pop();
+    // The walk goes last key first: the alias with the lowest line is the first in the file.
+    if (isAlias(node)) firstAlias = Math.min(firstAlias ?? Infinity, lineAt(node) ?? Infinity);
+    else if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        if (++keys > maxKeys) return { errors: [{ file, line: lineAt(pair.key as YamlNode), path: '', message: `more than ${maxKeys} keys, over the limit for a patch` }] };
+        const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
+        if (key !== undefined) {
+          if (seen.has(key)) errors.push({ file, line: lineAt(pair.key as YamlNode), path: '', message: `syntax error: Map keys must be unique ("${key}" is repeated)` });
+          seen.add(key);
+        }
+        stack.push(pair.value);
+      }
+    } else if (isSeq(node)) for (const item of node.items) stack.push(item);
+  }
+  errors.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  return { errors, firstAlias: Number.isFinite(firstAlias) ? firstAlias : undefined };
+}
+
 /** Parses and validates patch text. `file` is used in messages only. */
-export function parsePatchText(text: string, file: string): PatchResult {
+export function parsePatchText(text: string, file: string, limits: PatchLimits = {}): PatchResult {
+  const maxBytes = limits.maxBytes ?? MAX_PATCH_BYTES;
+  // Length in UTF-16 units is at most the byte length: a quick bound before encoding.
+  if (text.length > maxBytes || Buffer.byteLength(text) > maxBytes)
+    return { ok: false, errors: [{ file, path: '', message: `${Buffer.byteLength(text)} bytes, over the ${maxBytes}-byte limit for a patch` }] };
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   if (doc.errors.length > 0) {
     return {
       ok: false,
-      errors: doc.errors.map((e) => ({
+      errors: doc.errors.slice(0, MAX_ERRORS).map((e) => ({
         file,
         line: lineCounter.linePos(e.pos[0]).line,
         path: '',
@@ -51,12 +104,18 @@ export function parsePatchText(text: string, file: string): PatchResult {
       })),
     };
   }
-  const data: unknown = doc.toJS();
+  const checked = checkKeys(doc, lineCounter, file, limits.maxKeys ?? MAX_PATCH_KEYS);
+  if (checked.errors.length > 0) return { ok: false, errors: checked.errors };
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: limits.maxAliases ?? MAX_PATCH_ALIASES });
+  } catch (e) {
+    return { ok: false, errors: [{ file, line: checked.firstAlias, path: '', message: `too many alias expansions, over the limit of ${limits.maxAliases ?? MAX_PATCH_ALIASES} (yaml: ${(e as Error).message})` }] };
+  }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     return { ok: false, errors: [{ file, line: 1, path: '', message: 'expected a patch object (name, streams, voices, ...)' }] };
   }
   const result = PatchSchema.safeParse(data, { reportInput: true });
-  if (result.success) return { ok: true, patch: result.data };
   // The line of the deepest node on the path that exists; for a map entry, the
   // line of its key (a block value starts on the line after its key).
   const lineOf = (path: readonly PropertyKey[]): number | undefined => {
@@ -74,7 +133,8 @@ export function parsePatchText(text: string, file: string): PatchResult {
     }
     return doc.contents?.range ? lineCounter.linePos(doc.contents.range[0]).line : undefined;
   };
-  return { ok: false, errors: flattenIssues(result.error.issues).map((i) => toPatchError(i, file, lineOf)) };
+  if (result.success) return { ok: true, patch: result.data, lineOf };
+  return { ok: false, errors: flattenIssues(result.error.issues).slice(0, MAX_ERRORS).map((i) => toPatchError(i, file, lineOf)) };
 }
 
 /** Validates an already parsed object (e.g. from IPC or a test). */
@@ -132,7 +192,8 @@ function unionMessage(issue: Issue & { code: 'invalid_union' }): string {
 function received(issue: Issue): string {
   const input = (issue as { input?: unknown }).input;
   if (input === undefined || typeof input === 'object') return '';
-  const text = JSON.stringify(input);
+  // JSON would print NaN and Infinity (YAML .nan, .inf) as null.
+  const text = typeof input === 'number' && !Number.isFinite(input) ? String(input) : JSON.stringify(input);
   return ` (got ${text.length > 40 ? text.slice(0, 37) + '...' : text})`;
 }
 

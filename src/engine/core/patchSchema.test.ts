@@ -450,7 +450,7 @@ describe('broken patches', () => {
     const errors = errorsOf(broken('tempo: 90', 'tempo: 90\ntempo: 91'));
     expect(errors).toHaveLength(1);
     expect(errors[0]!.path).toBe('');
-    expect(errors[0]!.message).toBe('syntax error: Map keys must be unique');
+    expect(errors[0]!.message).toBe('syntax error: Map keys must be unique ("tempo" is repeated)');
     expect(errorsOf('name: [x\n')[0]!.message).toMatch(/^syntax error: /);
   });
 

@@ -183,8 +183,8 @@ const Bus = z
     time: z
       .union([z.number().min(0.001).max(4), z.enum(Object.keys(SUBDIVISIONS) as [string, ...string[]]), z.enum(['8n.', '4n.', '16n.'])])
       .optional()
-      .describe('delay: seconds, or a note value synced to tempo ("8n", "8n.", "4n") (default "8n.")'),
-    feedback: z.number().min(0).max(0.95).optional().describe('delay: feedback 0…0.95 (default 0.35)'),
+      .describe('delay: seconds, or a note value synced to tempo ("8n", "8n.", "4n") (default "8n."); echoes repeat no faster than every 128 samples (2.7 ms at 48 kHz), Web Audio\'s shortest delay inside a loop'),
+    feedback: z.number().min(0).max(0.95).optional().describe('delay: feedback 0…0.95 (default 0.35); the echoes die away at any value (the loop never gains)'),
     frequency: z.number().min(0.01).max(20).optional().describe('chorus: LFO rate in Hz (default 0.6)'),
     depth: z.number().min(0).max(1).optional().describe('chorus: depth 0…1 (default 0.5)'),
   })

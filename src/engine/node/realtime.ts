@@ -5,10 +5,12 @@
  */
 import { nodePlatform } from './platform/index.ts';
 import * as Tone from 'tone';
+import { clockFor } from './clock.ts';
 import { Engine, type EngineOptions } from '../audio/Engine.ts';
 import { RealtimeDriver } from '../audio/RealtimeDriver.ts';
 import { Timeline } from '../core/timeline.ts';
 import type { Patch } from '../core/patchSchema.ts';
+import type { Clock } from '../core/clock.ts';
 import type { StreamFeed } from './render.ts';
 
 /** Raised when no audio output device can be opened. */
@@ -37,6 +39,8 @@ export interface Player {
   engine: Engine;
   driver: RealtimeDriver;
   raw: AudioContext;
+  /** The context's clock service: wall ↔ audio time, and timers on it. */
+  clock: Clock;
   stop(): Promise<void>;
 }
 
@@ -90,7 +94,9 @@ export async function startPlayer(opts: PlayOptions): Promise<Player> {
     );
   let loop = 0;
   let timeline = place(start, 0);
+  const clock = clockFor(ctx);
   const driver = new RealtimeDriver(engine, {
+    clock,
     lookAhead: opts.lookAhead ?? 0.1,
     onTick: (_now, until) => {
       timeline.drain(until, (item) => {
@@ -105,8 +111,11 @@ export async function startPlayer(opts: PlayOptions): Promise<Player> {
     engine,
     driver,
     raw,
+    clock,
     async stop() {
       driver.stop();
+      // whatever is still scheduled on it would run against a closed context
+      clock.dispose();
       engine.dispose();
       // Tone's close() closes the native context once and releases its own parts.
       // (Calling Tone's dispose() as well started a second, unawaited close that

@@ -3,7 +3,7 @@
  * as real time: the engine is asked for at most one window ahead, and rendering
  * pauses at each window edge with OfflineAudioContext.suspend()/resume().
  *
- * The reliable pattern (ARCHITECTURE.md asked for one): every suspend point is
+ * The reliable pattern (docs/ARCHITECTURE.md asked for one): every suspend point is
  * registered before rendering starts (registering each from the previous one's
  * callback threw InvalidStateError), points sit on 128-frame render quanta, and
  * Tone runs on a Tone.OfflineContext wrapping our raw context (so Tone treats the

@@ -13,6 +13,7 @@
  * slave stays in step with the notes; Start, Stop, Continue and Song Position
  * Pointer around jumps.
  */
+import { medianOfSorted } from '../filters.ts';
 import { CLOCK, CONTINUE, songPosition, START, STOP, type MidiMessage } from './parser.ts';
 
 export const PPQN = 24;
@@ -144,8 +145,7 @@ export class ClockFollower {
     const h = Math.floor(n / 2);
     const slopes: number[] = [];
     for (let i = 0; i + h < n; i++) slopes.push((this.times[i + h]! - this.times[i]!) / h);
-    slopes.sort((a, b) => a - b);
-    const period = slopes.length % 2 ? slopes[(slopes.length - 1) / 2]! : (slopes[slopes.length / 2 - 1]! + slopes[slopes.length / 2]!) / 2;
+    const period = medianOfSorted(slopes.sort((a, b) => a - b));
     if (!(period > 0)) return undefined;
     const bpm = 60 / (PPQN * period);
     return bpm >= 10 && bpm <= 1000 ? bpm : undefined;

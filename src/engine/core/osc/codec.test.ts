@@ -33,7 +33,7 @@ import {
   oscString,
   rawBundle,
   timetagBytes,
-} from './fuzzPackets.ts';
+} from '../../../../tests/support/fuzzPackets.ts';
 import { mulberry32 } from '../random.ts';
 
 // osc-js is CommonJS with an ESM-style .d.ts: under NodeNext its types put the OSC
@@ -379,7 +379,7 @@ describe('interoperability with osc-js (an independent encoder/decoder)', () => 
 
 // ------------------------------------------------------------------ malformed input
 
-describe('malformed packets (RELIABILITY.md: OSC 1.0 edge cases)', () => {
+describe('malformed packets (docs/RELIABILITY.md: OSC 1.0 edge cases)', () => {
   describe('type-tag string', () => {
     it('missing with nothing after the address: a message with no arguments (OSC 1.0 older senders)', () => {
       expect(decodePacket(oscString('/ping'))).toStrictEqual({ address: '/ping', args: [] });

@@ -11,6 +11,7 @@
  * stream's unit first; one whose unit cannot be converted is rejected.
  */
 import { convertUnit } from '../units.ts';
+import { parseFiniteNumber } from '../numbers.ts';
 
 export type RejectReason = 'null' | 'not-a-number' | 'non-finite' | 'bad-unit' | 'bad-time' | 'out-of-order' | 'duplicate' | 'out-of-range' | 'spike';
 
@@ -34,16 +35,15 @@ export interface Accepted {
   dataTime: number;
 }
 
-const NUMERIC = /^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/;
-
 /** Coerces a feed value: numbers as they are, numeric text to a number; anything else as a reason. */
 export function coerceValue(v: unknown, allowText = false): number | string | RejectReason {
   if (v === null || v === undefined) return 'null';
   if (typeof v === 'number') return Number.isFinite(v) ? v : 'non-finite';
   if (typeof v === 'string') {
-    if (NUMERIC.test(v)) return Number(v);
-    if (/^\s*[-+]?(inf|infinity|nan)\s*$/i.test(v)) return 'non-finite';
-    return allowText && v.trim() !== '' ? v.trim() : 'not-a-number';
+    // The strict parser: `1e309` is non-finite, `0x190` is not a number (or a category).
+    const n = parseFiniteNumber(v);
+    if (typeof n === 'number' || n === 'non-finite') return n;
+    return allowText && n === 'not-a-number' ? v.trim() : 'not-a-number';
   }
   return 'not-a-number';
 }

@@ -8,6 +8,7 @@
 import { JSONPath } from 'jsonpath-plus';
 import { parse } from 'csv-parse/sync';
 import { parseCsvSeries, parseTimeCell } from '../dataSeries.ts';
+import { parseFiniteNumber } from '../numbers.ts';
 import type { FieldSelect, FileFormat } from './uri.ts';
 
 /** One reading or event from a feed, before validation. */
@@ -186,8 +187,9 @@ export function parseRecording(text: string, stream?: string): { rows: Recording
       skipped++;
       continue;
     }
-    const value = r.value === undefined || r.value.trim() === '' ? (typeof data?.text === 'string' ? data.text : null) : Number(r.value);
-    if (!Number.isFinite(dataTime) || (typeof value === 'number' && !Number.isFinite(value))) {
+    const parsed = r.value === undefined || r.value.trim() === '' ? undefined : parseFiniteNumber(r.value);
+    const value = parsed === undefined ? (typeof data?.text === 'string' ? data.text : null) : parsed;
+    if (!Number.isFinite(dataTime) || (parsed !== undefined && typeof parsed !== 'number')) {
       skipped++;
       continue;
     }
@@ -220,7 +222,7 @@ export function parseFeedFile(text: string, opts: FileSelect, where: string): Fe
   }
   if (format === 'csv' || format === 'tsv') {
     const s = parseCsvSeries(text, opts.column, opts.timeColumn, where);
-    return s.values.map((v, i) => ({ dataTime: s.times[i]!, value: v }));
+    return Array.from(s.values, (v, i) => ({ dataTime: s.times[i]!, value: v }));
   }
   if (format === 'ndjson') {
     const out: FeedRecord[] = [];

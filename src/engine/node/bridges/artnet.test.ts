@@ -57,11 +57,11 @@ describe('ArtNetBridge', () => {
     await until(() => rx.frames.some((f) => f.data[0] === 128), 'channel 1 at half');
     player.engine.update('level', 100);
     await until(() => rx.frames.some((f) => f.data[0] === 255), 'channel 1 full');
-    // Beats at 120 BPM flash channel 10: within 1.5 s there are bright frames and dark ones.
-    await new Promise((r) => setTimeout(r, 1500));
-    const ch10 = rx.frames.map((f) => f.data[9]!);
-    expect(Math.max(...ch10)).toBeGreaterThan(150);
-    expect(Math.min(...ch10)).toBe(0);
+    // Beats at 120 BPM flash channel 10: a bright frame, and a dark one after it (the flash decays).
+    // Waited for rather than slept: the audio clock, and so the beats, run late on a loaded machine.
+    const bright = () => rx.frames.findIndex((f) => f.data[9]! > 150);
+    await until(() => bright() >= 0, 'a beat flash on channel 10');
+    await until(() => rx.frames.slice(bright()).some((f) => f.data[9] === 0), 'the flash decayed to dark');
     expect(rx.frames.every((f) => f.universe === 3)).toBe(true);
     expect(rx.bad).toEqual([]);
     // Frame rate: at most 20 per second (plus forced blackout frames, none yet).
@@ -70,14 +70,15 @@ describe('ArtNetBridge', () => {
     // Sequence numbers run 1…255.
     expect(rx.frames.every((f) => f.sequence >= 1 && f.sequence <= 255)).toBe(true);
 
-    // Panic: a dark frame arrives at once, not at the next frame.
+    // Panic: a dark frame goes out at once, inside panic(), not at the next frame. Counted
+    // when sent rather than timed on arrival: a loaded machine delays any arrival.
     const before = rx.frames.length;
-    const t0 = performance.now();
+    const sent = bridge.stats.frames;
     player.engine.panic();
+    expect(bridge.stats.frames).toBe(sent + 1);
     // (A frame sent just before the panic may still arrive first: look for the first dark one.)
     const dark = () => rx.frames.findIndex((f, i) => i >= before && f.data.every((b) => b === 0));
     await until(() => dark() >= 0, 'the blackout frame');
-    expect(rx.frames[dark()]!.at - t0).toBeLessThan(40);
     await new Promise((r) => setTimeout(r, 300));
     expect(rx.frames.slice(dark()).every((f) => f.data.every((b) => b === 0))).toBe(true);
     player.engine.setMuted(false);

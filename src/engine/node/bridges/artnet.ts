@@ -7,9 +7,11 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import type { Engine } from '../../audio/Engine.ts';
+import type { Clock, Disposable } from '../../core/clock.ts';
 import { randomUUID } from 'node:crypto';
 import { ARTNET_PORT, encodeArtDmx, encodeSacn, LightingRig, parseFlashTrigger, SACN_PORT, type FlashSpec } from '../../core/lighting.ts';
 import type { Patch } from '../../core/patchSchema.ts';
+import { clockFor } from '../clock.ts';
 
 type LightingSpec = NonNullable<Patch['lighting']>;
 
@@ -43,7 +45,7 @@ export function rigFor(spec: LightingSpec): LightingRig {
 export class ArtNetBridge {
   readonly stats = { frames: 0, errors: 0, lastError: '' };
   private readonly socket: Socket;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Disposable | undefined;
   private sequence = 0;
   private last: Uint8Array | undefined;
   private lastSent = 0;
@@ -54,6 +56,8 @@ export class ArtNetBridge {
     private readonly engine: Engine,
     readonly rig: LightingRig,
     readonly target: ArtNetTarget,
+    /** The clock frames go out on (default: the engine context's, shared with the other bridges). */
+    private readonly clock: Clock = clockFor(engine.context),
   ) {
     this.socket = createSocket('udp4');
     this.socket.on('error', (e) => this.fail(e));
@@ -80,16 +84,16 @@ export class ArtNetBridge {
   }
 
   start(): void {
-    const period = 1000 / Math.min(44, Math.max(1, this.target.fps));
-    this.timer = setInterval(() => this.send(false), period);
+    this.timer = this.clock.every(1 / Math.min(44, Math.max(1, this.target.fps)), () => this.send(false));
   }
 
   private send(force: boolean): void {
     try {
-      const now = this.engine.context.currentTime;
+      // the light of what is heard now, not of what is being rendered
+      const now = this.clock.heard();
       this.rig.update(now, this.engine.values().signals);
       const frame = this.rig.frame(now);
-      const wall = performance.now();
+      const wall = this.clock.wallMs();
       if (!force && this.last && wall - this.lastSent < 1000 && frame.every((b, i) => b === this.last![i])) return;
       this.last = frame;
       this.lastSent = wall;
@@ -109,7 +113,7 @@ export class ArtNetBridge {
 
   /** Stops, sending one dark frame so the rig does not hang on the last look (sACN: and "stream terminated"). */
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    this.timer?.dispose();
     this.unlisten();
     this.rig.blackout = true;
     this.send(true);

@@ -99,15 +99,20 @@ describe('OSC control in', () => {
       ['kick.volume', -12],
       ['pad.volume', -12],
     ]);
-    // A bundle 0.5 s ahead is applied at that engine time.
+    // A bundle 5 s ahead is applied at that time on the engine's clock: the timetag's
+    // distance from the wall clock when it was handled, added to the audio clock then.
+    // (Compared with both clocks read as it is applied: on a loaded machine the audio
+    // clock lags the wall, and a message can wait long in the socket.)
     const engineAt = p.engine.setParameter;
     let scheduledAt = 0;
-    p.engine.setParameter = (t, v, time) => ((scheduledAt = time ?? NaN), engineAt(t, v, time));
-    const before = p.raw.currentTime;
-    await tx.port.send({ timetag: epochSecondsToTimetag(Date.now() / 1000 + 0.5), elements: [{ address: '/eco/tempo', args: [{ type: 'f', value: 100 }] }] }, '127.0.0.1', port);
+    let audioAt = 0;
+    let wallAt = 0;
+    p.engine.setParameter = (t, v, time) => ((scheduledAt = time ?? NaN), (audioAt = p.raw.currentTime), (wallAt = Date.now() / 1000), engineAt(t, v, time));
+    const due = Date.now() / 1000 + 5;
+    await tx.port.send({ timetag: epochSecondsToTimetag(due), elements: [{ address: '/eco/tempo', args: [{ type: 'f', value: 100 }] }] }, '127.0.0.1', port);
     await until(() => scheduledAt > 0, 'the tempo');
-    expect(scheduledAt - before).toBeGreaterThan(0.4);
-    expect(scheduledAt - before).toBeLessThan(0.7);
+    expect(scheduledAt - audioAt).toBeCloseTo(due - wallAt, 1);
+    expect(scheduledAt - audioAt).toBeGreaterThan(1); // not applied at once
     // Wrong arguments are counted with a reason.
     const rejected = control.stats.rejected;
     await tx.port.send({ address: '/eco/tempo', args: [{ type: 's', value: 'fast' }] }, '127.0.0.1', port);
@@ -130,7 +135,6 @@ describe('OSC control budget', () => {
     sender: { address: '127.0.0.1', port: 1, family: 'IPv4' },
     time: undefined,
     late: false,
-    clamped: false,
   });
   /** One packet: its messages in one turn, applied together at its end. */
   const packet = async (control: OscControl, ...messages: OscReceived[]) => {
@@ -155,7 +159,7 @@ describe('OSC control budget', () => {
 });
 
 describe('OSC out', () => {
-  it('sends signals in the receiver range, notes, beats, scenes and thresholds', async () => {
+  it('sends signals in the receiver range, notes, beats, scenes and thresholds', { timeout: 150_000 }, async () => {
     const p = await player();
     const rx = await udp();
     const bridge = new OscOutBridge(p.engine, patch.osc!.out!, [{ host: '127.0.0.1', port: rx.number }]);
@@ -167,7 +171,8 @@ describe('OSC out', () => {
     await until(() => rx.got.some((r) => r.message.address === '/rig/alarm'), 'the threshold');
     p.engine.setScene('storm');
     await until(() => rx.got.some((r) => r.message.address === '/rig/scene'), 'the scene');
-    await until(() => rx.got.filter((r) => r.message.address === '/rig/beat').length >= 3, 'three beats');
+    // Beats follow the audio clock, which on a loaded machine was seen at a tenth of wall speed.
+    await until(() => rx.got.filter((r) => r.message.address === '/rig/beat').length >= 3, 'three beats', 90_000);
     const by = (a: string) => rx.got.filter((r) => r.message.address === a).map((r) => r.message);
     expect(by('/rig/glow').map((m) => m.args[0])).toEqual(expect.arrayContaining([{ type: 'i', value: 128 }, { type: 'i', value: 255 }]));
     expect(by('/rig/level').at(-1)!.args).toEqual([{ type: 'f', value: 10 }]);
@@ -190,12 +195,18 @@ describe('OSC out', () => {
     let out = '';
     dump.stdout.on('data', (d: Buffer) => (out += d.toString()));
     cleanup.push(async () => void dump.kill());
-    await new Promise((r) => setTimeout(r, 300));
     const bridge = new OscOutBridge(p.engine, patch.osc!.out!, [{ host: '127.0.0.1', port }]);
     await bridge.start();
     cleanup.push(() => bridge.stop());
-    p.engine.update('level', 2.5);
-    await until(() => out.includes('/rig/level f 2.500000') && out.includes('/rig/glow i 64'), 'oscdump lines', 5000);
+    // oscdump says nothing when it has bound its port, and what is sent before is lost (on a
+    // loaded machine it can take seconds to start): change the level back and forth, so the
+    // bridge sends again, until oscdump shows it.
+    const shown = () => out.includes('/rig/level f 2.500000') && out.includes('/rig/glow i 64');
+    for (let k = 0; !shown(); k++) {
+      p.engine.update('level', k % 2 ? 2.4 : 2.5);
+      await until(() => shown(), 'oscdump lines', 200).catch(() => undefined);
+      if (k > 300) throw new Error(`oscdump did not show the level; it printed ${JSON.stringify(out)}`);
+    }
   });
 
   it('parses HOST:PORT', () => {

@@ -30,6 +30,7 @@ import type { OscMessage } from '../../core/osc/codec.ts';
 import { OscAddressSpace } from '../../core/osc/pattern.ts';
 import type { Patch } from '../../core/patchSchema.ts';
 import { BUS_PARAMS, GLOBAL_PARAMS, SEND_PARAM, VOICE_PARAMS } from '../../core/targets.ts';
+import { clockFor } from '../clock.ts';
 import type { OscReceived } from '../osc/udp.ts';
 import { acquireOscPort, type OscPortLease } from '../osc/ports.ts';
 import { oscArgValue } from '../sources/osc.ts';
@@ -271,10 +272,10 @@ export class OscControl {
   }
 
   private when(r: OscReceived): number {
-    const now = this.engine.context.currentTime;
+    const clock = clockFor(this.engine.context);
+    const now = clock.now();
     if (r.time === undefined) return now;
-    const ahead = r.time - Date.now() / 1000;
-    return now + Math.min(MAX_AHEAD, Math.max(0, ahead));
+    return Math.min(now + MAX_AHEAD, Math.max(now, clock.fromEpoch(r.time)));
   }
 
   private apply(a: ControlAddress, msg: OscMessage, r: OscReceived): void {

@@ -6,9 +6,11 @@
  * asks for `bundles`. Send failures are counted, never thrown.
  */
 import type { Engine } from '../../audio/Engine.ts';
+import type { Clock, Disposable } from '../../core/clock.ts';
 import { epochSecondsToTimetag } from '../../core/osc/codec.ts';
 import { OscOutPlan, parseOscOutSource, type OscOutSpec, type TimedOscMessage } from '../../core/oscOut.ts';
 import type { Patch } from '../../core/patchSchema.ts';
+import { clockFor } from '../clock.ts';
 import { OscUdpPort } from '../osc/udp.ts';
 
 type OscOutSection = NonNullable<NonNullable<Patch['osc']>['out']>;
@@ -39,8 +41,8 @@ export class OscOutBridge {
   readonly stats = { sent: 0, errors: 0, lastError: '' };
   private readonly port = new OscUdpPort();
   private readonly plan: OscOutPlan;
-  private sampler: NodeJS.Timeout | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private sampler: Disposable | undefined;
+  private due: Disposable | undefined;
   private queue: TimedOscMessage[] = [];
   private readonly unlisten: () => void;
   private stopped = false;
@@ -49,6 +51,8 @@ export class OscOutBridge {
     private readonly engine: Engine,
     readonly section: OscOutSection,
     readonly targets: readonly OscTarget[],
+    /** The clock to send on (default: the engine context's, shared with the other bridges). */
+    private readonly clock: Clock = clockFor(engine.context),
   ) {
     this.plan = planFor(section);
     this.unlisten = engine.addListener((e) => {
@@ -58,14 +62,13 @@ export class OscOutBridge {
 
   async start(): Promise<void> {
     await this.port.open({ host: '0.0.0.0', port: 0 });
-    this.sampler = setInterval(() => {
+    this.sampler = this.clock.every(1 / this.section.rate, (now) => {
       try {
-        const now = this.engine.context.currentTime;
         this.deliver(this.plan.sample(now, this.engine.values()));
       } catch (e) {
         this.fail(e);
       }
-    }, 1000 / this.section.rate);
+    });
   }
 
   private fail(e: unknown): void {
@@ -86,27 +89,25 @@ export class OscOutBridge {
     this.arm();
   }
 
+  /** Sends the queue's head (and all due with it) when its audio time is heard. */
   private arm(): void {
-    clearTimeout(this.timer);
+    this.due?.dispose();
     const next = this.queue[0];
     if (!next) return;
-    const wait = Math.max(0, next.time - this.engine.context.currentTime);
-    this.timer = setTimeout(() => {
-      const now = this.engine.context.currentTime + 0.002;
+    this.due = this.clock.at(next.time, () => {
+      const until = this.clock.dueUntil();
       let n = 0;
-      while (n < this.queue.length && this.queue[n]!.time <= now) n++;
+      while (n < this.queue.length && this.queue[n]!.time <= until) n++;
       this.deliver(this.queue.splice(0, n), true);
       this.arm();
-    }, wait * 1000);
+    });
   }
 
   private deliver(messages: TimedOscMessage[], due = false): void {
-    const ctxNow = this.engine.context.currentTime;
-    const wallNow = Date.now() / 1000;
+    const now = this.clock.now();
     for (const m of messages) {
-      const ahead = m.time - ctxNow;
       const packet =
-        this.section.bundles && !due && ahead > 0.001 ? { timetag: epochSecondsToTimetag(wallNow + ahead), elements: [m.message] } : m.message;
+        this.section.bundles && !due && m.time - now > 0.001 ? { timetag: epochSecondsToTimetag(this.clock.toEpoch(m.time)), elements: [m.message] } : m.message;
       for (const t of this.targets) {
         this.port
           .send(packet, t.host, t.port)
@@ -118,8 +119,8 @@ export class OscOutBridge {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.sampler);
-    clearTimeout(this.timer);
+    this.sampler?.dispose();
+    this.due?.dispose();
     this.unlisten();
     this.queue = [];
     await this.port.close().catch(() => undefined);

@@ -73,11 +73,18 @@ describe('OscQueryServer', () => {
     player.engine.setScene('storm');
     await until(() => got.some((m) => m.address === '/eco/signal/level' && m.args[0]!.value === 0.75), 'the new level');
     await until(() => got.some((m) => m.address === '/eco/scene' && m.args[0]!.value === 'storm'), 'the new scene');
+    // IGNORE, then LISTEN to another path: commands are handled in order, so once that
+    // path's first value comes, the IGNORE has been handled (a fixed sleep was a guess).
     ws.send(JSON.stringify({ COMMAND: 'IGNORE', DATA: '/eco/signal/level' }));
-    await new Promise((r) => setTimeout(r, 150));
+    ws.send(JSON.stringify({ COMMAND: 'LISTEN', DATA: '/eco/stream/co2' }));
+    await until(() => got.some((m) => m.address === '/eco/stream/co2'), 'the stream value');
     const n = got.length;
-    player.engine.update('co2', 350);
-    await new Promise((r) => setTimeout(r, 200));
+    player.engine.update('co2', 350); // the level changes to 0.25: ignored, not sent
+    await until(() => got.some((m) => m.address === '/eco/stream/co2' && m.args[0]!.value === 350), 'the new stream value');
+    // A later push as a marker: anything the level's change would have sent came before it.
+    player.engine.setScene('calm');
+    await until(() => got.some((m) => m.address === '/eco/scene' && m.args[0]!.value === 'calm'), 'the scene back to calm');
+    expect(player.engine.values().signals.level).toBeCloseTo(0.25, 9);
     expect(got.slice(n).filter((m) => m.address === '/eco/signal/level')).toEqual([]);
   });
 

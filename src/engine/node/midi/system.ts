@@ -2,7 +2,7 @@
  * MIDI ports in Node, through JZZ (the Web MIDI layer webmidi uses in Node),
  * behind a small interface the bridge and the CLI use.
  *
- * MIDI is optional and must never take the process down (RELIABILITY.md):
+ * MIDI is optional and must never take the process down (docs/RELIABILITY.md):
  * - On Linux, JZZ's native engine (jazz-midi) opens the ALSA sequencer; without
  *   /dev/snd/seq it can abort the process (jazz-soft/JZZ#43). So the device is
  *   checked first, and without it the native engine is never loaded: MIDI is
@@ -136,6 +136,15 @@ export async function openMidiSystem(opts: { virtual?: boolean; availability?: M
   }
 }
 
+/** Closes a JZZ port that may be gone already (unplugged, or JZZ closed). */
+function closeQuietly(port: JzzPort): void {
+  try {
+    port.close();
+  } catch {
+    // already gone
+  }
+}
+
 function jzzSystem(JZZ: Jzz, kind: 'native' | 'virtual'): MidiSystem {
   const strip = (ps: MidiPortInfo[]) => ps.map((p) => ({ name: p.name, ...(p.manufacturer ? { manufacturer: p.manufacturer } : {}) }));
   return {
@@ -167,11 +176,7 @@ function jzzSystem(JZZ: Jzz, kind: 'native' | 'virtual'): MidiSystem {
         name,
         close() {
           open = false;
-          try {
-            port.close();
-          } catch {
-            // already gone
-          }
+          closeQuietly(port);
         },
       };
     },
@@ -186,11 +191,7 @@ function jzzSystem(JZZ: Jzz, kind: 'native' | 'virtual'): MidiSystem {
         },
         close() {
           open = false;
-          try {
-            port.close();
-          } catch {
-            // already gone
-          }
+          closeQuietly(port);
         },
       };
     },

@@ -3,17 +3,17 @@
  * messages with their sender and resolved bundle time, and sends packets.
  *
  * Nothing a peer sends can stop it: every datagram is decoded by our own codec
- * (core/osc/codec.ts, not osc-js; see RELIABILITY.md), malformed and oversize
+ * (core/osc/codec.ts, not osc-js; see docs/RELIABILITY.md), malformed and oversize
  * ones are counted and dropped, socket errors are counted and reported, and an
  * exception in a listener or method goes to `onError` while delivery carries on
  * with the next message. Times come from bundle timetags:
  * - not in a bundle, or "immediately": `time` undefined (now);
  * - in the past on arrival: delivered at once, `late: true`;
- * - more than `maxFutureSeconds` (default 60) ahead: dropped, or with
- *   `farFuture: 'clamp'` delivered with `time` = now + maxFutureSeconds; counted either way;
+ * - more than `maxFutureSeconds` (default 60) ahead: dropped and counted;
  * - otherwise delivered at once with its `time` for the caller to schedule (the
- *   engine schedules on the audio clock), or, with `schedule: true`, held until
- *   due in one bounded priority queue served by a single timer.
+ *   engine schedules on the audio clock).
+ * Address patterns are matched by the listener (OscControl has its own
+ * address space), not here.
  */
 import dgram from 'node:dgram';
 import { isIP } from 'node:net';
@@ -23,13 +23,11 @@ import {
   resolveOscLimits,
   timetagToEpochSeconds,
   tryDecodePacket,
-  type OscDecodeError,
   type OscLimits,
   type OscMessage,
   type OscPacket,
   type OscTimetag,
 } from '../../core/osc/codec.ts';
-import { OscAddressSpace } from '../../core/osc/pattern.ts';
 
 /** Where a datagram came from. */
 export interface OscSender {
@@ -52,36 +50,30 @@ export interface OscReceived {
   timetag?: OscTimetag;
   /** The time had passed when the datagram arrived; delivered at once. */
   late: boolean;
-  /** The time was further ahead than maxFutureSeconds and was clamped to it. */
-  clamped: boolean;
 }
 
 /** Counters since the port was created. */
 export interface OscUdpStats {
   /** Datagrams received. */
   received: number;
-  /** Messages handed to listeners and methods. */
+  /** Messages handed to listeners. */
   delivered: number;
   /** Datagrams the decoder rejected (oversize ones not included). */
   malformed: number;
   /** Datagrams larger than limits.maxPacketBytes, dropped before decoding. */
   oversize: number;
-  /** Messages not delivered: too far in the future (policy 'drop'), schedule queue full, or still queued at close. */
+  /** Messages not delivered: too far in the future. */
   dropped: number;
-  /** Messages whose time was beyond maxFutureSeconds (dropped or clamped). */
+  /** Messages whose time was beyond maxFutureSeconds. */
   farFuture: number;
   /** Messages whose time had passed on arrival. */
   late: number;
-  /** Messages that matched no method while methods were registered. */
-  unmatched: number;
-  /** Exceptions thrown by listeners and methods. */
+  /** Exceptions thrown by listeners. */
   handlerErrors: number;
   /** Errors reported by the socket after it was open. */
   socketErrors: number;
   /** Sends that failed. */
   sendErrors: number;
-  /** Messages waiting in the schedule queue. */
-  scheduled: number;
   /** The last malformed/oversize/socket fault, for logs. */
   lastError?: string;
 }
@@ -96,21 +88,13 @@ export type OscErrorSource =
 export interface OscUdpPortOptions {
   /** Decode limits (defaults: 64 KiB packets, depth 8, … see OscLimits). */
   limits?: Partial<OscLimits>;
-  /** How far ahead a timetag may lie, seconds. Default 60. */
+  /** How far ahead a timetag may lie, seconds; later messages are dropped. Default 60. */
   maxFutureSeconds?: number;
-  /** What to do with messages due beyond maxFutureSeconds. Default 'drop'. */
-  farFuture?: 'drop' | 'clamp';
-  /** Hold future messages until due (one timer, one bounded queue). Default false: deliver at once with `time`. */
-  schedule?: boolean;
-  /** Most messages held by `schedule`; more are dropped and counted. Default 1024. */
-  maxScheduled?: number;
   /** The clock, Unix epoch seconds. Default Date.now() / 1000. */
   now?: () => number;
-  /** Called for every delivered message (before the address-space methods). */
+  /** Called for every delivered message. */
   onMessage?: (received: OscReceived) => void;
-  /** Called with every datagram the decoder rejects (already counted). */
-  onMalformed?: (error: OscDecodeError, sender: OscSender) => void;
-  /** Called with exceptions from listeners/methods, socket and send errors (already counted). */
+  /** Called with exceptions from listeners, socket and send errors (already counted). */
   onError?: (error: unknown, source: OscErrorSource) => void;
 }
 
@@ -119,59 +103,6 @@ export interface OscUdpOpenOptions {
   host?: string;
   /** Port to bind; 0 (default) lets the system choose: read it from the result or `port`. */
   port?: number;
-  /**
-   * Kernel receive buffer, bytes (SO_RCVBUF). The OS default (about 208 KiB on
-   * Linux) holds a few hundred datagrams; a burst beyond it is lost before we
-   * see it. Raise it for bursty senders; the OS may cap it (net.core.rmem_max).
-   */
-  recvBufferSize?: number;
-}
-
-/** A binary min-heap of received messages by due time, bounded by the caller. */
-class DueQueue {
-  private readonly items: OscReceived[] = [];
-  get size(): number {
-    return this.items.length;
-  }
-  peek(): OscReceived | undefined {
-    return this.items[0];
-  }
-  push(item: OscReceived): void {
-    const a = this.items;
-    a.push(item);
-    let i = a.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (a[parent]!.time! <= a[i]!.time!) break;
-      [a[parent], a[i]] = [a[i]!, a[parent]!];
-      i = parent;
-    }
-  }
-  pop(): OscReceived | undefined {
-    const a = this.items;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length > 0 && last) {
-      a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && a[l]!.time! < a[m]!.time!) m = l;
-        if (r < a.length && a[r]!.time! < a[m]!.time!) m = r;
-        if (m === i) break;
-        [a[m], a[i]] = [a[i]!, a[m]!];
-        i = m;
-      }
-    }
-    return top;
-  }
-  clear(): number {
-    const n = this.items.length;
-    this.items.length = 0;
-    return n;
-  }
 }
 
 function describe(e: unknown): string {
@@ -183,31 +114,20 @@ function describe(e: unknown): string {
  *
  * @example
  * const port = new OscUdpPort({ onError: (e, src) => log(src.kind, e) });
- * port.methods.add('/wind/speed', (msg, rx) => setWind(msg.args, rx.time));
+ * port.onMessage((rx) => rx.message.address === '/wind/speed' && setWind(rx.message.args, rx.time));
  * const { port: bound } = await port.open({ host: '0.0.0.0', port: 9000 });
  * await port.send({ address: '/ack', args: [] }, '192.168.1.20', 9001);
  * await port.close();
  */
 export class OscUdpPort {
-  /** Methods at concrete addresses; incoming address patterns are matched against them. */
-  readonly methods: OscAddressSpace<OscReceived>;
-
   private socket: dgram.Socket | undefined;
   private closing: Promise<void> | undefined;
   private readonly limits: OscLimits;
   private readonly maxFutureSeconds: number;
-  private readonly farFuturePolicy: 'drop' | 'clamp';
-  private readonly scheduleFuture: boolean;
-  private readonly maxScheduled: number;
   private readonly now: () => number;
   private readonly listeners = new Set<(received: OscReceived) => void>();
-  private readonly onMalformed: OscUdpPortOptions['onMalformed'];
   private readonly onError: OscUdpPortOptions['onError'];
-  private readonly queue = new DueQueue();
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private timerDue = Infinity;
-  private dispatching: OscReceived | undefined;
-  private readonly counters: Omit<OscUdpStats, 'scheduled'> = {
+  private readonly counters: OscUdpStats = {
     received: 0,
     delivered: 0,
     malformed: 0,
@@ -215,7 +135,6 @@ export class OscUdpPort {
     dropped: 0,
     farFuture: 0,
     late: 0,
-    unmatched: 0,
     handlerErrors: 0,
     socketErrors: 0,
     sendErrors: 0,
@@ -224,16 +143,9 @@ export class OscUdpPort {
   constructor(options: OscUdpPortOptions = {}) {
     this.limits = resolveOscLimits(options.limits);
     this.maxFutureSeconds = options.maxFutureSeconds ?? 60;
-    this.farFuturePolicy = options.farFuture ?? 'drop';
-    this.scheduleFuture = options.schedule ?? false;
-    this.maxScheduled = options.maxScheduled ?? 1024;
     this.now = options.now ?? (() => Date.now() / 1000);
-    this.onMalformed = options.onMalformed;
     this.onError = options.onError;
     if (options.onMessage) this.listeners.add(options.onMessage);
-    this.methods = new OscAddressSpace<OscReceived>({
-      onError: (error) => this.handlerFailed(error, this.dispatching!),
-    });
   }
 
   /** The bound port, once open. */
@@ -260,7 +172,7 @@ export class OscUdpPort {
 
   /** A snapshot of the counters. */
   stats(): OscUdpStats {
-    return { ...this.counters, scheduled: this.queue.size };
+    return { ...this.counters };
   }
 
   /** Binds the socket. Resolves with the bound address and port; rejects (and leaves nothing open) if binding fails. */
@@ -306,13 +218,6 @@ export class OscUdpPort {
       socket.on('message', (data, rinfo) => this.receive(data, rinfo));
       socket.once('listening', () => {
         listening = true;
-        if (options.recvBufferSize) {
-          try {
-            socket.setRecvBufferSize(options.recvBufferSize);
-          } catch (e) {
-            this.report(e, { kind: 'socket' }); // keep the default rather than fail to open
-          }
-        }
         const a = socket.address();
         resolve({ address: a.address, port: a.port });
       });
@@ -347,12 +252,9 @@ export class OscUdpPort {
     });
   }
 
-  /** Closes the socket and the timer, dropping (and counting) scheduled messages. Safe to call more than once. */
+  /** Closes the socket. Safe to call more than once. */
   close(): Promise<void> {
     if (this.closing) return this.closing;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.counters.dropped += this.queue.clear();
     const socket = this.socket;
     if (!socket) return (this.closing = Promise.resolve());
     // The close callback comes before libuv has released the handle (that happens in the
@@ -366,11 +268,6 @@ export class OscUdpPort {
       }
     });
     return this.closing;
-  }
-
-  /** Same as close(): whoever creates a port disposes it. */
-  dispose(): Promise<void> {
-    return this.close();
   }
 
   // ---------------------------------------------------------------- receive
@@ -389,13 +286,6 @@ export class OscUdpPort {
       if (!result.ok) {
         this.counters.malformed++;
         this.counters.lastError = `malformed from ${sender.address}:${sender.port}: ${result.error.message}`;
-        if (this.onMalformed) {
-          try {
-            this.onMalformed(result.error, sender);
-          } catch (e) {
-            this.handlerFailed(e, undefined);
-          }
-        }
         return;
       }
       this.walk(result.packet, sender, undefined, undefined, this.now());
@@ -408,7 +298,7 @@ export class OscUdpPort {
 
   private walk(packet: OscPacket, sender: OscSender, time: number | undefined, timetag: OscTimetag | undefined, now: number): void {
     if (!isOscBundle(packet)) {
-      this.route({ message: packet, sender, time, timetag, late: false, clamped: false }, now);
+      this.route({ message: packet, sender, time, timetag, late: false }, now);
       return;
     }
     const own = timetagToEpochSeconds(packet.timetag);
@@ -422,24 +312,12 @@ export class OscUdpPort {
     if (time !== undefined) {
       if (time - now > this.maxFutureSeconds) {
         this.counters.farFuture++;
-        if (this.farFuturePolicy === 'drop') {
-          this.counters.dropped++;
-          return;
-        }
-        received.time = now + this.maxFutureSeconds;
-        received.clamped = true;
-      } else if (time < now) {
+        this.counters.dropped++;
+        return;
+      }
+      if (time < now) {
         received.late = true;
         this.counters.late++;
-      }
-      if (this.scheduleFuture && received.time! > now) {
-        if (this.queue.size >= this.maxScheduled) {
-          this.counters.dropped++;
-          return;
-        }
-        this.queue.push(received);
-        this.arm();
-        return;
       }
     }
     this.deliver(received);
@@ -451,21 +329,10 @@ export class OscUdpPort {
       try {
         listener(received);
       } catch (e) {
-        this.handlerFailed(e, received);
+        this.counters.handlerErrors++;
+        this.report(e, { kind: 'handler', received });
       }
     }
-    if (this.methods.size === 0) return;
-    this.dispatching = received;
-    try {
-      if (this.methods.dispatch(received.message, received) === 0) this.counters.unmatched++;
-    } finally {
-      this.dispatching = undefined;
-    }
-  }
-
-  private handlerFailed(error: unknown, received: OscReceived | undefined): void {
-    this.counters.handlerErrors++;
-    this.report(error, received ? { kind: 'handler', received } : { kind: 'internal' });
   }
 
   private report(error: unknown, source: OscErrorSource): void {
@@ -475,28 +342,5 @@ export class OscUdpPort {
     } catch {
       // An error reporter that throws must not take the port down.
     }
-  }
-
-  // ---------------------------------------------------------------- schedule
-
-  /** (Re)arms the single timer for the earliest queued message. */
-  private arm(): void {
-    const head = this.queue.peek();
-    if (!head || this.closing) return;
-    if (this.timer && head.time! >= this.timerDue) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timerDue = head.time!;
-    this.timer = setTimeout(() => this.flush(), Math.max(0, (head.time! - this.now()) * 1000));
-  }
-
-  private flush(): void {
-    this.timer = undefined;
-    this.timerDue = Infinity;
-    const now = this.now();
-    // Deliver what is due (1 ms of slack: timers may fire a little early against Date.now()).
-    for (let head = this.queue.peek(); head && head.time! <= now + 0.001; head = this.queue.peek()) {
-      this.deliver(this.queue.pop()!);
-    }
-    this.arm();
   }
 }

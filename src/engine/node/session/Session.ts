@@ -335,6 +335,7 @@ export class Session {
       },
       onTransition: (stream, t) => this.sourceEvent(stream, t, false),
       onConnection: (stream, c) => this.sourceEvent(stream, c, true),
+      onFileLoaded: (stream, summary) => this.emit({ type: 'sourceRead', time: now(), stream, summary }),
     });
   }
 

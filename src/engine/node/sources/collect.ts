@@ -1,5 +1,5 @@
 /**
- * Data for an offline render, from any source: files are read whole, a
+ * Data for an offline render, from any source: files are read (CSV streamed into typed arrays), a
  * simulation is generated for the render's length, an HTTP feed is fetched
  * once (a snapshot), and streaming feeds (WebSocket, MQTT, OSC) are captured
  * live for the render's length first. Everything passes the same gate as in
@@ -7,17 +7,26 @@
  * per audio second, or spread over the render.
  */
 import { isAbsolute, resolve } from 'node:path';
-import { placeSeries, type Series } from '../../core/dataSeries.ts';
+import { Float64Column, placeSeries, type Series, type Thinning } from '../../core/dataSeries.ts';
 import { Simulator } from '../../core/sources/sim.ts';
 import { parseSourceUri, type SourceSpec } from '../../core/sources/uri.ts';
 import type { FeedRecord } from '../../core/sources/records.ts';
+import { REJECT_REASONS, type SampleGate } from '../../core/sources/gate.ts';
 import type { Patch } from '../../core/patchSchema.ts';
 import type { StreamFeed } from '../render.ts';
 import { HttpSource } from './http.ts';
-import { readFeedFile } from './paced.ts';
+import { describeFeedFile, readFeedFile, type FeedFile } from './paced.ts';
 import { createSource, gateFor, takesText, type SourceContext } from './hub.ts';
 
 type StreamSpec = Patch['streams'][string];
+
+/**
+ * Most data points a second of a render plays per stream: a render quantum is
+ * 2.7 ms at 48 kHz, so closer points cannot change what is heard, and each one
+ * costs objects and an engine update (a 50 MB CSV in a 60 s render took 2.3 GB
+ * unthinned).
+ */
+export const RENDER_POINTS_PER_SECOND = 1000;
 
 /** Makes a relative file URI absolute against `base` (other URIs are returned as they are). */
 export function absolutizeFileUri(uri: string, base: string): string {
@@ -32,18 +41,35 @@ export interface Collected {
   described: string;
 }
 
+/** Records by index: a data file's (see {@link FeedFile}) or a list's. */
+type Indexed = Pick<FeedFile, 'length' | 'record'>;
+
+const indexed = (records: FeedRecord[]): Indexed => ({ length: records.length, record: (i) => records[i]! });
+
 /** Gates records (the stream's valid range, spike limit, unit, text), stamping untimed ones with `stamp`. */
-function gateRecords(records: FeedRecord[], stream: StreamSpec, text: boolean, stamp: (i: number) => number): { series: Series<number | string>; rejected: number } {
+function gateRecords(records: Indexed, stream: StreamSpec, text: boolean, stamp: (i: number) => number): { series: Series<number | string>; gate: SampleGate } {
   const gate = gateFor(stream, text);
-  const times: number[] = [];
-  const values: Array<number | string> = [];
-  records.forEach((r, i) => {
+  // Typed columns: 16 bytes a value, no object each (a file may hold millions).
+  const times = new Float64Column();
+  const numbers = new Float64Column();
+  let values: Array<number | string> | undefined;
+  for (let i = 0; i < records.length; i++) {
+    const r = records.record(i);
     const ok = gate.accept(r.value, Number.isFinite(r.dataTime) ? r.dataTime : stamp(i), r.unit);
-    if (typeof ok === 'string') return;
+    if (typeof ok === 'string') continue;
     times.push(ok.dataTime);
-    values.push(ok.value);
-  });
-  return { series: { times, values, skipped: gate.rejected, column: '' }, rejected: gate.rejected };
+    // A stream of text categories keeps its values in a plain array.
+    if (values === undefined && typeof ok.value === 'string') values = Array.from(numbers.take());
+    if (values) values.push(ok.value);
+    else numbers.push(ok.value as number);
+  }
+  return { series: { times: times.take(), values: values ?? numbers.take(), skipped: gate.rejected, column: '' }, gate };
+}
+
+/** `2 rejected (out-of-range 1, spike 1)`, or nothing when the gate rejected nothing. */
+function gateRejections(gate: SampleGate): string {
+  const reasons = REJECT_REASONS.filter((r) => gate.counts[r] > 0).map((r) => `${r} ${gate.counts[r]}`);
+  return gate.rejected ? `, ${gate.rejected} rejected (${reasons.join(', ')})` : '';
 }
 
 async function fetchOnce(spec: Extract<SourceSpec, { kind: 'http' }>): Promise<FeedRecord[]> {
@@ -87,32 +113,40 @@ export async function collectFeed(
 ): Promise<Collected> {
   const src = parseSourceUri(uri);
   const text = opts.text ?? false;
-  const place = (series: Series<number | string>, speed = opts.speed) => placeSeries(series, opts.duration, speed);
-  const describe = (what: string, n: number, rejected: number) => `${stream} ← ${what} (${n} values${rejected ? `, ${rejected} rejected` : ''})`;
+  const thin: Thinning = { perSecond: RENDER_POINTS_PER_SECOND, dropped: 0 };
+  const place = (series: Series<number | string>, speed = opts.speed) => placeSeries(series, opts.duration, speed, 0, thin);
+  const thinned = () => (thin.dropped ? `; thinned to at most ${thin.perSecond} a second of audio: ${thin.dropped} dropped` : '');
+  const describe = (what: string, n: number, gate: SampleGate, loaded?: string) =>
+    `${stream} ← ${what} (${loaded ? `${loaded}; ` : ''}${n} values${gateRejections(gate)}${thinned()})`;
+
   switch (src.kind) {
     case 'file': {
       const path = resolve(opts.baseDir, src.path);
-      const { series, rejected } = gateRecords(readFeedFile(path, src), spec, text, (i) => i);
-      if (series.values.length === 0) throw new Error(`${path}: no usable values for stream "${stream}"`);
+      const file = await readFeedFile(path, src);
+      const { series, gate } = gateRecords(file, spec, text, (i) => i);
+      const loaded = describeFeedFile(file);
+      if (series.values.length === 0) throw new Error(`${path}: no usable values for stream "${stream}" (${loaded}${gateRejections(gate)})`);
       const label = src.column ? `${src.column}${src.timeColumn ? ` @ ${src.timeColumn}` : ''}` : src.path;
-      return { feed: { stream, points: place(series, src.speed) }, described: describe(label, series.values.length, rejected) };
+      const points = place(series, src.speed);
+      return { feed: { stream, points }, described: describe(label, series.values.length, gate, loaded) };
     }
     case 'sim': {
       const sim = new Simulator(src, Date.UTC(2025, 0, 1) / 1000);
       const samples = sim.until(opts.duration);
-      const { series, rejected } = gateRecords(samples.map((s) => ({ value: s.value, dataTime: s.dataTime })), spec, text, () => NaN);
+      const { series, gate } = gateRecords(indexed(samples.map((s) => ({ value: s.value, dataTime: s.dataTime }))), spec, text, () => NaN);
       // A simulation plays at its own pace: time t of the sim is time t of the render.
-      const points = series.times.map((dt, i) => ({ time: (dt - sim.startDataTime) / src.speed, value: series.values[i]!, dataTime: dt }));
-      return { feed: { stream, points }, described: describe(`simulated ${src.shape}`, points.length, rejected) };
+      const points = Array.from(series.times, (dt, i) => ({ time: (dt - sim.startDataTime) / src.speed, value: series.values[i]!, dataTime: dt }));
+      return { feed: { stream, points }, described: describe(`simulated ${src.shape}`, points.length, gate) };
     }
     case 'http': {
       const records = await fetchOnce(src);
       const now = Date.now() / 1000;
-      const { series, rejected } = gateRecords(records, spec, text, (i) => now + i * 1e-3);
+      const { series, gate } = gateRecords(indexed(records), spec, text, (i) => now + i * 1e-3);
       const timed = records.some((r) => Number.isFinite(r.dataTime));
+      const n = series.values.length;
       // A snapshot of one current value holds for the whole render.
-      const points = timed && series.values.length > 1 ? place(series) : series.values.slice(-1).map((value) => ({ time: 0, value, dataTime: now }));
-      return { feed: { stream, points }, described: describe(`${src.url} (snapshot)`, points.length, rejected) };
+      const points = timed && n > 1 ? place(series) : n ? [{ time: 0, value: series.values[n - 1]!, dataTime: now }] : [];
+      return { feed: { stream, points }, described: describe(`${src.url} (snapshot)`, points.length, gate) };
     }
     case 'ws':
     case 'mqtt':
@@ -125,7 +159,7 @@ export async function collectFeed(
         const ok = gate.accept(record.value, Number.isFinite(record.dataTime) ? record.dataTime : t0 + at, record.unit);
         return typeof ok === 'string' ? [] : [{ time: at, value: ok.value, dataTime: ok.dataTime }];
       });
-      return { feed: { stream, points }, described: describe(`${uri} (captured live)`, points.length, gate.rejected) };
+      return { feed: { stream, points }, described: describe(`${uri} (captured live)`, points.length, gate) };
     }
   }
 }

@@ -68,7 +68,7 @@ export function parseHttpBody(text: string, contentType: string, spec: HttpSpec)
     spec.format ?? (ct.includes('geo+json') ? 'geojson' : ct.includes('json') ? 'json' : ct.includes('csv') ? 'csv' : undefined) ?? sniffFormat(text);
   if (format === 'csv' || format === 'tsv') {
     const s = parseCsvSeries(text, spec.value, spec.time, spec.url);
-    return s.values.map((v, i) => ({ value: v, dataTime: s.timeColumn ? s.times[i]! : NaN }));
+    return Array.from(s.values, (v, i) => ({ value: v, dataTime: s.timeColumn ? s.times[i]! : NaN }));
   }
   let doc: unknown;
   try {

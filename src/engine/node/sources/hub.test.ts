@@ -4,7 +4,7 @@
  * delivered; bad values are counted per source; a silent feed goes stale and
  * follows its policy; a restart continues from the disk cache.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,22 +70,32 @@ describe('SourceHub', () => {
     expect(Math.max(...delivered.map((d) => d.value as number))).toBeLessThanOrEqual(1);
   });
 
-  it('goes stale after a silence, glides to the default, and glides back when data returns', async () => {
-    const { delivered, transitions } = start({
-      co2: { source: 'sim:steps?min=400&max=420&rate=20&period=1000s&faults=silence@0.3s+1s', default: 0, stale: { after: 0.3, then: 'default', glide: 0.2 } },
-    });
-    await until(() => transitions.some(([, t]) => t.to === 'stale'), 'stale');
-    await until(() => delivered.some((d) => d.value === 0), 'the default');
-    await until(() => transitions.some(([, t]) => t.from === 'stale' && t.to === 'live'), 'live again', 5_000);
-    const zeroAt = () => delivered.findIndex((d) => d.value === 0);
-    await until(() => delivered.slice(zeroAt() + 1).some((d) => (d.value as number) >= 400), 'back at the live level', 5_000);
-    expect(transitions.map(([, t]) => `${t.from}>${t.to}`)).toEqual(['connecting>live', 'live>stale', 'stale>live']);
-    // From the default back to the live level there are intermediate values: no jump.
-    const zero = delivered.findIndex((d) => d.value === 0);
-    const back = delivered.slice(zero + 1);
-    const firstLive = back.findIndex((d) => (d.value as number) >= 400);
-    expect(firstLive).toBeGreaterThan(2);
-    assertClean(delivered);
+  it('goes stale after a silence, glides to the default, and glides back when data returns', () => {
+    // On vitest's fake clock (the simulator runs on the clock service's performance.now,
+    // the hub reads Date.now; both re-arm with setTimeout): in real time, a loaded machine that stalled the process for 0.3 s made
+    // the feed look stale where it was not, and the transitions came out different.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'], now: Date.UTC(2025, 0, 1) });
+    try {
+      const { delivered, transitions } = start({
+        co2: { source: 'sim:steps?min=400&max=420&rate=20&period=1000s&faults=silence@0.3s+1s', default: 0, stale: { after: 0.3, then: 'default', glide: 0.2 } },
+      });
+      const states = () => transitions.map(([, t]) => `${t.from}>${t.to}`);
+      vi.advanceTimersByTime(500); // silent from 0.3 s: stale from 0.6 s, not before
+      expect(states()).toEqual(['connecting>live']);
+      vi.advanceTimersByTime(300);
+      expect(states()).toEqual(['connecting>live', 'live>stale']);
+      expect(delivered.some((d) => d.value === 0)).toBe(true); // glided to the default (0.2 s)
+      vi.advanceTimersByTime(2000); // data again from 1.3 s
+      expect(states()).toEqual(['connecting>live', 'live>stale', 'stale>live']);
+      // From the default back to the live level there are intermediate values: no jump.
+      const zero = delivered.findIndex((d) => d.value === 0);
+      const back = delivered.slice(zero + 1);
+      const firstLive = back.findIndex((d) => (d.value as number) >= 400);
+      expect(firstLive).toBeGreaterThan(2);
+      assertClean(delivered);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('replays the cached feed when it dies, and a restarted hub continues from the cache', async () => {

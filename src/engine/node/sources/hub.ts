@@ -28,13 +28,22 @@ export interface SourceContext {
   spreadSeconds?: number;
   /** Data seconds per second for files that name no speed (overrides spreadSeconds). */
   speed?: number;
+  /** Told what a file source read (`741 rows: 741 kept…`), once it has. */
+  onLoaded?: (summary: string) => void;
 }
 
 /** Makes the source of a spec. */
 export function createSource(spec: SourceSpec, sink: SourceSink, ctx: SourceContext): Source {
   switch (spec.kind) {
     case 'file':
-      return new FileSource(spec.speed === undefined && ctx.speed !== undefined ? { ...spec, speed: ctx.speed } : spec, resolve(ctx.baseDir, spec.path), sink, ctx.spreadSeconds);
+      return new FileSource(
+        spec.speed === undefined && ctx.speed !== undefined ? { ...spec, speed: ctx.speed } : spec,
+        resolve(ctx.baseDir, spec.path),
+        sink,
+        ctx.spreadSeconds,
+        undefined,
+        ctx.onLoaded,
+      );
     case 'sim':
       return new SimSource(spec, sink);
     case 'http':
@@ -73,6 +82,8 @@ export interface HubOptions extends SourceContext {
   onTransition?: (stream: string, t: Transition) => void;
   /** Changes of a network feed's link (connected, disconnected), apart from its data. */
   onConnection?: (stream: string, c: ConnectionChange) => void;
+  /** Told what a stream's file source read: its rows kept and rejected by reason. */
+  onFileLoaded?: (stream: string, summary: string) => void;
   /** Replaces createSource (tests). */
   create?: typeof createSource;
 }
@@ -162,7 +173,7 @@ export class SourceHub {
     const last = numeric[numeric.length - 1];
     if (last) lane.supervisor.restore(last.value, last.dataTime);
     try {
-      lane.source = (this.opts.create ?? createSource)(lane.spec, this.sink(lane), this.opts);
+      lane.source = (this.opts.create ?? createSource)(lane.spec, this.sink(lane), { ...this.opts, onLoaded: (summary) => this.opts.onFileLoaded?.(lane.stream, summary) });
       lane.source.start();
     } catch (e) {
       lane.health.error(e, this.now());

@@ -29,6 +29,11 @@ function listen(uri: string) {
   return { src, got, errors };
 }
 
+/** Resolves when the sources' shared port is bound (a datagram sent before is lost). A fixed 50 ms sleep was a guess. */
+async function bound(...sources: Array<{ src: OscSource }>): Promise<void> {
+  await Promise.all(sources.map(({ src }) => (src as unknown as { lease: { ready: Promise<unknown> } }).lease.ready));
+}
+
 async function sender() {
   const p = new OscUdpPort();
   await p.open({ host: '127.0.0.1', port: 0 });
@@ -40,7 +45,7 @@ describe('OscSource', () => {
   it.skipIf(!HAVE_LIBLO)(`takes a value from liblo oscsend (a real peer), by argument index${NEEDS_LIBLO}`, async () => {
     const port = await freePort();
     const s = listen(`osc://127.0.0.1:${port}/sensor/temp#1`);
-    await new Promise((r) => setTimeout(r, 50));
+    await bound(s);
     await new Promise<void>((resolve, reject) =>
       execFile('oscsend', ['127.0.0.1', String(port), '/sensor/temp', 'sfi', 'roof', '21.5', '3'], (e) => (e ? reject(e) : resolve())),
     );
@@ -53,7 +58,7 @@ describe('OscSource', () => {
     const port = await freePort();
     const a = listen(`osc://127.0.0.1:${port}/river/*/level`);
     const b = listen(`osc://127.0.0.1:${port}/air/pm25`);
-    await new Promise((r) => setTimeout(r, 50));
+    await bound(a, b);
     const tx = await sender();
     const at = Math.floor(Date.now() / 1000) - 5;
     await tx.send({ address: '/river/north/level', args: [{ type: 'f', value: 1.5 }] }, '127.0.0.1', port);
@@ -70,7 +75,7 @@ describe('OscSource', () => {
   it('junk on the port is dropped by the OSC layer and the next message still arrives', async () => {
     const port = await freePort();
     const s = listen(`osc://127.0.0.1:${port}/x`);
-    await new Promise((r) => setTimeout(r, 50));
+    await bound(s);
     const raw = createSocket('udp4');
     for (const junk of ['/x\0\0,f', '#bundle\0garbage', '\0\0\0\0', '/x\0\0,q\0\0\0\0\0\0']) await new Promise((r) => raw.send(Buffer.from(junk, 'latin1'), port, '127.0.0.1', r));
     raw.close();

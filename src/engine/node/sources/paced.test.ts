@@ -1,19 +1,42 @@
-/** Files and simulations paced on a timer: speed, looping, once. */
-import { afterEach, describe, expect, it } from 'vitest';
+/**
+ * Files and simulations paced on a timer: speed, looping, once. The sources'
+ * timers and clocks run on vitest's fake clock, so pacing is checked exactly
+ * (which records are out after how many seconds) however busy the machine is.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileSource, SimSource } from './paced.ts';
 import { parseSourceUri, type SourceSpec } from '../../core/sources/uri.ts';
 import type { FeedRecord } from '../../core/sources/records.ts';
-import { until } from '../../../../tests/support/wait.ts';
+import { Clock } from '../../core/clock.ts';
 
 const stops: Array<() => Promise<void>> = [];
+beforeEach(() => {
+  // FileSource reads performance.now, SimSource Date.now; both re-arm with setTimeout.
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance', 'Date'], now: Date.UTC(2025, 0, 1) });
+});
 afterEach(async () => {
   for (const s of stops.splice(0)) await s();
+  vi.useRealTimers();
 });
 
-function file(text: string, name: string, fragment: string, spread?: number) {
+/** The clock service on vitest's fake performance.now, Date and timers (made once they are faked). */
+function fakeClock(): Clock {
+  return new Clock({
+    wallMs: () => performance.now(),
+    epochOriginMs: Date.now() - performance.now(),
+    setTimer: (fn, ms) => setTimeout(fn, ms),
+    clearTimer: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+  });
+}
+
+/** Moves the fake clock on by `seconds`, running the timers due on the way. */
+const advance = (seconds: number) => vi.advanceTimersByTime(Math.round(seconds * 1000));
+
+/** A file source started on a fake clock, once it has read its file. */
+async function file(text: string, name: string, fragment: string, spread?: number) {
   const dir = mkdtempSync(join(tmpdir(), 'ecosym-paced-'));
   const path = join(dir, name);
   writeFileSync(path, text);
@@ -24,26 +47,29 @@ function file(text: string, name: string, fragment: string, spread?: number) {
     records: (rs) => got.push(...rs.map((r) => ({ ...r, at: (performance.now() - t0) / 1000 }))),
     error: (e) => errors.push((e as Error).message),
     connecting: () => {},
-  }, spread);
+  }, spread, fakeClock());
   src.start();
   stops.push(() => src.stop());
+  await src.ready;
   return { got, errors };
 }
 
 describe('FileSource', () => {
   it('plays at a speed: 1 data-hour per 0.1 s here', async () => {
     const csv = 'time,v\n' + [0, 1, 2, 3].map((h) => `${h * 3600},${h}`).join('\n');
-    const f = file(csv, 'a.csv', '#v&speed=36000&loop=false');
-    await until(() => f.got.length === 4, 'four values');
+    const f = await file(csv, 'a.csv', '#v&speed=36000&loop=false');
+    // Checked half a timer step (20 ms) either side of each record's due time.
+    const counts = [0, 0.05, 0.15, 0.25, 0.35].map((t, i, ts) => (advance(t - (ts[i - 1] ?? 0)), f.got.length));
+    expect(counts).toEqual([1, 1, 2, 3, 4]);
     expect(f.got.map((r) => r.value)).toEqual([0, 1, 2, 3]);
-    const last = f.got[3]!.at - f.got[0]!.at;
-    expect(last).toBeGreaterThan(0.25);
-    expect(last).toBeLessThan(0.6);
+    expect(f.got.map((r) => r.at)).toEqual([0, 0.1, 0.2, 0.3]);
+    advance(10);
+    expect(f.got.length).toBe(4); // loop=false: played once
   });
 
   it('loops, moving data times on by the series span each time round', async () => {
-    const f = file('[{"time":10,"value":1},{"time":11,"value":2}]', 'a.json', '#&speed=20');
-    await until(() => f.got.length >= 6, 'three loops');
+    const f = await file('[{"time":10,"value":1},{"time":11,"value":2}]', 'a.json', '#&speed=20');
+    advance(0.3);
     expect(f.got.slice(0, 6).map((r) => [r.value, r.dataTime])).toEqual([
       [1, 10],
       [2, 11],
@@ -55,15 +81,15 @@ describe('FileSource', () => {
   });
 
   it('without a speed, spreads the file over the spread time', async () => {
-    const f = file('time,v\n0,1\n1000,2\n2000,3\n', 'b.csv', '#v&loop=false', 0.3);
-    await until(() => f.got.length === 3, 'three values');
-    expect(f.got[2]!.at - f.got[0]!.at).toBeGreaterThan(0.15);
-    expect(f.got[2]!.at - f.got[0]!.at).toBeLessThan(0.5);
+    const f = await file('time,v\n0,1\n1000,2\n2000,3\n', 'b.csv', '#v&loop=false', 0.3);
+    advance(1);
+    // Three records over a span of 3000 data-seconds (with one step) played in 0.3 s: 0.1 s apart.
+    expect(f.got.map((r) => r.at)).toEqual([0, 0.1, 0.2]);
   });
 
   it('reports a file with nothing usable as an error', async () => {
-    const f = file('{"type":"FeatureCollection","features":[]}', 'e.geojson', '');
-    await until(() => f.errors.length === 1, 'the error');
+    const f = await file('{"type":"FeatureCollection","features":[]}', 'e.geojson', '');
+    expect(f.errors).toHaveLength(1);
     expect(f.errors[0]).toMatch(/e\.geojson: no timed records/);
   });
 });
@@ -71,13 +97,14 @@ describe('FileSource', () => {
 describe('SimSource', () => {
   it('emits at its rate in real time, stamped with wall-clock data times', async () => {
     const got: FeedRecord[] = [];
-    const src = new SimSource(parseSourceUri('sim:noise?rate=50') as Extract<SourceSpec, { kind: 'sim' }>, { records: (r) => got.push(...r), error: () => {}, connecting: () => {} });
+    const src = new SimSource(parseSourceUri('sim:noise?rate=50') as Extract<SourceSpec, { kind: 'sim' }>, { records: (r) => got.push(...r), error: () => {}, connecting: () => {} }, fakeClock());
     const t0 = Date.now() / 1000;
     src.start();
     stops.push(() => src.stop());
-    await new Promise((r) => setTimeout(r, 500));
-    expect(got.length).toBeGreaterThan(18);
-    expect(got.length).toBeLessThan(32);
-    expect(Math.abs(got[0]!.dataTime - t0)).toBeLessThan(0.1);
+    advance(0.5);
+    // 50 a second: samples at 0, 0.02, …, 0.5 s, each stamped with the clock's time (epoch
+    // seconds near 1.7e9 carry about 2e-7 s of rounding, hence 5 digits).
+    expect(got.length).toBe(26);
+    expect(got.map((r) => r.dataTime - t0)).toEqual(Array.from({ length: 26 }, (_, i) => expect.closeTo(i / 50, 5)));
   });
 });

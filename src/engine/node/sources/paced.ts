@@ -3,10 +3,15 @@
  * JSON, NDJSON, GeoJSON, recordings) at a speed or at their own pace, looping
  * or once; and simulations. One timer each, re-armed for the next due record.
  */
-import { readFileSync } from 'node:fs';
-import { parseFeedFile, type FeedRecord } from '../../core/sources/records.ts';
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { parse } from 'csv-parse';
+import { csvDelimiter, csvError, csvOptions, CsvSeriesReader, formatLoadReport, type LoadReport, type SeriesLimits } from '../../core/dataSeries.ts';
+import { isRecording, parseFeedFile, sniffFormat, type FeedRecord } from '../../core/sources/records.ts';
 import { Simulator } from '../../core/sources/sim.ts';
 import type { SourceSpec } from '../../core/sources/uri.ts';
+import type { Clock, Disposable } from '../../core/clock.ts';
+import { wallClock } from '../clock.ts';
 import { guarded, type Source, type SourceSink } from './types.ts';
 
 type FileSpec = Extract<SourceSpec, { kind: 'file' }>;
@@ -15,49 +20,171 @@ type SimSpec = Extract<SourceSpec, { kind: 'sim' }>;
 /** Polling step of paced sources, seconds. */
 const STEP = 0.02;
 
-/** Reads and parses a data file (path already resolved). */
-export function readFeedFile(path: string, spec: FileSpec): FeedRecord[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new Error(`cannot read data file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+/** Largest CSV/TSV data file: it is streamed into 16 bytes a row, so memory stays far below this. */
+export const MAX_CSV_BYTES = 2 * 1024 ** 3;
+/** Largest JSON, NDJSON, GeoJSON or recording file: these are parsed whole, at several times their size. */
+export const MAX_DOCUMENT_BYTES = 64 * 1024 ** 2;
+/** Bytes read to recognise a file's format. */
+const SNIFF_BYTES = 64 * 1024;
+
+/** Size limits of data files (the defaults above; tests lower them). */
+export interface FeedFileLimits extends SeriesLimits {
+  maxCsvBytes?: number;
+  maxDocumentBytes?: number;
+}
+
+/** A data file's records, by index (a CSV column is kept in typed arrays, not as objects). */
+export interface FeedFile {
+  length: number;
+  /** Data time of record `i` (NaN when the file gives none). */
+  time(i: number): number;
+  record(i: number): FeedRecord;
+  /** What became of a CSV's rows (kept, rejected by reason, sorted). */
+  report?: LoadReport;
+}
+
+function recordsFile(records: FeedRecord[]): FeedFile {
+  return { length: records.length, time: (i) => records[i]!.dataTime, record: (i) => records[i]! };
+}
+
+/** One line describing what was read, for the commands to print: `741 rows: 741 kept` or `12 records`. */
+export function describeFeedFile(f: FeedFile): string {
+  return f.report ? formatLoadReport(f.report) : `${f.length} records`;
+}
+
+/**
+ * Reads and parses a data file (path already resolved). A CSV/TSV column is
+ * streamed row by row into typed arrays, so its memory is 16 bytes a row
+ * whatever the file's size; other formats are read whole, up to
+ * {@link MAX_DOCUMENT_BYTES}. Only regular files are read. Every error names the file.
+ */
+export async function readFeedFile(path: string, spec: FileSpec, limits: FeedFileLimits = {}): Promise<FeedFile> {
+  const cannot = (e: unknown) => new Error(`cannot read data file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  const info = await stat(path).catch((e: unknown) => {
+    throw cannot(e);
+  });
+  // A device or a pipe (/dev/zero, /dev/stdin) would never end.
+  if (!info.isFile()) throw new Error(`${path}: not a regular file`);
+  const head = await readHead(path, Math.min(info.size, SNIFF_BYTES)).catch((e: unknown) => {
+    throw cannot(e);
+  });
+  const format = spec.format ?? sniffFormat(head);
+  if ((format === 'csv' || format === 'tsv') && !isRecording(head)) {
+    const max = limits.maxCsvBytes ?? MAX_CSV_BYTES;
+    if (info.size > max) throw new Error(`${path}: ${info.size} bytes, over the ${max}-byte limit for a data file`);
+    const series = await streamCsvSeries(path, spec, csvDelimiter(head.replace(/^\uFEFF/, '').split('\n', 1)[0]!), limits);
+    const { times, values } = series;
+    return { length: times.length, time: (i) => times[i]!, record: (i) => ({ dataTime: times[i]!, value: values[i]! }), report: series.report };
   }
-  return parseFeedFile(text, spec, path);
+  const max = limits.maxDocumentBytes ?? MAX_DOCUMENT_BYTES;
+  if (info.size > max) throw new Error(`${path}: ${info.size} bytes, over the ${max}-byte limit for a ${format} file (CSV files may be larger: they are streamed)`);
+  const text = await readCapped(path, max).catch((e: unknown) => {
+    throw e instanceof RangeError ? new Error(`${path}: ${e.message}`) : cannot(e);
+  });
+  return recordsFile(parseFeedFile(text, spec, path));
+}
+
+async function readHead(path: string, bytes: number): Promise<string> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(bytes);
+    const { bytesRead } = await fh.read(buf, 0, bytes, 0);
+    return buf.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Reads a file whole, failing (RangeError) as soon as it grows past `max` bytes. */
+async function readCapped(path: string, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of createReadStream(path)) {
+    size += (chunk as Buffer).length;
+    if (size > max) throw new RangeError(`grew past the ${max}-byte limit while being read`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Streams a CSV/TSV file through csv-parse into a {@link CsvSeriesReader}. */
+async function streamCsvSeries(path: string, spec: FileSpec, delimiter: string, limits: SeriesLimits) {
+  const reader = new CsvSeriesReader(path, spec.column, spec.timeColumn, limits);
+  const input = createReadStream(path);
+  const parser = parse(csvOptions(delimiter));
+  input.on('error', (e) => parser.destroy(e));
+  input.pipe(parser);
+  try {
+    for await (const cells of parser as AsyncIterable<string[]>) reader.row(cells);
+  } catch (e) {
+    if ((e as { code?: string }).code?.startsWith('CSV_')) throw csvError(e, path);
+    if ((e as NodeJS.ErrnoException).syscall) throw new Error(`cannot read data file ${path}: ${(e as NodeJS.ErrnoException).code}`);
+    throw e;
+  } finally {
+    input.destroy();
+  }
+  return reader.finish();
 }
 
 export class FileSource implements Source {
-  private timer: NodeJS.Timeout | undefined;
-  private records: FeedRecord[] = [];
+  private timer: Disposable | undefined;
+  private records: FeedFile = recordsFile([]);
   private index = 0;
   private loop = 0;
   private started = 0;
   private readonly sink: SourceSink;
 
+  private stopped = false;
+
   /**
    * @param spreadSeconds with no speed in the spec, the whole file plays over this many seconds.
+   * @param clock what paces it (default: wall time; a source plays with or without an engine).
+   * @param onLoaded told what was read (`741 rows: 741 kept…`) before playing starts.
    */
   constructor(
     readonly spec: FileSpec,
     readonly path: string,
     sink: SourceSink,
     private readonly spreadSeconds = 600,
-    private readonly now: () => number = () => performance.now() / 1000,
+    private readonly clock: Clock = wallClock(),
+    private readonly onLoaded?: (summary: string) => void,
+    private readonly limits: FeedFileLimits = {},
   ) {
     this.sink = guarded(sink);
   }
 
+  /** What was read, once it has been (rows kept, rejected by reason, sorted). */
+  loaded: string | undefined;
+
+  /** Settles once the file has been read and playing has begun (or failed). */
+  ready: Promise<void> = Promise.resolve();
+
   start(): void {
     this.sink.connecting();
+    this.ready = this.load();
+  }
+
+  private async load(): Promise<void> {
+    let file: FeedFile;
     try {
-      this.records = readFeedFile(this.path, this.spec).filter((r) => Number.isFinite(r.dataTime));
+      file = await readFeedFile(this.path, this.spec, this.limits);
     } catch (e) {
       this.sink.error(e);
       return;
     }
+    if (this.stopped) return;
+    this.loaded = describeFeedFile(file);
+    this.onLoaded?.(this.loaded);
+    // Records without a time cannot be paced (a CSV's rows always have one).
+    if (!file.report) {
+      const timed: FeedRecord[] = [];
+      for (let i = 0; i < file.length; i++) if (Number.isFinite(file.time(i))) timed.push(file.record(i));
+      file = recordsFile(timed);
+    }
+    this.records = file;
     if (this.records.length === 0) return this.sink.error(new Error(`${this.path}: no timed records`));
-    this.started = this.now();
-    this.pump();
+    this.started = this.clock.now();
+    if (this.pump()) this.timer = this.clock.every(STEP, () => this.pump() || this.timer?.dispose());
   }
 
   /** Data seconds per second of playback. */
@@ -71,21 +198,23 @@ export class FileSource implements Source {
   get span(): number {
     const r = this.records;
     const n = r.length;
-    return n < 2 ? 1 : ((r[n - 1]!.dataTime - r[0]!.dataTime) * n) / (n - 1);
+    return n < 2 ? 1 : ((r.time(n - 1) - r.time(0)) * n) / (n - 1);
   }
 
-  private pump(): void {
+  /** Hands over what is due; false once a file played once is done. */
+  private pump(): boolean {
     const r = this.records;
-    const t0 = r[0]!.dataTime;
-    const elapsedData = (this.now() - this.started) * this.speed;
+    if (!r.length) return false;
+    const t0 = r.time(0);
+    const elapsedData = (this.clock.now() - this.started) * this.speed;
     const due: FeedRecord[] = [];
-    while (this.loop * this.span + r[this.index]!.dataTime - t0 <= elapsedData) {
-      const rec = r[this.index]!;
+    while (this.loop * this.span + r.time(this.index) - t0 <= elapsedData) {
+      const rec = r.record(this.index);
       due.push({ ...rec, dataTime: rec.dataTime + this.loop * this.span });
       if (++this.index >= r.length) {
         if (!this.spec.loop) {
           if (due.length) this.sink.records(due);
-          return;
+          return false;
         }
         this.index = 0;
         this.loop++;
@@ -93,17 +222,18 @@ export class FileSource implements Source {
       if (due.length > 10_000) break;
     }
     if (due.length) this.sink.records(due);
-    this.timer = setTimeout(() => this.pump(), STEP * 1000);
+    return true;
   }
 
   async stop(): Promise<void> {
-    clearTimeout(this.timer);
-    this.records = [];
+    this.stopped = true;
+    this.timer?.dispose();
+    this.records = recordsFile([]);
   }
 }
 
 export class SimSource implements Source {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Disposable | undefined;
   private sim: Simulator | undefined;
   private started = 0;
   private readonly sink: SourceSink;
@@ -111,24 +241,25 @@ export class SimSource implements Source {
   constructor(
     readonly spec: SimSpec,
     sink: SourceSink,
-    private readonly now: () => number = () => Date.now() / 1000,
+    /** What paces it (default: wall time); data times are its epoch seconds. */
+    private readonly clock: Clock = wallClock(),
   ) {
     this.sink = guarded(sink);
   }
 
   start(): void {
-    this.started = this.now();
-    this.sim = new Simulator(this.spec, this.started);
+    this.started = this.clock.now();
+    this.sim = new Simulator(this.spec, this.clock.toEpoch(this.started));
     this.pump();
+    this.timer = this.clock.every(Math.min(STEP * 5, 1 / this.spec.rate / 2), () => this.pump());
   }
 
   private pump(): void {
-    const samples = this.sim!.until(this.now() - this.started + 1e-9);
+    const samples = this.sim!.until(this.clock.now() - this.started + 1e-9);
     if (samples.length) this.sink.records(samples.map((s) => ({ value: s.value, dataTime: s.dataTime })));
-    this.timer = setTimeout(() => this.pump(), Math.min(STEP * 5, 1 / this.spec.rate / 2) * 1000);
   }
 
   async stop(): Promise<void> {
-    clearTimeout(this.timer);
+    this.timer?.dispose();
   }
 }

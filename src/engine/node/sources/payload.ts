@@ -4,11 +4,16 @@
  */
 import { recordsFromJson, type FeedRecord } from '../../core/sources/records.ts';
 import type { FieldSelect, PayloadFormat } from '../../core/sources/uri.ts';
+import { parseFiniteNumber } from '../../core/numbers.ts';
 
 export function decodePayload(text: string, fields: FieldSelect, format: PayloadFormat = 'auto'): FeedRecord[] {
   const t = text.trim();
   if (format === 'text') return [{ value: t, dataTime: NaN }];
-  if (format === 'number') return [{ value: t === '' ? null : Number(t), dataTime: NaN }];
+  // Text that is not a strict number goes on as it came, for the gate to reject with its reason.
+  if (format === 'number') {
+    const n = parseFiniteNumber(t);
+    return [{ value: t === '' ? null : typeof n === 'number' ? n : n === 'non-finite' ? NaN : t, dataTime: NaN }];
+  }
   if (format === 'json' || t.startsWith('{') || t.startsWith('[')) {
     let doc: unknown;
     try {

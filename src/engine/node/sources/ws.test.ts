@@ -77,7 +77,7 @@ describe('WsSource', () => {
     await s.close();
     await new Promise((r) => setTimeout(r, 300)); // several failed attempts while it is down
     const s2 = await server(s.port);
-    await until(() => s2.clients.length === 1, 'a connection to the restarted server', 5_000);
+    await until(() => s2.clients.length === 1, 'a connection to the restarted server');
     await until(() => s2.clients[0]!.readyState === 1, 'open');
     s2.clients[0]!.send('{"v": 7}');
     await until(() => c.got.length === 1, 'a value after the restart');

@@ -1,10 +1,10 @@
 /**
- * Test support (not used by the app): seeded generators of valid and malformed
+ * Test support: seeded generators of valid and malformed
  * OSC packets, shared by the codec tests and the UDP fuzz test. Every malformed
  * packet is malformed by construction, and tagged with the decode error code
  * the decoder must report for it (codec.test.ts checks that it does).
  */
-import { encodePacket, type OscArg, type OscDecodeErrorCode, type OscMessage, type OscPacket } from './codec.ts';
+import { encodePacket, type OscArg, type OscDecodeErrorCode, type OscMessage, type OscPacket } from '../../src/engine/core/osc/codec.ts';
 
 /** A uniform generator on [0, 1), e.g. mulberry32(seed). */
 export type Rng = () => number;

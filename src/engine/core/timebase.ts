@@ -1,7 +1,8 @@
 /**
- * Engine time ↔ wall time, for sending scheduled MIDI at the right moment and
- * placing incoming MIDI on the engine's clock. Pure: fed pairs (engine time,
- * wall time) read together.
+ * Engine time ↔ wall time, the estimate under the clock service
+ * (src/engine/core/clock.ts): sending scheduled MIDI, OSC and light at the
+ * right moment, and placing incoming events on the engine's clock. Pure: fed
+ * pairs (engine time, wall time) read together.
  *
  * An AudioContext's currentTime moves in render quanta (2.67 ms at 48 kHz in
  * node-web-audio-api, measured) and lags the instant it is read by up to one
