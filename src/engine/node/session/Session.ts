@@ -150,7 +150,6 @@ export class Session {
   /** The last value of each stream that reached the engine, as it arrived. */
   private readonly last = new Map<string, number | string>();
   private readonly levels: LevelSample[] = [];
-  private meterTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   /** Values refused at the gate and commands refused, for tests and status. */
   readonly counts = { commands: 0, refusedCommands: 0, refusedValues: 0 };
@@ -161,7 +160,7 @@ export class Session {
     private readonly samples: Map<string, AudioBuffer>,
   ) {
     this.pf = opts.patch;
-    this.telemetry = new Telemetry(player.engine, opts.telemetryFps);
+    this.telemetry = new Telemetry(player.engine, player.clock, opts.telemetryFps);
   }
 
   /**
@@ -224,8 +223,8 @@ export class Session {
     const log = this.opts.log ?? (() => undefined);
     try {
       this.hub.start();
-      this.meterTimer = setInterval(() => this.meter(), 40);
-      this.store.add('meter', this, () => clearInterval(this.meterTimer));
+      // The analyser holds the last 43 ms: sampled every 40 ms, on the player's clock service.
+      this.store.add('meter', this.player.clock.every(0.04, () => this.meter()), (t) => t.dispose());
       this.startLighting(log);
       try {
         await this.startOscIn(log);
@@ -641,7 +640,6 @@ export class Session {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    clearInterval(this.meterTimer);
     const errors = [...(await this.patchStore.dispose()), ...(await this.store.dispose())];
     for (const message of errors) this.emit({ type: 'error', time: now(), where: 'stop', message });
     this.events.clear();

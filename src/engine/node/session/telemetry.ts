@@ -5,6 +5,7 @@
  * so a session nobody watches pays nothing for it.
  */
 import type { Engine } from '../../audio/Engine.ts';
+import type { Clock, Disposable } from '../../core/clock.ts';
 import { PROTOCOL_VERSION, type TelemetryFrame } from '../../../shared/protocol.ts';
 
 /** Bands of the spectrum, log-spaced from 20 Hz to 20 kHz. */
@@ -44,13 +45,14 @@ function levels(buf: Float32Array): { peak: number; rms: number } {
 /** Makes telemetry frames for subscribers, at up to {@link MAX_FPS}. */
 export class Telemetry {
   private readonly listeners = new Set<(f: TelemetryFrame) => void>();
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Disposable | undefined;
   private nodes: { splitter: ChannelSplitterNode; channels: AnalyserNode[] } | undefined;
   /** Frames made (tests and benchmarks). */
   frames = 0;
 
   constructor(
     private readonly engine: Engine,
+    private readonly clock: Clock,
     private readonly fps = MAX_FPS,
   ) {}
 
@@ -74,12 +76,11 @@ export class Telemetry {
     });
     this.engine.master.analyser.connect(splitter);
     this.nodes = { splitter, channels };
-    const period = 1000 / Math.min(MAX_FPS, Math.max(1, this.fps));
-    this.timer = setInterval(() => this.emit(), period);
+    this.timer = this.clock.every(1 / Math.min(MAX_FPS, Math.max(1, this.fps)), () => this.emit());
   }
 
   private close(): void {
-    clearInterval(this.timer);
+    this.timer?.dispose();
     this.timer = undefined;
     if (!this.nodes) return;
     try {
