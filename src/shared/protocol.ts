@@ -125,6 +125,8 @@ export const Snapshot = z.object({
     notes: z.number(),
     errors: z.number(),
     lateNotes: z.number(),
+    /** Audio faults (non-finite or runaway output) found and repaired. */
+    faults: z.number(),
     loads: z.number(),
     rearms: z.number(),
   }),

@@ -13,7 +13,7 @@ import { encodeMessage } from '../../core/osc/codec.ts';
 import { controlAddresses } from '../bridges/oscControl.ts';
 import { loadPatchFile } from '../files.ts';
 import { Session } from './Session.ts';
-import type { Reply, SessionEvent, TelemetryFrame } from '../../../shared/protocol.ts';
+import { SessionEvent as EventSchema, Snapshot, TelemetryFrame as FrameSchema, type Reply, type SessionEvent, type TelemetryFrame } from '../../../shared/protocol.ts';
 import { until } from '../../../../tests/support/wait.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ecosym-session-'));
@@ -108,6 +108,8 @@ describe('Session', () => {
     expect(s.engine).toMatchObject({ sink: 'none', errors: 0 });
     expect(s.bridges.oscIn).toMatchObject({ address: '127.0.0.1' });
     expect(Object.keys(s.streams)).toEqual(['co2', 'wind']);
+    // What hosts send is what the protocol says.
+    expect(Snapshot.safeParse(s).error).toBeUndefined();
   });
 
   it('every command changes the snapshot', async () => {
@@ -218,6 +220,7 @@ describe('Session', () => {
     await until(() => frames.length >= 3, 'three telemetry frames', 20_000);
     off();
     const f = frames[frames.length - 1]!;
+    expect(FrameSchema.safeParse(f).error).toBeUndefined();
     expect(f.peak).toHaveLength(2);
     expect(f.rms[0]!).toBeGreaterThan(0.001);
     expect(f.spectrum).toHaveLength(32);
@@ -287,6 +290,11 @@ describe('Session', () => {
     writeFileSync(bad, patchYaml('gamma', 4).replace('volume: -6', 'volume: loud'));
     expect(await fails({ type: 'load', patch: { path: bad } })).toMatch(/bad\.yaml.*voices\.pad\.volume/s);
     expect(session.snapshot().patch?.name).toBe('beta');
+  });
+
+  it('every event it sent is one the protocol describes', () => {
+    expect(events.length).toBeGreaterThan(0);
+    for (const e of events) expect(EventSchema.safeParse(e).error).toBeUndefined();
   });
 
   it('stops everything once, and answers after that with an error', async () => {

@@ -363,6 +363,7 @@ export class Session {
     else if (e.type === 'scene') this.emit({ type: 'scene', time: t, scene: e.scene });
     else if (e.type === 'threshold') this.emit({ type: 'threshold', time: t, signal: e.signal, state: e.state });
     else if (e.type === 'mute') this.emit({ type: 'mute', time: t, muted: e.muted, panic: e.panic });
+    else if (e.type === 'fault') this.emit({ type: 'error', time: t, where: 'audio', message: `${e.fault} audio${e.rebuilt.length ? `: rebuilt ${e.rebuilt.join(', ')}` : ''}` });
   }
 
   private emit(e: SessionEvent): void {
@@ -461,6 +462,7 @@ export class Session {
         notes: s.notes,
         errors: s.errors,
         lateNotes: s.lateNotes,
+        faults: s.faults,
         loads: s.loads,
         rearms: this.player.driver.stats.rearms,
       },
