@@ -1,12 +1,10 @@
 /**
  * `ecosym midi [ports]`: the MIDI ports here, or why there is no MIDI; and the
- * MIDI side of `ecosym play` (--midi-in, --midi-out, --midi-learn).
+ * check of `ecosym play --midi-learn` (the bridge itself runs in the Session).
  */
 import { parseTarget } from '../engine/core/targets.ts';
-import type { Engine } from '../engine/audio/Engine.ts';
 import type { LearnDestination } from '../engine/core/midi/config.ts';
 import type { PatchFile } from '../engine/node/files.ts';
-import { MidiBridge, sidecarPath } from '../engine/node/midi/bridge.ts';
 import { midiAvailability, openMidiSystem, type MidiAvailability, type MidiSystem } from '../engine/node/midi/system.ts';
 import { UsageError } from './common.ts';
 
@@ -53,32 +51,4 @@ export function learnArg(pf: PatchFile, text: string): LearnDestination {
   const t = parseTarget(text, Object.keys(p.voices), Object.keys(p.buses));
   if (typeof t === 'string') throw new UsageError(`--midi-learn: ${t} (or stream:NAME)`);
   return { to: text };
-}
-
-export interface PlayMidiArgs {
-  midiIn?: string;
-  midiOut?: string;
-  midiLearn?: string;
-}
-
-/**
- * Starts the MIDI bridge for `ecosym play` when the patch has a midi section
- * or a --midi-* flag asks for it. No MIDI here: one line saying why, and the
- * music plays on without it.
- */
-export async function startMidi(pf: PatchFile, engine: Engine, a: PlayMidiArgs, log: (s: string) => void): Promise<{ bridge: MidiBridge; system: MidiSystem } | undefined> {
-  if (pf.patch.midi === undefined && a.midiIn === undefined && a.midiOut === undefined && a.midiLearn === undefined) return undefined;
-  const learn = a.midiLearn === undefined ? undefined : learnArg(pf, a.midiLearn);
-  const system = await openMidiSystem();
-  if ('unavailable' in system) {
-    log(`MIDI disabled: ${system.unavailable}.`);
-    return undefined;
-  }
-  const bridge = new MidiBridge({ engine, patch: pf.patch, system, input: a.midiIn, output: a.midiOut, sidecar: sidecarPath(pf.file), log: (m) => log(`  ${m}`) });
-  await bridge.start();
-  if (learn) {
-    log(`  MIDI learn: move a control to bind it to ${'to' in learn ? learn.to : `stream ${learn.stream}`}`);
-    void bridge.learn(learn, 10 * 60_000).then((b) => b === undefined && log('  MIDI learn: nothing moved; no binding made'));
-  }
-  return { bridge, system };
 }

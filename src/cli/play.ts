@@ -3,23 +3,20 @@
  * printing live levels and stream values.
  */
 import { formatSeconds } from '../engine/core/units.ts';
-import { loadPatchFile, loadPatchSamples, resolvePatchPath } from '../engine/node/files.ts';
-import { NoAudioDeviceError, startPlayer, type Player } from '../engine/node/realtime.ts';
-import { SourceHub } from '../engine/node/sources/hub.ts';
+import { loadPatchFile, resolvePatchPath } from '../engine/node/files.ts';
+import { NoAudioDeviceError, type Player } from '../engine/node/realtime.ts';
+import { BridgeError, Session } from '../engine/node/session/Session.ts';
 import { TransitionLog } from '../engine/core/sources/status.ts';
-import { ArtNetBridge, parseArtNetArg, rigFor, type ArtNetTarget } from '../engine/node/bridges/artnet.ts';
-import { OscControl } from '../engine/node/bridges/oscControl.ts';
-import { OscQueryServer } from '../engine/node/bridges/oscQuery.ts';
-import { OscOutBridge, parseHostPort, type OscTarget } from '../engine/node/bridges/oscOut.ts';
-import type { Engine } from '../engine/audio/Engine.ts';
+import { parseArtNetArg, type ArtNetTarget } from '../engine/node/bridges/artnet.ts';
+import { parseHostPort, type OscTarget } from '../engine/node/bridges/oscOut.ts';
 import type { Patch } from '../engine/core/patchSchema.ts';
 import { sacnMulticastAddress } from '../engine/core/lighting.ts';
-import { allowEntryProblem, isLoopbackHost } from '../engine/core/osc/allow.ts';
+import { allowEntryProblem } from '../engine/core/osc/allow.ts';
 import { dataOverrides, dbfs, durationArg, numberArg, UsageError } from './common.ts';
 import { driverNote, probeAudioDevice } from './audioProbe.ts';
 import { installErrorPolicy } from './errorPolicy.ts';
 import { waitForStop } from './stop.ts';
-import { learnArg, startMidi } from './midi.ts';
+import { learnArg } from './midi.ts';
 
 export interface PlayArgs {
   patch: string;
@@ -95,11 +92,6 @@ export function oscListeners(patch: Patch, a: Pick<PlayArgs, 'oscIn' | 'oscAllow
   };
 }
 
-/** A URL host for an address a server reports (IPv6 in brackets). */
-function urlHost(address: string): string {
-  return address.includes(':') ? `[${address}]` : address;
-}
-
 /** OSC out targets: --osc-out flags, else the patch's. */
 function oscTargets(patch: Patch, flags: string[] | undefined): OscTarget[] {
   const texts = flags?.length ? flags : (patch.osc?.out?.targets ?? []);
@@ -136,16 +128,6 @@ function lightingTargets(patch: Patch, artnet: string | undefined, sacn: string 
   return targets;
 }
 
-/** Starts a DMX bridge per target. */
-function startLighting(patch: Patch, engine: Engine, targets: ArtNetTarget[], log: (s: string) => void): ArtNetBridge[] {
-  return targets.map((target) => {
-    const b = new ArtNetBridge(engine, rigFor(patch.lighting!), target);
-    b.start();
-    log(`  lighting: ${target.protocol === 'sacn' ? 'sACN' : 'Art-Net'} to ${target.host} universe ${target.universe} at ${target.fps} fps`);
-    return b;
-  });
-}
-
 /** Parses `--sacn [HOST:]UNIVERSE`. */
 export function parseSacnArg(text: string): { host?: string; universe: number } {
   const m = /^(?:([^:\s]+):)?(\d+)$/.exec(text.trim());
@@ -154,162 +136,116 @@ export function parseSacnArg(text: string): { host?: string; universe: number } 
   return { host: m[1], universe };
 }
 
-/** Plays until the duration passes or Ctrl-C. Resolves when stopped. */
+/**
+ * Plays until the duration passes or Ctrl-C. Resolves when stopped. A thin host
+ * over the {@link Session}: flags become session options, the status line
+ * comes from its snapshot and its events.
+ */
 export async function playCommand(a: PlayArgs, log: (s: string) => void = console.log): Promise<void> {
   const sink = (a.sink ?? 'default') as 'default' | 'none';
   if (sink !== 'default' && sink !== 'none') throw new UsageError(`--sink "${a.sink}": expected "none" or "default"`);
   const pf = loadPatchFile(resolvePatchPath(a.patch));
   // Checked before anything starts, so a usage error leaves nothing running.
-  const { oscIn, query: queryAt } = oscListeners(pf.patch, a);
-  const targets = oscTargets(pf.patch, a.oscOut);
+  const { oscIn, query: oscQuery } = oscListeners(pf.patch, a);
+  const oscOut = oscTargets(pf.patch, a.oscOut);
   if (a.oscOut?.length && !pf.patch.osc?.out) throw new UsageError(`--osc-out: patch "${pf.patch.name}" has no osc.out messages to send`);
-  const dmx = lightingTargets(pf.patch, a.artnet, a.sacn);
-  if (a.midiLearn !== undefined) learnArg(pf, a.midiLearn); // a usage error before anything starts
+  const lighting = lightingTargets(pf.patch, a.artnet, a.sacn);
+  const learn = a.midiLearn === undefined ? undefined : learnArg(pf, a.midiLearn);
   const duration = a.duration === undefined ? Infinity : durationArg(a.duration, 0);
   const speed = numberArg(a.speed, '--speed');
   const loopSeconds = durationArg(a.loop, 600, '--loop');
+  const overrides = dataOverrides(pf, a.data);
   if (sink === 'default') {
     // Probed in a child process first, so the driver's noise stays out of the way.
     const probe = await probeAudioDevice();
     if (probe.device === 'absent') throw noDeviceError(probe.error, a.patch, driverNote(probe, a.verbose === true));
   }
-  const hub = new SourceHub({
-    patch: pf.patch,
-    baseDir: pf.dir,
-    overrides: dataOverrides(pf, a.data),
-    spreadSeconds: loopSeconds,
-    speed,
-    deliver: (stream, value, dataTime) => {
-      player?.engine.update(stream, value, undefined, dataTime);
-    },
-    onTransition: (stream, t) => changes.add(stream, t),
-    onConnection: (stream, c) => changes.add(stream, c, 'link '),
-    onFileLoaded: (stream, summary) => log(`${tty ? '\r\x1b[K' : ''}source ${stream}: read ${summary}`),
-  });
   const tty = process.stdout.isTTY;
   // A flapping feed prints one line a minute, not two a second.
   const changes = new TransitionLog((line) => log(`${tty ? '\r\x1b[K' : ''}${line}`));
-  const samples = await loadPatchSamples(pf, new OfflineAudioContext(1, 128, 48000));
   const policy = installErrorPolicy((msg) => console.error(msg));
-  let player: Player | undefined;
+  let session: Session;
   try {
-    player = await startPlayer({
-      patch: pf.patch,
+    session = await Session.open({
+      patch: pf,
       sink,
       seed: a.seed === undefined ? undefined : Number(a.seed),
-      samples,
-      onError: (e) => console.error(`engine: ${(e as Error)?.message ?? String(e)}`),
+      overrides,
+      speed,
+      loopSeconds,
+      oscIn,
+      oscQuery,
+      oscOut,
+      lighting,
+      midi: { input: a.midiIn, output: a.midiOut, always: learn !== undefined },
+      log,
     });
   } catch (e) {
     policy.dispose();
-    await hub.stop();
     if (e instanceof NoAudioDeviceError) throw noDeviceError(e, a.patch);
     throw e;
   }
+  session.onEvent((e) => {
+    if (e.type === 'source') changes.add(e.stream, { from: e.from, to: e.to, at: e.time, reason: e.reason }, e.link ? 'link ' : '');
+    else if (e.type === 'sourceRead') log(`${tty ? '\r\x1b[K' : ''}source ${e.stream}: read ${e.summary}`);
+    else if (e.type === 'error' && e.where === 'engine') console.error(`engine: ${e.message}`);
+  });
   log(`Playing ${pf.patch.name}${sink === 'none' ? ' (no audio device: --sink none)' : ''}. Ctrl-C stops.`);
-  if (process.env.ECOSYM_FIRST_SOUND) reportFirstSound(player);
-  for (const st of hub.statuses()) log(`  ${st.stream} ← ${st.uri}`);
-  hub.start();
-  const p = player;
-  const lighting = startLighting(pf.patch, p.engine, dmx, log);
-  let control: OscControl | undefined;
-  let oscOut: OscOutBridge | undefined;
-  let query: OscQueryServer | undefined;
+  if (process.env.ECOSYM_FIRST_SOUND) reportFirstSound(session.player);
+  for (const st of session.sources.statuses()) log(`  ${st.stream} ← ${st.uri}`);
   try {
-    if (oscIn) {
-      control = new OscControl(p.engine, (stream, value) => p.engine.update(stream, value), { allow: oscIn.allow });
-      const port = await control.listen(oscIn.host, oscIn.port);
-      const bound = control.bound!;
-      log(`  OSC control in on ${urlHost(bound.address)}:${port} (/eco/…; see README)${oscIn.allow ? `, from ${oscIn.allow.join(', ')} only` : ''}`);
-      if (!isLoopbackHost(bound.address) && !oscIn.allow)
-        log(`  warning: OSC control in is open to the network: anyone who reaches ${urlHost(bound.address)}:${port} can send panic, volume or stream values; limit senders with --osc-allow CIDR (osc.in.allow)`);
-      if (queryAt) {
-        // HOST_INFO's OSC_IP only when it is an address a tool can send to (not 0.0.0.0 or ::).
-        const oscHost = bound.address === '0.0.0.0' || bound.address === '::' ? undefined : bound.address;
-        query = new OscQueryServer(p.engine, control, { name: pf.patch.name, oscPort: port, oscHost });
-        await query.listen(queryAt.host, queryAt.port);
-        const qa = query.bound!;
-        log(`  OSCQuery on http://${urlHost(qa.address)}:${qa.port}/ (the address space, values, LISTEN over WebSocket)`);
-        if (!isLoopbackHost(qa.address)) log(`  warning: OSCQuery is open to the network (it answers anyone; its WebSocket takes no control)`);
-      }
-    }
-    if (pf.patch.osc?.out && targets.length) {
-      oscOut = new OscOutBridge(p.engine, pf.patch.osc.out, targets);
-      await oscOut.start();
-      log(`  OSC out to ${targets.map((t) => `${t.host}:${t.port}`).join(', ')}`);
-    }
+    await session.start();
   } catch (e) {
-    // A port in use must not leave the player running.
-    await query?.close();
-    await control?.close();
-    await oscOut?.stop();
-    await Promise.all(lighting.map((b) => b.stop()));
-    await hub.stop();
-    await p.stop();
+    // The session has stopped everything it started.
     policy.dispose();
-    throw new UsageError(`OSC: ${(e as Error).message}`);
+    if (e instanceof BridgeError && e.bridge === 'OSC') throw new UsageError(e.message);
+    throw e;
   }
-  const midi = await startMidi(pf, p.engine, a, log);
-  const started = p.clock.now();
-  // The analyser holds the last 2048 samples (43 ms): sample it often and report
-  // the loudest peak and the mean power of the whole second.
-  let peak = 0;
-  let power = 0;
-  let frames = 0;
-  const sample = () => {
-    const l = p.engine.master.levels();
-    peak = Math.max(peak, l.peak);
-    power += l.rms * l.rms;
-    frames++;
-  };
+  const midi = session.bridges.midi;
+  if (learn && midi) {
+    log(`  MIDI learn: move a control to bind it to ${'to' in learn ? learn.to : `stream ${learn.stream}`}`);
+    void midi.learn(learn, 10 * 60_000).then((b) => b === undefined && log('  MIDI learn: nothing moved; no binding made'));
+  }
+  const clock = session.player.clock;
+  const started = clock.now();
   const midiStatus = () => {
     if (!midi) return '';
-    const b = midi.bridge;
-    const clock = b.follower?.bpm ? ` clock ${b.follower.bpm.toFixed(1)} BPM${b.follower.running ? '' : ' (stopped)'}` : '';
-    return ` | MIDI in ${b.stats.in.messages} out ${b.stats.out.messages}${clock}`;
+    const clock = midi.follower?.bpm ? ` clock ${midi.follower.bpm.toFixed(1)} BPM${midi.follower.running ? '' : ' (stopped)'}` : '';
+    return ` | MIDI in ${midi.stats.in.messages} out ${midi.stats.out.messages}${clock}`;
   };
   const status = () => {
-    const rms = Math.sqrt(power / Math.max(1, frames));
-    const v = p.engine.values();
+    const s = session.snapshot();
+    const { peak, rms } = session.outputLevels();
+    const v = session.engine.values();
     const streams = Object.entries(v.streams)
       .map(([k, x]) => `${k}=${Number.isInteger(x) ? x : x.toFixed(2)}`)
       .join(' ');
-    const signals = Object.entries(v.signals)
+    const signals = Object.entries(s.signals)
       .map(([k, x]) => `${k}:${x.toFixed(2)}`)
       .join(' ');
-    const sources = hub
-      .statuses()
-      .filter((st) => st.state !== 'live' || st.connection === 'disconnected')
-      .map((st) => `${st.stream} ${st.state}${st.connection === 'disconnected' ? ' (link down)' : ''}`)
+    const sources = Object.entries(s.streams)
+      .filter(([, st]) => st.uri !== undefined && (st.state !== 'live' || st.link === 'disconnected'))
+      .map(([name, st]) => `${name} ${st.state}${st.link === 'disconnected' ? ' (link down)' : ''}`)
       .join(' ');
-    const line = `${formatSeconds(p.clock.now() - started)}  peak ${dbfs(peak)}  rms ${dbfs(rms)}  | ${streams} | ${signals}${v.scene ? ` | scene ${v.scene}` : ''}${sources ? ` | ${sources}` : ''}${midiStatus()}`;
+    const line = `${formatSeconds(clock.now() - started)}  peak ${dbfs(peak)}  rms ${dbfs(rms)}  | ${streams} | ${signals}${s.scene ? ` | scene ${s.scene}` : ''}${sources ? ` | ${sources}` : ''}${midiStatus()}`;
     if (tty) process.stdout.write(`\r\x1b[K${line}`);
     else log(line);
     changes.flush(Date.now() / 1000);
-    peak = power = frames = 0;
   };
-  // The meters run on the player's clock (one service for every timer); the wait only ends the play.
-  const sampler = p.clock.every(0.04, sample);
-  const meter = p.clock.every(1, status);
+  // The status line runs on the player's clock (one service for every timer); the wait only ends the play.
+  const meter = clock.every(1, status);
   try {
     await waitForStop(duration);
   } finally {
-    sampler.dispose();
     meter.dispose();
   }
   if (tty) process.stdout.write('\n');
   changes.flush(Date.now() / 1000, true);
-  const stats = p.engine.stats;
-  await hub.stop();
-  await query?.close();
-  await control?.close();
-  await oscOut?.stop();
-  await Promise.all(lighting.map((b) => b.stop()));
-  await midi?.bridge.stop();
-  midi?.system.close();
-  await p.stop();
+  const stats = session.engine.stats;
+  const rearms = session.player.driver.stats.rearms;
+  await session.stop();
   policy.dispose();
-  log(`Stopped: ${stats.notes} notes, ${stats.errors} engine errors, ${p.driver.stats.rearms} scheduler re-arms, ${policy.count} uncaught errors survived.`);
+  log(`Stopped: ${stats.notes} notes, ${stats.errors} engine errors, ${rearms} scheduler re-arms, ${policy.count} uncaught errors survived.`);
 }
 
 /**

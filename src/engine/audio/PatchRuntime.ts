@@ -6,7 +6,7 @@ import * as Tone from 'tone';
 import { Conditioner, mapToRange, type ConditionSpec, type Curve } from '../core/conditioning.ts';
 import type { MappingSpec, Patch, SignalSpec } from '../core/patchSchema.ts';
 import { Sequencer, type BeatEvent, type NoteEvent } from '../core/sequencer.ts';
-import { parseTarget, targetDefaults, type Target } from '../core/targets.ts';
+import { clampTo, GLOBAL_PARAMS, parseTarget, SEND_PARAM, targetDefaults, VOICE_PARAMS, type Target } from '../core/targets.ts';
 import type { ModeName } from '../core/theory.ts';
 import type { VoiceParam } from '../core/targets.ts';
 import { dbToGain } from '../core/units.ts';
@@ -226,11 +226,11 @@ export class PatchRuntime {
     const value = mapToRange(x, m.range[0], m.range[1], m.curve);
     if (!Number.isFinite(value)) return;
     if (t.kind === 'tempo') {
-      seq.mappedTempo = Math.max(20, Math.min(300, value));
+      seq.mappedTempo = clampTo(GLOBAL_PARAMS.tempo, value);
       return;
     }
     if (t.kind === 'voice' && (t.param === 'density' || t.param === 'octave' || t.param === 'velocity')) {
-      seq.voices.get(t.voice)!.mod[t.param] = value;
+      seq.voices.get(t.voice)!.mod[t.param] = clampTo(VOICE_PARAMS[t.param], value);
       return;
     }
     // Audio-rate parameters: at most one ramp per CONTROL_PERIOD, the latest value wins.
@@ -265,21 +265,21 @@ export class PatchRuntime {
     if (typeof value !== 'number' || !Number.isFinite(value)) return `${text}: expected a finite number`;
     switch (t.kind) {
       case 'voice':
-        if (t.param === 'density' || t.param === 'velocity') this.sequencer.voices.get(t.voice)!.mod[t.param] = Math.min(1, Math.max(0, value));
-        else if (t.param === 'octave') this.sequencer.voices.get(t.voice)!.mod.octave = Math.min(3, Math.max(-3, value));
+        if (t.param === 'density' || t.param === 'velocity') this.sequencer.voices.get(t.voice)!.mod[t.param] = clampTo(VOICE_PARAMS[t.param], value);
+        else if (t.param === 'octave') this.sequencer.voices.get(t.voice)!.mod.octave = clampTo(VOICE_PARAMS.octave, value);
         else this.setVoice(t.voice, t.param, value, time, DEFAULT_GLIDE);
         return undefined;
       case 'send':
-        this.setSend(t.voice, t.bus, Math.min(1, Math.max(0, value)), time, DEFAULT_GLIDE);
+        this.setSend(t.voice, t.bus, clampTo(SEND_PARAM, value), time, DEFAULT_GLIDE);
         return undefined;
       case 'bus':
         this.buses.get(t.bus)!.set(t.param, value, time, DEFAULT_GLIDE);
         return undefined;
       case 'master':
-        if (this.active) this.opts.master.setVolume(Math.min(12, Math.max(-60, value)), time, DEFAULT_GLIDE);
+        if (this.active) this.opts.master.setVolume(clampTo(GLOBAL_PARAMS['master.volume'], value), time, DEFAULT_GLIDE);
         return undefined;
       case 'tempo':
-        this.sequencer.mappedTempo = Math.min(300, Math.max(20, value));
+        this.sequencer.mappedTempo = clampTo(GLOBAL_PARAMS.tempo, value);
         return undefined;
       case 'trigger': {
         const v = this.voices.get(t.voice)!;

@@ -6,7 +6,7 @@ import * as Tone from 'tone';
 import type { BusSpec } from '../core/patchSchema.ts';
 import { mulberry32 } from '../core/random.ts';
 import { SUBDIVISIONS, stepSeconds, type Subdivision } from '../core/rhythm.ts';
-import type { BusParam } from '../core/targets.ts';
+import { BUS_PARAMS, clampTo, type BusParam } from '../core/targets.ts';
 import { makeProbe, probeFault, type AudioFault } from './health.ts';
 import { rampTo, setAt, valueAt } from './params.ts';
 
@@ -186,9 +186,9 @@ export class Bus {
 
   /** Ramps a bus parameter. */
   set(param: BusParam, value: number, time: number, tau: number): void {
-    if (param === 'wet') rampTo(this.ret.gain, value, time, tau, 0, 1);
-    else if (param === 'feedback' && this.feedbackGain && rampTo(this.feedbackGain.gain, value / LOOP_LIMIT, time, tau, 0, 0.95 / LOOP_LIMIT))
-      this.feedback = Math.min(0.95, Math.max(0, value));
+    if (param === 'wet') rampTo(this.ret.gain, value, time, tau, ...BUS_PARAMS.wet.limits);
+    else if (param === 'feedback' && this.feedbackGain && rampTo(this.feedbackGain.gain, value / LOOP_LIMIT, time, tau, 0, BUS_PARAMS.feedback.limits[1] / LOOP_LIMIT))
+      this.feedback = clampTo(BUS_PARAMS.feedback, value);
   }
 
   /** What the bus's probe saw lately (see health.ts). */

@@ -6,7 +6,7 @@
 import * as Tone from 'tone';
 import type { VoiceSpec } from '../core/patchSchema.ts';
 import { mulberry32 } from '../core/random.ts';
-import type { VoiceParam } from '../core/targets.ts';
+import { clampTo, VOICE_PARAMS, type VoiceParam } from '../core/targets.ts';
 import { midiToHz, noteToMidi } from '../core/theory.ts';
 import { dbToGain, gainToDb } from '../core/units.ts';
 import { follow, GhostParam, rampTo, setAt, valueAt, type RampableParam } from './params.ts';
@@ -341,25 +341,25 @@ export class VoiceGroup {
   set(param: VoiceParam, value: number, time: number, tau: number): void {
     switch (param) {
       case 'volume':
-        rampTo(this.level.gain, dbToGain(value), time, tau, 0, 16);
+        rampTo(this.level.gain, dbToGain(clampTo(VOICE_PARAMS.volume, value)), time, tau, 0, 16);
         break;
       case 'pan':
-        rampTo(this.panner.pan, value, time, tau, -1, 1);
+        rampTo(this.panner.pan, value, time, tau, ...VOICE_PARAMS.pan.limits);
         break;
       case 'filter.frequency':
-        rampTo(this.filter.frequency, value, time, tau, 20, 20000);
+        rampTo(this.filter.frequency, value, time, tau, ...VOICE_PARAMS['filter.frequency'].limits);
         break;
       case 'filter.q':
-        rampTo(this.filter.Q, value, time, tau, 0.1, 30);
+        rampTo(this.filter.Q, value, time, tau, ...VOICE_PARAMS['filter.q'].limits);
         break;
       case 'detune':
-        this.setInstruments('detune', value, time, tau, -2400, 2400);
+        this.setInstruments('detune', value, time, tau, ...VOICE_PARAMS.detune.limits);
         break;
       case 'harmonicity':
-        this.setInstruments('harmonicity', value, time, tau, 0.1, 20);
+        this.setInstruments('harmonicity', value, time, tau, ...VOICE_PARAMS.harmonicity.limits);
         break;
       case 'modulationIndex':
-        this.setInstruments('modulationIndex', value, time, tau, 0, 100);
+        this.setInstruments('modulationIndex', value, time, tau, ...VOICE_PARAMS.modulationIndex.limits);
         break;
       default:
         break;

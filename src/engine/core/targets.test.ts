@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { BUS_PARAMS, GLOBAL_PARAMS, parseTarget, RESERVED_NAMES, targetDefaults, targetName, VOICE_PARAMS, type Target } from './targets.ts';
+import { BUS_PARAMS, clampTo, GLOBAL_PARAMS, parseTarget, RESERVED_NAMES, SEND_PARAM, targetDefaults, targetInfo, targetName, VOICE_PARAMS, type Target } from './targets.ts';
 
 const VOICES = ['pad', 'bass'];
 const BUSES = ['hall', 'echo'];
@@ -125,5 +125,17 @@ describe('targetDefaults', () => {
 
   it('reserved names are the globals’ heads', () => {
     expect(RESERVED_NAMES).toStrictEqual(['master', 'tempo', 'key', 'scene']);
+  });
+});
+
+describe('one table of limits', () => {
+  it('limits contain the default mapping range and clampTo keeps values inside them', () => {
+    for (const info of [...Object.values(VOICE_PARAMS), ...Object.values(BUS_PARAMS), ...Object.values(GLOBAL_PARAMS), SEND_PARAM]) {
+      expect(info.limits[0]).toBeLessThanOrEqual(info.range[0]);
+      expect(info.limits[1]).toBeGreaterThanOrEqual(info.range[1]);
+      expect(clampTo(info, 1e9)).toBe(info.limits[1]);
+      expect(clampTo(info, -1e9)).toBe(info.limits[0]);
+    }
+    expect(targetInfo({ kind: 'voice', voice: 'pad', param: 'detune' })?.limits).toStrictEqual([-2400, 2400]);
   });
 });

@@ -5,33 +5,49 @@
  */
 import type { Curve } from './conditioning.ts';
 
-/** Continuous parameters a voice exposes, with their unit and default mapping range. */
+/**
+ * The one table of continuous parameters: for each, its unit, the default
+ * range a mapping spans (`range`), and the limits a value is clamped to
+ * wherever it is applied (`limits`: a mapping, OSC, OSCQuery's RANGE, MIDI, a
+ * session command). A value outside `limits` is clamped, never refused.
+ */
+type ParamInfo = { unit: string; range: [number, number]; limits: [number, number]; curve: Curve };
+
+/** Continuous parameters a voice exposes. */
 export const VOICE_PARAMS = {
-  volume: { unit: 'dB', range: [-40, 0], curve: 'lin' },
-  pan: { unit: '-1..1', range: [-1, 1], curve: 'lin' },
-  detune: { unit: 'cents', range: [-50, 50], curve: 'lin' },
-  'filter.frequency': { unit: 'Hz', range: [200, 8000], curve: 'exp' },
-  'filter.q': { unit: 'Q', range: [0.5, 8], curve: 'lin' },
-  density: { unit: '0..1', range: [0, 1], curve: 'lin' },
-  octave: { unit: 'octaves', range: [-1, 1], curve: 'lin' },
-  velocity: { unit: '0..1', range: [0.2, 1], curve: 'lin' },
-  harmonicity: { unit: 'ratio', range: [0.5, 4], curve: 'lin' },
-  modulationIndex: { unit: 'index', range: [1, 20], curve: 'lin' },
-} as const satisfies Record<string, { unit: string; range: [number, number]; curve: Curve }>;
+  volume: { unit: 'dB', range: [-40, 0], limits: [-80, 12], curve: 'lin' },
+  pan: { unit: '-1..1', range: [-1, 1], limits: [-1, 1], curve: 'lin' },
+  detune: { unit: 'cents', range: [-50, 50], limits: [-2400, 2400], curve: 'lin' },
+  'filter.frequency': { unit: 'Hz', range: [200, 8000], limits: [20, 20000], curve: 'exp' },
+  'filter.q': { unit: 'Q', range: [0.5, 8], limits: [0.1, 30], curve: 'lin' },
+  density: { unit: '0..1', range: [0, 1], limits: [0, 1], curve: 'lin' },
+  octave: { unit: 'octaves', range: [-1, 1], limits: [-3, 3], curve: 'lin' },
+  velocity: { unit: '0..1', range: [0.2, 1], limits: [0, 1], curve: 'lin' },
+  harmonicity: { unit: 'ratio', range: [0.5, 4], limits: [0.1, 20], curve: 'lin' },
+  modulationIndex: { unit: 'index', range: [1, 20], limits: [0, 100], curve: 'lin' },
+} as const satisfies Record<string, ParamInfo>;
 export type VoiceParam = keyof typeof VOICE_PARAMS;
 
 /** Continuous parameters a bus exposes. */
 export const BUS_PARAMS = {
-  wet: { unit: '0..1', range: [0, 1], curve: 'lin' },
-  feedback: { unit: '0..1', range: [0, 0.85], curve: 'lin' },
-} as const satisfies Record<string, { unit: string; range: [number, number]; curve: Curve }>;
+  wet: { unit: '0..1', range: [0, 1], limits: [0, 1], curve: 'lin' },
+  feedback: { unit: '0..1', range: [0, 0.85], limits: [0, 0.95], curve: 'lin' },
+} as const satisfies Record<string, ParamInfo>;
 export type BusParam = keyof typeof BUS_PARAMS;
 
 /** Global continuous parameters. */
 export const GLOBAL_PARAMS = {
-  'master.volume': { unit: 'dB', range: [-30, 0], curve: 'lin' },
-  tempo: { unit: 'BPM', range: [60, 140], curve: 'lin' },
-} as const satisfies Record<string, { unit: string; range: [number, number]; curve: Curve }>;
+  'master.volume': { unit: 'dB', range: [-30, 0], limits: [-60, 12], curve: 'lin' },
+  tempo: { unit: 'BPM', range: [60, 140], limits: [20, 300], curve: 'lin' },
+} as const satisfies Record<string, ParamInfo>;
+
+/** A voice's send level to a bus. */
+export const SEND_PARAM = { unit: '0..1', range: [0, 1], limits: [0, 1], curve: 'lin' } as const satisfies ParamInfo;
+
+/** Clamps a value to a parameter's limits. */
+export function clampTo(info: { readonly limits: readonly [number, number] }, value: number): number {
+  return Math.min(info.limits[1], Math.max(info.limits[0], value));
+}
 
 /** A resolved mapping target. */
 export type Target =
@@ -76,21 +92,27 @@ export function parseTarget(text: string, voices: readonly string[], buses: read
   return `"${text}" names no voice, bus or global target (voices: ${list(voices)}; buses: ${list(buses)}; globals: master.volume, tempo, key.mode, scene)`;
 }
 
-/** Default range, curve and unit for a continuous target. */
-export function targetDefaults(t: Target): { range: [number, number]; curve: Curve; unit: string } | undefined {
+/** The table entry of a continuous target (unit, default mapping range, limits, curve). */
+export function targetInfo(t: Target): ParamInfo | undefined {
   const d =
     t.kind === 'voice'
       ? VOICE_PARAMS[t.param]
       : t.kind === 'bus'
         ? BUS_PARAMS[t.param]
         : t.kind === 'send'
-          ? BUS_PARAMS.wet
+          ? SEND_PARAM
           : t.kind === 'master'
             ? GLOBAL_PARAMS['master.volume']
             : t.kind === 'tempo'
               ? GLOBAL_PARAMS.tempo
               : undefined;
-  return d ? { range: [d.range[0], d.range[1]], curve: d.curve, unit: d.unit } : undefined;
+  return d ? { unit: d.unit, range: [d.range[0], d.range[1]], limits: [d.limits[0], d.limits[1]], curve: d.curve } : undefined;
+}
+
+/** Default range, curve and unit for a continuous target. */
+export function targetDefaults(t: Target): { range: [number, number]; curve: Curve; unit: string } | undefined {
+  const d = targetInfo(t);
+  return d ? { range: d.range, curve: d.curve, unit: d.unit } : undefined;
 }
 
 /** The canonical string of a target, for display and OSC addresses. */

@@ -29,7 +29,7 @@ import type { Engine } from '../../audio/Engine.ts';
 import type { OscMessage } from '../../core/osc/codec.ts';
 import { OscAddressSpace } from '../../core/osc/pattern.ts';
 import type { Patch } from '../../core/patchSchema.ts';
-import { BUS_PARAMS, VOICE_PARAMS } from '../../core/targets.ts';
+import { BUS_PARAMS, GLOBAL_PARAMS, SEND_PARAM, VOICE_PARAMS } from '../../core/targets.ts';
 import { clockFor } from '../clock.ts';
 import type { OscReceived } from '../osc/udp.ts';
 import { acquireOscPort, type OscPortLease } from '../osc/ports.ts';
@@ -54,16 +54,16 @@ export function controlAddresses(patch: Patch): ControlAddress[] {
   const out: ControlAddress[] = [];
   for (const v of Object.keys(patch.voices)) {
     for (const [param, info] of Object.entries(VOICE_PARAMS))
-      out.push({ address: `/eco/voice/${v}/${param.replace('.', '/')}`, types: 'f', description: `${v} ${param} (${info.unit})`, range: info.range, target: `${v}.${param}` });
+      out.push({ address: `/eco/voice/${v}/${param.replace('.', '/')}`, types: 'f', description: `${v} ${param} (${info.unit})`, range: info.limits, target: `${v}.${param}` });
     for (const bus of Object.keys(patch.buses))
-      out.push({ address: `/eco/voice/${v}/send/${bus}`, types: 'f', description: `${v} send to ${bus} (0…1)`, range: [0, 1], target: `${v}.send.${bus}` });
+      out.push({ address: `/eco/voice/${v}/send/${bus}`, types: 'f', description: `${v} send to ${bus} (0…1)`, range: SEND_PARAM.limits, target: `${v}.send.${bus}` });
     out.push({ address: `/eco/voice/${v}/trigger`, types: 'f', description: `${v}: play a one-shot (velocity 0…1)`, range: [0, 1], target: `${v}.trigger` });
   }
   for (const b of Object.keys(patch.buses))
     for (const [param, info] of Object.entries(BUS_PARAMS))
-      out.push({ address: `/eco/bus/${b}/${param}`, types: 'f', description: `${b} ${param} (${info.unit})`, range: info.range, target: `${b}.${param}` });
-  out.push({ address: '/eco/master/volume', types: 'f', description: 'Master level (dB)', range: [-60, 12], target: 'master.volume' });
-  out.push({ address: '/eco/tempo', types: 'f', description: 'Tempo (BPM)', range: [20, 300], target: 'tempo' });
+      out.push({ address: `/eco/bus/${b}/${param}`, types: 'f', description: `${b} ${param} (${info.unit})`, range: info.limits, target: `${b}.${param}` });
+  out.push({ address: '/eco/master/volume', types: 'f', description: 'Master level (dB)', range: GLOBAL_PARAMS['master.volume'].limits, target: 'master.volume' });
+  out.push({ address: '/eco/tempo', types: 'f', description: 'Tempo (BPM)', range: GLOBAL_PARAMS.tempo.limits, target: 'tempo' });
   out.push({ address: '/eco/scene', types: 's', description: `Scene by name or index (${Object.keys(patch.scenes).join(', ') || 'none'})`, action: 'scene' });
   for (const s of Object.keys(patch.scenes)) out.push({ address: `/eco/scene/${s}`, types: '', description: `Switch to scene ${s}`, action: 'scene-named', name: s });
   out.push({ address: '/eco/mute', types: 'i', description: '1 mutes the output, 0 unmutes', range: [0, 1], action: 'mute' });

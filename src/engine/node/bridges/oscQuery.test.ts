@@ -46,7 +46,7 @@ describe('OscQueryServer', () => {
     /** The node at a path, failing the test when it is missing. */
     const at = (...parts: string[]): N => parts.reduce((n, p) => n.CONTENTS[p] ?? expect.fail(`no node ${parts.join('/')}`), root);
     const freq = at('eco', 'voice', 'pad', 'filter', 'frequency');
-    expect(freq).toMatchObject({ FULL_PATH: '/eco/voice/pad/filter/frequency', TYPE: 'f', ACCESS: 2, RANGE: [{ MIN: 200, MAX: 8000 }] });
+    expect(freq).toMatchObject({ FULL_PATH: '/eco/voice/pad/filter/frequency', TYPE: 'f', ACCESS: 2, RANGE: [{ MIN: 20, MAX: 20000 }] });
     expect(at('eco', 'scene')).toMatchObject({ TYPE: 's', ACCESS: 3, RANGE: [{ VALS: ['calm', 'storm'] }], VALUE: ['calm'] });
     expect(at('eco', 'stream', 'co2')).toMatchObject({ TYPE: 'f', ACCESS: 3, VALUE: [400] });
     expect(at('eco', 'signal', 'level')).toMatchObject({ ACCESS: 1, VALUE: [0.5] });

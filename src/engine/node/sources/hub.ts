@@ -7,7 +7,7 @@
  * does, nothing non-finite and nothing out of order is ever delivered.
  */
 import { resolve } from 'node:path';
-import { SampleGate } from '../../core/sources/gate.ts';
+import { SampleGate, type RejectReason } from '../../core/sources/gate.ts';
 import { SourceHealth, type ConnectionChange, type SourceStatus, type Transition } from '../../core/sources/status.ts';
 import { StreamSupervisor } from '../../core/sources/supervisor.ts';
 import { isLive, parseSourceUri, type SourceSpec } from '../../core/sources/uri.ts';
@@ -102,6 +102,10 @@ export class SourceHub {
   private readonly lanes: Lane[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
+  private started = false;
+  /** Gates of values injected from outside a stream's source, by stream. */
+  private readonly manual = new Map<string, SampleGate>();
+  private readonly lastManual = new Map<string, number>();
   /** Values delivered per stream (tests and benchmarks). */
   readonly delivered = new Map<string, number>();
 
@@ -110,30 +114,35 @@ export class SourceHub {
     const t = this.now();
     for (const [stream, s] of Object.entries(opts.patch.streams)) {
       const uri = opts.overrides?.get(stream) ?? s.source;
-      if (!uri) continue;
-      const spec = parseSourceUri(uri);
-      const stale = s.stale;
-      const lane: Lane = {
-        stream,
-        spec,
-        gate: gateFor(s, takesText(opts.patch, stream)),
-        health: new SourceHealth(
-          stream,
-          uri,
-          stale.after,
-          t,
-          (tr) => opts.onTransition?.(stream, tr),
-          (c) => opts.onConnection?.(stream, c),
-        ),
-        supervisor: new StreamSupervisor(
-          { after: stale.after, then: stale.then, glide: stale.glide, default: s.default, history: stale.history },
-          (value, dataTime) => this.deliver(stream, value, dataTime),
-          t,
-        ),
-      };
-      if (isLive(spec) && opts.cacheDir !== false) lane.cache = new FeedCache(opts.cacheDir ?? defaultCacheDir(), stream, uri);
-      this.lanes.push(lane);
+      if (uri) this.lanes.push(this.lane(stream, uri, t));
     }
+  }
+
+  private lane(stream: string, uri: string, t: number): Lane {
+    const opts = this.opts;
+    const s = opts.patch.streams[stream]!;
+    const spec = parseSourceUri(uri);
+    const stale = s.stale;
+    const lane: Lane = {
+      stream,
+      spec,
+      gate: gateFor(s, takesText(opts.patch, stream)),
+      health: new SourceHealth(
+        stream,
+        uri,
+        stale.after,
+        t,
+        (tr) => opts.onTransition?.(stream, tr),
+        (c) => opts.onConnection?.(stream, c),
+      ),
+      supervisor: new StreamSupervisor(
+        { after: stale.after, then: stale.then, glide: stale.glide, default: s.default, history: stale.history },
+        (value, dataTime) => this.deliver(stream, value, dataTime),
+        t,
+      ),
+    };
+    if (isLive(spec) && opts.cacheDir !== false) lane.cache = new FeedCache(opts.cacheDir ?? defaultCacheDir(), stream, uri);
+    return lane;
   }
 
   /** Streams the hub feeds. */
@@ -148,25 +157,72 @@ export class SourceHub {
 
   /** Starts every source; a live source's cache restores its last value first. */
   start(): void {
-    const create = this.opts.create ?? createSource;
-    for (const lane of this.lanes) {
-      const rows = lane.cache?.load() ?? [];
-      const numeric = rows.filter((r): r is typeof r & { value: number } => typeof r.value === 'number');
-      lane.supervisor.seed(numeric);
-      const last = numeric[numeric.length - 1];
-      if (last) lane.supervisor.restore(last.value, last.dataTime);
-      try {
-        lane.source = create(lane.spec, this.sink(lane), { ...this.opts, onLoaded: (summary) => this.opts.onFileLoaded?.(lane.stream, summary) });
-        lane.source.start();
-      } catch (e) {
-        lane.health.error(e, this.now());
-      }
-    }
+    this.started = true;
+    for (const lane of this.lanes) this.startLane(lane);
     const tick = () => {
       this.tick();
       this.timer = setTimeout(tick, (this.opts.tickSeconds ?? 0.1) * 1000);
     };
     this.timer = setTimeout(tick, (this.opts.tickSeconds ?? 0.1) * 1000);
+  }
+
+  private startLane(lane: Lane): void {
+    const rows = lane.cache?.load() ?? [];
+    const numeric = rows.filter((r): r is typeof r & { value: number } => typeof r.value === 'number');
+    lane.supervisor.seed(numeric);
+    const last = numeric[numeric.length - 1];
+    if (last) lane.supervisor.restore(last.value, last.dataTime);
+    try {
+      lane.source = (this.opts.create ?? createSource)(lane.spec, this.sink(lane), { ...this.opts, onLoaded: (summary) => this.opts.onFileLoaded?.(lane.stream, summary) });
+      lane.source.start();
+    } catch (e) {
+      lane.health.error(e, this.now());
+    }
+  }
+
+  /**
+   * A value from outside the stream's source (OSC `/eco/stream/…`, a MIDI
+   * control, a session command), taken now. It passes a gate with the stream's
+   * rules (finite, `valid`, `maxRate`; its own, so a source's historical data
+   * times and a performer's "now" never reject each other as out of order).
+   * Returns the value delivered, or why it was refused (counted in {@link injected}).
+   */
+  inject(stream: string, value: unknown): { value: number | string } | { refused: string } {
+    const s = this.opts.patch.streams[stream];
+    if (!s) return { refused: `no stream "${stream}" (streams: ${Object.keys(this.opts.patch.streams).join(', ') || 'none'})` };
+    let gate = this.manual.get(stream);
+    if (!gate) this.manual.set(stream, (gate = gateFor(s, takesText(this.opts.patch, stream))));
+    // Strictly increasing times, even for two values in the same millisecond.
+    const now = Math.max(this.now(), (this.lastManual.get(stream) ?? -Infinity) + 1e-6);
+    this.lastManual.set(stream, now);
+    const ok = gate.accept(value, now);
+    if (typeof ok === 'string') return { refused: ok };
+    this.deliver(stream, ok.value, ok.dataTime);
+    return { value: ok.value };
+  }
+
+  /** Values injected into a stream from outside its source: accepted, and refused by reason. */
+  injected(stream: string): { accepted: number; rejected: Partial<Record<RejectReason, number>> } {
+    const g = this.manual.get(stream);
+    if (!g) return { accepted: 0, rejected: {} };
+    return { accepted: g.accepted, rejected: Object.fromEntries(Object.entries(g.counts).filter(([, n]) => n > 0)) };
+  }
+
+  /**
+   * Gives a stream another source (a URI in the `--data` grammar): the old
+   * source stops, the new one starts with a fresh gate and status. Throws on a
+   * bad URI before anything changes.
+   */
+  async rebind(stream: string, uri: string): Promise<void> {
+    if (!Object.hasOwn(this.opts.patch.streams, stream)) throw new Error(`no stream "${stream}" (streams: ${Object.keys(this.opts.patch.streams).join(', ') || 'none'})`);
+    const next = this.lane(stream, uri, this.now());
+    const i = this.lanes.findIndex((l) => l.stream === stream);
+    const old = i >= 0 ? this.lanes[i] : undefined;
+    if (old) this.lanes[i] = next;
+    else this.lanes.push(next);
+    await old?.source?.stop().catch(() => undefined);
+    old?.cache?.close();
+    if (this.started) this.startLane(next);
   }
 
   private sink(lane: Lane): SourceSink {

@@ -1,0 +1,649 @@
+/**
+ * A live show: one long-lived object that owns the real-time player, the
+ * source hub, every bridge (OSC in and out, OSCQuery, MIDI, Art-Net, sACN) and
+ * the patch, and that every host drives through one command API
+ * ({@link Session.handle}, the protocol of `src/shared/protocol.ts`), one
+ * {@link Session.snapshot}, events ({@link Session.onEvent}) and telemetry
+ * frames ({@link Session.onTelemetry}).
+ *
+ * What runs lives in two disposable stores: the session's (player, OSC control
+ * in, OSCQuery: they outlive patches) and the patch's (hub, OSC out, lighting,
+ * MIDI: rebuilt for each patch loaded). Each is started in one place and
+ * stopped in one place, in reverse order, whatever failed in between.
+ *
+ * Every stream value, whatever its origin (a feed, OSC `/eco/stream/…`, a MIDI
+ * control, an `inject` command), passes the hub's gate before the engine sees it.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Engine, EngineEvent } from '../../audio/Engine.ts';
+import { parsePatchOrThrow } from '../../core/patchLoader.ts';
+import { parseTarget, targetInfo } from '../../core/targets.ts';
+import type { ConnectionChange, Transition } from '../../core/sources/status.ts';
+import type { LearnDestination } from '../../core/midi/config.ts';
+import { listBuiltinPatchFiles, loadPatchFile, loadPatchSamples, patchId, resolvePatchPath, type PatchFile } from '../files.ts';
+import { startPlayer, type Player } from '../realtime.ts';
+import { SourceHub } from '../sources/hub.ts';
+import { ArtNetBridge, rigFor, type ArtNetTarget } from '../bridges/artnet.ts';
+import { isLoopbackHost } from '../../core/osc/allow.ts';
+import { OscControl } from '../bridges/oscControl.ts';
+import { OscQueryServer } from '../bridges/oscQuery.ts';
+import { OscOutBridge, type OscTarget } from '../bridges/oscOut.ts';
+import { MidiBridge, sidecarPath } from '../midi/bridge.ts';
+import { openMidiSystem, type MidiSystem } from '../midi/system.ts';
+import { errorReply, okReply, parseCommand, PROTOCOL_VERSION, type Command, type PatchRef, type Reply, type SessionEvent, type Snapshot, type TelemetryFrame } from '../../../shared/protocol.ts';
+import { startRecording, type Recording } from './recorder.ts';
+import { Telemetry } from './telemetry.ts';
+
+/** Things to stop, stopped in reverse order of starting; one failure never skips the rest. */
+export class DisposableStore {
+  private readonly items: Array<{ name: string; stop: () => unknown }> = [];
+
+  /** Adds something to stop; returns it. */
+  add<T>(name: string, thing: T, stop: (t: T) => unknown): T {
+    this.items.push({ name, stop: () => stop(thing) });
+    return thing;
+  }
+
+  /** Stops everything added (last first). Resolves with the errors met, by name. */
+  async dispose(): Promise<string[]> {
+    const errors: string[] = [];
+    while (this.items.length) {
+      const it = this.items.pop()!;
+      try {
+        await it.stop();
+      } catch (e) {
+        errors.push(`${it.name}: ${(e as Error)?.message ?? String(e)}`);
+      }
+    }
+    return errors;
+  }
+}
+
+/** A bridge that could not start (a port in use, a socket refused), named. */
+export class BridgeError extends Error {
+  constructor(
+    readonly bridge: string,
+    cause: unknown,
+  ) {
+    super(`${bridge}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'BridgeError';
+  }
+}
+
+/** A URL host for an address a server reports (IPv6 in brackets). */
+function urlHost(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
+}
+
+/** How a session starts. Flags are resolved by the host; a session takes their values. */
+export interface SessionOptions {
+  patch: PatchFile;
+  sink: 'default' | 'none';
+  seed?: number;
+  /** stream → source URI (`--data`), replacing the patch's default sources. */
+  overrides?: ReadonlyMap<string, string>;
+  /** Data seconds per second for files without a speed. */
+  speed?: number;
+  /** Seconds over which file data is spread when no speed is given (then it loops). */
+  loopSeconds?: number;
+  /** Feed cache directory; false for none (tests). */
+  cacheDir?: string | false;
+  /** OSC control in (resolved host and port, sender allow-list). */
+  oscIn?: { host: string; port: number; allow?: string[] };
+  /** OSCQuery server, describing the OSC control port. */
+  oscQuery?: { host: string; port: number };
+  /** OSC out targets (used when the playing patch has osc.out). */
+  oscOut?: OscTarget[];
+  /** DMX targets (used when the playing patch has lighting). */
+  lighting?: ArtNetTarget[];
+  /**
+   * MIDI ports (names or parts); `always` starts the bridge even for a patch
+   * without a midi section (MIDI learn needs it); `false` for no MIDI at all.
+   */
+  midi?: { input?: string; output?: string; always?: boolean } | false;
+  /** Lines about what started ("  lighting: Art-Net to …"), for a host to print. */
+  log?: (line: string) => void;
+  /** Telemetry frames a second (at most 30). */
+  telemetryFps?: number;
+}
+
+/** The first value and its time, for levels over a window. */
+interface LevelSample {
+  at: number;
+  peak: number;
+  power: number;
+}
+
+const now = () => Date.now() / 1000;
+
+/** Reads a patch by id, path or text. Throws with what was wrong (file, line, path). */
+export function readPatch(ref: PatchRef, cwd = process.cwd()): PatchFile {
+  if ('text' in ref) return { file: resolve(cwd, '<session>.yaml'), dir: cwd, patch: parsePatchOrThrow(ref.text, '<session>') };
+  if ('id' in ref) {
+    const found = listBuiltinPatchFiles().find((f) => patchId(f) === ref.id);
+    if (!found) throw new Error(`no built-in patch "${ref.id}" (patches: ${listBuiltinPatchFiles().map(patchId).join(', ')})`);
+    return loadPatchFile(found);
+  }
+  const file = resolvePatchPath(ref.path);
+  if (!existsSync(file)) throw new Error(`no patch file ${ref.path}`);
+  return loadPatchFile(file);
+}
+
+export class Session {
+  private readonly store = new DisposableStore();
+  private patchStore = new DisposableStore();
+  private readonly events = new Set<(e: SessionEvent) => void>();
+  private readonly telemetry: Telemetry;
+  private pf: PatchFile;
+  private hub!: SourceHub;
+  private control: OscControl | undefined;
+  private query: OscQueryServer | undefined;
+  private oscOut: OscOutBridge | undefined;
+  private lights: ArtNetBridge[] = [];
+  private midi: { bridge: MidiBridge; system: MidiSystem } | undefined;
+  private recording: Recording | undefined;
+  private tempoFixed: number | undefined;
+  private readonly rebinds = new Map<string, string>();
+  /** Streams held by `freeze`, with the value held. */
+  private readonly frozen = new Map<string, number | string>();
+  /** The last value of each stream that reached the engine, as it arrived. */
+  private readonly last = new Map<string, number | string>();
+  private readonly levels: LevelSample[] = [];
+  private stopped = false;
+  /** Values refused at the gate and commands refused, for tests and status. */
+  readonly counts = { commands: 0, refusedCommands: 0, refusedValues: 0 };
+
+  private constructor(
+    private readonly opts: SessionOptions,
+    readonly player: Player,
+    private readonly samples: Map<string, AudioBuffer>,
+  ) {
+    this.pf = opts.patch;
+    this.telemetry = new Telemetry(player.engine, player.clock, opts.telemetryFps);
+  }
+
+  /**
+   * Opens the audio output and starts the patch playing (nothing else yet, so a
+   * host can say "Playing" first). Throws NoAudioDeviceError without a device.
+   * Then call {@link start}.
+   */
+  static async open(opts: SessionOptions): Promise<Session> {
+    // The engine looks samples up in this map as voices need them; later loads add to it.
+    const samples = await loadPatchSamples(opts.patch, new OfflineAudioContext(1, 128, 48000));
+    // Events can come before the constructor returns (the first notes): until then, nobody listens.
+    const ref: { session?: Session } = {};
+    const player = await startPlayer({
+      patch: opts.patch.patch,
+      sink: opts.sink,
+      seed: opts.seed,
+      samples,
+      onEvent: (e) => ref.session?.engineEvent(e),
+      onError: (e) => ref.session?.emit({ type: 'error', time: now(), where: 'engine', message: (e as Error)?.message ?? String(e) }),
+    });
+    const session = (ref.session = new Session(opts, player, samples));
+    session.store.add('player', player, (p) => p.stop());
+    session.store.add('telemetry', session.telemetry, (t) => t.dispose());
+    session.store.add('recording', session, (x) => x.recording?.stop());
+    try {
+      session.hub = session.patchStore.add('sources', session.makeHub(opts.patch), (h) => h.stop());
+    } catch (e) {
+      // A source URI that does not parse: nothing may stay playing.
+      await session.stop();
+      throw e;
+    }
+    return session;
+  }
+
+  /** The engine (for hosts' status lines and tests). */
+  get engine(): Engine {
+    return this.player.engine;
+  }
+
+  /** The patch file playing. */
+  get patchFile(): PatchFile {
+    return this.pf;
+  }
+
+  /** The hub's per-stream statuses (sources of the playing patch). */
+  get sources(): SourceHub {
+    return this.hub;
+  }
+
+  /** The bridges running, for hosts' status lines. */
+  get bridges(): { control?: OscControl; query?: OscQueryServer; oscOut?: OscOutBridge; lighting: readonly ArtNetBridge[]; midi?: MidiBridge } {
+    return { control: this.control, query: this.query, oscOut: this.oscOut, lighting: this.lights, midi: this.midi?.bridge };
+  }
+
+  /**
+   * Starts the sources and the bridges. A bridge that cannot start (a port in
+   * use) stops everything the session started and throws.
+   */
+  async start(): Promise<void> {
+    const log = this.opts.log ?? (() => undefined);
+    try {
+      this.hub.start();
+      // The analyser holds the last 43 ms: sampled every 40 ms, on the player's clock service.
+      this.store.add('meter', this.player.clock.every(0.04, () => this.meter()), (t) => t.dispose());
+      this.startLighting(log);
+      try {
+        await this.startOscIn(log);
+        await this.startOscOut(log);
+      } catch (e) {
+        throw new BridgeError('OSC', e);
+      }
+      await this.startMidi(log);
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
+  }
+
+  /** OSC control in and OSCQuery: they outlive patches (OscControl follows the playing one). */
+  private async startOscIn(log: (line: string) => void): Promise<void> {
+    const at = this.opts.oscIn;
+    if (!at) return;
+    this.control = this.store.add('OSC control in', new OscControl(this.engine, (stream, value) => this.inject(stream, value, 'osc'), { allow: at.allow }), (c) => c.close());
+    const port = await this.control.listen(at.host, at.port);
+    const bound = this.control.bound!;
+    log(`  OSC control in on ${urlHost(bound.address)}:${port} (/eco/…; see README)${at.allow ? `, from ${at.allow.join(', ')} only` : ''}`);
+    if (!isLoopbackHost(bound.address) && !at.allow)
+      log(`  warning: OSC control in is open to the network: anyone who reaches ${urlHost(bound.address)}:${port} can send panic, volume or stream values; limit senders with --osc-allow CIDR (osc.in.allow)`);
+    const q = this.opts.oscQuery;
+    if (!q) return;
+    // HOST_INFO's OSC_IP only when it is an address a tool can send to (not 0.0.0.0 or ::).
+    const oscHost = bound.address === '0.0.0.0' || bound.address === '::' ? undefined : bound.address;
+    this.query = this.store.add('OSCQuery', new OscQueryServer(this.engine, this.control, { name: this.pf.patch.name, oscPort: port, oscHost }), (s) => s.close());
+    await this.query.listen(q.host, q.port);
+    const qa = this.query.bound!;
+    log(`  OSCQuery on http://${urlHost(qa.address)}:${qa.port}/ (the address space, values, LISTEN over WebSocket)`);
+    if (!isLoopbackHost(qa.address)) log(`  warning: OSCQuery is open to the network (it answers anyone; its WebSocket takes no control)`);
+  }
+
+  /** The patch's lighting (rebuilt when a patch is loaded). */
+  private startLighting(log: (line: string) => void): void {
+    const patch = this.pf.patch;
+    for (const target of patch.lighting ? (this.opts.lighting ?? []) : []) {
+      const b = this.patchStore.add('lighting', new ArtNetBridge(this.engine, rigFor(patch.lighting!), target), (x) => x.stop());
+      b.start();
+      this.lights.push(b);
+      log(`  lighting: ${target.protocol === 'sacn' ? 'sACN' : 'Art-Net'} to ${target.host} universe ${target.universe} at ${target.fps} fps`);
+    }
+  }
+
+  /** The patch's OSC out (rebuilt when a patch is loaded). */
+  private async startOscOut(log: (line: string) => void): Promise<void> {
+    const patch = this.pf.patch;
+    const targets = this.opts.oscOut ?? [];
+    if (!patch.osc?.out || !targets.length) return;
+    this.oscOut = this.patchStore.add('OSC out', new OscOutBridge(this.engine, patch.osc.out, targets), (b) => b.stop());
+    await this.oscOut.start();
+    log(`  OSC out to ${targets.map((t) => `${t.host}:${t.port}`).join(', ')}`);
+  }
+
+  /**
+   * The MIDI bridge, when the patch has a midi section or ports were given. No
+   * MIDI here: one line saying why, and the music plays on without it.
+   */
+  private async startMidi(log: (line: string) => void): Promise<void> {
+    const patch = this.pf.patch;
+    const m = this.opts.midi;
+    if (m === false || (patch.midi === undefined && m?.input === undefined && m?.output === undefined && !m?.always)) return;
+    const system = await openMidiSystem();
+    if ('unavailable' in system) return log(`MIDI disabled: ${system.unavailable}.`);
+    const bridge = new MidiBridge({ engine: this.gatedEngine(), patch, system, input: m?.input, output: m?.output, sidecar: sidecarPath(this.pf.file), log: (x) => log(`  ${x}`) });
+    this.midi = this.patchStore.add('MIDI', { bridge, system }, async (x) => {
+      await x.bridge.stop();
+      x.system.close();
+    });
+    await bridge.start();
+  }
+
+  /**
+   * The engine as the MIDI bridge sees it: the same engine, except that a
+   * stream value from a MIDI control goes through the hub's gate. (The bridge
+   * takes an engine; until it takes an injection callback as OscControl does,
+   * this proxy is the seam.)
+   */
+  private gatedEngine(): Engine {
+    const engine = this.engine;
+    const inject = (stream: string, value: number | string) => 'value' in this.inject(stream, value, 'midi');
+    return new Proxy(engine, {
+      get(target, key) {
+        if (key === 'update') return inject;
+        const v = Reflect.get(target, key, target) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+  }
+
+  private makeHub(pf: PatchFile): SourceHub {
+    const overrides = new Map<string, string>();
+    for (const [stream, uri] of [...(this.opts.overrides ?? []), ...this.rebinds]) if (Object.hasOwn(pf.patch.streams, stream)) overrides.set(stream, uri);
+    return new SourceHub({
+      patch: pf.patch,
+      baseDir: pf.dir,
+      overrides,
+      spreadSeconds: this.opts.loopSeconds,
+      speed: this.opts.speed,
+      cacheDir: this.opts.cacheDir,
+      deliver: (stream, value, dataTime) => {
+        if (this.frozen.has(stream)) return;
+        this.last.set(stream, value);
+        this.engine.update(stream, value, undefined, dataTime);
+      },
+      onTransition: (stream, t) => this.sourceEvent(stream, t, false),
+      onConnection: (stream, c) => this.sourceEvent(stream, c, true),
+      onFileLoaded: (stream, summary) => this.emit({ type: 'sourceRead', time: now(), stream, summary }),
+    });
+  }
+
+  private sourceEvent(stream: string, t: Transition | ConnectionChange, link: boolean): void {
+    this.emit({ type: 'source', time: t.at, stream, from: t.from, to: t.to, link, ...(t.reason === undefined ? {} : { reason: t.reason }) });
+  }
+
+  /**
+   * A stream value from outside its source: through the hub's gate (finite,
+   * valid, maxRate), then to the engine. Refusals are counted per stream.
+   */
+  inject(stream: string, value: unknown, origin: string): { value: number | string } | { refused: string } {
+    if (this.frozen.has(stream)) return { refused: `stream "${stream}" is frozen` };
+    const r = this.hub.inject(stream, value);
+    if ('refused' in r) {
+      this.counts.refusedValues++;
+      this.emit({ type: 'error', time: now(), where: `${origin} stream ${stream}`.slice(0, 200), message: `refused: ${r.refused}` });
+    }
+    return r;
+  }
+
+  private engineEvent(e: EngineEvent): void {
+    if (this.events.size === 0) return;
+    const t = now();
+    if (e.type === 'note') this.emit({ type: 'note', time: t, voice: e.voice, notes: e.notes, velocity: e.velocity });
+    else if (e.type === 'scene') this.emit({ type: 'scene', time: t, scene: e.scene });
+    else if (e.type === 'threshold') this.emit({ type: 'threshold', time: t, signal: e.signal, state: e.state });
+    else if (e.type === 'mute') this.emit({ type: 'mute', time: t, muted: e.muted, panic: e.panic });
+    else if (e.type === 'fault') this.emit({ type: 'error', time: t, where: 'audio', message: `${e.fault} audio${e.rebuilt.length ? `: rebuilt ${e.rebuilt.join(', ')}` : ''}` });
+  }
+
+  private emit(e: SessionEvent): void {
+    for (const fn of this.events) {
+      try {
+        fn(e);
+      } catch {
+        // one listener's failure must not reach the engine or the others
+      }
+    }
+  }
+
+  /** Listens to events; returns a remover. */
+  onEvent(fn: (e: SessionEvent) => void): () => void {
+    this.events.add(fn);
+    return () => this.events.delete(fn);
+  }
+
+  /** Receives telemetry frames (up to 30 a second; made only while someone listens). Returns a remover. */
+  onTelemetry(fn: (f: TelemetryFrame) => void): () => void {
+    return this.telemetry.subscribe(fn);
+  }
+
+  /** Samples the output level (the analyser holds the last 43 ms) for the last-second window. */
+  private meter(): void {
+    const l = this.engine.master.levels();
+    const t = this.player.raw.currentTime;
+    this.levels.push({ at: t, peak: l.peak, power: l.rms * l.rms });
+    while (this.levels.length && this.levels[0]!.at < t - 1) this.levels.shift();
+  }
+
+  /** Peak and RMS (linear) of the output over the last second. */
+  outputLevels(): { peak: number; rms: number } {
+    if (!this.levels.length) return { peak: 0, rms: 0 };
+    let peak = 0;
+    let power = 0;
+    for (const s of this.levels) {
+      peak = Math.max(peak, s.peak);
+      power += s.power;
+    }
+    return { peak, rms: Math.sqrt(power / this.levels.length) };
+  }
+
+  /** The state now. */
+  snapshot(): Snapshot {
+    const e = this.engine;
+    const v = e.values();
+    const patch = this.pf.patch;
+    const { peak, rms } = this.outputLevels();
+    const db = (x: number) => (x > 0 ? 20 * Math.log10(x) : null);
+    const statuses = new Map(this.hub.statuses().map((s) => [s.stream, s]));
+    const streams: Snapshot['streams'] = {};
+    for (const name of Object.keys(patch.streams)) {
+      const st = statuses.get(name);
+      const inj = this.hub.injected(name);
+      const rejected: Record<string, number> = { ...(st?.rejected ?? {}) };
+      for (const [k, n] of Object.entries(inj.rejected)) rejected[k] = (rejected[k] ?? 0) + (n ?? 0);
+      const conditioned: Record<string, number> = {};
+      for (const [sig, spec] of Object.entries(patch.signals)) if (spec.from === name && v.signals[sig] !== undefined) conditioned[sig] = v.signals[sig]!;
+      const raw = this.last.get(name);
+      streams[name] = {
+        ...(st ? { uri: st.uri } : {}),
+        state: st?.state ?? 'manual',
+        ...(st?.connection ? { link: st.connection } : {}),
+        ...(raw === undefined ? {} : { raw }),
+        conditioned,
+        frozen: this.frozen.has(name),
+        accepted: (st?.accepted ?? 0) + inj.accepted,
+        rejected,
+      };
+    }
+    const bridges: Snapshot['bridges'] = {};
+    if (this.control) bridges.oscIn = { ...this.control.stats, ...this.control.bound };
+    if (this.query) bridges.oscQuery = { ...this.query.stats, ...this.query.bound };
+    if (this.oscOut) bridges.oscOut = { ...this.oscOut.stats };
+    this.lights.forEach((b, i) => (bridges[`lighting${i}`] = { ...b.stats, protocol: b.target.protocol, host: b.target.host, universe: b.target.universe }));
+    if (this.midi) bridges.midi = { ...this.midi.bridge.ports, in: this.midi.bridge.stats.in.messages, out: this.midi.bridge.stats.out.messages, errors: this.midi.bridge.stats.errors };
+    const s = e.stats;
+    return {
+      v: PROTOCOL_VERSION,
+      patch: { name: patch.name, id: patchId(this.pf.file), file: this.pf.file },
+      scene: v.scene ?? null,
+      tempo: e.tempo ?? null,
+      tempoFixed: this.tempoFixed ?? null,
+      muted: e.muted,
+      rmsDb: db(rms),
+      peakDb: db(peak),
+      streams,
+      signals: v.signals,
+      bridges,
+      recording: this.recording ? { path: this.recording.path, seconds: this.recording.seconds } : null,
+      engine: {
+        sink: this.opts.sink,
+        sampleRate: this.player.raw.sampleRate,
+        time: this.player.raw.currentTime,
+        notes: s.notes,
+        errors: s.errors,
+        lateNotes: s.lateNotes,
+        faults: s.faults,
+        loads: s.loads,
+        rearms: this.player.driver.stats.rearms,
+      },
+    };
+  }
+
+  /**
+   * Takes one protocol message (an object or its JSON text) and answers it.
+   * Never throws: a bad message, or a command that fails, is an error reply.
+   */
+  async handle(message: unknown): Promise<Reply> {
+    const parsed = parseCommand(message);
+    if (!parsed.ok) {
+      this.counts.refusedCommands++;
+      return parsed.reply;
+    }
+    const c = parsed.command;
+    if (this.stopped) return errorReply(c.id, 'the session has stopped');
+    try {
+      const r = await this.run(c);
+      this.counts.commands++;
+      return typeof r === 'string' ? errorReply(c.id, r) : okReply(c.id, r?.data);
+    } catch (e) {
+      return errorReply(c.id, (e as Error)?.message ?? String(e));
+    }
+  }
+
+  /** Runs a valid command: an error sentence, or the reply's data. */
+  private async run(c: Command): Promise<string | { data?: unknown } | undefined> {
+    const e = this.engine;
+    const patch = this.pf.patch;
+    switch (c.type) {
+      case 'load':
+        await this.load(readPatch(c.patch), c.crossfade);
+        return { data: { patch: this.pf.patch.name } };
+      case 'param': {
+        const t = parseTarget(c.target, Object.keys(patch.voices), Object.keys(patch.buses));
+        if (typeof t === 'string') return t;
+        if (t.kind === 'scene' || t.kind === 'mode') return `${c.target}: not a numeric parameter (use the scene command)`;
+        const err = e.setParameter(c.target, c.value);
+        if (err) return err;
+        const info = targetInfo(t);
+        return { data: { target: c.target, value: info ? Math.min(info.limits[1], Math.max(info.limits[0], c.value)) : c.value } };
+      }
+      case 'scene':
+        if (!Object.hasOwn(patch.scenes, c.name)) return `no scene "${c.name}" (scenes: ${Object.keys(patch.scenes).join(', ') || 'none'})`;
+        e.setScene(c.name);
+        return undefined;
+      case 'tempo':
+        this.tempoFixed = c.bpm ?? undefined;
+        e.setTempo(this.tempoFixed);
+        return undefined;
+      case 'mute':
+        e.setMuted(c.on);
+        return undefined;
+      case 'panic':
+        e.panic();
+        return undefined;
+      case 'inject': {
+        const r = this.inject(c.stream, c.value, 'command');
+        return 'refused' in r ? `inject ${c.stream}: refused (${r.refused})` : { data: r };
+      }
+      case 'freeze': {
+        if (!Object.hasOwn(patch.streams, c.stream)) return `no stream "${c.stream}" (streams: ${Object.keys(patch.streams).join(', ')})`;
+        if (!c.on) {
+          this.frozen.delete(c.stream);
+          return undefined;
+        }
+        this.frozen.delete(c.stream);
+        const value = c.value ?? this.last.get(c.stream);
+        if (value !== undefined) {
+          const r = this.inject(c.stream, value, 'freeze');
+          if ('refused' in r) return `freeze ${c.stream}: refused (${r.refused})`;
+          this.last.set(c.stream, r.value);
+        }
+        this.frozen.set(c.stream, value ?? NaN);
+        return undefined;
+      }
+      case 'rebind':
+        await this.hub.rebind(c.stream, c.uri);
+        this.rebinds.set(c.stream, c.uri);
+        return undefined;
+      case 'midiLearn': {
+        if (!this.midi) return 'MIDI learn: no MIDI bridge is running (the patch has no midi section and no MIDI port was given, or MIDI is unavailable here)';
+        let dest: LearnDestination;
+        if (c.target.startsWith('stream:')) {
+          const stream = c.target.slice(7);
+          if (!Object.hasOwn(patch.streams, stream)) return `no stream "${stream}"`;
+          dest = { stream };
+        } else {
+          const t = parseTarget(c.target, Object.keys(patch.voices), Object.keys(patch.buses));
+          if (typeof t === 'string') return t;
+          dest = { to: c.target };
+        }
+        void this.midi.bridge.learn(dest, (c.timeoutSeconds ?? 30) * 1000).catch(() => undefined);
+        return undefined;
+      }
+      case 'record': {
+        if (c.action === 'stop') {
+          const rec = this.recording;
+          if (!rec) return 'not recording';
+          this.recording = undefined;
+          const seconds = await rec.stop();
+          this.emit({ type: 'record', time: now(), state: 'stopped', path: rec.path, seconds });
+          return { data: { path: rec.path, seconds } };
+        }
+        if (this.recording) return `already recording to ${this.recording.path}`;
+        const path = resolve(c.path!);
+        this.recording = startRecording(this.player.raw, e.master.analyser, path, (err) =>
+          this.emit({ type: 'record', time: now(), state: 'failed', path, error: (err as Error)?.message ?? String(err) }),
+        );
+        this.emit({ type: 'record', time: now(), state: 'started', path });
+        return { data: { path } };
+      }
+      case 'list':
+        return { data: await this.list(c.what) };
+      case 'snapshot':
+        return { data: this.snapshot() };
+    }
+  }
+
+  private async list(what: 'patches' | 'devices' | 'midiPorts'): Promise<unknown> {
+    if (what === 'patches')
+      return listBuiltinPatchFiles().map((f) => {
+        try {
+          return { id: patchId(f), name: loadPatchFile(f).patch.name };
+        } catch (e) {
+          return { id: patchId(f), error: (e as Error).message.split('\n')[0] };
+        }
+      });
+    if (what === 'midiPorts') {
+      const system = this.midi?.system ?? (await openMidiSystem());
+      if ('unavailable' in system) return { available: false, reason: system.unavailable };
+      return { available: true, ...(await system.ports()) };
+    }
+    const { mediaDevices } = await import('node-web-audio-api');
+    const devices = await mediaDevices.enumerateDevices();
+    return devices.filter((d) => d.kind === 'audiooutput').map((d) => ({ id: d.deviceId, label: d.label }));
+  }
+
+  /**
+   * Loads a patch with a crossfaded hot swap: the new patch fades in while the
+   * old one fades out. The scene, a fixed tempo and the streams' last values
+   * carry over where the new patch has them; its sources and output bridges
+   * start afresh. A patch that fails to build changes nothing.
+   */
+  async load(pf: PatchFile, crossfade = 2): Promise<void> {
+    const e = this.engine;
+    const before = e.values();
+    const samples = await loadPatchSamples(pf, new OfflineAudioContext(1, 128, 48000));
+    for (const [k, v] of samples) this.samples.set(k, v);
+    const time = this.player.raw.currentTime + 0.05;
+    e.load(pf.patch, { time, crossfade });
+    const old = this.patchStore;
+    this.patchStore = new DisposableStore();
+    this.oscOut = undefined;
+    this.lights = [];
+    this.midi = undefined;
+    this.pf = pf;
+    await old.dispose();
+    if (before.scene && Object.hasOwn(pf.patch.scenes, before.scene)) e.setScene(before.scene, time);
+    // The new patch starts from where the show is, not from its defaults.
+    for (const [stream, value] of this.last) if (Object.hasOwn(pf.patch.streams, stream)) e.update(stream, value, time);
+    for (const stream of [...this.frozen.keys()]) if (!Object.hasOwn(pf.patch.streams, stream)) this.frozen.delete(stream);
+    for (const stream of [...this.last.keys()]) if (!Object.hasOwn(pf.patch.streams, stream)) this.last.delete(stream);
+    if (this.tempoFixed !== undefined) e.setTempo(this.tempoFixed);
+    this.hub = this.patchStore.add('sources', this.makeHub(pf), (h) => h.stop());
+    this.hub.start();
+    const log = this.opts.log ?? (() => undefined);
+    this.startLighting(log);
+    await this.startOscOut(log);
+    await this.startMidi(log);
+    this.emit({ type: 'load', time: now(), patch: pf.patch.name, crossfade });
+  }
+
+  /** Stops everything the session started, each in its turn. Safe to call twice. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    const errors = [...(await this.patchStore.dispose()), ...(await this.store.dispose())];
+    for (const message of errors) this.emit({ type: 'error', time: now(), where: 'stop', message });
+    this.events.clear();
+  }
+}

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Command, MAX_MESSAGE_CHARS, PROTOCOL_VERSION, Reply, parseCommand } from './protocol.ts';
+
+function error(input: unknown): string {
+  const r = parseCommand(input);
+  if (r.ok) throw new Error(`accepted ${JSON.stringify(input)}`);
+  expect(Reply.safeParse(r.reply).success).toBe(true);
+  return r.reply.ok ? '' : r.reply.error;
+}
+
+describe('protocol', () => {
+  it('accepts every command in its documented form, as objects and as JSON text', () => {
+    const good: unknown[] = [
+      { type: 'load', patch: { id: 'carbon-pulse' }, crossfade: 1 },
+      { type: 'load', patch: { path: '/tmp/x.yaml' } },
+      { type: 'load', patch: { text: 'name: x' } },
+      { type: 'param', target: 'master.volume', value: -12, id: 'a1' },
+      { type: 'scene', name: 'tipping' },
+      { type: 'tempo', bpm: 96 },
+      { type: 'tempo', bpm: null },
+      { type: 'mute', on: true },
+      { type: 'panic', v: PROTOCOL_VERSION },
+      { type: 'inject', stream: 'co2', value: 420 },
+      { type: 'inject', stream: 'weather', value: 'rain' },
+      { type: 'freeze', stream: 'co2', on: true, value: 400 },
+      { type: 'rebind', stream: 'co2', uri: 'sim:sine?min=400&max=430' },
+      { type: 'midiLearn', target: 'pad.volume' },
+      { type: 'record', action: 'start', path: 'out.wav' },
+      { type: 'record', action: 'stop' },
+      { type: 'list', what: 'patches' },
+      { type: 'snapshot', id: 7 },
+    ];
+    for (const g of good) {
+      expect(parseCommand(g).ok, JSON.stringify(g)).toBe(true);
+      expect(parseCommand(JSON.stringify(g)).ok).toBe(true);
+    }
+  });
+
+  it('says what was wrong and where, and echoes the id', () => {
+    const r = parseCommand({ type: 'param', target: 'pad.volume', value: 'loud', id: 'x9' });
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.reply.id).toBe('x9');
+      expect(r.reply.ok ? '' : r.reply.error).toMatch(/^param\.value: .*number/);
+    }
+    expect(error({ type: 'launch' })).toMatch(/unknown command "launch".*panic/);
+    expect(error({ target: 'x' })).toMatch(/no command type/);
+    expect(error({ type: 'panic', extra: 1 })).toMatch(/panic: .*extra/);
+    expect(error({ type: 'tempo', bpm: Infinity })).toMatch(/tempo\.bpm/);
+    expect(error({ type: 'tempo', bpm: 1000 })).toMatch(/tempo\.bpm/);
+    expect(error({ type: 'record', action: 'start' })).toMatch(/record\.path: .*needs a path/);
+    expect(error({ type: 'panic', v: 2 })).toMatch(/version 2 is not supported/);
+    expect(error('{"type":')).toMatch(/^not JSON/);
+    expect(error([{ type: 'panic' }])).toMatch(/got an array/);
+    expect(error(null)).toMatch(/got null/);
+  });
+
+  it('refuses huge strings and deep nesting without throwing', () => {
+    expect(error('x'.repeat(MAX_MESSAGE_CHARS + 1))).toMatch(/too large/);
+    expect(error({ type: 'scene', name: 'x'.repeat(100_000) })).toMatch(/scene\.name/);
+    const deep = '['.repeat(200_000) + ']'.repeat(200_000);
+    expect(error(deep.slice(0, MAX_MESSAGE_CHARS))).toMatch(/not JSON/);
+    let nested: unknown = 1;
+    for (let i = 0; i < 50_000; i++) nested = { value: nested };
+    expect(error({ type: 'inject', stream: 's', value: nested })).toMatch(/inject\.value/);
+    expect(error(nested)).toMatch(/no command type/);
+  });
+
+  it('never throws and never accepts a message that is not a command (random and hostile input)', () => {
+    const hostile = fc.oneof(
+      fc.anything({ maxDepth: 6 }),
+      fc.json(),
+      fc.record({ type: fc.constantFrom(...Command.options.map((o) => o.shape.type.value), '__proto__', 'constructor'), value: fc.anything() }, { requiredKeys: [] }),
+      fc.dictionary(fc.string(), fc.anything({ maxDepth: 3 })),
+    );
+    fc.assert(
+      fc.property(hostile, (x) => {
+        const r = parseCommand(x);
+        if (r.ok) expect(Command.safeParse(r.command).success).toBe(true);
+        else expect(Reply.safeParse(r.reply).success).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});

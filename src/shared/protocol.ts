@@ -1,0 +1,215 @@
+/**
+ * The session protocol: what every host (the CLI, a WebSocket, an Electron
+ * `MessagePort`, a supervisor over Node IPC) sends to a running session and
+ * what it gets back, as zod schemas. One version number for the whole protocol
+ * ({@link PROTOCOL_VERSION}); a message may say which version it speaks (`v`).
+ *
+ * Everything incoming passes {@link parseCommand}: a message that is not one of
+ * the commands below, exactly, gets an error reply saying what was wrong and
+ * where (`param.value: expected number`), and never reaches the engine.
+ *
+ * No Node, no engine here (a lint rule): the renderer imports this file too.
+ */
+import { z } from 'zod';
+
+/** The protocol's version. A message with another `v` is refused. */
+export const PROTOCOL_VERSION = 1;
+
+/** Largest message {@link parseCommand} reads as text (bytes of UTF-16, close enough). */
+export const MAX_MESSAGE_CHARS = 256 * 1024;
+
+const name = z.string().min(1).max(200);
+/** A caller's id, echoed in the reply so a client can match them. */
+const requestId = z.union([z.string().max(100), z.number().int()]);
+const base = { v: z.literal(PROTOCOL_VERSION).optional(), id: requestId.optional() };
+
+/** Which patch to load: a built-in id (`carbon-pulse`), a file path, or the YAML/JSON text itself. */
+export const PatchRef = z.union([
+  z.strictObject({ id: name }),
+  z.strictObject({ path: z.string().min(1).max(4096) }),
+  z.strictObject({ text: z.string().min(1).max(MAX_MESSAGE_CHARS) }),
+]);
+export type PatchRef = z.infer<typeof PatchRef>;
+
+/** Every command a session takes. */
+export const Command = z.discriminatedUnion('type', [
+  /** Loads a patch, crossfading from the one playing (seconds; default 2). */
+  z.strictObject({ ...base, type: z.literal('load'), patch: PatchRef, crossfade: z.number().min(0).max(30).optional() }),
+  /** Sets a parameter (`pad.filter.frequency`, `hall.wet`, `master.volume`, `tempo`…) in its own units, clamped to its range. */
+  z.strictObject({ ...base, type: z.literal('param'), target: name, value: z.number() }),
+  z.strictObject({ ...base, type: z.literal('scene'), name }),
+  /** A fixed tempo (BPM, 20…300), or null to give the tempo back to the patch. */
+  z.strictObject({ ...base, type: z.literal('tempo'), bpm: z.number().min(20).max(300).nullable() }),
+  z.strictObject({ ...base, type: z.literal('mute'), on: z.boolean() }),
+  /** Silence now (and all notes off, lights black); `mute` with on: false brings the sound back. */
+  z.strictObject({ ...base, type: z.literal('panic') }),
+  /** A value for a stream, as if its source had sent it (it passes the stream's gate). */
+  z.strictObject({ ...base, type: z.literal('inject'), stream: name, value: z.union([z.number(), z.string().max(200)]) }),
+  /** Holds a stream at a value (default: its last) and ignores its source until unfrozen. */
+  z.strictObject({ ...base, type: z.literal('freeze'), stream: name, on: z.boolean(), value: z.number().optional() }),
+  /** Gives a stream another source, in the `--data STREAM=URI` grammar's URI part. */
+  z.strictObject({ ...base, type: z.literal('rebind'), stream: name, uri: z.string().min(1).max(4096) }),
+  /** Binds the next MIDI control moved to a target, or to a stream (`stream:NAME`). */
+  z.strictObject({ ...base, type: z.literal('midiLearn'), target: name, timeoutSeconds: z.number().min(1).max(3600).optional() }),
+  /** Records the output to a WAV file (written as `.part`, renamed when stopped). */
+  z
+    .strictObject({ ...base, type: z.literal('record'), action: z.enum(['start', 'stop']), path: z.string().min(1).max(4096).optional() })
+    .refine((c) => c.action === 'stop' || c.path !== undefined, { message: 'record start needs a path (a .wav file)', path: ['path'] }),
+  z.strictObject({ ...base, type: z.literal('list'), what: z.enum(['patches', 'devices', 'midiPorts']) }),
+  /** Asks for a {@link Snapshot} as the reply's data. */
+  z.strictObject({ ...base, type: z.literal('snapshot') }),
+]);
+export type Command = z.infer<typeof Command>;
+export type CommandType = Command['type'];
+
+/** The answer to one command. */
+export const Reply = z.discriminatedUnion('ok', [
+  z.strictObject({ v: z.literal(PROTOCOL_VERSION), type: z.literal('reply'), id: requestId.optional(), ok: z.literal(true), data: z.unknown().optional() }),
+  z.strictObject({ v: z.literal(PROTOCOL_VERSION), type: z.literal('reply'), id: requestId.optional(), ok: z.literal(false), error: z.string() }),
+]);
+export type Reply = z.infer<typeof Reply>;
+
+/** What a session tells its clients as it happens. `time` is wall time, epoch seconds. */
+export const SessionEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('source'), time: z.number(), stream: z.string(), from: z.string().optional(), to: z.string(), link: z.boolean(), reason: z.string().optional() }),
+  /** What a file source read: rows kept and rejected by reason (`741 rows: 741 kept`). */
+  z.object({ type: z.literal('sourceRead'), time: z.number(), stream: z.string(), summary: z.string() }),
+  z.object({ type: z.literal('scene'), time: z.number(), scene: z.string() }),
+  z.object({ type: z.literal('threshold'), time: z.number(), signal: z.string(), state: z.enum(['on', 'off']) }),
+  z.object({ type: z.literal('note'), time: z.number(), voice: z.string(), notes: z.array(z.number()), velocity: z.number() }),
+  z.object({ type: z.literal('mute'), time: z.number(), muted: z.boolean(), panic: z.boolean() }),
+  z.object({ type: z.literal('load'), time: z.number(), patch: z.string(), crossfade: z.number() }),
+  z.object({ type: z.literal('record'), time: z.number(), state: z.enum(['started', 'stopped', 'failed']), path: z.string(), seconds: z.number().optional(), error: z.string().optional() }),
+  z.object({ type: z.literal('error'), time: z.number(), where: z.string(), message: z.string() }),
+]);
+export type SessionEvent = z.infer<typeof SessionEvent>;
+
+/** One stream in a {@link Snapshot}. */
+export const StreamState = z.object({
+  /** Where its values come from (a source URI), if anywhere. */
+  uri: z.string().optional(),
+  /** connecting, live, stale, failed, fallback; `manual` for a stream with no source. */
+  state: z.string(),
+  link: z.string().optional(),
+  /** The last value that reached the engine, as it arrived. */
+  raw: z.union([z.number(), z.string()]).optional(),
+  /** Its signals' conditioned values (0…1), by signal name. */
+  conditioned: z.record(z.string(), z.number()),
+  frozen: z.boolean(),
+  accepted: z.number(),
+  /** Values the gate refused, by reason (non-finite, out-of-range, spike…), whatever their origin. */
+  rejected: z.record(z.string(), z.number()),
+});
+export type StreamState = z.infer<typeof StreamState>;
+
+/** The state of a session at one moment. */
+export const Snapshot = z.object({
+  v: z.literal(PROTOCOL_VERSION),
+  patch: z.object({ name: z.string(), id: z.string().optional(), file: z.string().optional() }).nullable(),
+  scene: z.string().nullable(),
+  tempo: z.number().nullable(),
+  /** The tempo a `tempo` command fixed, or null when the patch sets it. */
+  tempoFixed: z.number().nullable(),
+  muted: z.boolean(),
+  /** Output level over the last second, dBFS (−Infinity is sent as null). */
+  rmsDb: z.number().nullable(),
+  peakDb: z.number().nullable(),
+  streams: z.record(z.string(), StreamState),
+  signals: z.record(z.string(), z.number()),
+  bridges: z.record(z.string(), z.record(z.string(), z.unknown())),
+  recording: z.object({ path: z.string(), seconds: z.number() }).nullable(),
+  engine: z.object({
+    sink: z.string(),
+    sampleRate: z.number(),
+    time: z.number(),
+    notes: z.number(),
+    errors: z.number(),
+    lateNotes: z.number(),
+    /** Audio faults (non-finite or runaway output) found and repaired. */
+    faults: z.number(),
+    loads: z.number(),
+    rearms: z.number(),
+  }),
+});
+export type Snapshot = z.infer<typeof Snapshot>;
+
+/** A telemetry frame: cheap, sent up to 30 times a second, dropped rather than queued. */
+export const TelemetryFrame = z.object({
+  v: z.literal(PROTOCOL_VERSION),
+  type: z.literal('telemetry'),
+  /** Engine seconds. */
+  time: z.number(),
+  /** Per output channel, linear 0…1, over the frame's analysis window. */
+  peak: z.array(z.number()),
+  rms: z.array(z.number()),
+  /** Log-spaced bands from 20 Hz to 20 kHz, dBFS (floored at −140). */
+  spectrum: z.array(z.number()),
+  /** A short trace of the mixed output, −1…1. */
+  scope: z.array(z.number()),
+  streams: z.record(z.string(), z.number()),
+  signals: z.record(z.string(), z.number()),
+});
+export type TelemetryFrame = z.infer<typeof TelemetryFrame>;
+
+/** An ok reply. */
+export function okReply(id: string | number | undefined, data?: unknown): Reply {
+  return { v: PROTOCOL_VERSION, type: 'reply', ...(id === undefined ? {} : { id }), ok: true, ...(data === undefined ? {} : { data }) };
+}
+
+/** An error reply. */
+export function errorReply(id: string | number | undefined, error: string): Reply {
+  return { v: PROTOCOL_VERSION, type: 'reply', ...(id === undefined ? {} : { id }), ok: false, error };
+}
+
+/** A request id found on a message that failed validation, so even that error reply can be matched. */
+function idOf(x: unknown): string | number | undefined {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return undefined;
+  const id = (x as Record<string, unknown>).id;
+  const ok = requestId.safeParse(id);
+  return ok.success ? ok.data : undefined;
+}
+
+/** Describes a value's kind in an error (never echoes a huge or hostile value). */
+function kind(x: unknown): string {
+  if (x === null) return 'null';
+  if (Array.isArray(x)) return 'an array';
+  return typeof x === 'object' ? 'an object' : typeof x;
+}
+
+/**
+ * Validates one incoming message: an object, or its JSON text. Returns the
+ * command, or the error reply to send (what was wrong, and where: the
+ * command's type and the field's path). Never throws, whatever it is given.
+ */
+export function parseCommand(input: unknown): { ok: true; command: Command } | { ok: false; reply: Reply } {
+  let x = input;
+  if (typeof input === 'string') {
+    if (input.length > MAX_MESSAGE_CHARS) return { ok: false, reply: errorReply(undefined, `message too large: ${input.length} characters (at most ${MAX_MESSAGE_CHARS})`) };
+    try {
+      x = JSON.parse(input);
+    } catch (e) {
+      // A RangeError here is JSON nested too deep for the stack: still just a bad message.
+      return { ok: false, reply: errorReply(undefined, `not JSON: ${(e as Error)?.message ?? String(e)}`.slice(0, 300)) };
+    }
+  }
+  const id = idOf(x);
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return { ok: false, reply: errorReply(id, `expected a command object like {"type":"panic"}, got ${kind(x)}`) };
+  const o = x as Record<string, unknown>;
+  if (o.v !== undefined && o.v !== PROTOCOL_VERSION) return { ok: false, reply: errorReply(id, `protocol version ${JSON.stringify(o.v).slice(0, 40)} is not supported (this session speaks ${PROTOCOL_VERSION})`) };
+  let r: ReturnType<typeof Command.safeParse>;
+  try {
+    r = Command.safeParse(x);
+  } catch (e) {
+    return { ok: false, reply: errorReply(id, `invalid command: ${(e as Error)?.message ?? String(e)}`.slice(0, 300)) };
+  }
+  if (r.success) return { ok: true, command: r.data };
+  const type = typeof o.type === 'string' ? o.type.slice(0, 40) : undefined;
+  const known = Command.options.map((c) => c.shape.type.value);
+  if (type === undefined || !known.includes(type as CommandType))
+    return { ok: false, reply: errorReply(id, `${type === undefined ? 'no command type' : `unknown command "${type}"`} (expected "type" to be one of ${[...new Set(known)].join(', ')})`) };
+  const where = r.error.issues
+    .slice(0, 5)
+    .map((i) => `${[type, ...i.path.map(String)].join('.')}: ${i.message}`.slice(0, 200))
+    .join('; ');
+  return { ok: false, reply: errorReply(id, where) };
+}
