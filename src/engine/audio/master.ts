@@ -10,6 +10,7 @@
  * and bends smoothly (tanh) towards the ceiling above it. Oversampling is off on
  * purpose: its interpolation filters could overshoot the curve's bound.
  */
+import { peak, rms } from '../core/analysis.ts';
 import { dbToGain, gainToDb } from '../core/units.ts';
 import { makeProbe, probeFault, type AudioFault } from './health.ts';
 import { rampTo, setAt, valueAt } from './params.ts';
@@ -137,14 +138,7 @@ export class MasterChain {
   levels(): { peak: number; rms: number } {
     const buf = new Float32Array(this.meter.fftSize);
     this.meter.getFloatTimeDomainData(buf);
-    let peak = 0;
-    let sum = 0;
-    for (const x of buf) {
-      const a = Math.abs(x);
-      if (a > peak) peak = a;
-      sum += x * x;
-    }
-    return { peak, rms: Math.sqrt(sum / buf.length) };
+    return { peak: peak(buf), rms: rms(buf) };
   }
 
   dispose(): void {

@@ -6,6 +6,7 @@
  */
 import type { Engine } from '../../audio/Engine.ts';
 import type { Clock, Disposable } from '../../core/clock.ts';
+import { peak, rms } from '../../core/analysis.ts';
 import { PROTOCOL_VERSION, type TelemetryFrame } from '../../../shared/protocol.ts';
 
 /** Bands of the spectrum, log-spaced from 20 Hz to 20 kHz. */
@@ -32,14 +33,7 @@ export function logBands(db: Float32Array, sampleRate: number, bands = SPECTRUM_
 }
 
 function levels(buf: Float32Array): { peak: number; rms: number } {
-  let peak = 0;
-  let sum = 0;
-  for (const x of buf) {
-    const a = Math.abs(x);
-    if (a > peak) peak = a;
-    sum += x * x;
-  }
-  return { peak, rms: Math.sqrt(sum / buf.length) };
+  return { peak: peak(buf), rms: rms(buf) };
 }
 
 /** Makes telemetry frames for subscribers, at up to {@link MAX_FPS}. */
