@@ -213,3 +213,37 @@ export function parseCommand(input: unknown): { ok: true; command: Command } | {
     .join('; ');
   return { ok: false, reply: errorReply(id, where) };
 }
+
+/**
+ * What a session's host says about itself, beside replies, events and
+ * telemetry: `playing`; `restarting` while a supervisor or the app brings a
+ * dead or hung audio host back (the UI shows it and waits); `stopped`.
+ * `silent` is true when no audio device was found and the session plays to
+ * no output (the UI still works).
+ */
+export const HostStatus = z.object({
+  type: z.literal('status'),
+  state: z.enum(['starting', 'playing', 'restarting', 'stopped']),
+  silent: z.boolean().optional(),
+  restarts: z.number().optional(),
+  reason: z.string().optional(),
+});
+export type HostStatus = z.infer<typeof HostStatus>;
+
+/**
+ * Every message a client (a WebSocket, the app's `MessagePort`) receives, one
+ * JSON object per message: `hello` once on connecting (with the snapshot and
+ * whether this client may only read), then replies (matched by `id`), events,
+ * telemetry frames and host status as they come.
+ */
+export const ServerMessage = z.union([
+  z.object({ v: z.literal(PROTOCOL_VERSION), type: z.literal('hello'), readOnly: z.boolean(), snapshot: Snapshot }),
+  Reply,
+  z.object({ type: z.literal('event'), event: SessionEvent }),
+  TelemetryFrame,
+  HostStatus,
+]);
+export type ServerMessage = z.infer<typeof ServerMessage>;
+
+/** Commands a read-only client (the audience view) may send. */
+export const READ_ONLY_COMMANDS: readonly CommandType[] = ['snapshot', 'list'];

@@ -14,6 +14,7 @@
  * Every stream value, whatever its origin (a feed, OSC `/eco/stream/…`, a MIDI
  * control, an `inject` command), passes the hub's gate before the engine sees it.
  */
+import type { SessionLink } from './link.ts';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Engine, EngineEvent } from '../../audio/Engine.ts';
@@ -130,7 +131,7 @@ export function readPatch(ref: PatchRef, cwd = process.cwd()): PatchFile {
   return loadPatchFile(file);
 }
 
-export class Session {
+export class Session implements SessionLink {
   private readonly store = new DisposableStore();
   private patchStore = new DisposableStore();
   private readonly events = new Set<(e: SessionEvent) => void>();
