@@ -4,6 +4,7 @@
 import { dirname, relative, resolve } from 'node:path';
 import { formatPatchError } from '../engine/core/patchLoader.ts';
 import { patchJsonSchema } from '../engine/core/patchSchema.ts';
+import { showJsonSchema } from '../engine/core/showSchema.ts';
 import { resolveMidi } from '../engine/core/midi/config.ts';
 import {
   checkSample,
@@ -52,13 +53,14 @@ export function validateCommand(files: string[], out: (s: string) => void = cons
 }
 
 /** The JSON Schema text (stable formatting, trailing newline). */
-export function schemaText(): string {
-  return JSON.stringify(patchJsonSchema(), null, 2) + '\n';
+export function schemaText(kind: 'patch' | 'show' = 'patch'): string {
+  return JSON.stringify(kind === 'show' ? showJsonSchema() : patchJsonSchema(), null, 2) + '\n';
 }
 
-export function schemaCommand(outFile: string | undefined, out: (s: string) => void = (s) => process.stdout.write(s)): void {
-  if (outFile) writeFileAtomic(outFile, schemaText());
-  else out(schemaText());
+/** `ecosym schema [--show] [--out FILE]`: the patch format's JSON Schema, or the show file's. */
+export function schemaCommand(outFile: string | undefined, out: (s: string) => void = (s) => process.stdout.write(s), kind: 'patch' | 'show' = 'patch'): void {
+  if (outFile) writeFileAtomic(outFile, schemaText(kind));
+  else out(schemaText(kind));
 }
 
 /** One built-in patch as `ecosym patches --json` lists it. */

@@ -77,6 +77,12 @@ describe('ecosym schema and patches', () => {
     expect(r.stdout).toBe(readFileSync(join(PROJECT_ROOT, 'schema/patch.schema.json'), 'utf8'));
   });
 
+  it('schema --show prints the committed JSON Schema of show files', async () => {
+    const r = await ecosym(['schema', '--show']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(readFileSync(join(PROJECT_ROOT, 'schema/show.schema.json'), 'utf8'));
+  });
+
   it('patches --json lists each built-in patch with its streams', async () => {
     const r = await ecosym(['patches', '--json']);
     expect(r.code).toBe(0);

@@ -30,7 +30,7 @@ Usage:
   ecosym record <uri> --out feed.csv [--for 10m] [--stream NAME]       capture a feed as a replayable CSV
   ecosym midi [ports] [--json]    the MIDI ports here, or why there is no MIDI (exit 4)
   ecosym validate <patch...>
-  ecosym schema [--out schema/patch.schema.json]
+  ecosym schema [--show] [--out schema/patch.schema.json]   the JSON Schema of patches (of show files with --show)
   ecosym patches [--json]
   ecosym demo            play the demo patch, or bounce it to out/demo.wav when there is no audio device
 
@@ -86,6 +86,7 @@ export async function main(argv: string[]): Promise<number> {
       'midi-out': { type: 'string' },
       'midi-learn': { type: 'string' },
       json: { type: 'boolean' },
+      show: { type: 'boolean' },
       for: { type: 'string' },
       stream: { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
@@ -149,7 +150,7 @@ export async function main(argv: string[]): Promise<number> {
       if (positionals.length === 0) throw new UsageError('ecosym validate: name one or more patch files');
       return validateCommand(positionals) > 0 ? 1 : 0;
     case 'schema':
-      schemaCommand(values.out);
+      schemaCommand(values.out, undefined, values.show ? 'show' : 'patch');
       return 0;
     case 'patches':
       patchesCommand(values.json === true);

@@ -58,7 +58,7 @@ export interface PatchLimits {
  * keys with a Set per map, so checking is linear in the patch's size (yaml's own
  * `uniqueKeys` compares each key with every earlier one: 41 s for 30,000 keys).
  */
-function checkKeys(doc: ReturnType<typeof parseDocument>, lineCounter: LineCounter, file: string, maxKeys: number): { errors: PatchError[]; firstAlias?: number } {
+function checkKeys(doc: ReturnType<typeof parseDocument>, lineCounter: LineCounter, file: string, maxKeys: number, what: string): { errors: PatchError[]; firstAlias?: number } {
   const errors: PatchError[] = [];
   const lineAt = (n: YamlNode | null | undefined) => (n?.range ? lineCounter.linePos(n.range[0]).line : undefined);
   let keys = 0;
@@ -71,7 +71,7 @@ function checkKeys(doc: ReturnType<typeof parseDocument>, lineCounter: LineCount
     else if (isMap(node)) {
       const seen = new Set<string>();
       for (const pair of node.items) {
-        if (++keys > maxKeys) return { errors: [{ file, line: lineAt(pair.key as YamlNode), path: '', message: `more than ${maxKeys} keys, over the limit for a patch` }] };
+        if (++keys > maxKeys) return { errors: [{ file, line: lineAt(pair.key as YamlNode), path: '', message: `more than ${maxKeys} keys, over the limit for a ${what}` }] };
         const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
         if (key !== undefined) {
           if (seen.has(key)) errors.push({ file, line: lineAt(pair.key as YamlNode), path: '', message: `syntax error: Map keys must be unique ("${key}" is repeated)` });
@@ -85,12 +85,31 @@ function checkKeys(doc: ReturnType<typeof parseDocument>, lineCounter: LineCount
   return { errors, firstAlias: Number.isFinite(firstAlias) ? firstAlias : undefined };
 }
 
-/** Parses and validates patch text. `file` is used in messages only. */
-export function parsePatchText(text: string, file: string, limits: PatchLimits = {}): PatchResult {
-  const maxBytes = limits.maxBytes ?? MAX_PATCH_BYTES;
+/** What {@link parseSchemaText} needs to know of the format it reads. */
+export interface SchemaTextOptions extends PatchLimits {
+  /** What the document is, in messages ("patch", "show file"). */
+  what?: string;
+  /** The message when the document is not a map ("expected a patch object (name, streams, voices, ...)"). */
+  expected?: string;
+  /** Keys the format knows, for "did you mean" hints (default: the patch format's). */
+  knownKeys?: () => string[];
+}
+
+/** A parsed document, or every problem in it with file, line and path. */
+export type SchemaTextResult<T> = { ok: true; value: T; lineOf: (path: readonly PropertyKey[]) => number | undefined } | { ok: false; errors: PatchError[] };
+
+/**
+ * Parses YAML or JSON text and validates it against a zod schema, with the error
+ * quality of patches: syntax errors and duplicate keys with their line, size, key
+ * and alias limits, and schema issues as `file:line: path: message` (unknown keys
+ * with a "did you mean"). Patches and show files both read through it.
+ */
+export function parseSchemaText<S extends z.ZodType>(text: string, file: string, schema: S, options: SchemaTextOptions = {}): SchemaTextResult<z.output<S>> {
+  const what = options.what ?? 'patch';
+  const maxBytes = options.maxBytes ?? MAX_PATCH_BYTES;
   // Length in UTF-16 units is at most the byte length: a quick bound before encoding.
   if (text.length > maxBytes || Buffer.byteLength(text) > maxBytes)
-    return { ok: false, errors: [{ file, path: '', message: `${Buffer.byteLength(text)} bytes, over the ${maxBytes}-byte limit for a patch` }] };
+    return { ok: false, errors: [{ file, path: '', message: `${Buffer.byteLength(text)} bytes, over the ${maxBytes}-byte limit for a ${what}` }] };
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   if (doc.errors.length > 0) {
@@ -104,18 +123,18 @@ export function parsePatchText(text: string, file: string, limits: PatchLimits =
       })),
     };
   }
-  const checked = checkKeys(doc, lineCounter, file, limits.maxKeys ?? MAX_PATCH_KEYS);
+  const checked = checkKeys(doc, lineCounter, file, options.maxKeys ?? MAX_PATCH_KEYS, what);
   if (checked.errors.length > 0) return { ok: false, errors: checked.errors };
   let data: unknown;
   try {
-    data = doc.toJS({ maxAliasCount: limits.maxAliases ?? MAX_PATCH_ALIASES });
+    data = doc.toJS({ maxAliasCount: options.maxAliases ?? MAX_PATCH_ALIASES });
   } catch (e) {
-    return { ok: false, errors: [{ file, line: checked.firstAlias, path: '', message: `too many alias expansions, over the limit of ${limits.maxAliases ?? MAX_PATCH_ALIASES} (yaml: ${(e as Error).message})` }] };
+    return { ok: false, errors: [{ file, line: checked.firstAlias, path: '', message: `too many alias expansions, over the limit of ${options.maxAliases ?? MAX_PATCH_ALIASES} (yaml: ${(e as Error).message})` }] };
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    return { ok: false, errors: [{ file, line: 1, path: '', message: 'expected a patch object (name, streams, voices, ...)' }] };
+    return { ok: false, errors: [{ file, line: 1, path: '', message: options.expected ?? `expected a ${what} object` }] };
   }
-  const result = PatchSchema.safeParse(data, { reportInput: true });
+  const result = schema.safeParse(data, { reportInput: true });
   // The line of the deepest node on the path that exists; for a map entry, the
   // line of its key (a block value starts on the line after its key).
   const lineOf = (path: readonly PropertyKey[]): number | undefined => {
@@ -133,15 +152,22 @@ export function parsePatchText(text: string, file: string, limits: PatchLimits =
     }
     return doc.contents?.range ? lineCounter.linePos(doc.contents.range[0]).line : undefined;
   };
-  if (result.success) return { ok: true, patch: result.data, lineOf };
-  return { ok: false, errors: flattenIssues(result.error.issues).slice(0, MAX_ERRORS).map((i) => toPatchError(i, file, lineOf)) };
+  if (result.success) return { ok: true, value: result.data as z.output<S>, lineOf };
+  const keys = options.knownKeys ?? patchKeys;
+  return { ok: false, errors: flattenIssues(result.error.issues).slice(0, MAX_ERRORS).map((i) => toPatchError(i, file, lineOf, keys)) };
+}
+
+/** Parses and validates patch text. `file` is used in messages only. */
+export function parsePatchText(text: string, file: string, limits: PatchLimits = {}): PatchResult {
+  const r = parseSchemaText(text, file, PatchSchema, { ...limits, what: 'patch', expected: 'expected a patch object (name, streams, voices, ...)' });
+  return r.ok ? { ok: true, patch: r.value, lineOf: r.lineOf } : r;
 }
 
 /** Validates an already parsed object (e.g. from IPC or a test). */
 export function validatePatchObject(data: unknown, file = '<patch>'): PatchResult {
   const result = PatchSchema.safeParse(data, { reportInput: true });
   if (result.success) return { ok: true, patch: result.data };
-  return { ok: false, errors: flattenIssues(result.error.issues).map((i) => toPatchError(i, file, () => undefined)) };
+  return { ok: false, errors: flattenIssues(result.error.issues).map((i) => toPatchError(i, file, () => undefined, patchKeys)) };
 }
 
 /** Parses and validates, throwing one Error listing every problem. */
@@ -197,10 +223,10 @@ function received(issue: Issue): string {
   return ` (got ${text.length > 40 ? text.slice(0, 37) + '...' : text})`;
 }
 
-function toPatchError(issue: Issue, file: string, lineOf: (p: readonly PropertyKey[]) => number | undefined): PatchError {
+function toPatchError(issue: Issue, file: string, lineOf: (p: readonly PropertyKey[]) => number | undefined, keys: () => string[]): PatchError {
   if (issue.code === 'unrecognized_keys') {
     const msgs = issue.keys.map((k) => {
-      const hint = suggest(k);
+      const hint = suggest(k, keys());
       return `unknown key "${k}"${hint ? ` (did you mean "${hint}"?)` : ''}`;
     });
     return { file, line: lineOf([...issue.path, issue.keys[0]!]), path: formatPath(issue.path), message: msgs.join('; ') };
@@ -209,11 +235,14 @@ function toPatchError(issue: Issue, file: string, lineOf: (p: readonly PropertyK
   return { file, line: lineOf(issue.path), path: formatPath(issue.path), message };
 }
 
-let knownKeys: string[] | undefined;
+let knownPatchKeys: string[] | undefined;
+/** Every key of the patch format (for typo hints). */
+function patchKeys(): string[] {
+  return (knownPatchKeys ??= collectKeys(patchJsonSchema()));
+}
 
 /** The closest known key (edit distance ≤ 2), for typo hints. */
-function suggest(key: string): string | undefined {
-  knownKeys ??= collectKeys(patchJsonSchema());
+function suggest(key: string, knownKeys: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDist = 3;
   for (const k of knownKeys) {
@@ -226,7 +255,8 @@ function suggest(key: string): string | undefined {
   return best;
 }
 
-function collectKeys(schema: unknown, out = new Set<string>()): string[] {
+/** Every property name in a JSON Schema (for typo hints). */
+export function collectKeys(schema: unknown, out = new Set<string>()): string[] {
   if (schema && typeof schema === 'object') {
     const props = (schema as { properties?: Record<string, unknown> }).properties;
     if (props) for (const k of Object.keys(props)) out.add(k);
