@@ -1,0 +1,10 @@
+import { Cron } from 'croner';
+const c = new Cron('0 8 * * *', { timezone: 'Europe/Berlin', paused: true });
+console.log(c.previousRuns(1, new Date('2026-10-25T07:00:00Z')), c.previousRuns(1, new Date('2026-10-25T07:00:00.001Z')), c.previousRuns(1, new Date('2026-10-25T07:00:01Z')));
+console.log(c.nextRun(new Date('2026-10-24T10:00:00Z')), c.nextRun(new Date('2026-10-25T07:00:00Z')));
+const m = new Cron('* 12-13 * * 1-5', { timezone: 'Europe/Berlin', paused: true });
+console.log(m.match(new Date('2026-10-19T10:30:00Z')), m.match(new Date('2026-10-19T10:30:20Z')), m.match(new Date('2026-10-19T12:30:00Z')));
+let t=Date.now(); for(let i=0;i<10000;i++) c.previousRuns(1, new Date(Date.UTC(2026,9,19)+i*60000)); console.log('prev ms', Date.now()-t);
+const w = new Cron('0 8 * * 6', { timezone: 'Europe/Berlin', paused: true });
+t=Date.now(); for(let i=0;i<10000;i++) w.previousRuns(1, new Date(Date.UTC(2026,9,19)+i*60000)); console.log('weekly prev ms', Date.now()-t);
+t=Date.now(); for(let i=0;i<10000;i++) m.match(new Date(Date.UTC(2026,9,19)+i*60000)); console.log('match ms', Date.now()-t);
