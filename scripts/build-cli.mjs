@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `prepare` script (`npm install`, `npm ci`): bundles the CLI, the engine
-// and their packages into one ES module, dist/cli/main.js (esbuild, installed
+// and their packages into one ES module, dist/cli/main.js (and the session
+// child's entry, dist/cli/session-child.js) (esbuild, installed
 // with tsx), then writes dist/.cli-built last. bin/ecosym.mjs runs it only when
 // that stamp is newer than every source file, so a half-written or stale build
 // is never run. One bundle, not one file per module: Node loaded Tone's 400
@@ -25,8 +26,9 @@ try {
 rmSync(stamp, { force: true });
 try {
   await esbuild.build({
-    entryPoints: [resolve(root, 'src/cli/main.ts')],
-    outfile: resolve(out, 'cli/main.js'),
+    // The CLI, and the session child process a supervisor forks (bin/session-child.mjs).
+    entryPoints: { main: resolve(root, 'src/cli/main.ts'), 'session-child': resolve(root, 'src/engine/node/session/child.ts') },
+    outdir: resolve(out, 'cli'),
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -40,7 +42,7 @@ try {
     banner: { js: "import { createRequire as __ecosymCreateRequire } from 'node:module'; const require = __ecosymCreateRequire(import.meta.url);" },
   });
 } catch (e) {
-  console.error(`build-cli: bundling src/cli/main.ts failed (${e?.message ?? e}); ${out} is left unused`);
+  console.error(`build-cli: bundling the CLI failed (${e?.message ?? e}); ${out} is left unused`);
   process.exit(1);
 }
 // Not bundled: the audio probe's child script, run as its own process.

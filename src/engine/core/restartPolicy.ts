@@ -1,0 +1,127 @@
+/**
+ * When to restart a session's process, and when a patch has failed too often
+ * to try again: the pure decisions of a supervisor (the desktop app's audio
+ * host, `ecosym run`), driven by the caller's clock (seconds, any origin).
+ *
+ * - **Backoff that never gives up**: the first restart after `initial`
+ *   seconds, each failure in a row doubling it up to `max`. A process that
+ *   stayed up `healthyAfter` seconds before failing starts the series over, so
+ *   a kill every few hours is always answered at once.
+ * - **Crash loops per patch**: `crashLoop.count` failures of the same patch
+ *   within `crashLoop.within` seconds say that patch cannot run here; the
+ *   caller moves on (the next patch of a playlist, a safe fallback) and the
+ *   patch's count starts over.
+ * - **Hangs**: a process whose heartbeat has not arrived for `hangAfter`
+ *   seconds is hung ({@link HeartbeatWatch}); the caller kills it and it
+ *   counts as a failure like any other.
+ */
+
+export interface RestartPolicyOptions {
+  /** Seconds before the first restart of a series (default 0.5). */
+  initial?: number;
+  /** Each failure in a row multiplies the delay by this (default 2). */
+  factor?: number;
+  /** Longest delay, seconds (default 30). */
+  max?: number;
+  /** Seconds up after which a failure starts the series over (default 30). */
+  healthyAfter?: number;
+  /** Failures of one patch within a window that make a crash loop (default 3 in 60 s). */
+  crashLoop?: { count: number; within: number };
+}
+
+/** Why a session process went away. */
+export type FaultCause = 'exit' | 'crash' | 'hang' | 'start' | 'silence';
+
+/** What the caller should do after a failure. */
+export interface RestartDecision {
+  /** Seconds to wait before starting again. */
+  delay: number;
+  /** Failures in a row so far (1 for the first of a series). */
+  attempt: number;
+  /** True when this patch is in a crash loop: start something else. */
+  crashLoop: boolean;
+}
+
+const DEFAULTS = { initial: 0.5, factor: 2, max: 30, healthyAfter: 30, crashLoop: { count: 3, within: 60 } };
+
+export class RestartPolicy {
+  private readonly o: Required<RestartPolicyOptions>;
+  private inARow = 0;
+  private startedAt: number | undefined;
+  /** Failure times per patch, within the crash-loop window. */
+  private readonly failures = new Map<string, number[]>();
+  /** Failures by cause, since the policy was made. */
+  readonly counts: Record<FaultCause, number> = { exit: 0, crash: 0, hang: 0, start: 0, silence: 0 };
+  /** Every failure, since the policy was made. */
+  total = 0;
+
+  constructor(opts: RestartPolicyOptions = {}) {
+    this.o = { ...DEFAULTS, ...opts };
+    if (!(this.o.initial > 0) || !(this.o.factor >= 1) || !(this.o.max >= this.o.initial)) throw new Error(`restart policy: need initial > 0, factor ≥ 1 and max ≥ initial (got ${this.o.initial}, ${this.o.factor}, ${this.o.max})`);
+  }
+
+  /** The process (re)started at `now`. */
+  started(now: number): void {
+    this.startedAt = now;
+  }
+
+  /** The process playing `patch` failed at `now`. */
+  failed(now: number, patch: string, cause: FaultCause): RestartDecision {
+    this.total++;
+    this.counts[cause]++;
+    if (this.startedAt !== undefined && now - this.startedAt >= this.o.healthyAfter) this.inARow = 0;
+    this.startedAt = undefined;
+    this.inARow++;
+    const delay = Math.min(this.o.max, this.o.initial * this.o.factor ** (this.inARow - 1));
+    const { count, within } = this.o.crashLoop;
+    const times = (this.failures.get(patch) ?? []).filter((t) => now - t < within);
+    times.push(now);
+    const crashLoop = times.length >= count;
+    if (crashLoop) this.failures.delete(patch);
+    else this.failures.set(patch, times);
+    return { delay, attempt: this.inARow, crashLoop };
+  }
+
+  /** Failures in a row now (0 once a process ran healthy and has not failed since… until its next failure). */
+  get attempt(): number {
+    return this.inARow;
+  }
+}
+
+/**
+ * Watches a heartbeat: hung when none has come for `hangAfter` seconds since
+ * the last one (or since {@link reset}, the process start).
+ */
+export class HeartbeatWatch {
+  private last: number;
+  /** Beats seen since the last reset. */
+  beats = 0;
+
+  constructor(
+    readonly hangAfter: number,
+    now: number,
+  ) {
+    if (!(hangAfter > 0)) throw new Error(`heartbeat watch: hangAfter must be > 0 seconds (got ${hangAfter})`);
+    this.last = now;
+  }
+
+  /** A new process: the wait starts now. */
+  reset(now: number): void {
+    this.last = now;
+    this.beats = 0;
+  }
+
+  beat(now: number): void {
+    this.last = Math.max(this.last, now);
+    this.beats++;
+  }
+
+  /** Seconds since the last beat. */
+  silentFor(now: number): number {
+    return Math.max(0, now - this.last);
+  }
+
+  hung(now: number): boolean {
+    return this.silentFor(now) >= this.hangAfter;
+  }
+}

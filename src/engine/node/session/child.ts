@@ -1,0 +1,126 @@
+/**
+ * The entry of a session child process: the audio host of the desktop app
+ * (an Electron `utilityProcess`) and of `ecosym run` (`child_process.fork`).
+ * It waits for its start options, opens a {@link Session}, then answers
+ * protocol commands, forwards events (and telemetry while the parent wants
+ * it), and sends a heartbeat every {@link HEARTBEAT_MS} ms with the event
+ * loop's lag and the output level, so the parent can tell a hung or silent
+ * host from a playing one. A snapshot for restore is the `snapshot` command.
+ *
+ * Started through bin/session-child.mjs (the bundle dist/cli/session-child.js
+ * when fresh, else these sources through tsx), with ECOSYM_SESSION_CHILD=1:
+ * importing this file anywhere else does nothing.
+ */
+import '../platform/installGlobals.ts';
+import { readPatch, Session } from './Session.ts';
+import { parentChannel, type FromChild, type HostChannel, type ToChild } from './hostChannel.ts';
+
+/** Heartbeat period, ms. */
+export const HEARTBEAT_MS = 250;
+
+/** Runs a session child on a channel to its parent. Resolves when the session has stopped. */
+export async function runSessionChild(ch: HostChannel<ToChild, FromChild>, exit: (code: number) => void = (c) => process.exit(c)): Promise<void> {
+  const errLine = (s: string) => process.stderr.write(`[session ${process.pid}] ${s}\n`);
+  // One stray error must not stop the sound (the CLI's policy, restated: src/engine may not import the CLI).
+  let survived = 0;
+  const onError = (e: unknown) => {
+    survived++;
+    errLine(`survived an uncaught error (#${survived}): ${(e as Error)?.stack ?? String(e)}`);
+    ch.send({ kind: 'event', event: { type: 'error', time: Date.now() / 1000, where: 'session process', message: String((e as Error)?.message ?? e).slice(0, 500) } });
+  };
+  process.on('uncaughtException', onError);
+  process.on('unhandledRejection', onError);
+
+  let session: Session | undefined;
+  let heartbeat: NodeJS.Timeout | undefined;
+  let telemetryOff: (() => void) | undefined;
+  let stopping: Promise<void> | undefined;
+  const pending: ToChild[] = [];
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+
+  const stop = (code: number) =>
+    (stopping ??= (async () => {
+      if (heartbeat) clearInterval(heartbeat);
+      telemetryOff?.();
+      await session?.stop().catch((e: unknown) => errLine(`stop: ${(e as Error)?.message ?? String(e)}`));
+      ch.send({ kind: 'stopped' });
+      process.off('uncaughtException', onError);
+      process.off('unhandledRejection', onError);
+      done();
+      // Let the last messages leave before the process ends.
+      setTimeout(() => exit(code), 100).unref?.();
+    })());
+
+  const onMessage = (m: ToChild) => {
+    if (typeof m !== 'object' || m === null) return;
+    if (m.kind === 'start') return void start(m.options);
+    if (m.kind === 'stop') return void stop(0);
+    if (!session) {
+      pending.push(m);
+      return;
+    }
+    const s = session;
+    if (m.kind === 'command') void s.handle(m.message).then((reply) => ch.send({ kind: 'reply', seq: m.seq, reply }));
+    else if (m.kind === 'telemetry') {
+      telemetryOff?.();
+      telemetryOff = m.on ? s.onTelemetry((frame) => ch.send({ kind: 'telemetry', frame })) : undefined;
+    } else if (m.kind === 'debugStall') {
+      if (process.env.ECOSYM_TEST_HOOKS !== '1') return errLine('debugStall ignored: test hooks are off (ECOSYM_TEST_HOOKS=1)');
+      const until = Date.now() + Math.max(0, Math.min(600, Number(m.seconds) || 0)) * 1000;
+      while (Date.now() < until) {
+        // busy-wait: the event loop stalls, as a runaway computation would
+      }
+    }
+  };
+
+  const start = async (options: Extract<ToChild, { kind: 'start' }>['options']) => {
+    if (session || stopping) return;
+    try {
+      const pf = readPatch(options.patch);
+      const s = await Session.open({ ...options, patch: pf, overrides: new Map(options.overrides ?? []), log: (line) => errLine(line.trim()) });
+      session = s;
+      s.onEvent((event) => ch.send({ kind: 'event', event }));
+      await s.start();
+    } catch (e) {
+      ch.send({ kind: 'failed', where: 'start', error: (e as Error)?.message ?? String(e) });
+      return void stop(1);
+    }
+    const s = session;
+    let expected = Date.now() + HEARTBEAT_MS;
+    heartbeat = setInterval(() => {
+      const now = Date.now();
+      const lagMs = Math.max(0, now - expected);
+      expected = now + HEARTBEAT_MS;
+      const { rms } = s.outputLevels();
+      const mem = process.memoryUsage();
+      ch.send({
+        kind: 'heartbeat',
+        at: now,
+        lagMs,
+        rmsDb: rms > 0 ? 20 * Math.log10(rms) : null,
+        patch: s.patchFile.patch.name,
+        scene: s.engine.values().scene ?? null,
+        rss: mem.rss,
+        heapUsed: mem.heapUsed,
+      });
+    }, HEARTBEAT_MS);
+    ch.send({ kind: 'ready', pid: process.pid, snapshot: s.snapshot() });
+    for (const m of pending.splice(0)) onMessage(m);
+  };
+
+  ch.onMessage(onMessage);
+  // The parent went away (its IPC channel closed): nobody to play for.
+  process.once('disconnect', () => void stop(0));
+  process.once('SIGTERM', () => void stop(143));
+  return finished;
+}
+
+if (process.env.ECOSYM_SESSION_CHILD === '1') {
+  const ch = parentChannel();
+  if (!ch) {
+    process.stderr.write('session child: started without a parent channel (fork it, or run it as an Electron utility process)\n');
+    process.exit(2);
+  }
+  void runSessionChild(ch);
+}

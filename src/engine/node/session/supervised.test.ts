@@ -1,0 +1,146 @@
+/**
+ * The supervised session against real child processes (bin/session-child.mjs,
+ * `--sink none`): a SIGKILL and a stalled event loop are detected, the child
+ * comes back with the same patch, scene and tempo and sounds again; commands
+ * sent while it restarts are refused and never run later.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SupervisedSession } from './supervised.ts';
+import type { HostStatus, Reply, Snapshot } from '../../../shared/protocol.ts';
+import { until } from '../../../../tests/support/wait.ts';
+
+/** A held sine chord: steady output from the first second. */
+function patchYaml(name: string): string {
+  return `name: ${name}
+tempo: 90
+streams:
+  co2: { unit: ppm, default: 400, valid: [0, 2000], maxRate: 50 }
+signals:
+  level: { from: co2, range: [300, 500] }
+voices:
+  pad:
+    synth: synth
+    oscillator: sine
+    volume: -6
+    envelope: { attack: 0.05, release: 1 }
+    notes: { mode: chord, octave: 3 }
+    rhythm: { hold: true }
+scenes:
+  calm: {}
+  storm: {}
+`;
+}
+
+const hooks = process.env.ECOSYM_TEST_HOOKS;
+let host: SupervisedSession;
+const statuses: HostStatus[] = [];
+
+async function ok(cmd: unknown): Promise<unknown> {
+  const r: Reply = await host.handle(cmd);
+  if (!r.ok) throw new Error(`${JSON.stringify(cmd)}: ${r.error}`);
+  return r.data;
+}
+const snapshot = async () => (await ok({ type: 'snapshot' })) as Snapshot;
+const sounding = () => host.status.state === 'playing' && (host.lastHeartbeat?.rmsDb ?? -Infinity) > -60;
+
+beforeAll(async () => {
+  process.env.ECOSYM_TEST_HOOKS = '1';
+  host = new SupervisedSession({
+    session: { patch: { text: patchYaml('alpha') }, sink: 'none', cacheDir: false, midi: false },
+    env: { ECOSYM_TEST_HOOKS: '1' },
+    // Long enough that a loaded 2-core machine never looks hung by accident.
+    hangAfter: 5,
+    snapshotEvery: 0.5,
+  });
+  host.onStatus((s) => statuses.push(s));
+  await host.start();
+  await until(sounding, 'the child to sound');
+}, 120_000);
+afterAll(async () => {
+  await host?.stop();
+  if (hooks === undefined) delete process.env.ECOSYM_TEST_HOOKS;
+  else process.env.ECOSYM_TEST_HOOKS = hooks;
+});
+
+describe('SupervisedSession', () => {
+  it('plays in a child process: its own pid, heartbeats with the level, commands answered', async () => {
+    expect(host.pid).toBeGreaterThan(0);
+    expect(host.pid).not.toBe(process.pid);
+    expect(statuses.map((s) => s.state)).toEqual(['starting', 'playing']);
+    expect(host.status).toMatchObject({ state: 'playing', restarts: 0, silent: true });
+    expect(host.lastHeartbeat).toMatchObject({ patch: 'alpha', scene: 'calm' });
+    const s = await snapshot();
+    expect(s.patch?.name).toBe('alpha');
+    expect(s.engine.sink).toBe('none');
+    // A bad command is refused here, with the field at fault.
+    const bad = await host.handle({ type: 'tempo', bpm: 'fast' });
+    expect(bad.ok).toBe(false);
+    expect(!bad.ok && bad.error).toMatch(/^tempo\.bpm/);
+  });
+
+  it('SIGKILL: restarted with the patch loaded, the scene and the tempo, sounding again; commands during the restart refused, not replayed', async () => {
+    await ok({ type: 'load', patch: { text: patchYaml('beta') }, crossfade: 0.1 });
+    await ok({ type: 'scene', name: 'storm' });
+    await ok({ type: 'tempo', bpm: 133 });
+    await ok({ type: 'freeze', stream: 'co2', on: true, value: 480 });
+    await until(() => host.lastHeartbeat?.scene === 'storm' && host.lastHeartbeat.patch === 'beta', 'the heartbeat to carry the scene');
+    // A snapshot taken after the changes, as the supervisor keeps it.
+    await until(() => host.lastSnapshot?.streams.co2?.frozen === true, 'a snapshot with the frozen stream');
+    const before = host.pid!;
+    const seen = statuses.length;
+    process.kill(before, 'SIGKILL');
+    await until(() => host.status.state === 'restarting', 'the supervisor to see the death');
+    // Refused at once, and never run later: the scene stays "storm" below.
+    const refused = await host.handle({ type: 'scene', name: 'calm', id: 7 });
+    expect(refused).toMatchObject({ ok: false, id: 7 });
+    expect(!refused.ok && refused.error).toMatch(/restarting.*not run/);
+    await until(sounding, 'the restarted child to sound');
+    expect(host.pid).not.toBe(before);
+    expect(host.restarts).toBe(1);
+    expect(host.lastFault).toMatchObject({ cause: 'crash' });
+    expect(host.lastFault!.message).toMatch(/SIGKILL/);
+    expect(statuses.slice(seen).map((s) => s.state)).toEqual(['restarting', 'restarting', 'playing']);
+    const s = await snapshot();
+    expect(s.patch?.name).toBe('beta');
+    expect(s.scene).toBe('storm');
+    expect(s.tempoFixed).toBe(133);
+    expect(s.streams.co2).toMatchObject({ frozen: true, raw: 480 });
+    expect(s.rmsDb!).toBeGreaterThan(-60);
+  });
+
+  it('a stalled event loop: no heartbeat, killed and restarted, same patch and scene', async () => {
+    const before = host.pid!;
+    const restarts = host.restarts;
+    expect(await host.handle({ type: 'debugStall', seconds: 30 })).toMatchObject({ ok: true });
+    await until(() => host.lastFault?.cause === 'hang', 'the hang to be detected');
+    await until(sounding, 'the restarted child to sound');
+    expect(host.pid).not.toBe(before);
+    expect(host.restarts).toBe(restarts + 1);
+    expect(host.faults.hang).toBe(1);
+    const s = await snapshot();
+    expect(s).toMatchObject({ scene: 'storm', tempoFixed: 133 });
+    expect(s.patch?.name).toBe('beta');
+  });
+});
+
+describe('SupervisedSession, first start', () => {
+  it('a patch that does not load: start() rejects with the reason and nothing keeps running', async () => {
+    const h = new SupervisedSession({ session: { patch: { text: 'name: broken\nvoices: 3\n' }, sink: 'none', cacheDir: false, midi: false } });
+    await expect(h.start()).rejects.toThrow(/voices/);
+    expect(h.status.state).toBe('stopped');
+    expect(h.pid).toBeUndefined();
+    expect(h.lastFault?.cause).toBe('start');
+    expect((await h.handle({ type: 'snapshot' })).ok).toBe(false);
+  });
+
+  it('the stall hook is only a command when test hooks are on', async () => {
+    process.env.ECOSYM_TEST_HOOKS = '0';
+    try {
+      const r = await host.handle({ type: 'debugStall', seconds: 5 });
+      expect(r.ok).toBe(false);
+      expect(!r.ok && r.error).toMatch(/unknown command "debugStall"/);
+    } finally {
+      process.env.ECOSYM_TEST_HOOKS = '1';
+    }
+  });
+});

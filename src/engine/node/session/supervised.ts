@@ -1,0 +1,502 @@
+/**
+ * A session in a child process, watched and brought back: the desktop app's
+ * audio host and the session of `ecosym run`. It is a {@link SessionLink}, so
+ * a server or a UI drives it exactly as it drives an in-process session.
+ *
+ * - Starts the child (bin/session-child.mjs, through an injected
+ *   {@link SpawnChild}: `child_process.fork` here, Electron's
+ *   `utilityProcess` in the app), forwards commands, replies, events and
+ *   telemetry, and tells its status ({@link HostStatus}: starting, playing,
+ *   restarting, stopped) to `onStatus` listeners.
+ * - Watches it: an exit, a heartbeat missing for `hangAfter` seconds (then
+ *   SIGKILL) or a start that never finishes is a fault, counted with its
+ *   cause ({@link SupervisedSession.lastFault}), and the child is started
+ *   again after the {@link RestartPolicy}'s delay, which never gives up. A
+ *   patch in a crash loop gives way to the fallback patch, when there is one.
+ * - Restores what the show was: the patch last loaded, the scene, a fixed
+ *   tempo, mute, parameters set, frozen and rebound streams and the values of
+ *   streams with no source, from the commands that changed them and the last
+ *   snapshot (taken every `snapshotEvery` seconds).
+ * - A command sent while the child is not playing gets an error reply at once
+ *   and is never run later; one in flight when the child dies gets an error
+ *   reply too (it may or may not have run, and is not replayed).
+ */
+import { resolve } from 'node:path';
+import { HeartbeatWatch, RestartPolicy, type FaultCause, type RestartPolicyOptions } from '../../core/restartPolicy.ts';
+import { errorReply, okReply, parseCommand, type Command, type HostStatus, type PatchRef, type Reply, type SessionEvent, type Snapshot, type TelemetryFrame } from '../../../shared/protocol.ts';
+import { PROJECT_ROOT } from '../files.ts';
+import type { SessionLink } from './link.ts';
+import { forkChild, type ChildHandle, type ChildStartOptions, type FromChild, type Heartbeat, type SpawnChild } from './hostChannel.ts';
+
+/** The script a supervisor starts: the bundle when fresh, else the sources through tsx. */
+export const SESSION_CHILD_ENTRY = resolve(PROJECT_ROOT, 'bin/session-child.mjs');
+
+export interface SupervisedOptions {
+  /** How the child opens its session (the patch, sink, bridges…). */
+  session: ChildStartOptions;
+  /** Starts the child process (default: `child_process.fork`). */
+  spawn?: SpawnChild;
+  /** The child's entry script (default {@link SESSION_CHILD_ENTRY}). */
+  entry?: string;
+  /** Environment added for the child. */
+  env?: Record<string, string>;
+  policy?: RestartPolicyOptions;
+  /** Seconds without a heartbeat after which the child is hung (default 5). */
+  hangAfter?: number;
+  /** Seconds a child may take from spawn to playing (default 60: tsx on a busy machine is slow). */
+  startTimeout?: number;
+  /** Seconds between the snapshots kept for restore (default 2). */
+  snapshotEvery?: number;
+  /** A patch to play instead of one in a crash loop. */
+  fallback?: PatchRef;
+  /** Keep trying when the very first start fails (default false: `start()` rejects with the child's error). */
+  retryFirstStart?: boolean;
+  /** Lines about faults and restarts, and the child's stderr. */
+  log?: (line: string) => void;
+}
+
+/** The last fault: why the child went away, and when (epoch seconds). */
+export interface HostFault {
+  cause: FaultCause;
+  message: string;
+  at: number;
+}
+
+type State = HostStatus['state'];
+
+/** What the show was, to be restored after a restart. */
+interface ShowState {
+  patch: PatchRef;
+  tempoFixed: number | null | undefined;
+  muted: boolean | undefined;
+  params: Map<string, number>;
+  frozen: Map<string, number | undefined>;
+  rebinds: Map<string, string>;
+}
+
+const wallSeconds = () => Date.now() / 1000;
+const monoSeconds = () => performance.now() / 1000;
+
+function patchKey(p: PatchRef): string {
+  return 'id' in p ? `id:${p.id}` : 'path' in p ? `path:${p.path}` : `text:${p.text.length}:${p.text.slice(0, 200)}`;
+}
+
+export class SupervisedSession implements SessionLink {
+  private readonly o: SupervisedOptions;
+  private readonly policy: RestartPolicy;
+  private readonly watch: HeartbeatWatch;
+  private child: ChildHandle | undefined;
+  private state: State = 'stopped';
+  private readonly show: ShowState;
+  private readonly events = new Set<(e: SessionEvent) => void>();
+  private readonly frames = new Set<(f: TelemetryFrame) => void>();
+  private readonly statuses = new Set<(s: HostStatus) => void>();
+  private readonly beats = new Set<(h: Heartbeat) => void>();
+  private readonly pending = new Map<number, { id: Command['id']; done: (r: Reply) => void }>();
+  private seq = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private spawnedAt = 0;
+  private ready = false;
+  private hung = false;
+  private childError: string | undefined;
+  private stderrTail = '';
+  private playedOnce = false;
+  private firstStart: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  private stopping: Promise<void> | undefined;
+  private lastSnapshotAt = 0;
+  /** Restarts done (each time a child was started again after a fault). */
+  restarts = 0;
+  lastFault: HostFault | undefined;
+  /** The last heartbeat of the child playing now (undefined until its first). */
+  lastHeartbeat: Heartbeat | undefined;
+  /** The last snapshot taken while playing. */
+  lastSnapshot: Snapshot | undefined;
+
+  constructor(opts: SupervisedOptions) {
+    this.o = opts;
+    this.policy = new RestartPolicy(opts.policy);
+    this.watch = new HeartbeatWatch(opts.hangAfter ?? 5, monoSeconds());
+    this.show = { patch: opts.session.patch, tempoFixed: undefined, muted: undefined, params: new Map(), frozen: new Map(), rebinds: new Map() };
+  }
+
+  /** The session process's id (undefined while none runs). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** The host's state now. */
+  get status(): HostStatus {
+    return { type: 'status', state: this.state, restarts: this.restarts, ...(this.o.session.sink === 'none' ? { silent: true } : {}), ...(this.lastFault ? { reason: this.lastFault.message } : {}) };
+  }
+
+  /** Failures by cause since start. */
+  get faults(): Readonly<Record<FaultCause, number>> {
+    return this.policy.counts;
+  }
+
+  /** The patch the host plays (or will play after a restart). */
+  get patch(): PatchRef {
+    return this.show.patch;
+  }
+
+  /**
+   * Starts the child and resolves once it plays. When that first start fails
+   * (an invalid patch, no audio device) it rejects with the child's error and
+   * the supervisor stops, unless `retryFirstStart`.
+   */
+  start(): Promise<void> {
+    if (this.state !== 'stopped' || this.stopping) return Promise.reject(new Error('the supervised session has already started'));
+    const p = new Promise<void>((res, rej) => (this.firstStart = { resolve: res, reject: rej }));
+    this.timer = setInterval(() => this.tick(), 250);
+    this.timer.unref?.();
+    this.spawn();
+    return p;
+  }
+
+  private setState(state: State, reason?: string): void {
+    this.state = state;
+    const s: HostStatus = { ...this.status, ...(reason === undefined ? {} : { reason }) };
+    for (const fn of this.statuses) {
+      try {
+        fn(s);
+      } catch {
+        // a listener's failure must not reach the supervisor
+      }
+    }
+  }
+
+  private log(line: string): void {
+    this.o.log?.(line);
+  }
+
+  private spawn(): void {
+    this.ready = false;
+    this.hung = false;
+    this.childError = undefined;
+    this.stderrTail = '';
+    this.lastHeartbeat = undefined;
+    this.setState(this.restarts === 0 && !this.playedOnce ? 'starting' : 'restarting');
+    const spawn = this.o.spawn ?? forkChild;
+    let child: ChildHandle;
+    try {
+      child = spawn(this.o.entry ?? SESSION_CHILD_ENTRY, { ECOSYM_SESSION_CHILD: '1', ...(this.o.env ?? {}) });
+    } catch (e) {
+      this.childError = `could not start the session process: ${(e as Error)?.message ?? String(e)}`;
+      setImmediate(() => this.fault('start'));
+      return;
+    }
+    this.child = child;
+    this.spawnedAt = monoSeconds();
+    this.watch.reset(this.spawnedAt);
+    child.onMessage((m) => {
+      if (this.child === child) this.message(m);
+    });
+    child.onStderr?.((text) => {
+      if (this.child !== child) return;
+      this.stderrTail = (this.stderrTail + text).slice(-2000);
+      for (const line of text.split('\n')) if (line.trim()) this.log(line);
+    });
+    child.onExit((code, signal) => {
+      if (this.child !== child) return;
+      this.child = undefined;
+      this.exited(code, signal);
+    });
+    const overrides = new Map(this.o.session.overrides ?? []);
+    for (const [stream, uri] of this.show.rebinds) overrides.set(stream, uri);
+    child.send({ kind: 'start', options: { ...this.o.session, patch: this.show.patch, overrides: [...overrides] } });
+  }
+
+  private message(m: FromChild): void {
+    switch (m.kind) {
+      case 'heartbeat':
+        this.watch.beat(monoSeconds());
+        this.lastHeartbeat = m;
+        for (const fn of this.beats) fn(m);
+        return;
+      case 'reply': {
+        const p = this.pending.get(m.seq);
+        if (!p) return;
+        this.pending.delete(m.seq);
+        p.done(m.reply);
+        return;
+      }
+      case 'event':
+        if (m.event.type === 'mute') this.show.muted = m.event.muted;
+        for (const fn of this.events) {
+          try {
+            fn(m.event);
+          } catch {
+            // as above
+          }
+        }
+        return;
+      case 'telemetry':
+        for (const fn of this.frames) {
+          try {
+            fn(m.frame);
+          } catch {
+            // as above
+          }
+        }
+        return;
+      case 'failed':
+        this.childError = m.error;
+        return;
+      case 'ready':
+        this.ready = true;
+        this.watch.reset(monoSeconds());
+        void this.restore(m.snapshot);
+        return;
+      case 'stopped':
+        return;
+    }
+  }
+
+  /** Brings the new child to where the show was, then says it plays. */
+  private async restore(fresh: Snapshot): Promise<void> {
+    const child = this.child;
+    const cmds: Command[] = [];
+    const s = this.show;
+    const last = this.lastSnapshot;
+    if (last) {
+      // Streams with no source sit at their default in a new process: give them their last values.
+      for (const [stream, st] of Object.entries(last.streams))
+        if (st.uri === undefined && st.raw !== undefined && !s.frozen.has(stream) && Object.hasOwn(fresh.streams, stream)) cmds.push({ type: 'inject', stream, value: st.raw });
+    }
+    for (const [stream, value] of s.frozen) {
+      const v = value ?? (typeof last?.streams[stream]?.raw === 'number' ? (last.streams[stream].raw as number) : undefined);
+      cmds.push({ type: 'freeze', stream, on: true, ...(v === undefined ? {} : { value: v }) });
+    }
+    const scene = this.lastHeartbeat?.scene ?? last?.scene;
+    if (scene && scene !== fresh.scene) cmds.push({ type: 'scene', name: scene });
+    if (s.tempoFixed !== undefined && s.tempoFixed !== null) cmds.push({ type: 'tempo', bpm: s.tempoFixed });
+    if (s.muted !== undefined && s.muted !== fresh.muted) cmds.push({ type: 'mute', on: s.muted });
+    for (const [target, value] of s.params) cmds.push({ type: 'param', target, value });
+    if (this.frames.size) child?.send({ kind: 'telemetry', on: true });
+    for (const c of cmds) {
+      const r = await this.request(c);
+      if (!r.ok) this.log(`restore: ${c.type} ${JSON.stringify(c).slice(0, 120)}: ${r.error}`);
+    }
+    if (this.child !== child || this.stopping) return;
+    this.policy.started(monoSeconds());
+    this.playedOnce = true;
+    this.setState('playing');
+    this.firstStart?.resolve();
+    this.firstStart = undefined;
+  }
+
+  private tick(): void {
+    if (!this.child || this.stopping) return;
+    const now = monoSeconds();
+    if (!this.ready) {
+      if (now - this.spawnedAt > (this.o.startTimeout ?? 60)) {
+        this.childError = `the session process did not start within ${this.o.startTimeout ?? 60} s`;
+        this.hung = true;
+        this.child.kill();
+      }
+      return;
+    }
+    if (this.watch.hung(now) && !this.hung) {
+      this.hung = true;
+      this.log(`session process ${this.child.pid} hung: no heartbeat for ${this.watch.silentFor(now).toFixed(1)} s; killing it`);
+      this.child.kill();
+      return;
+    }
+    if (this.state === 'playing' && now - this.lastSnapshotAt >= (this.o.snapshotEvery ?? 2)) {
+      this.lastSnapshotAt = now;
+      const child = this.child;
+      void this.request({ type: 'snapshot' }).then((r) => {
+        if (r.ok && this.child === child) this.lastSnapshot = r.data as Snapshot;
+      });
+    }
+  }
+
+  private exited(code: number | null, signal: string | null): void {
+    const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
+    for (const [, p] of this.pending) p.done(errorReply(p.id, `the audio host stopped before answering (${how}); the command may not have run and will not be replayed`));
+    this.pending.clear();
+    if (this.stopping) return;
+    const wasReady = this.ready;
+    const cause: FaultCause = !wasReady ? 'start' : this.hung ? 'hang' : signal ? 'crash' : 'exit';
+    const detail = this.childError ?? (this.hung ? `no heartbeat for ${this.o.hangAfter ?? 5} s` : lastLine(this.stderrTail));
+    this.childError = `${how}${detail ? `: ${detail}` : ''}`;
+    this.fault(cause);
+  }
+
+  private fault(cause: FaultCause): void {
+    const message = `session process ${cause === 'start' ? 'failed to start' : cause === 'hang' ? 'hung' : 'died'}: ${this.childError ?? 'unknown'}`;
+    this.lastFault = { cause, message, at: wallSeconds() };
+    this.ready = false;
+    this.emitEvent({ type: 'error', time: wallSeconds(), where: 'audio host', message: message.slice(0, 500) });
+    if (!this.playedOnce && this.firstStart && !this.o.retryFirstStart) {
+      const fs = this.firstStart;
+      this.firstStart = undefined;
+      void this.stop().then(() => fs.reject(new Error(this.childError ?? message)));
+      return;
+    }
+    const d = this.policy.failed(monoSeconds(), patchKey(this.show.patch), cause);
+    let reason = `${message}; restarting in ${d.delay} s`;
+    if (d.crashLoop && this.o.fallback && patchKey(this.o.fallback) !== patchKey(this.show.patch)) {
+      reason += `; ${patchKey(this.show.patch)} keeps failing: playing the fallback patch`;
+      this.show.patch = this.o.fallback;
+      this.show.params.clear();
+      this.show.frozen.clear();
+      this.show.rebinds.clear();
+      this.lastSnapshot = undefined;
+      this.lastHeartbeat = undefined;
+    }
+    this.log(reason);
+    this.setState('restarting', reason);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (this.stopping) return;
+      this.restarts++;
+      this.spawn();
+    }, d.delay * 1000);
+  }
+
+  private emitEvent(e: SessionEvent): void {
+    for (const fn of this.events) {
+      try {
+        fn(e);
+      } catch {
+        // as above
+      }
+    }
+  }
+
+  /** Sends a command to the child now; resolves with its reply (an error reply if the child dies first). */
+  private request(c: Command): Promise<Reply> {
+    const child = this.child;
+    if (!child) return Promise.resolve(errorReply(c.id, 'the audio host is not running'));
+    const seq = ++this.seq;
+    return new Promise((done) => {
+      this.pending.set(seq, { id: c.id, done });
+      child.send({ kind: 'command', seq, message: c });
+    });
+  }
+
+  /**
+   * Runs one protocol command in the child. While the host is not playing,
+   * an error reply at once: the command is not kept for later.
+   */
+  async handle(message: unknown): Promise<Reply> {
+    const hook = this.testHook(message);
+    if (hook) return hook;
+    const parsed = parseCommand(message);
+    if (!parsed.ok) return parsed.reply;
+    const c = parsed.command;
+    if (this.state !== 'playing' || !this.child) return errorReply(c.id, `the audio host is ${this.state}: "${c.type}" was not run (send it again once it plays)`);
+    const r = await this.request(c);
+    if (r.ok) this.remember(c, r);
+    return r;
+  }
+
+  /** `{type: "debugStall", seconds}` busy-waits the child (tests of hang detection; ECOSYM_TEST_HOOKS=1 only). */
+  private testHook(message: unknown): Reply | undefined {
+    if (process.env.ECOSYM_TEST_HOOKS !== '1') return undefined;
+    let m = message;
+    if (typeof m === 'string' && m.length < 200 && m.includes('debugStall')) {
+      try {
+        m = JSON.parse(m);
+      } catch {
+        return undefined;
+      }
+    }
+    if (typeof m !== 'object' || m === null || (m as { type?: unknown }).type !== 'debugStall') return undefined;
+    const seconds = Number((m as { seconds?: unknown }).seconds);
+    if (!(seconds > 0 && seconds <= 600)) return errorReply(undefined, 'debugStall.seconds: expected 0 < seconds ≤ 600');
+    if (!this.child) return errorReply(undefined, 'the audio host is not running');
+    this.child.send({ kind: 'debugStall', seconds });
+    return okReply(undefined);
+  }
+
+  /** Keeps what a successful command changed, to restore it after a restart. */
+  private remember(c: Command, r: Reply): void {
+    const s = this.show;
+    switch (c.type) {
+      case 'load':
+        s.patch = c.patch;
+        // A new patch's own voices and buses: parameters of the old one do not carry over.
+        for (const t of [...s.params.keys()]) if (!t.startsWith('master.')) s.params.delete(t);
+        this.lastSnapshot = undefined;
+        return;
+      case 'param':
+        s.params.set(c.target, r.ok && typeof (r.data as { value?: unknown })?.value === 'number' ? (r.data as { value: number }).value : c.value);
+        return;
+      case 'tempo':
+        s.tempoFixed = c.bpm;
+        return;
+      case 'mute':
+        s.muted = c.on;
+        return;
+      case 'panic':
+        s.muted = true;
+        return;
+      case 'freeze':
+        if (c.on) s.frozen.set(c.stream, c.value);
+        else s.frozen.delete(c.stream);
+        return;
+      case 'rebind':
+        s.rebinds.set(c.stream, c.uri);
+        return;
+      case 'snapshot':
+        if (r.ok) this.lastSnapshot = r.data as Snapshot;
+        return;
+      default:
+        return;
+    }
+  }
+
+  onEvent(fn: (e: SessionEvent) => void): () => void {
+    this.events.add(fn);
+    return () => this.events.delete(fn);
+  }
+
+  /** Telemetry frames; the child computes them only while someone here listens. */
+  onTelemetry(fn: (f: TelemetryFrame) => void): () => void {
+    this.frames.add(fn);
+    if (this.frames.size === 1 && this.ready) this.child?.send({ kind: 'telemetry', on: true });
+    return () => {
+      this.frames.delete(fn);
+      if (this.frames.size === 0 && this.ready) this.child?.send({ kind: 'telemetry', on: false });
+    };
+  }
+
+  onStatus(fn: (s: HostStatus) => void): () => void {
+    this.statuses.add(fn);
+    return () => this.statuses.delete(fn);
+  }
+
+  /** Every heartbeat of the child (lag, level, patch, scene, memory): for a supervisor's health and metrics. */
+  onHeartbeat(fn: (h: Heartbeat) => void): () => void {
+    this.beats.add(fn);
+    return () => this.beats.delete(fn);
+  }
+
+  /** Stops the child (asks, then kills it after `graceSeconds`) and the watching. Safe to call twice. */
+  stop(graceSeconds = 5): Promise<void> {
+    return (this.stopping ??= (async () => {
+      if (this.timer) clearInterval(this.timer);
+      if (this.restartTimer) clearTimeout(this.restartTimer);
+      const child = this.child;
+      if (child) {
+        const gone = new Promise<void>((r) => child.onExit(() => r()));
+        child.send({ kind: 'stop' });
+        const kill = setTimeout(() => child.kill(), graceSeconds * 1000);
+        await gone;
+        clearTimeout(kill);
+      }
+      this.child = undefined;
+      for (const [, p] of this.pending) p.done(errorReply(p.id, 'the audio host stopped'));
+      this.pending.clear();
+      this.setState('stopped');
+    })());
+  }
+}
+
+function lastLine(text: string): string {
+  const lines = text.split('\n').filter((l) => l.trim());
+  return (lines.at(-1) ?? '').slice(0, 300);
+}
