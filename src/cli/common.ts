@@ -83,22 +83,41 @@ export function measure(channels: Float32Array[]): { peak: number; rms: number }
   return { peak: Math.max(0, ...channels.map((ch) => peak(ch))), rms: Math.sqrt(power) };
 }
 
-/** A one-line progress bar on a TTY (stderr); silent elsewhere. */
-export function progressBar(label: string): { update(done: number, total: number): void; end(): void } {
-  const tty = process.stderr.isTTY;
-  let last = -1;
+/** "1:05" or "1:02:05". */
+export function clockTime(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const two = (n: number) => String(n).padStart(2, '0');
+  return s >= 3600 ? `${Math.floor(s / 3600)}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}` : `${Math.floor(s / 60)}:${two(s % 60)}`;
+}
+
+/**
+ * A one-line progress bar on a TTY (stderr), with the time left at the pace so far
+ * once a few seconds of work give a pace; silent elsewhere. `stream` and `now` are
+ * for tests.
+ */
+export function progressBar(
+  label: string,
+  stream: { isTTY?: boolean; write(s: string): unknown } = process.stderr,
+  now: () => number = () => performance.now(),
+): { update(done: number, total: number): void; end(): void } {
+  const tty = stream.isTTY;
+  let last = '';
+  const started = now();
   return {
     update(done, total) {
       if (!tty) return;
       const pct = Math.floor((100 * done) / total);
-      if (pct === last) return;
-      last = pct;
+      const elapsed = (now() - started) / 1000;
+      const eta = done > 0 && elapsed >= 2 && done < total ? `, ${clockTime((elapsed * (total - done)) / done)} left` : '';
       const width = 30;
       const filled = Math.round((width * pct) / 100);
-      process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${pct}%`);
+      const line = `\r${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${pct}%${eta}\x1b[K`;
+      if (line === last) return;
+      last = line;
+      stream.write(line);
     },
     end() {
-      if (tty) process.stderr.write('\r\x1b[K');
+      if (tty) stream.write('\r\x1b[K');
     },
   };
 }

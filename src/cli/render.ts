@@ -8,10 +8,12 @@ import { renderOffline } from '../engine/node/render.ts';
 import { planFor } from '../engine/node/bridges/oscOut.ts';
 import { oscLogLine, type TimedOscMessage } from '../engine/core/oscOut.ts';
 import type { Engine } from '../engine/audio/Engine.ts';
-import { encodeWav, type WavDepth } from '../engine/node/wav.ts';
+import type { WavDepth } from '../engine/node/wav.ts';
+import { WAV_MAX_DATA_BYTES, wavDataBytes, WavStreamWriter } from '../engine/node/wavStream.ts';
+import { SIGNAL_EXIT_CODES } from './stop.ts';
 import { MidiFileRecorder } from '../engine/node/midi/file.ts';
 import { resolveMidi } from '../engine/core/midi/config.ts';
-import { dbfs, durationArg, measure, numberArg, progressBar, streamFeeds, UsageError } from './common.ts';
+import { dbfs, durationArg, numberArg, progressBar, streamFeeds, UsageError } from './common.ts';
 
 export interface RenderArgs {
   patch: string;
@@ -67,46 +69,82 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
     for (const d of described) log(`  data: ${d}`);
   }
   const recorder = a.midi === undefined ? undefined : new MidiFileRecorder();
+  const channels = 2;
+  if (wavDataBytes(Math.round(duration * sampleRate), { channels, depth: bits }) > WAV_MAX_DATA_BYTES)
+    throw new UsageError(`--duration ${formatSeconds(duration)}: more than a WAV's 4 GB at ${channels} channels, ${bits}-bit; use a lower bit depth or a shorter piece`);
+  // The file is written as the audio comes, to out.part, renamed when complete.
+  const writer = new WavStreamWriter(out, { channels, sampleRate, depth: bits });
+  // Ctrl-C or SIGTERM: nothing half-written is left, and the exit code says which signal.
+  const onSignal = (signal: NodeJS.Signals) => {
+    writer.abort();
+    bar.end();
+    console.error(`Stopped (${signal}): ${out} not written`);
+    process.exit(SIGNAL_EXIT_CODES[signal as keyof typeof SIGNAL_EXIT_CODES]);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let peak = 0;
+  let power = 0;
   const bar = progressBar('rendering');
-  const result = await renderOffline({
-    patch: pf.patch,
-    duration,
-    sampleRate,
-    seed,
-    samples,
-    data: feeds,
-    onProgress: (done, total) => bar.update(done, total),
-    onEvent:
-      oscPlan || recorder
-        ? (e) => {
-            recorder?.event(e);
-            if (oscPlan && (e.type === 'note' || e.type === 'beat' || e.type === 'scene' || e.type === 'threshold' || e.type === 'mute'))
-              oscMessages.push(...oscPlan.event(e));
+  let result: Awaited<ReturnType<typeof renderOffline>>;
+  try {
+    result = await renderOffline({
+      patch: pf.patch,
+      duration,
+      sampleRate,
+      seed,
+      samples,
+      data: feeds,
+      channels,
+      onProgress: (done, total) => bar.update(done, total),
+      onBlock: (block, _start, frames) => {
+        writer.write(block, frames);
+        for (const ch of block)
+          for (let i = 0; i < frames; i++) {
+            const x = ch[i]!;
+            if (!Number.isFinite(x)) continue;
+            const m = Math.abs(x);
+            if (m > peak) peak = m;
+            power += x * x;
           }
+      },
+      onEvent:
+        oscPlan || recorder
+          ? (e) => {
+              recorder?.event(e);
+              if (oscPlan && (e.type === 'note' || e.type === 'beat' || e.type === 'scene' || e.type === 'threshold' || e.type === 'mute'))
+                oscMessages.push(...oscPlan.event(e));
+            }
+          : undefined,
+      actions: oscPlan
+        ? Array.from({ length: Math.floor(duration * oscSection!.rate) }, (_, i) => ({
+            time: i / oscSection!.rate,
+            // The plan remembers what it sent: it samples in the delivery, in order with the events.
+            run: (engine: Engine, time: number) => {
+              const values = engine.values();
+              return () => void oscMessages.push(...oscPlan.sample(time, values));
+            },
+          }))
         : undefined,
-    actions: oscPlan
-      ? Array.from({ length: Math.floor(duration * oscSection!.rate) }, (_, i) => ({
-          time: i / oscSection!.rate,
-          // The plan remembers what it sent: it samples in the delivery, in order with the events.
-          run: (engine: Engine, time: number) => {
-            const values = engine.values();
-            return () => void oscMessages.push(...oscPlan.sample(time, values));
-          },
-        }))
-      : undefined,
-  });
-  bar.end();
+    });
+    writer.finish();
+  } catch (e) {
+    writer.abort();
+    throw e;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    bar.end();
+  }
   if (result.errors.length) for (const e of result.errors.slice(0, 5)) console.error(`warning: ${(e as Error)?.message ?? String(e)}`);
-  const { bytes, nonFinite } = encodeWav(result.channels, sampleRate, bits);
-  if (nonFinite) console.error(`warning: ${nonFinite} non-finite samples were written as silence`);
-  writeFileAtomic(out, bytes);
+  if (writer.nonFinite) console.error(`warning: ${writer.nonFinite} non-finite samples were written as silence`);
   if (a.oscLog !== undefined) {
     // Events are known a window ahead of the samples: order the log by time.
     const sorted = oscMessages.map((m, i) => ({ m, i })).sort((x, y) => x.m.time - y.m.time || x.i - y.i);
     writeFileAtomic(a.oscLog, sorted.map((x) => oscLogLine(x.m)).join('\n') + (sorted.length ? '\n' : ''));
     if (!a.quiet) log(`Wrote ${a.oscLog}: ${sorted.length} OSC messages`);
   }
-  const { peak, rms } = measure(result.channels);
+  const rms = Math.sqrt(power / Math.max(1, writer.frames * channels));
   const summary: RenderSummary = {
     file: out,
     seconds: duration,

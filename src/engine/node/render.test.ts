@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as Tone from 'tone';
 import { join } from 'node:path';
-import { MAX_RENDER_ATTEMPTS, renderOffline, type RenderAction, type StreamFeed } from './render.ts';
+import { BLOCK_FRAMES, MAX_RENDER_ATTEMPTS, renderOffline, type RenderAction, type StreamFeed } from './render.ts';
 import { loadPatchFile, loadPatchSamples, PATCHES_DIR, type PatchFile } from './files.ts';
 import { defaultFeeds } from './sources/collect.ts';
 import { Engine } from '../audio/Engine.ts';
@@ -573,5 +573,28 @@ voices:
     } finally {
       toneFixes.disposeEndedOffline = true;
     }
+  });
+});
+
+describe('audio in blocks', () => {
+  it('onBlock hands over the same samples as a whole render, in order, in blocks, and the result holds none', async () => {
+    const { pf, samples } = await builtin('carbon-pulse');
+    const whole = await renderOffline({ patch: pf.patch, duration: 3, samples, seed: 5 });
+    const got = whole.channels.map((ch) => new Float32Array(ch.length));
+    const starts: number[] = [];
+    const streamed = await renderOffline({
+      patch: pf.patch,
+      duration: 3,
+      samples,
+      seed: 5,
+      onBlock: (block, start, frames) => {
+        starts.push(start);
+        block.forEach((ch, c) => got[c]!.set(ch.subarray(0, frames), start));
+      },
+    });
+    expect(streamed.channels).toEqual([]);
+    expect(starts).toEqual([0, BLOCK_FRAMES, 2 * BLOCK_FRAMES]);
+    expect(rms(whole.channels[0]!)).toBeGreaterThan(0.01);
+    for (let c = 0; c < 2; c++) expect(got[c]!).toEqual(whole.channels[c]!);
   });
 });

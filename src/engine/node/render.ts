@@ -81,7 +81,17 @@ export interface RenderOptions {
    * when it started over).
    */
   onEvent?: (e: EngineEvent) => void;
+  /**
+   * Takes the audio in blocks of at most {@link BLOCK_FRAMES} frames, in order
+   * (one array per channel, reused between calls: copy what you keep), instead of
+   * {@link RenderResult.channels}, which is then empty: a caller that writes as it
+   * goes never holds a second copy of the piece in JavaScript.
+   */
+  onBlock?: (channels: Float32Array[], startFrame: number, frames: number) => void;
 }
+
+/** Frames per block given to {@link RenderOptions.onBlock}. */
+export const BLOCK_FRAMES = 1 << 16;
 
 export interface RenderResult {
   channels: Float32Array[];
@@ -119,7 +129,7 @@ interface Shown {
 export async function renderOffline(opts: RenderOptions): Promise<RenderResult> {
   const shown: Shown = { progress: 0, paced: -Infinity };
   for (let attempt = 1; ; attempt++) {
-    const { result, missedPoints, journal } = await renderOnce(opts, shown, attempt === MAX_RENDER_ATTEMPTS);
+    const { result, missedPoints, journal, buffer } = await renderOnce(opts, shown, attempt === MAX_RENDER_ATTEMPTS);
     if (missedPoints && attempt < MAX_RENDER_ATTEMPTS) continue;
     if (missedPoints) result.errors.push(new Error(`${missedPoints} scheduler windows were missed (suspend points not registered in time), in each of ${attempt} renders`));
     for (const deliver of journal) {
@@ -129,6 +139,7 @@ export async function renderOffline(opts: RenderOptions): Promise<RenderResult> 
         result.errors.push(e);
       }
     }
+    if (opts.onBlock) deliverBlocks(buffer, opts.onBlock);
     opts.onProgress?.(opts.duration, opts.duration);
     return result;
   }
@@ -141,7 +152,11 @@ export async function renderOffline(opts: RenderOptions): Promise<RenderResult> 
  * nothing and tells the caller nothing, and only finishes (an offline render
  * cannot be stopped). The last goes on as well as it can.
  */
-async function renderOnce(opts: RenderOptions, shown: Shown, last: boolean): Promise<{ result: RenderResult; missedPoints: number; journal: Array<() => void> }> {
+async function renderOnce(
+  opts: RenderOptions,
+  shown: Shown,
+  last: boolean,
+): Promise<{ result: RenderResult; missedPoints: number; journal: Array<() => void>; buffer: AudioBuffer }> {
   const sampleRate = opts.sampleRate ?? 48000;
   const length = Math.max(128, Math.round(opts.duration * sampleRate));
   const raw = new OfflineAudioContext({ numberOfChannels: opts.channels ?? 2, length, sampleRate });
@@ -243,7 +258,7 @@ async function renderOnce(opts: RenderOptions, shown: Shown, last: boolean): Pro
   const notes = engine.stats.notes;
   engine.dispose();
   const channels: Float32Array[] = [];
-  for (let c = 0; c < buffer.numberOfChannels; c++) channels.push(buffer.getChannelData(c).slice());
+  if (!opts.onBlock) for (let c = 0; c < buffer.numberOfChannels; c++) channels.push(buffer.getChannelData(c).slice());
   const result: RenderResult = {
     channels,
     sampleRate,
@@ -258,5 +273,17 @@ async function renderOnce(opts: RenderOptions, shown: Shown, last: boolean): Pro
   } catch {
     // Tone's dispose of an offline context that has finished may throw; nothing is left to free
   }
-  return { result, missedPoints: sorted.length - reached, journal };
+  return { result, missedPoints: sorted.length - reached, journal, buffer };
+}
+
+/** Hands a rendered buffer to `onBlock` a block at a time, through one reused block. */
+function deliverBlocks(buffer: AudioBuffer, onBlock: NonNullable<RenderOptions['onBlock']>): void {
+  const size = Math.min(BLOCK_FRAMES, buffer.length);
+  const block = Array.from({ length: buffer.numberOfChannels }, () => new Float32Array(size));
+  for (let start = 0; start < buffer.length; start += size) {
+    const frames = Math.min(size, buffer.length - start);
+    const view = frames === size ? block : block.map((b) => b.subarray(0, frames));
+    for (let c = 0; c < view.length; c++) buffer.copyFromChannel(view[c]!, c, start);
+    onBlock(view, start, frames);
+  }
 }

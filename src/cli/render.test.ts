@@ -1,0 +1,84 @@
+/**
+ * `ecosym render` as a user runs it: the WAV is written as the audio comes
+ * (a `.part` file renamed when complete), and Ctrl-C during a render leaves no
+ * broken file behind.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../engine/node/files.ts';
+import { until } from '../../tests/support/wait.ts';
+import { clockTime, progressBar } from './common.ts';
+
+const BIN = resolve(PROJECT_ROOT, 'bin/ecosym.mjs');
+const dir = mkdtempSync(join(tmpdir(), 'render-cli-'));
+
+function run(args: string[]): { child: ReturnType<typeof spawn>; closed: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> } {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ECOSYM_CACHE_DIR: mkdtempSync(join(tmpdir(), 'ecosym-cli-')) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>((r) => child.once('close', (code, signal) => r({ code, signal, out })));
+  return { child, closed };
+}
+
+describe('ecosym render writes as it goes', () => {
+  it('a render leaves a complete WAV of the length asked for, and no .part file', async () => {
+    const file = join(dir, 'short.wav');
+    const { closed } = run(['render', 'carbon-pulse', '--duration', '3s', '--bits', '16', '--out', file]);
+    const { code, out } = await closed;
+    expect(code, out).toBe(0);
+    expect(execFileSync('sox', ['--i', '-s', file], { encoding: 'utf8' }).trim()).toBe(String(3 * 48000));
+    expect(existsSync(`${file}.part`)).toBe(false);
+    // The summary's peak is measured on the blocks written: sox reads the same peak from the file.
+    const stat = execFileSync('sh', ['-c', `sox "${file}" -n stat 2>&1`], { encoding: 'utf8' });
+    const soxPeak = Math.max(Number(/Maximum amplitude:\s+(-?[\d.]+)/.exec(stat)![1]), -Number(/Minimum amplitude:\s+(-?[\d.]+)/.exec(stat)![1]));
+    const said = Number(/peak (-?[\d.]+) dBFS/.exec(out)![1]);
+    expect(Math.abs(20 * Math.log10(soxPeak) - said)).toBeLessThan(0.2);
+  });
+
+  it('Ctrl-C (SIGINT) during a render exits 130 and leaves neither the WAV nor its .part', async () => {
+    const file = join(dir, 'stopped.wav');
+    const { child, closed } = run(['render', 'warming-stripes', '--duration', '20m', '--out', file]);
+    // The .part file is made just before the signal handlers are set, in the same turn.
+    await until(() => existsSync(`${file}.part`), 'the .part file of the render');
+    child.kill('SIGINT');
+    const { code, signal, out } = await closed;
+    expect({ code, signal }, out).toEqual({ code: 130, signal: null });
+    expect(out).toContain('Stopped (SIGINT)');
+    expect(existsSync(file)).toBe(false);
+    expect(existsSync(`${file}.part`)).toBe(false);
+  });
+});
+
+describe('progress on a terminal', () => {
+  it('shows the percentage and, once there is a pace, the time left at that pace', () => {
+    let t = 0;
+    const lines: string[] = [];
+    const bar = progressBar('rendering', { isTTY: true, write: (s: string) => lines.push(s) }, () => t);
+    bar.update(0, 600);
+    t = 10_000; // 10 s of work for the first 60 audio seconds: 90 s left for the other 540
+    bar.update(60, 600);
+    expect(lines.at(-1)).toContain('10%, 1:30 left');
+    t = 100_000;
+    bar.update(600, 600);
+    expect(lines.at(-1)).toContain('100%');
+    expect(lines.at(-1)).not.toContain('left');
+  });
+
+  it('is silent when stderr is not a terminal', () => {
+    const lines: string[] = [];
+    const bar = progressBar('rendering', { isTTY: false, write: (s: string) => lines.push(s) });
+    bar.update(5, 10);
+    bar.end();
+    expect(lines).toEqual([]);
+  });
+
+  it('formats hours', () => expect([clockTime(59.6), clockTime(3725)]).toEqual(['1:00', '1:02:05']));
+});
