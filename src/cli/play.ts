@@ -46,6 +46,8 @@ export interface PlayArgs {
   sacn?: string;
   /** Also print what the audio driver said when no device could be opened. */
   verbose?: boolean;
+  /** The user's patch folder (library, duplicates, uploaded data; default: the platform's data folder). */
+  patchesDir?: string;
 }
 
 /** The exit-3 error for a machine without an audio device, saying what to do instead. */
@@ -178,6 +180,7 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
       oscOut,
       lighting,
       midi: { input: a.midiIn, output: a.midiOut, always: learn !== undefined },
+      ...(a.patchesDir === undefined ? {} : { patchesDir: a.patchesDir }),
       log,
     });
   } catch (e) {
