@@ -26,9 +26,12 @@
 import js from '@eslint/js';
 import { defineConfig, globalIgnores } from 'eslint/config';
 import { builtinModules } from 'node:module';
+import svelte from 'eslint-plugin-svelte';
 import tseslint from 'typescript-eslint';
 
 const TS_FILES = ['**/*.ts', '**/*.mts', '**/*.cts'];
+/** Svelte components and rune modules (the renderer's UI). */
+const SVELTE_FILES = ['**/*.svelte', '**/*.svelte.ts'];
 
 /** How many sub-folders deep inside a layer relative imports are resolved. */
 const MAX_DEPTH = 5;
@@ -171,6 +174,15 @@ export default defineConfig([
     },
   },
 
+  // Svelte components: the plugin's recommended rules, TypeScript in <script lang="ts">.
+  ...svelte.configs.recommended,
+  {
+    files: SVELTE_FILES,
+    languageOptions: { parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'] } },
+    // svelte-check (npm run typecheck) knows the DOM's globals; ESLint's no-undef does not.
+    rules: { 'no-undef': 'off' },
+  },
+
   // ---------------------------------------------------------------- layering
   // A later block replaces an earlier block's options for the same rule, so
   // every block lists everything its layer may not import; the engine-wide
@@ -230,6 +242,7 @@ export default defineConfig([
     ],
   }),
   layerBlock('renderer', {
+    files: ['src/renderer/**/*.{ts,mts,cts,svelte}'],
     why: 'The renderer is UI only and sees the rest through the typed preload bridge (window.ecosym).',
     packages: ['tone', 'nodeAudio', 'nodeBuiltins', 'electron'],
     layers: ['engine', 'main', 'cli', 'preload'],

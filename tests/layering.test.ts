@@ -170,11 +170,28 @@ describe('layering (eslint no-restricted-imports)', () => {
     expect(whole.restricted).toHaveLength(1);
   });
 
+  it('checks the imports of Svelte components in the renderer too', async () => {
+    const lintSvelte = async (specifier: string) => {
+      const [result] = await eslint.lintText(`<script lang="ts">\n  import * as m from '${specifier}';\n  console.log(m);\n</script>\n`, {
+        filePath: 'src/renderer/screens/X.svelte',
+      });
+      return result?.messages ?? [];
+    };
+    const bad = await lintSvelte('node:fs');
+    expect(bad.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message)).toEqual([expect.stringMatching(/src\/renderer .*Node built-in/)]);
+    const engine = await lintSvelte('../../engine/core/theory.ts');
+    expect(engine.filter((m) => m.ruleId === 'no-restricted-imports')).toHaveLength(1);
+    const ok = await lintSvelte('../../shared/protocol.ts');
+    expect(ok.map((m) => m.ruleId)).toStrictEqual([]);
+  });
+
   it('lints the real source folders with the layering rule', async () => {
     for (const file of [
       'src/main/main.ts',
       'src/preload/preload.ts',
-      'src/renderer/renderer.ts',
+      'src/renderer/client.ts',
+      'src/renderer/App.svelte',
+      'src/renderer/lib/app.svelte.ts',
       'src/shared/ipc.ts',
       'src/engine/core/theory.ts',
     ]) {

@@ -1,5 +1,5 @@
 /**
- * Electron main process: one window showing src/renderer/index.html, locked
+ * Electron main process: one window showing the UI built from src/renderer (dist/renderer/index.html), locked
  * down per Electron's security checklist (see docs/RELIABILITY.md):
  * context isolation, sandbox, no Node in the renderer, a strict CSP, no
  * navigation or new windows, permissions limited to Web MIDI, and IPC that
@@ -17,7 +17,8 @@ import { IpcChannel, type Bridge, type VersionInfo } from '../shared/ipc.ts';
 
 /** App root (folder of package.json, or app.asar when packaged). */
 const APP_ROOT = app.getAppPath();
-const RENDERER_DIR = path.join(APP_ROOT, 'src', 'renderer');
+/** The UI as built by scripts/build-ui.mjs (Vite) from src/renderer. */
+const RENDERER_DIR = path.join(APP_ROOT, 'dist', 'renderer');
 const INDEX_HTML = path.join(RENDERER_DIR, 'index.html');
 /** Emitted as CommonJS by tsconfig.preload.json (sandboxed preloads cannot be ESM). */
 const PRELOAD_JS = path.join(APP_ROOT, 'dist', 'preload', 'preload.js');

@@ -121,13 +121,24 @@ export const StreamState = z.object({
   accepted: z.number(),
   /** Values the gate refused, by reason (non-finite, out-of-range, spike…), whatever their origin. */
   rejected: z.record(z.string(), z.number()),
+  /** What the stream is and what it does to the sound (the patch's words), for the UI. */
+  description: z.string().optional(),
 });
 export type StreamState = z.infer<typeof StreamState>;
 
 /** The state of a session at one moment. */
 export const Snapshot = z.object({
   v: z.literal(PROTOCOL_VERSION),
-  patch: z.object({ name: z.string(), id: z.string().optional(), file: z.string().optional() }).nullable(),
+  patch: z
+    .object({
+      name: z.string(),
+      id: z.string().optional(),
+      file: z.string().optional(),
+      description: z.string().optional(),
+      /** The patch's scenes in order, with their crossfade time (seconds). */
+      scenes: z.array(z.object({ name: z.string(), fade: z.number() })).optional(),
+    })
+    .nullable(),
   scene: z.string().nullable(),
   tempo: z.number().nullable(),
   /** The tempo a `tempo` command fixed, or null when the patch sets it. */
@@ -140,6 +151,10 @@ export const Snapshot = z.object({
   signals: z.record(z.string(), z.number()),
   bridges: z.record(z.string(), z.record(z.string(), z.unknown())),
   recording: z.object({ path: z.string(), seconds: z.number() }).nullable(),
+  /** The patch's mappings: which signal (of which stream) drives which target, and the target's value now. */
+  mappings: z.array(z.object({ from: z.string(), stream: z.string().optional(), to: z.string(), value: z.number().optional() })).optional(),
+  /** Values now of the parameters a performer sets (`master.volume`, dB) and of every mapped target, by target name. */
+  params: z.record(z.string(), z.number()).optional(),
   engine: z.object({
     sink: z.string(),
     sampleRate: z.number(),

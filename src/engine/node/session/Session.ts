@@ -454,8 +454,23 @@ export class Session implements SessionLink {
         frozen: this.frozen.has(name),
         accepted: (st?.accepted ?? 0) + inj.accepted,
         rejected,
+        ...(patch.streams[name]?.description ? { description: patch.streams[name].description } : {}),
       };
     }
+    const params: Record<string, number> = {};
+    const paramOf = (target: string) => {
+      if (!Object.hasOwn(params, target)) {
+        const x = e.parameterValue(target);
+        if (x !== undefined && Number.isFinite(x)) params[target] = x;
+      }
+      return params[target];
+    };
+    paramOf('master.volume');
+    const mappings = patch.mappings.map((m) => {
+      const value = paramOf(m.to);
+      const stream = patch.signals[m.from]?.from;
+      return { from: m.from, ...(stream ? { stream } : {}), to: m.to, ...(value === undefined ? {} : { value }) };
+    });
     const bridges: Snapshot['bridges'] = {};
     if (this.control) bridges.oscIn = { ...this.control.stats, ...this.control.bound };
     if (this.query) bridges.oscQuery = { ...this.query.stats, ...this.query.bound };
@@ -465,7 +480,13 @@ export class Session implements SessionLink {
     const s = e.stats;
     return {
       v: PROTOCOL_VERSION,
-      patch: { name: patch.name, id: patchId(this.pf.file), file: this.pf.file },
+      patch: {
+        name: patch.name,
+        id: patchId(this.pf.file),
+        file: this.pf.file,
+        ...(patch.description ? { description: patch.description } : {}),
+        scenes: Object.entries(patch.scenes).map(([name, sc]) => ({ name, fade: sc.fade })),
+      },
       scene: v.scene ?? null,
       tempo: e.tempo ?? null,
       tempoFixed: this.tempoFixed ?? null,
@@ -476,6 +497,8 @@ export class Session implements SessionLink {
       signals: v.signals,
       bridges,
       recording: this.recording ? { path: this.recording.path, seconds: this.recording.seconds } : null,
+      mappings,
+      params,
       engine: {
         sink: this.opts.sink,
         sampleRate: this.player.raw.sampleRate,

@@ -1,0 +1,104 @@
+/** Canvas drawings of telemetry: meters, spectrum, scope, sparklines. */
+import { HISTORY_SECONDS, telemetry, type Drawer, type Series } from './telemetry.ts';
+
+const GREEN = '#7dffb0';
+const YELLOW = '#ffe066';
+const RED = '#ff6b6b';
+const GRID = '#2a3530';
+const TEXT = '#c8d3cc';
+
+/** Linear amplitude → 0…1 on a −60…0 dBFS scale. */
+function dbScale(x: number): number {
+  if (!(x > 0)) return 0;
+  return Math.max(0, Math.min(1, (20 * Math.log10(x) + 60) / 60));
+}
+
+/** Output meters: per channel a bar for RMS and a line for the peak (−60…0 dBFS). */
+export const drawMeters: Drawer = (ctx, w, h) => {
+  const f = telemetry.frame;
+  const channels = f ? Math.max(f.peak.length, 1) : 2;
+  const gap = 6;
+  const barH = (h - gap * (channels - 1)) / channels;
+  ctx.fillStyle = GRID;
+  for (let db = -60; db <= 0; db += 12) {
+    const x = ((db + 60) / 60) * w;
+    ctx.fillRect(Math.min(x, w - 1), 0, 1, h);
+  }
+  for (let c = 0; c < channels; c++) {
+    const y = c * (barH + gap);
+    const rms = dbScale(f?.rms[c] ?? 0);
+    const peak = dbScale(f?.peak[c] ?? 0);
+    ctx.fillStyle = rms > 0.95 ? RED : rms > 0.8 ? YELLOW : GREEN;
+    ctx.fillRect(0, y, rms * w, barH);
+    ctx.fillStyle = peak > 0.95 ? RED : '#ffffff';
+    ctx.fillRect(Math.max(0, peak * w - 2), y, 3, barH);
+  }
+};
+
+/** The spectrum: log-spaced bands, −100…0 dBFS. */
+export const drawSpectrum: Drawer = (ctx, w, h) => {
+  const bands = telemetry.frame?.spectrum ?? [];
+  ctx.fillStyle = GRID;
+  for (let db = -100; db <= 0; db += 20) ctx.fillRect(0, h - ((db + 100) / 100) * h, w, 1);
+  if (bands.length === 0) return;
+  const bw = w / bands.length;
+  ctx.fillStyle = GREEN;
+  bands.forEach((db, i) => {
+    const v = Math.max(0, Math.min(1, (db + 100) / 100));
+    ctx.fillRect(i * bw, h - v * h, Math.max(1, bw - 1), v * h);
+  });
+};
+
+/** The scope: a trace of the mixed output, −1…1. */
+export const drawScope: Drawer = (ctx, w, h) => {
+  const trace = telemetry.frame?.scope ?? [];
+  ctx.fillStyle = GRID;
+  ctx.fillRect(0, h / 2, w, 1);
+  if (trace.length < 2) return;
+  ctx.strokeStyle = GREEN;
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  trace.forEach((v, i) => {
+    const x = (i / (trace.length - 1)) * w;
+    const y = h / 2 - Math.max(-1, Math.min(1, v)) * (h / 2 - 1);
+    if (i === 0) ctx.moveTo(x, y);
+    else ctx.lineTo(x, y);
+  });
+  ctx.stroke();
+};
+
+/** A sparkline of the last minutes of one series, scaled to its own range. */
+export function sparkline(series: () => Series | undefined, color = GREEN): Drawer {
+  return (ctx, w, h) => {
+    const s = series();
+    const now = telemetry.frame?.time;
+    if (!s || s.count < 2 || now === undefined) {
+      ctx.fillStyle = TEXT;
+      ctx.font = '12px system-ui';
+      ctx.fillText('waiting for data', 4, h / 2 + 4);
+      return;
+    }
+    let lo = Infinity;
+    let hi = -Infinity;
+    s.forEach((_t, v) => {
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    });
+    if (hi - lo < 1e-9) {
+      hi += 0.5;
+      lo -= 0.5;
+    }
+    ctx.strokeStyle = color;
+    ctx.lineWidth = 1.5;
+    ctx.beginPath();
+    let first = true;
+    s.forEach((t, v) => {
+      const x = w - ((now - t) / HISTORY_SECONDS) * w;
+      const y = h - 2 - ((v - lo) / (hi - lo)) * (h - 4);
+      if (first) ctx.moveTo(x, y);
+      else ctx.lineTo(x, y);
+      first = false;
+    });
+    ctx.stroke();
+  };
+}
