@@ -26,6 +26,7 @@ Usage:
                       [--osc-in [HOST:]PORT] [--osc-allow CIDR ...] [--osc-out HOST:PORT ...] [--oscquery [HOST:]PORT]
                       [--artnet HOST[:UNIVERSE]] [--sacn [HOST:]UNIVERSE]
                       [--midi-in NAME] [--midi-out NAME] [--midi-learn TARGET|stream:NAME] [--verbose] [--watch]
+                      [--patches-dir DIR]   the user's patch folder the Library and Author screens use
   ecosym sources <patch> [--data STREAM=URI ...] [--for 10s] [--json]   live status of each stream's source
   ecosym record <uri> --out feed.csv [--for 10m] [--stream NAME]       capture a feed as a replayable CSV
   ecosym midi [ports] [--json]    the MIDI ports here, or why there is no MIDI (exit 4)
@@ -95,6 +96,7 @@ export async function main(argv: string[]): Promise<number> {
       watch: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       'samples-dir': { type: 'string', multiple: true },
+      'patches-dir': { type: 'string' },
     },
   });
   // A folder samples may come from, for this run (render, play, validate): ahead of ECOSYM_SAMPLES_DIR's.
@@ -137,6 +139,7 @@ export async function main(argv: string[]): Promise<number> {
         midiIn: values['midi-in'],
         midiOut: values['midi-out'],
         midiLearn: values['midi-learn'],
+        patchesDir: values['patches-dir'],
         verbose: values.verbose,
         watch: values.watch,
       });

@@ -50,6 +50,8 @@ export interface PlayArgs {
   verbose?: boolean;
   /** Hot reload: watch the patch file and the data files it names; swap on save. */
   watch?: boolean;
+  /** The user's patch folder (library, duplicates, uploaded data; default: the platform's data folder). */
+  patchesDir?: string;
 }
 
 /** The exit-3 error for a machine without an audio device, saying what to do instead. */
@@ -182,6 +184,7 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
       oscOut,
       lighting,
       midi: { input: a.midiIn, output: a.midiOut, always: learn !== undefined },
+      ...(a.patchesDir === undefined ? {} : { patchesDir: a.patchesDir }),
       log,
       watch: a.watch === true,
     });

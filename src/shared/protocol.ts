@@ -58,6 +58,28 @@ export const Command = z.discriminatedUnion('type', [
   z.strictObject({ ...base, type: z.literal('list'), what: z.enum(['patches', 'devices', 'midiPorts']) }),
   /** Asks for a {@link Snapshot} as the reply's data. */
   z.strictObject({ ...base, type: z.literal('snapshot') }),
+  /** The patch library: built-in patches and the user's folder, each with its description and streams. */
+  z.strictObject({ ...base, type: z.literal('library') }),
+  /** Copies a built-in patch into the user's folder (a free name) to edit it; replies with its path. */
+  z.strictObject({ ...base, type: z.literal('duplicate'), id: name }),
+  /**
+   * Puts a data file (CSV, TSV, JSON, NDJSON, GeoJSON text) into the user's
+   * folder under a safe name and, with `stream`, binds the stream to it
+   * (`select`: the column or JSONPath, as after `#` in a source URI).
+   */
+  z.strictObject({ ...base, type: z.literal('upload'), name: z.string().min(1).max(200), text: z.string().max(MAX_MESSAGE_CHARS), stream: name.optional(), select: z.string().max(400).optional() }),
+  /** A patch's text and file (default: the playing patch's), and whether `save` may write it. */
+  z.strictObject({ ...base, type: z.literal('patchSource'), ref: PatchRef.optional() }),
+  /** Checks a patch's text as loading would; replies with its errors (line, column, path, message), none when valid. */
+  z.strictObject({ ...base, type: z.literal('validate'), text: z.string().min(1).max(MAX_MESSAGE_CHARS), path: z.string().min(1).max(4096).optional() }),
+  /**
+   * Validates and writes a patch (atomically; only in the user's folder or the
+   * opened patch's file), then hot-swaps to it. Invalid: nothing is written, the
+   * playing patch plays on, and the reply's data has `saved: false` and the errors.
+   */
+  z.strictObject({ ...base, type: z.literal('save'), path: z.string().min(1).max(4096), text: z.string().min(1).max(MAX_MESSAGE_CHARS), crossfade: z.number().min(0).max(30).optional() }),
+  /** A file-sourced stream's raw series beside its signals as conditioned by this text of the patch (≤ 2,000 points). */
+  z.strictObject({ ...base, type: z.literal('streamPreview'), text: z.string().min(1).max(MAX_MESSAGE_CHARS), stream: name, path: z.string().min(1).max(4096).optional() }),
 ]);
 export type Command = z.infer<typeof Command>;
 export type CommandType = Command['type'];

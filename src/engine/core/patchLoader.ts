@@ -12,13 +12,17 @@ export interface PatchError {
   file: string;
   /** 1-based line, when known. */
   line?: number;
+  /** 1-based column on that line, when known (editors put the mark there). */
+  column?: number;
   /** Path into the patch, e.g. `mappings[2].to`; empty for the whole document. */
   path: string;
   message: string;
 }
 
 /** A valid patch comes with `lineOf`: the line of a path in it, for errors found later (a sample file that is missing). */
-export type PatchResult = { ok: true; patch: Patch; lineOf?: (path: readonly PropertyKey[]) => number | undefined } | { ok: false; errors: PatchError[] };
+export type PatchResult =
+  | { ok: true; patch: Patch; lineOf?: (path: readonly PropertyKey[]) => number | undefined; posOf?: (path: readonly PropertyKey[]) => { line: number; col: number } | undefined }
+  | { ok: false; errors: PatchError[] };
 
 /** `file:line: path: message`, the one-line form the CLI prints. */
 export function formatPatchError(e: PatchError): string {
@@ -61,6 +65,7 @@ export interface PatchLimits {
 function checkKeys(doc: ReturnType<typeof parseDocument>, lineCounter: LineCounter, file: string, maxKeys: number, what: string): { errors: PatchError[]; firstAlias?: number } {
   const errors: PatchError[] = [];
   const lineAt = (n: YamlNode | null | undefined) => (n?.range ? lineCounter.linePos(n.range[0]).line : undefined);
+  const colAt = (n: YamlNode | null | undefined) => (n?.range ? lineCounter.linePos(n.range[0]).col : undefined);
   let keys = 0;
   let firstAlias: number | undefined;
   const stack: unknown[] = [doc.contents];
@@ -71,10 +76,10 @@ function checkKeys(doc: ReturnType<typeof parseDocument>, lineCounter: LineCount
     else if (isMap(node)) {
       const seen = new Set<string>();
       for (const pair of node.items) {
-        if (++keys > maxKeys) return { errors: [{ file, line: lineAt(pair.key as YamlNode), path: '', message: `more than ${maxKeys} keys, over the limit for a ${what}` }] };
+        if (++keys > maxKeys) return { errors: [{ file, line: lineAt(pair.key as YamlNode), column: colAt(pair.key as YamlNode), path: '', message: `more than ${maxKeys} keys, over the limit for a ${what}` }] };
         const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
         if (key !== undefined) {
-          if (seen.has(key)) errors.push({ file, line: lineAt(pair.key as YamlNode), path: '', message: `syntax error: Map keys must be unique ("${key}" is repeated)` });
+          if (seen.has(key)) errors.push({ file, line: lineAt(pair.key as YamlNode), column: colAt(pair.key as YamlNode), path: '', message: `syntax error: Map keys must be unique ("${key}" is repeated)` });
           seen.add(key);
         }
         stack.push(pair.value);
@@ -96,7 +101,7 @@ export interface SchemaTextOptions extends PatchLimits {
 }
 
 /** A parsed document, or every problem in it with file, line and path. */
-export type SchemaTextResult<T> = { ok: true; value: T; lineOf: (path: readonly PropertyKey[]) => number | undefined } | { ok: false; errors: PatchError[] };
+export type SchemaTextResult<T> = { ok: true; value: T; lineOf: (path: readonly PropertyKey[]) => number | undefined; posOf: (path: readonly PropertyKey[]) => { line: number; col: number } | undefined } | { ok: false; errors: PatchError[] };
 
 /**
  * Parses YAML or JSON text and validates it against a zod schema, with the error
@@ -118,6 +123,7 @@ export function parseSchemaText<S extends z.ZodType>(text: string, file: string,
       errors: doc.errors.slice(0, MAX_ERRORS).map((e) => ({
         file,
         line: lineCounter.linePos(e.pos[0]).line,
+        column: lineCounter.linePos(e.pos[0]).col,
         path: '',
         message: `syntax error: ${e.message.split('\n')[0]}`,
       })),
@@ -137,30 +143,31 @@ export function parseSchemaText<S extends z.ZodType>(text: string, file: string,
   const result = schema.safeParse(data, { reportInput: true });
   // The line of the deepest node on the path that exists; for a map entry, the
   // line of its key (a block value starts on the line after its key).
-  const lineOf = (path: readonly PropertyKey[]): number | undefined => {
+  const posOf = (path: readonly PropertyKey[]): { line: number; col: number } | undefined => {
     for (let n = path.length; n > 0; n--) {
       const parent = doc.getIn(path.slice(0, n - 1) as unknown[], true) as YamlNode | undefined;
       const last = path[n - 1];
       if (isMap(parent)) {
         const pair = parent.items.find((p) => isScalar(p.key) && String(p.key.value) === String(last));
         const key = pair?.key as YamlNode | undefined;
-        if (key?.range) return lineCounter.linePos(key.range[0]).line;
+        if (key?.range) return lineCounter.linePos(key.range[0]);
       } else if (isSeq(parent) && typeof last === 'number') {
         const item = parent.items[last] as YamlNode | undefined;
-        if (item?.range) return lineCounter.linePos(item.range[0]).line;
+        if (item?.range) return lineCounter.linePos(item.range[0]);
       }
     }
-    return doc.contents?.range ? lineCounter.linePos(doc.contents.range[0]).line : undefined;
+    return doc.contents?.range ? lineCounter.linePos(doc.contents.range[0]) : undefined;
   };
-  if (result.success) return { ok: true, value: result.data as z.output<S>, lineOf };
+  const lineOf = (path: readonly PropertyKey[]): number | undefined => posOf(path)?.line;
+  if (result.success) return { ok: true, value: result.data as z.output<S>, lineOf, posOf };
   const keys = options.knownKeys ?? patchKeys;
-  return { ok: false, errors: flattenIssues(result.error.issues).slice(0, MAX_ERRORS).map((i) => toPatchError(i, file, lineOf, keys)) };
+  return { ok: false, errors: flattenIssues(result.error.issues).slice(0, MAX_ERRORS).map((i) => toPatchError(i, file, posOf, keys)) };
 }
 
 /** Parses and validates patch text. `file` is used in messages only. */
 export function parsePatchText(text: string, file: string, limits: PatchLimits = {}): PatchResult {
   const r = parseSchemaText(text, file, PatchSchema, { ...limits, what: 'patch', expected: 'expected a patch object (name, streams, voices, ...)' });
-  return r.ok ? { ok: true, patch: r.value, lineOf: r.lineOf } : r;
+  return r.ok ? { ok: true, patch: r.value, lineOf: r.lineOf, posOf: r.posOf } : r;
 }
 
 /** Validates an already parsed object (e.g. from IPC or a test). */
@@ -223,16 +230,20 @@ function received(issue: Issue): string {
   return ` (got ${text.length > 40 ? text.slice(0, 37) + '...' : text})`;
 }
 
-function toPatchError(issue: Issue, file: string, lineOf: (p: readonly PropertyKey[]) => number | undefined, keys: () => string[]): PatchError {
+function toPatchError(issue: Issue, file: string, posOf: (p: readonly PropertyKey[]) => { line: number; col: number } | undefined, keys: () => string[]): PatchError {
+  const at = (p: readonly PropertyKey[]) => {
+    const pos = posOf(p);
+    return pos ? { line: pos.line, column: pos.col } : {};
+  };
   if (issue.code === 'unrecognized_keys') {
     const msgs = issue.keys.map((k) => {
       const hint = suggest(k, keys());
       return `unknown key "${k}"${hint ? ` (did you mean "${hint}"?)` : ''}`;
     });
-    return { file, line: lineOf([...issue.path, issue.keys[0]!]), path: formatPath(issue.path), message: msgs.join('; ') };
+    return { file, ...at([...issue.path, issue.keys[0]!]), path: formatPath(issue.path), message: msgs.join('; ') };
   }
   const message = issue.message.replace(/^Invalid input: /, '') + received(issue);
-  return { file, line: lineOf(issue.path), path: formatPath(issue.path), message };
+  return { file, ...at(issue.path), path: formatPath(issue.path), message };
 }
 
 let knownPatchKeys: string[] | undefined;

@@ -49,6 +49,8 @@ import { startRecording, type Recording } from './recorder.ts';
 import { FileWatcher } from './watch.ts';
 import { checkPatchFile, patchInputs } from '../patchCheck.ts';
 import { Telemetry } from './telemetry.ts';
+import { AUTHOR_COMMANDS, Authoring, type AuthorCommand } from './authoring.ts';
+import { defaultPatchesDir } from './library.ts';
 
 /** Things to stop, stopped in reverse order of starting; one failure never skips the rest. */
 export class DisposableStore {
@@ -127,6 +129,8 @@ export interface SessionOptions {
    * or report the problems and play on. Only for a patch that is a file.
    */
   watch?: boolean | { crossfade?: number; debounceMs?: number };
+  /** The user's patch folder (`--patches-dir`; default: the platform's data folder, see library.ts). */
+  patchesDir?: string;
 }
 
 /** The first value and its time, for levels over a window. */
@@ -156,6 +160,7 @@ export class Session implements SessionLink {
   private patchStore = new DisposableStore();
   private readonly events = new Set<(e: SessionEvent) => void>();
   private readonly telemetry: Telemetry;
+  private readonly authoring: Authoring;
   private pf: PatchFile;
   private hub!: SourceHub;
   private control: OscControl | undefined;
@@ -186,6 +191,22 @@ export class Session implements SessionLink {
   ) {
     this.pf = opts.patch;
     this.telemetry = new Telemetry(player.engine, player.clock, opts.telemetryFps);
+    this.authoring = new Authoring({
+      userDir: resolve(opts.patchesDir ?? defaultPatchesDir()),
+      playing: () => this.pf,
+      opened: () => this.opts.patch,
+      boundSource: (stream) => this.rebinds.get(stream) ?? this.opts.overrides?.get(stream),
+      rebind: (stream, uri) => this.rebind(stream, uri),
+      load: (pf, crossfade) => this.load(pf, crossfade),
+      pace: { spreadSeconds: opts.loopSeconds, speed: opts.speed },
+    });
+  }
+
+  /** Gives a stream another source (kept across loads of patches that have the stream). */
+  private async rebind(stream: string, uri: string): Promise<void> {
+    await this.hub.rebind(stream, uri);
+    this.rebinds.set(stream, uri);
+    this.watchInputs();
   }
 
   /**
@@ -646,9 +667,7 @@ export class Session implements SessionLink {
         return undefined;
       }
       case 'rebind':
-        await this.hub.rebind(c.stream, c.uri);
-        this.rebinds.set(c.stream, c.uri);
-        this.watchInputs();
+        await this.rebind(c.stream, c.uri);
         return undefined;
       case 'midiLearn': {
         if (!this.midi) return 'MIDI learn: no MIDI bridge is running (the patch has no midi section and no MIDI port was given, or MIDI is unavailable here)';
@@ -686,6 +705,9 @@ export class Session implements SessionLink {
         return { data: await this.list(c.what) };
       case 'snapshot':
         return { data: this.snapshot() };
+      default:
+        if (AUTHOR_COMMANDS.has(c.type)) return this.authoring.run(c as AuthorCommand);
+        return `command "${(c as Command).type}" is not handled here`;
     }
   }
 
