@@ -107,6 +107,8 @@ export interface SessionOptions {
   log?: (line: string) => void;
   /** Telemetry frames a second (at most 30). */
   telemetryFps?: number;
+  /** The output ceiling no patch, parameter or command can exceed, dBFS sample peak (an installation's maxLevel; default -1). */
+  maxLevelDb?: number;
 }
 
 /** The first value and its time, for levels over a window. */
@@ -179,6 +181,7 @@ export class Session implements SessionLink {
       sink: opts.sink,
       seed: opts.seed,
       samples,
+      ceilingDb: opts.maxLevelDb,
       onEvent: (e) => ref.session?.engineEvent(e),
       onError: (e) => ref.session?.emit({ type: 'error', time: now(), where: 'engine', message: (e as Error)?.message ?? String(e) }),
     });
