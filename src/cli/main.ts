@@ -9,6 +9,7 @@ import { probeAudioDevice } from './audioProbe.ts';
 import { describeError, UsageError } from './common.ts';
 import { patchesCommand, schemaCommand, validateCommand } from './info.ts';
 import { midiCommand } from './midi.ts';
+import { serviceCommand } from './service.ts';
 import { playCommand } from './play.ts';
 import { renderCommand } from './render.ts';
 import { recordCommand, sourcesCommand } from './sources.ts';
@@ -33,6 +34,7 @@ Usage:
   ecosym validate <patch...>
   ecosym schema [--show] [--out schema/patch.schema.json]   the JSON Schema of patches (of show files with --show)
   ecosym patches [--json]
+  ecosym service install|uninstall <show.yaml> [--user|--system] [--port P]   a systemd unit that runs the show at boot
   ecosym demo            play the demo patch, or bounce it to out/demo.wav when there is no audio device
 
 <patch> is a file (patches/x.yaml) or a built-in name (${PATCHES_DIR}).
@@ -90,6 +92,10 @@ export async function main(argv: string[]): Promise<number> {
       'midi-learn': { type: 'string' },
       json: { type: 'boolean' },
       show: { type: 'boolean' },
+      user: { type: 'boolean' },
+      system: { type: 'boolean' },
+      port: { type: 'string' },
+      token: { type: 'string' },
       for: { type: 'string' },
       stream: { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
@@ -159,6 +165,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'schema':
       schemaCommand(values.out, undefined, values.show ? 'show' : 'patch');
       return 0;
+    case 'service': {
+      const runArgs = [...(values.port ? ['--port', values.port] : []), ...(values.token ? ['--token', values.token] : []), ...(values.sink ? ['--sink', values.sink] : [])];
+      return serviceCommand(positionals[0], positionals[1], { user: values.user, system: values.system, runArgs });
+    }
     case 'patches':
       patchesCommand(values.json === true);
       return 0;

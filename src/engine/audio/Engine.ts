@@ -35,6 +35,12 @@ export interface EngineOptions {
    * that need one). Default: Tone.js fixes only; Node hosts pass `nodePlatform`.
    */
   platform?: Platform;
+  /**
+   * The output ceiling, dBFS sample peak (default -1): the safety clipper's
+   * curve cannot exceed it, whatever a patch, a parameter or a command does
+   * (an installation's `maxLevel`).
+   */
+  ceilingDb?: number;
 }
 
 /** Seconds of audio time between two audio-fault reports to `onError` (every fault is counted). */
@@ -82,7 +88,7 @@ export class Engine {
     platform.install();
     this.gc = new GarbageCollection(platform.collectGarbage, undefined, () => retainedSourceCount(opts.context.rawContext));
     const raw = opts.context.rawContext as unknown as BaseAudioContext;
-    this.master = new MasterChain(raw, -1, -6, opts.destination);
+    this.master = new MasterChain(raw, Math.min(-0.1, opts.ceilingDb ?? -1), -6, opts.destination);
   }
 
   /** The patch now playing. */

@@ -32,6 +32,8 @@ export interface PlayOptions {
   lookAhead?: number;
   onEvent?: EngineOptions['onEvent'];
   onError?: (e: unknown) => void;
+  /** The output ceiling, dBFS sample peak (default -1): nothing can exceed it. */
+  ceilingDb?: number;
 }
 
 /** A running real-time player. */
@@ -72,6 +74,7 @@ export async function startPlayer(opts: PlayOptions): Promise<Player> {
     onEvent: opts.onEvent,
     onError: opts.onError,
     platform: nodePlatform,
+    ceilingDb: opts.ceilingDb,
   });
   const start = raw.currentTime + 0.05;
   engine.load(opts.patch, { time: start });

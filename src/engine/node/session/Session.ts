@@ -131,6 +131,8 @@ export interface SessionOptions {
   watch?: boolean | { crossfade?: number; debounceMs?: number };
   /** The user's patch folder (`--patches-dir`; default: the platform's data folder, see library.ts). */
   patchesDir?: string;
+  /** The output ceiling no patch, parameter or command can exceed, dBFS sample peak (an installation's maxLevel; default -1). */
+  maxLevelDb?: number;
 }
 
 /** The first value and its time, for levels over a window. */
@@ -224,6 +226,7 @@ export class Session implements SessionLink {
       sink: opts.sink,
       seed: opts.seed,
       samples,
+      ceilingDb: opts.maxLevelDb,
       onEvent: (e) => ref.session?.engineEvent(e),
       onError: (e) => ref.session?.emit({ type: 'error', time: now(), where: 'engine', message: (e as Error)?.message ?? String(e) }),
     });

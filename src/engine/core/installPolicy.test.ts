@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { InstallPolicy, SilenceWatch } from './installPolicy.ts';
+
+const LIST = ['a', 'b', 'c'];
+
+describe('install policy', () => {
+  it('a crash loop skips the patch for a while: the next entry plays, and after skipFor the patch gets another chance', () => {
+    const p = new InstallPolicy({ restart: { initial: 0.25, crashLoop: { count: 3, within: 60 } }, skipFor: 600 });
+    expect(p.failed(0, 'a', 'crash', LIST)).toMatchObject({ patch: 'a', skipped: false, delay: 0.25 });
+    expect(p.failed(10, 'a', 'crash', LIST)).toMatchObject({ patch: 'a', skipped: false, delay: 0.5 });
+    expect(p.failed(20, 'a', 'crash', LIST)).toMatchObject({ patch: 'b', skipped: true, fallback: false, delay: 1 });
+    expect(p.isSkipped(599, 'a')).toBe(true);
+    expect(p.choose(599, LIST).patch).toBe('b');
+    expect(p.choose(620, LIST).patch).toBe('a');
+  });
+
+  it('every entry skipped: the fallback; no fallback: the first entry again (never nothing)', () => {
+    const p = new InstallPolicy({ restart: { crashLoop: { count: 1, within: 60 } } });
+    p.failed(0, 'a', 'crash', LIST, 'safe');
+    p.failed(1, 'b', 'crash', LIST, 'safe');
+    expect(p.failed(2, 'c', 'crash', LIST, 'safe')).toMatchObject({ patch: 'safe', fallback: true });
+    // The fallback crash-looping too is tried again, with backoff, never skipped.
+    expect(p.failed(3, 'safe', 'crash', LIST, 'safe')).toMatchObject({ patch: 'safe', fallback: true, skipped: false });
+    const q = new InstallPolicy({ restart: { crashLoop: { count: 1, within: 60 } } });
+    for (const x of LIST) q.failed(0, x, 'crash', LIST);
+    expect(q.choose(1, LIST)).toStrictEqual({ patch: 'a', fallback: false });
+  });
+
+  it('a missing device is retried soon and capped, is never blamed on the patch, and starts over once playing', () => {
+    const p = new InstallPolicy({ restart: { crashLoop: { count: 2, within: 60 } }, device: { initial: 0.25, max: 1 } });
+    const delays = [0, 1, 2, 3, 4, 5].map((i) => p.failed(i, 'a', 'device', LIST));
+    expect(delays.map((d) => d.delay)).toStrictEqual([0.25, 0.5, 1, 1, 1, 1]);
+    expect(delays.every((d) => d.patch === 'a' && !d.skipped)).toBe(true);
+    expect(p.isSkipped(6, 'a')).toBe(false);
+    p.started(7);
+    expect(p.failed(8, 'a', 'device', LIST).delay).toBe(0.25);
+    expect(p.counts.device).toBe(7);
+    expect(p.restart.total).toBe(0);
+  });
+});
+
+describe('silence watch', () => {
+  it('silence past what the entry allows: re-arm, then restart if still silent after the grace', () => {
+    const w = new SilenceWatch(-60, 0.5);
+    const verdicts: string[] = [];
+    for (let t = 0; t <= 12; t += 0.25) verdicts.push(`${t}:${w.sample(t, -90, true, 10)}`);
+    expect(verdicts.filter((v) => !v.endsWith(':ok'))).toStrictEqual(['10:rearm', '10.5:restart']);
+    // Counted from the end of the allowed 10 s to the restart; the new session's silence starts a new count.
+    expect(w.unplannedSeconds).toBeCloseTo(0.5, 6);
+  });
+
+  it('sound back after a re-arm, or silence while the show should not sound: nothing to do', () => {
+    const w = new SilenceWatch(-60, 0.5);
+    expect(w.sample(0, -90, true, 1)).toBe('ok');
+    expect(w.sample(1, -90, true, 1)).toBe('rearm');
+    expect(w.sample(1.25, -20, true, 1)).toBe('ok');
+    expect(w.sample(2, -90, true, 1)).toBe('ok');
+    for (let t = 2; t < 100; t++) expect(w.sample(t, -120, false, 1)).toBe('ok');
+    expect([w.rearms, w.restarts]).toStrictEqual([1, 0]);
+  });
+});
