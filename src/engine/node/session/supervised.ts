@@ -67,6 +67,8 @@ type State = HostStatus['state'];
 /** What the show was, to be restored after a restart. */
 interface ShowState {
   patch: PatchRef;
+  /** The scene playing, from heartbeats and scene events while the child plays. */
+  scene: string | null;
   tempoFixed: number | null | undefined;
   muted: boolean | undefined;
   params: Map<string, number>;
@@ -117,7 +119,7 @@ export class SupervisedSession implements SessionLink {
     this.o = opts;
     this.policy = new RestartPolicy(opts.policy);
     this.watch = new HeartbeatWatch(opts.hangAfter ?? 5, monoSeconds());
-    this.show = { patch: opts.session.patch, tempoFixed: undefined, muted: undefined, params: new Map(), frozen: new Map(), rebinds: new Map() };
+    this.show = { patch: opts.session.patch, scene: null, tempoFixed: undefined, muted: undefined, params: new Map(), frozen: new Map(), rebinds: new Map() };
   }
 
   /** The session process's id (undefined while none runs). */
@@ -212,6 +214,7 @@ export class SupervisedSession implements SessionLink {
       case 'heartbeat':
         this.watch.beat(monoSeconds());
         this.lastHeartbeat = m;
+        if (this.state === 'playing') this.show.scene = m.scene;
         for (const fn of this.beats) fn(m);
         return;
       case 'reply': {
@@ -223,6 +226,7 @@ export class SupervisedSession implements SessionLink {
       }
       case 'event':
         if (m.event.type === 'mute') this.show.muted = m.event.muted;
+        if (m.event.type === 'scene' && this.state === 'playing') this.show.scene = m.event.scene;
         for (const fn of this.events) {
           try {
             fn(m.event);
@@ -268,7 +272,7 @@ export class SupervisedSession implements SessionLink {
       const v = value ?? (typeof last?.streams[stream]?.raw === 'number' ? (last.streams[stream].raw as number) : undefined);
       cmds.push({ type: 'freeze', stream, on: true, ...(v === undefined ? {} : { value: v }) });
     }
-    const scene = this.lastHeartbeat?.scene ?? last?.scene;
+    const scene = s.scene ?? last?.scene;
     if (scene && scene !== fresh.scene) cmds.push({ type: 'scene', name: scene });
     if (s.tempoFixed !== undefined && s.tempoFixed !== null) cmds.push({ type: 'tempo', bpm: s.tempoFixed });
     if (s.muted !== undefined && s.muted !== fresh.muted) cmds.push({ type: 'mute', on: s.muted });
@@ -343,6 +347,7 @@ export class SupervisedSession implements SessionLink {
       this.show.params.clear();
       this.show.frozen.clear();
       this.show.rebinds.clear();
+      this.show.scene = null;
       this.lastSnapshot = undefined;
       this.lastHeartbeat = undefined;
     }
@@ -424,6 +429,9 @@ export class SupervisedSession implements SessionLink {
         return;
       case 'param':
         s.params.set(c.target, r.ok && typeof (r.data as { value?: unknown })?.value === 'number' ? (r.data as { value: number }).value : c.value);
+        return;
+      case 'scene':
+        s.scene = c.name;
         return;
       case 'tempo':
         s.tempoFixed = c.bpm;
