@@ -82,6 +82,21 @@ describe('AudioHost', () => {
     await until(() => host.connections === 0, 'the port to close');
   });
 
+  it('with no audio device it plays silently and says so; with one, it plays on it', async () => {
+    const host = new AudioHost({ patch: { text: patchYaml('dev') }, spawn: forkChild, session: { sink: 'default', cacheDir: false, midi: false } });
+    hosts.push(host);
+    await host.start();
+    const r = await host.session.handle({ type: 'snapshot' });
+    const sink = r.ok ? (r.data as { engine: { sink: string } }).engine.sink : 'no snapshot';
+    expect(['none', 'default']).toContain(sink);
+    expect(host.status.silent === true).toBe(sink === 'none');
+    // A missing device is not the patch's fault: no restart counted against it.
+    expect(host.session.faults.start).toBe(0);
+    if (sink === 'none') expect(host.session.lastFault?.message).toMatch(/no audio output device/);
+    await until(() => (host.session.lastHeartbeat?.rmsDb ?? -Infinity) > -60, 'the patch to sound');
+    await host.stop();
+  });
+
   it('a patch that keeps failing gives way to the fallback patch, and the app plays on', async () => {
     const host = new AudioHost({
       patch: { text: 'name: broken\nvoices: 3\n' },

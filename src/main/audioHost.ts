@@ -44,6 +44,8 @@ export class AudioHost {
       fallback: o.fallback ?? { id: 'seattle-drift' },
       // The app never gives up on its audio: a bad first patch gives way to the fallback.
       retryFirstStart: true,
+      // With no audio device the app still opens, plays silently and says so (status `silent`).
+      silentWithoutDevice: true,
       log: o.log,
       ...(o.supervise ?? {}),
     });

@@ -51,6 +51,8 @@ export interface SupervisedOptions {
   fallback?: PatchRef;
   /** Keep trying when the very first start fails (default false: `start()` rejects with the child's error). */
   retryFirstStart?: boolean;
+  /** When no audio device can be opened, play to no device (`sink: none`) rather than retry it (the app). */
+  silentWithoutDevice?: boolean;
   /** Lines about faults and restarts, and the child's stderr. */
   log?: (line: string) => void;
 }
@@ -107,6 +109,7 @@ export class SupervisedSession implements SessionLink {
   private firstStart: { resolve: () => void; reject: (e: Error) => void } | undefined;
   private stopping: Promise<void> | undefined;
   private lastSnapshotAt = 0;
+  private sink: ChildStartOptions['sink'];
   /** Restarts done (each time a child was started again after a fault). */
   restarts = 0;
   lastFault: HostFault | undefined;
@@ -117,6 +120,7 @@ export class SupervisedSession implements SessionLink {
 
   constructor(opts: SupervisedOptions) {
     this.o = opts;
+    this.sink = opts.session.sink;
     this.policy = new RestartPolicy(opts.policy);
     this.watch = new HeartbeatWatch(opts.hangAfter ?? 5, monoSeconds());
     this.show = { patch: opts.session.patch, scene: null, tempoFixed: undefined, muted: undefined, params: new Map(), frozen: new Map(), rebinds: new Map() };
@@ -129,7 +133,7 @@ export class SupervisedSession implements SessionLink {
 
   /** The host's state now. */
   get status(): HostStatus {
-    return { type: 'status', state: this.state, restarts: this.restarts, ...(this.o.session.sink === 'none' ? { silent: true } : {}), ...(this.lastFault ? { reason: this.lastFault.message } : {}) };
+    return { type: 'status', state: this.state, restarts: this.restarts, ...(this.sink === 'none' ? { silent: true } : {}), ...(this.lastFault ? { reason: this.lastFault.message } : {}) };
   }
 
   /** Failures by cause since start. */
@@ -206,7 +210,7 @@ export class SupervisedSession implements SessionLink {
     });
     const overrides = new Map(this.o.session.overrides ?? []);
     for (const [stream, uri] of this.show.rebinds) overrides.set(stream, uri);
-    child.send({ kind: 'start', options: { ...this.o.session, patch: this.show.patch, overrides: [...overrides] } });
+    child.send({ kind: 'start', options: { ...this.o.session, sink: this.sink, patch: this.show.patch, overrides: [...overrides] } });
   }
 
   private message(m: FromChild): void {
@@ -333,6 +337,17 @@ export class SupervisedSession implements SessionLink {
     this.lastFault = { cause, message, at: wallSeconds() };
     this.ready = false;
     this.emitEvent({ type: 'error', time: wallSeconds(), where: 'audio host', message: message.slice(0, 500) });
+    if (cause === 'start' && this.o.silentWithoutDevice && this.sink !== 'none' && /no audio output device/.test(this.childError ?? '')) {
+      // Not a fault of the patch: play silently at once, so the UI works.
+      this.sink = 'none';
+      this.log(`${message}; playing with no audio device`);
+      this.setState('restarting', `${message}; playing with no audio device`);
+      this.restartTimer = setTimeout(() => {
+        this.restartTimer = undefined;
+        if (!this.stopping) this.spawn();
+      }, 0);
+      return;
+    }
     if (!this.playedOnce && this.firstStart && !this.o.retryFirstStart) {
       const fs = this.firstStart;
       this.firstStart = undefined;
