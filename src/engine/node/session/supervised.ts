@@ -51,6 +51,8 @@ export interface SupervisedOptions {
   fallback?: PatchRef;
   /** Keep trying when the very first start fails (default false: `start()` rejects with the child's error). */
   retryFirstStart?: boolean;
+  /** When no audio device can be opened, play to no device (`sink: none`) rather than retry it (the app). */
+  silentWithoutDevice?: boolean;
   /** Lines about faults and restarts, and the child's stderr. */
   log?: (line: string) => void;
 }
@@ -67,6 +69,8 @@ type State = HostStatus['state'];
 /** What the show was, to be restored after a restart. */
 interface ShowState {
   patch: PatchRef;
+  /** The scene playing, from heartbeats and scene events while the child plays. */
+  scene: string | null;
   tempoFixed: number | null | undefined;
   muted: boolean | undefined;
   params: Map<string, number>;
@@ -105,6 +109,7 @@ export class SupervisedSession implements SessionLink {
   private firstStart: { resolve: () => void; reject: (e: Error) => void } | undefined;
   private stopping: Promise<void> | undefined;
   private lastSnapshotAt = 0;
+  private sink: ChildStartOptions['sink'];
   /** Restarts done (each time a child was started again after a fault). */
   restarts = 0;
   lastFault: HostFault | undefined;
@@ -115,9 +120,10 @@ export class SupervisedSession implements SessionLink {
 
   constructor(opts: SupervisedOptions) {
     this.o = opts;
+    this.sink = opts.session.sink;
     this.policy = new RestartPolicy(opts.policy);
     this.watch = new HeartbeatWatch(opts.hangAfter ?? 5, monoSeconds());
-    this.show = { patch: opts.session.patch, tempoFixed: undefined, muted: undefined, params: new Map(), frozen: new Map(), rebinds: new Map() };
+    this.show = { patch: opts.session.patch, scene: null, tempoFixed: undefined, muted: undefined, params: new Map(), frozen: new Map(), rebinds: new Map() };
   }
 
   /** The session process's id (undefined while none runs). */
@@ -127,7 +133,7 @@ export class SupervisedSession implements SessionLink {
 
   /** The host's state now. */
   get status(): HostStatus {
-    return { type: 'status', state: this.state, restarts: this.restarts, ...(this.o.session.sink === 'none' ? { silent: true } : {}), ...(this.lastFault ? { reason: this.lastFault.message } : {}) };
+    return { type: 'status', state: this.state, restarts: this.restarts, ...(this.sink === 'none' ? { silent: true } : {}), ...(this.lastFault ? { reason: this.lastFault.message } : {}) };
   }
 
   /** Failures by cause since start. */
@@ -204,7 +210,7 @@ export class SupervisedSession implements SessionLink {
     });
     const overrides = new Map(this.o.session.overrides ?? []);
     for (const [stream, uri] of this.show.rebinds) overrides.set(stream, uri);
-    child.send({ kind: 'start', options: { ...this.o.session, patch: this.show.patch, overrides: [...overrides] } });
+    child.send({ kind: 'start', options: { ...this.o.session, sink: this.sink, patch: this.show.patch, overrides: [...overrides] } });
   }
 
   private message(m: FromChild): void {
@@ -212,6 +218,7 @@ export class SupervisedSession implements SessionLink {
       case 'heartbeat':
         this.watch.beat(monoSeconds());
         this.lastHeartbeat = m;
+        if (this.state === 'playing') this.show.scene = m.scene;
         for (const fn of this.beats) fn(m);
         return;
       case 'reply': {
@@ -223,6 +230,7 @@ export class SupervisedSession implements SessionLink {
       }
       case 'event':
         if (m.event.type === 'mute') this.show.muted = m.event.muted;
+        if (m.event.type === 'scene' && this.state === 'playing') this.show.scene = m.event.scene;
         for (const fn of this.events) {
           try {
             fn(m.event);
@@ -268,7 +276,7 @@ export class SupervisedSession implements SessionLink {
       const v = value ?? (typeof last?.streams[stream]?.raw === 'number' ? (last.streams[stream].raw as number) : undefined);
       cmds.push({ type: 'freeze', stream, on: true, ...(v === undefined ? {} : { value: v }) });
     }
-    const scene = this.lastHeartbeat?.scene ?? last?.scene;
+    const scene = s.scene ?? last?.scene;
     if (scene && scene !== fresh.scene) cmds.push({ type: 'scene', name: scene });
     if (s.tempoFixed !== undefined && s.tempoFixed !== null) cmds.push({ type: 'tempo', bpm: s.tempoFixed });
     if (s.muted !== undefined && s.muted !== fresh.muted) cmds.push({ type: 'mute', on: s.muted });
@@ -329,6 +337,17 @@ export class SupervisedSession implements SessionLink {
     this.lastFault = { cause, message, at: wallSeconds() };
     this.ready = false;
     this.emitEvent({ type: 'error', time: wallSeconds(), where: 'audio host', message: message.slice(0, 500) });
+    if (cause === 'start' && this.o.silentWithoutDevice && this.sink !== 'none' && /no audio output device/.test(this.childError ?? '')) {
+      // Not a fault of the patch: play silently at once, so the UI works.
+      this.sink = 'none';
+      this.log(`${message}; playing with no audio device`);
+      this.setState('restarting', `${message}; playing with no audio device`);
+      this.restartTimer = setTimeout(() => {
+        this.restartTimer = undefined;
+        if (!this.stopping) this.spawn();
+      }, 0);
+      return;
+    }
     if (!this.playedOnce && this.firstStart && !this.o.retryFirstStart) {
       const fs = this.firstStart;
       this.firstStart = undefined;
@@ -343,6 +362,7 @@ export class SupervisedSession implements SessionLink {
       this.show.params.clear();
       this.show.frozen.clear();
       this.show.rebinds.clear();
+      this.show.scene = null;
       this.lastSnapshot = undefined;
       this.lastHeartbeat = undefined;
     }
@@ -424,6 +444,9 @@ export class SupervisedSession implements SessionLink {
         return;
       case 'param':
         s.params.set(c.target, r.ok && typeof (r.data as { value?: unknown })?.value === 'number' ? (r.data as { value: number }).value : c.value);
+        return;
+      case 'scene':
+        s.scene = c.name;
         return;
       case 'tempo':
         s.tempoFixed = c.bpm;
