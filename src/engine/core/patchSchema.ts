@@ -164,6 +164,7 @@ const Signal = z
         above: z.number().min(0).max(1).optional().describe('Turns on when the signal reaches this (0…1)'),
         below: z.number().min(0).max(1).optional().describe('Turns on when the signal drops to this (0…1)'),
         hysteresis: z.number().min(0).max(1).default(0.05).describe('Turns off only at above − hysteresis (or below + hysteresis)'),
+        hold: Duration.default(0).describe('Least playing time on each side: after turning on (or off) the threshold stays so at least this long, so noisy data cannot make it flicker (e.g. "10s"; default 0)'),
       })
       .superRefine((t, ctx) => {
         if ((t.above === undefined) === (t.below === undefined))
@@ -343,6 +344,7 @@ const Mapping = z
     on: Name.optional().describe('scene: the scene when the signal threshold turns on'),
     off: Name.optional().describe('scene: the scene when it turns off'),
     note: NoteName.optional().describe('trigger: the note to play (default: the chord root)'),
+    hold: Duration.optional().describe('scene and key.mode: least playing time between two changes this mapping makes (e.g. "20s"); changes due sooner wait (default 0)'),
   })
   .describe('Drives a target from a signal');
 
