@@ -37,7 +37,7 @@ describe('conditionSpec (a patch signal → the Conditioner spec)', () => {
       smoothSeconds: 2,
       clamp: true,
       invert: false,
-      threshold: { above: 0.8, hysteresis: 0.05 },
+      threshold: { above: 0.8, hysteresis: 0.05, hold: 0 },
       oneEuro: undefined,
       slewPerSecond: undefined,
       outliers: undefined,

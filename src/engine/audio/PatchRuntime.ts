@@ -41,6 +41,10 @@ interface ResolvedMapping {
   tau: number;
   lastIndex: number;
   lastApplied: number;
+  /** When this mapping last changed the scene or mode (for its `hold`). */
+  lastChange: number;
+  /** on/off: the scene the last threshold event asked for, until it is set. */
+  wanted?: string;
   pending?: { value: number; time: number };
 }
 
@@ -156,6 +160,7 @@ export class PatchRuntime {
         curve: m.curve ?? d?.curve ?? 'lin',
         tau: m.glide ?? DEFAULT_GLIDE,
         lastIndex: -1,
+        lastChange: -Infinity,
         lastApplied: -Infinity,
       });
     }
@@ -205,13 +210,22 @@ export class PatchRuntime {
       case 'scene': {
         if (t.kind === 'scene' && (m.spec.on || m.spec.off)) {
           const scene = event === 'on' ? m.spec.on : event === 'off' ? m.spec.off : undefined;
-          if (scene) this.setScene(scene, time);
+          if (scene) m.wanted = scene;
+          // A change due within `hold` of the last one waits for a later value of the signal.
+          if (m.spec.hold !== undefined && time - m.lastChange < m.spec.hold) return;
+          if (m.wanted !== undefined && m.wanted !== this.scene) {
+            m.lastChange = time;
+            this.setScene(m.wanted, time);
+          }
+          m.wanted = undefined;
           return;
         }
+        if (m.spec.hold !== undefined && time - m.lastChange < m.spec.hold) return;
         const steps = m.spec.steps!;
         const i = Math.min(steps.length - 1, Math.max(0, Math.floor(x * steps.length)));
         if (i === m.lastIndex) return;
         m.lastIndex = i;
+        m.lastChange = time;
         if (t.kind === 'mode') seq.setMode(steps[i] as ModeName);
         else this.setScene(steps[i]!, time);
         return;

@@ -778,3 +778,20 @@ describe('Conditioner properties (every stage)', () => {
     );
   });
 });
+
+describe('threshold hold', () => {
+  // Noise of ±0.15 around the level, one sample every 0.05 s for 60 s: a fixed sequence, not chance.
+  const noisy = Array.from({ length: 1200 }, (_, i) => ({ time: i * 0.05, x: 0.8 + 0.15 * Math.sin(i * 12.9898) * Math.cos(i * 78.233) * 2 }));
+  const changes = (h: Hysteresis) => noisy.flatMap(({ time, x }) => (h.push(x, time) ? [time] : []));
+
+  it('without hold, noise around the level flips the threshold many times', () => {
+    expect(changes(new Hysteresis(0.8, 0.05)).length).toBeGreaterThan(40);
+  });
+
+  it('with hold 10s, it changes at most once per 10 s, and still follows the data', () => {
+    const at = changes(new Hysteresis(0.8, 0.05, 'above', 10));
+    expect(at.length).toBeGreaterThanOrEqual(2);
+    expect(at.length).toBeLessThanOrEqual(6);
+    for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(10);
+  });
+});

@@ -154,22 +154,29 @@ export type ThresholdDirection = 'above' | 'below';
  */
 export class Hysteresis {
   state = false;
+  /** When the state last changed (playing seconds). */
+  private changed = -Infinity;
 
+  /** @param hold least time (seconds, on the times given to push) on each side before the state may change again. */
   constructor(
     readonly level: number,
     readonly hysteresis: number,
     readonly direction: ThresholdDirection = 'above',
+    readonly hold = 0,
   ) {}
 
-  /** Feeds a value; returns 'on' or 'off' when the state changes, else undefined. */
-  push(x: number): 'on' | 'off' | undefined {
+  /** Feeds a value at `time`; returns 'on' or 'off' when the state changes, else undefined. */
+  push(x: number, time = 0): 'on' | 'off' | undefined {
     const up = this.direction === 'above';
+    if (this.hold > 0 && time - this.changed < this.hold) return undefined;
     if (!this.state && (up ? x >= this.level : x <= this.level)) {
       this.state = true;
+      this.changed = time;
       return 'on';
     }
     if (this.state && (up ? x <= this.level - this.hysteresis : x >= this.level + this.hysteresis)) {
       this.state = false;
+      this.changed = time;
       return 'off';
     }
     return undefined;
@@ -181,6 +188,8 @@ export interface ThresholdSpec {
   above?: number;
   below?: number;
   hysteresis: number;
+  /** Least seconds of playing time on each side (default 0). */
+  hold?: number;
 }
 
 /** How one signal is conditioned (the resolved form of a patch's `signals.<name>`). */
@@ -270,7 +279,7 @@ export class Conditioner {
     const t = spec.threshold;
     if (t) {
       if ((t.above === undefined) === (t.below === undefined)) throw new RangeError('a threshold needs exactly one of above or below');
-      this.gate = t.above !== undefined ? new Hysteresis(t.above, t.hysteresis, 'above') : new Hysteresis(t.below!, t.hysteresis, 'below');
+      this.gate = t.above !== undefined ? new Hysteresis(t.above, t.hysteresis, 'above', t.hold) : new Hysteresis(t.below!, t.hysteresis, 'below', t.hold);
     }
   }
 
@@ -361,7 +370,7 @@ export class Conditioner {
     x = this.smoother.push(x, time);
     if (this.slew) x = this.slew.push(x, time);
     this.value = x;
-    const event = this.gate?.push(x);
+    const event = this.gate?.push(x, time);
     return event ? { value: x, event } : { value: x };
   }
 

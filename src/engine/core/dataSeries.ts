@@ -5,6 +5,7 @@
  */
 import { parse } from 'csv-parse/sync';
 import { parseFiniteNumber } from './numbers.ts';
+import type { Aggregate, Shaping } from './sources/uri.ts';
 
 /** A time series in data seconds (epoch seconds for dates, or row numbers). */
 export interface Series<V extends number | string = number> {
@@ -35,15 +36,28 @@ export interface LoadReport {
   examples: string[];
   /** True when the rows were not in time order and were sorted. */
   sorted: boolean;
+  /** Rows left out by `where` filters, and the filters (`source=Renewables`). */
+  filtered?: { rows: number; where: string };
+  /** Rows combined with others of the same time (or resampling step), and how. */
+  combined?: { rows: number; agg: Aggregate };
+  /** Resampled to one value every `step` seconds. */
+  resampled?: { step: number };
+  /** The file has no time column: rows are played in order, one a data second. */
+  untimed?: boolean;
 }
 
 /** `741 rows: 741 kept, sorted by time (the file was not in time order)`, `635 rows: 0 values, 635 rejected (not a number: 635)`. */
 export function formatLoadReport(r: LoadReport): string {
   const reasons = Object.entries(r.rejected).map(([why, n]) => `${why}: ${n}`);
   const rejected = r.rows - r.kept;
-  let out = `${r.rows} rows: ${r.kept === 0 ? '0 values' : `${r.kept} kept`}`;
-  if (rejected > 0) out += `, ${rejected} rejected (${reasons.join(', ')}; first: ${r.examples[0]})`;
+  const left = rejected - (r.filtered?.rows ?? 0) - (r.combined?.rows ?? 0);
+  let out = `${r.rows} rows: `;
+  if (r.filtered) out += `${r.filtered.rows} not matching where ${r.filtered.where}, `;
+  out += r.kept === 0 ? '0 values' : `${r.kept} kept`;
+  if (r.combined) out += `, ${r.combined.rows} combined by ${r.combined.agg}${r.resampled ? ` into steps of ${formatStep(r.resampled.step)}` : ' with rows of the same time'}`;
+  if (left > 0) out += `, ${left} rejected (${reasons.join(', ')}; first: ${r.examples[0]})`;
   if (r.sorted) out += ', sorted by time (the file was not in time order)';
+  if (r.untimed) out += ', no time column: played in row order, one row a step';
   return out;
 }
 
@@ -51,10 +65,40 @@ export function formatLoadReport(r: LoadReport): string {
 export interface SeriesLimits {
   /** Most data rows read (default {@link MAX_SERIES_ROWS}). */
   maxRows?: number;
+  /** Keep text cells as text (for streams whose signals map categories), not rejected as "not a number". */
+  text?: boolean;
 }
 
 /** Default row limit: 16 bytes a kept row, so 30 million rows take 480 MB at most. */
 export const MAX_SERIES_ROWS = 30_000_000;
+
+/** `1 d`, `6 h`, `30 s`: a resampling step for reports. */
+export function formatStep(seconds: number): string {
+  for (const [unit, n] of [['d', 86400], ['h', 3600], ['min', 60]] as const) if (seconds >= n && seconds % n === 0) return `${seconds / n} ${unit}`;
+  return `${seconds} s`;
+}
+
+/**
+ * The offset of a time zone from UTC at a moment, in seconds: an IANA name
+ * through Intl (so daylight saving time is right), or a fixed "+02:00".
+ */
+export function zoneOffset(tz: string, epochMs: number): number {
+  const fixed = /^([+-])(\d{2}):?(\d{2})$/.exec(tz);
+  if (fixed) return (fixed[1] === '-' ? -1 : 1) * (Number(fixed[2]) * 3600 + Number(fixed[3]) * 60);
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' }).formatToParts(new Date(epochMs));
+  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? 0);
+  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour') % 24, get('minute'), get('second'));
+  return Math.round((asUtc - Math.floor(epochMs / 1000) * 1000) / 1000);
+}
+
+/** Epoch seconds of a wall-clock time in a zone (the UTC reading `localMs` shifted by the zone's offset then). */
+function fromZone(localMs: number, tz: string): number {
+  const guess = localMs - zoneOffset(tz, localMs) * 1000;
+  return (localMs - zoneOffset(tz, guess) * 1000) / 1000;
+}
+
+/** `2020`, `2020-03`, `2020-03-15`, `2020-03-15T12:00[:00[.000]]` with no zone. */
+const ZONELESS = /^(\d{4})-(\d{2})(?:-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?)?$/;
 
 const TIME_NAME = /^(date|time|timestamp|datetime|year|month|day|t)$/i;
 /** Rows looked at to choose the value column when none is named. */
@@ -63,16 +107,66 @@ const DETECT_ROWS = 20;
 const EXAMPLES = 3;
 
 /**
- * Parses a time cell: ISO dates and times → epoch seconds (UTC when no zone is
- * given); plain numbers are seconds, or years in a column named "year".
+ * Parses a time cell into epoch seconds: a year (in a column named "year"),
+ * year-month (`2020-03`), an ISO date or date-time, with or without a zone
+ * (without one it is in `tz`, default UTC, so results never depend on the
+ * machine's zone), or a plain number: epoch seconds, or milliseconds when above
+ * 1e11 (a date after the year 5000 in seconds).
  */
-export function parseTimeCell(cell: string, isYear = false): number {
+export function parseTimeCell(cell: string, isYear = false, tz?: string): number {
   const s = cell.trim();
   if (s === '') return NaN;
-  if (/^-?\d+(\.\d+)?$/.test(s)) return isYear ? Date.UTC(Number(s), 0, 1) / 1000 : Number(s);
-  // A date-time with no zone is UTC, so results never depend on the machine's zone.
-  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}[T ][\d:.]+$/.test(s) ? s.replace(' ', 'T') + 'Z' : s);
+  if (/^-?\d+(\.\d+)?$/.test(s)) {
+    const n = Number(s);
+    if (isYear) return Date.UTC(n, 0, 1) / 1000;
+    return Math.abs(n) > 1e11 ? n / 1000 : n;
+  }
+  const m = ZONELESS.exec(s);
+  if (m) {
+    const [mo, d, h, mi, sec] = [m[2], m[3], m[4], m[5], m[6]].map((x) => Number(x ?? 0));
+    const ms = Date.UTC(Number(m[1]), mo! - 1, d || 1, h, mi, sec) + (m[7] ? Math.round(Number(m[7]) * 1000) : 0);
+    if (mo! < 1 || mo! > 12 || (m[3] !== undefined && (d! < 1 || d! > 31)) || h! > 24 || mi! > 59 || sec! > 60) return NaN;
+    return tz && tz !== 'UTC' ? fromZone(ms, tz) : ms / 1000;
+  }
+  const ms = Date.parse(s);
   return Number.isNaN(ms) ? NaN : ms / 1000;
+}
+
+/** What the time cells of a file may be, for errors. */
+export const TIME_FORMATS = 'a year, year-month (2020-03), an ISO 8601 date or date-time (2020-03-15T12:00, with or without a zone), or epoch seconds or milliseconds';
+
+/**
+ * Combines rows that share a time, or a resampling step (`step` seconds from
+ * the first time), with `agg` (default: keep the first when no step is given,
+ * mean when one is). `times` must be sorted. Returns the new columns and how
+ * many rows were merged into others.
+ */
+export function combineRows(times: Float64Array, values: Float64Array, agg: Aggregate | undefined, step?: number): { times: Float64Array; values: Float64Array; merged: number } {
+  const how: Aggregate = agg ?? (step !== undefined ? 'mean' : 'first');
+  const t0 = times[0] ?? 0;
+  const key = (t: number) => (step !== undefined ? Math.floor((t - t0) / step + 1e-9) : t);
+  const outT = new Float64Array(times.length);
+  const outV = new Float64Array(times.length);
+  let n = 0;
+  let i = 0;
+  while (i < times.length) {
+    const k = key(times[i]!);
+    let j = i;
+    let sum = 0;
+    let max = -Infinity;
+    let min = Infinity;
+    for (; j < times.length && key(times[j]!) === k; j++) {
+      const v = values[j]!;
+      sum += v;
+      if (v > max) max = v;
+      if (v < min) min = v;
+    }
+    const count = j - i;
+    outT[n] = step !== undefined ? t0 + k * step : times[i]!;
+    outV[n++] = how === 'mean' ? sum / count : how === 'sum' ? sum : how === 'max' ? max : how === 'min' ? min : how === 'last' ? values[j - 1]! : values[i]!;
+    i = j;
+  }
+  return { times: outT.slice(0, n), values: outV.slice(0, n), merged: times.length - n };
 }
 
 /** A growable Float64Array (capacity doubles), so a column costs 8 bytes a row, not an object. */
@@ -121,14 +215,25 @@ export class CsvSeriesReader {
   private readonly rejected: Partial<Record<RowProblem, number>> = {};
   private readonly examples: string[] = [];
   private readonly maxRows: number;
+  /** `where` filters as column indexes. */
+  private filters: Array<{ index: number; value: string }> = [];
+  private filtered = 0;
+  /** Values seen in the first filter's column, for the message when none match. */
+  private readonly seen = new Set<string>();
+  /** The line of the first time that could not be read, and its text. */
+  private badTime: { line: number; cell: string } | undefined;
+  /** Text mode: the cells, which `values` index. */
+  private readonly labels: string[] | undefined;
 
   constructor(
     private readonly where: string,
     private readonly column?: string,
     private readonly timeColumn?: string,
     limits: SeriesLimits = {},
+    private readonly shaping: Shaping = {},
   ) {
     this.maxRows = limits.maxRows ?? MAX_SERIES_ROWS;
+    if (limits.text) this.labels = [];
   }
 
   /** The header row; named columns must be in it. */
@@ -138,6 +243,11 @@ export class CsvSeriesReader {
     const list = () => cells.join(', ');
     if (this.timeColumn !== undefined && !cells.includes(this.timeColumn)) throw new Error(`${this.where}: no time column "${this.timeColumn}" (columns: ${list()})`);
     if (this.column !== undefined && !cells.includes(this.column)) throw new Error(`${this.where}: no column "${this.column}" (columns: ${list()})`);
+    for (const [col, value] of this.shaping.where ?? []) {
+      const index = cells.indexOf(col);
+      if (index < 0) throw new Error(`${this.where}:1: no column "${col}" to filter on (where ${col}=${value}; columns: ${list()})`);
+      this.filters.push({ index, value });
+    }
     this.ti = this.timeColumn !== undefined ? cells.indexOf(this.timeColumn) : cells.findIndex((h) => TIME_NAME.test(h));
     this.isYear = this.ti >= 0 && /^year$/i.test(cells[this.ti]!);
     if (this.column !== undefined) {
@@ -150,6 +260,14 @@ export class CsvSeriesReader {
   row(cells: string[]): void {
     if (!this.headers) return this.header(cells);
     if (++this.rows > this.maxRows) throw new Error(`${this.where}: more than ${this.maxRows} rows, over the limit for one data file`);
+    for (const f of this.filters) {
+      const cell = (cells[f.index] ?? '').trim();
+      if (f === this.filters[0] && this.seen.size < 12) this.seen.add(cell);
+      if (cell !== f.value) {
+        this.filtered++;
+        return;
+      }
+    }
     if (this.pending) {
       this.pending.push({ cells, index: this.rows - 1 });
       if (this.pending.length >= DETECT_ROWS) this.detect();
@@ -162,7 +280,9 @@ export class CsvSeriesReader {
     const headers = this.headers!;
     const rows = this.pending!;
     this.pending = undefined;
-    this.vi = headers.findIndex((_, i) => i !== this.ti && rows.every((r) => typeof parseFiniteNumber(r.cells[i] ?? '') === 'number'));
+    if (rows.length === 0) return;
+    const filterColumns = this.filters.map((f) => f.index);
+    this.vi = headers.findIndex((_, i) => i !== this.ti && !filterColumns.includes(i) && rows.every((r) => typeof parseFiniteNumber(r.cells[i] ?? '') === 'number'));
     if (this.vi < 0) throw new Error(`${this.where}: no numeric column found (columns: ${headers.join(', ')}); name one with #COLUMN`);
     for (const r of rows) this.take(r.cells, r.index);
   }
@@ -176,20 +296,43 @@ export class CsvSeriesReader {
   /** `index`: the row's number among data rows (from 0), its time when the file has no time column. */
   private take(cells: string[], index: number): void {
     const raw = cells[this.vi] ?? '';
-    const v = parseFiniteNumber(raw);
+    let v = parseFiniteNumber(raw);
+    if (this.labels && v === 'not-a-number') {
+      v = this.labels.length;
+      this.labels.push(raw.trim());
+    } else if (this.labels && typeof v === 'number') {
+      this.labels.push(raw.trim());
+      v = this.labels.length - 1;
+    }
     if (typeof v !== 'number') return this.reject(v === 'empty' ? 'empty value' : v === 'non-finite' ? 'not finite' : 'not a number', index, raw);
-    const t = this.ti >= 0 ? parseTimeCell(cells[this.ti] ?? '', this.isYear) : index;
-    if (!Number.isFinite(t)) return this.reject('bad time', index, cells[this.ti] ?? '');
+    const t = this.ti >= 0 ? parseTimeCell(cells[this.ti] ?? '', this.isYear, this.shaping.tz) : index;
+    if (!Number.isFinite(t)) {
+      // Data rows start on line 2 (after the header).
+      this.badTime ??= { line: index + 2, cell: cells[this.ti] ?? '' };
+      return this.reject('bad time', index, cells[this.ti] ?? '');
+    }
     this.times.push(t);
     this.values.push(v);
   }
 
-  /** The series: sorted by time, duplicate times dropped, every row accounted for in `report`. */
+  /** The series: sorted by time, rows of the same time combined (or all but the first dropped), every row accounted for in `report`. */
   finish(): Series {
+    return this.finishAny() as Series;
+  }
+
+  /** {@link finish} for a reader in text mode: values are numbers or text. */
+  finishAny(): Series<number | string> {
     if (!this.headers || this.rows === 0) throw new Error(`${this.where}: no rows`);
+    const whereText = (this.shaping.where ?? []).map(([c, v]) => `${c}=${v}`).join(' and ');
+    if (this.filters.length && this.filtered === this.rows) {
+      const [col] = this.shaping.where![0]!;
+      throw new Error(`${this.where}: no rows where ${whereText} (of ${this.rows} rows; values of ${col}: ${[...this.seen].join(', ')}${this.seen.size >= 12 ? ', …' : ''})`);
+    }
     if (this.pending) this.detect();
     let times = this.times.take();
     let values = this.values.take();
+    if (times.length === 0 && this.badTime && this.ti >= 0)
+      throw new Error(`${this.where}:${this.badTime.line}: cannot read the time ${JSON.stringify(this.badTime.cell)} in column "${this.headers[this.ti]}" (expected ${TIME_FORMATS}; name the zone with &tz=)`);
     let sorted = false;
     for (let i = 1; i < times.length; i++)
       if (times[i]! < times[i - 1]!) {
@@ -202,24 +345,42 @@ export class CsvSeriesReader {
       times = Float64Array.from(order, (i) => times[i]!);
       values = Float64Array.from(order, (i) => values[i]!);
     }
-    let n = 0;
-    for (let i = 0; i < times.length; i++) {
-      if (n > 0 && times[i] === times[n - 1]) {
-        this.rejected['duplicate time'] = (this.rejected['duplicate time'] ?? 0) + 1;
-        if (this.examples.length < EXAMPLES) this.examples.push(`duplicate time ${times[i]}`);
-        continue;
+    const { agg, resample } = this.shaping;
+    let combined: LoadReport['combined'];
+    if (this.labels && (agg !== undefined || resample !== undefined)) throw new Error(`${this.where}: agg and resample combine numbers; a stream of categories cannot use them`);
+    if (agg !== undefined || resample !== undefined) {
+      const c = combineRows(times, values, agg, resample);
+      if (c.merged > 0 || resample !== undefined) combined = { rows: c.merged, agg: agg ?? 'mean' };
+      times = c.times;
+      values = c.values;
+    } else {
+      let n = 0;
+      for (let i = 0; i < times.length; i++) {
+        if (n > 0 && times[i] === times[n - 1]) {
+          this.rejected['duplicate time'] = (this.rejected['duplicate time'] ?? 0) + 1;
+          if (this.examples.length < EXAMPLES) this.examples.push(`duplicate time ${times[i]} (several rows a time: pick rows with &where=COLUMN=VALUE or combine them with &agg=mean|sum|last|max)`);
+          continue;
+        }
+        times[n] = times[i]!;
+        values[n++] = values[i]!;
       }
-      times[n] = times[i]!;
-      values[n++] = values[i]!;
+      if (n < times.length) {
+        times = times.slice(0, n);
+        values = values.slice(0, n);
+      }
     }
-    if (n < times.length) {
-      times = times.slice(0, n);
-      values = values.slice(0, n);
-    }
+    const n = times.length;
     const report: LoadReport = { rows: this.rows, kept: n, rejected: this.rejected, examples: this.examples, sorted };
-    const column = this.headers[this.vi]!;
+    if (this.filters.length) report.filtered = { rows: this.filtered, where: whereText };
+    if (combined) report.combined = combined;
+    if (resample !== undefined) report.resampled = { step: resample };
+    if (this.ti < 0) report.untimed = true;
+    const column = this.headers[this.vi] ?? this.column ?? '?';
     if (n === 0) throw new Error(`${this.where}: column "${column}" has no numeric values (${formatLoadReport(report)})`);
-    return { times, values, skipped: this.rows - n, column, timeColumn: this.ti >= 0 ? this.headers[this.ti] : undefined, report };
+    const labels = this.labels;
+    // Text mode: cells that read as numbers stay numbers (a category map takes raw numbers too).
+    const out = labels ? Array.from(values, (i) => (typeof parseFiniteNumber(labels[i]!) === 'number' ? Number(labels[i]) : labels[i]!)) : values;
+    return { times, values: out, skipped: this.rows - n, column, timeColumn: this.ti >= 0 ? this.headers[this.ti] : undefined, report };
   }
 }
 
@@ -247,8 +408,8 @@ export function csvError(e: unknown, where: string): Error {
  * Reads one numeric column of CSV (or TSV) text, with {@link CsvSeriesReader}
  * (see there); for text already in memory (an HTTP body). Files are streamed.
  */
-export function parseCsvSeries(text: string, column?: string, timeColumn?: string, where = 'data', limits?: SeriesLimits): Series {
-  const reader = new CsvSeriesReader(where, column, timeColumn, limits);
+export function parseCsvSeries(text: string, column?: string, timeColumn?: string, where = 'data', limits?: SeriesLimits, shaping?: Shaping): Series {
+  const reader = new CsvSeriesReader(where, column, timeColumn, limits, shaping);
   let records: string[][];
   try {
     records = parse(text, csvOptions(csvDelimiter(text.split('\n', 1)[0]!))) as string[][];

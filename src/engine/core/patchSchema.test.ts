@@ -86,7 +86,7 @@ describe('built-in patches', () => {
     const p = parsePatchOrThrow(readFileSync(PATCH_DIR + 'carbon-pulse.yaml', 'utf8'), 'carbon-pulse.yaml');
     expect(p.signals.concentration).toStrictEqual({ from: 'co2', range: [315, 415], curve: 'lin', smooth: 0.5, clamp: true, invert: false });
     expect(p.signals.season!.range).toStrictEqual({ auto: 2 * 365.25 * 86400 });
-    expect(p.signals.tipping!.threshold).toStrictEqual({ above: 0.85, hysteresis: 0.03 });
+    expect(p.signals.tipping!.threshold).toStrictEqual({ above: 0.85, hysteresis: 0.03, hold: 0 });
     expect(p.buses.echo).toStrictEqual({ type: 'delay', time: '8n.', feedback: 0.35, wet: 0.3 });
     expect(p.scenes.baseline).toStrictEqual({ fade: 2, voices: {} });
   });
@@ -125,7 +125,7 @@ mappings:
       clamp: true,
       invert: false,
       outliers: { window: 9, threshold: 2.5, action: 'replace' },
-      threshold: { below: 0.1, hysteresis: 0.05 },
+      threshold: { below: 0.1, hysteresis: 0.05, hold: 0 },
     });
     expect(p.signals.rising).toMatchObject({ derive: 'rate', rateUnit: 'h', outliers: { window: 7, threshold: 3, action: 'reject' } });
     expect(p.signals.weather!.categories).toStrictEqual({ clear: 0, rain: 0.8, Snow: 1 });
@@ -222,7 +222,7 @@ describe('defaults', () => {
     if (!r.ok) throw new Error(r.errors.map(formatPatchError).join('\n'));
     expect(r.patch.signals.a).toStrictEqual({ from: 's', range: 'auto', curve: 'lin', smooth: 0, clamp: true, invert: false });
     expect(r.patch.signals.b!.smooth).toBe(0.25);
-    expect(r.patch.signals.b!.threshold).toStrictEqual({ above: 0.5, hysteresis: 0.05 });
+    expect(r.patch.signals.b!.threshold).toStrictEqual({ above: 0.5, hysteresis: 0.05, hold: 0 });
   });
 
   it('buses, filters, scenes and notes fill their defaults', () => {

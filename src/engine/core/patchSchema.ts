@@ -14,6 +14,7 @@ import { parseTarget, RESERVED_NAMES } from './targets.ts';
 import { parseFlashTrigger } from './lighting.ts';
 import { oscAddressProblem, parseOscOutSource } from './oscOut.ts';
 import { allowEntryProblem } from './osc/allow.ts';
+import { AGGREGATES, timeZoneProblem, type Aggregate } from './sources/uri.ts';
 
 const NAME_RE = /^[A-Za-z][A-Za-z0-9_-]*$/;
 const Name = z
@@ -75,6 +76,21 @@ const Stream = z
       .describe('Largest believable change per second of data time; faster jumps are rejected as spikes (a new level is believed after 3 consistent readings)'),
     stale: StalePolicy.default({ after: 600, then: 'hold', glide: 30, history: 21600 }),
     description: z.string().optional().describe('What this stream is, and what it does to the sound'),
+    where: z
+      .record(z.string().min(1), z.union([z.string(), z.number()]))
+      .optional()
+      .transform((w) => (w ? Object.entries(w).map(([k, v]): [string, string] => [k, String(v).trim()]) : undefined))
+      .describe('File sources: keep only rows whose column holds this value, e.g. { source: Renewables } (every one must match); for long-format files, one stream per value. Same as `&where=source=Renewables` in the URI'),
+    agg: z
+      .enum(AGGREGATES as [Aggregate, ...Aggregate[]])
+      .optional()
+      .describe('File sources: combine rows of the same time (or resampling step): mean, sum, last, max, min or first (default: keep the first and report the others; with resample: mean). Same as `&agg=`'),
+    resample: Duration.optional().describe('File sources: one value every step of data time ("1d", "1h", "30s"), combined by agg. Same as `&resample=`'),
+    tz: z
+      .string()
+      .refine((tz) => timeZoneProblem(tz) === undefined, { message: 'expected an IANA time zone like "Europe/Paris", "UTC", or an offset like "+02:00"' })
+      .optional()
+      .describe('File sources: time zone of date-times written without one (default UTC). Same as `&tz=`'),
   })
   .describe('A named input stream of timestamped numbers');
 
@@ -148,6 +164,7 @@ const Signal = z
         above: z.number().min(0).max(1).optional().describe('Turns on when the signal reaches this (0…1)'),
         below: z.number().min(0).max(1).optional().describe('Turns on when the signal drops to this (0…1)'),
         hysteresis: z.number().min(0).max(1).default(0.05).describe('Turns off only at above − hysteresis (or below + hysteresis)'),
+        hold: Duration.default(0).describe('Least playing time on each side: after turning on (or off) the threshold stays so at least this long, so noisy data cannot make it flicker (e.g. "10s"; default 0)'),
       })
       .superRefine((t, ctx) => {
         if ((t.above === undefined) === (t.below === undefined))
@@ -327,6 +344,7 @@ const Mapping = z
     on: Name.optional().describe('scene: the scene when the signal threshold turns on'),
     off: Name.optional().describe('scene: the scene when it turns off'),
     note: NoteName.optional().describe('trigger: the note to play (default: the chord root)'),
+    hold: Duration.optional().describe('scene and key.mode: least playing time between two changes this mapping makes (e.g. "20s"); changes due sooner wait (default 0)'),
   })
   .describe('Drives a target from a signal');
 

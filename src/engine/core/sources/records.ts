@@ -9,7 +9,7 @@ import { JSONPath } from 'jsonpath-plus';
 import { parse } from 'csv-parse/sync';
 import { parseCsvSeries, parseTimeCell } from '../dataSeries.ts';
 import { parseFiniteNumber } from '../numbers.ts';
-import type { FieldSelect, FileFormat } from './uri.ts';
+import type { FieldSelect, FileFormat, Shaping } from './uri.ts';
 
 /** One reading or event from a feed, before validation. */
 export interface FeedRecord {
@@ -204,6 +204,22 @@ export interface FileSelect extends FieldSelect {
   column?: string;
   timeColumn?: string;
   stream?: string;
+  shaping?: Shaping;
+}
+
+/**
+ * Keeps the records whose properties match every `where` filter (compared as
+ * text); none matching is an error naming the values that were there.
+ */
+export function filterRecords(records: FeedRecord[], where: Shaping['where'], file: string): FeedRecord[] {
+  if (!where?.length) return records;
+  const kept = records.filter((r) => where.every(([k, v]) => r.data !== undefined && String(r.data[k] ?? '').trim() === v));
+  if (kept.length === 0 && records.length > 0) {
+    const [k] = where[0]!;
+    const seen = [...new Set(records.slice(0, 500).map((r) => String(r.data?.[k] ?? '')))].slice(0, 12);
+    throw new Error(`${file}: no records where ${where.map(([c, v]) => `${c}=${v}`).join(' and ')} (of ${records.length}; values of ${k}: ${seen.join(', ') || 'none: no such property'})`);
+  }
+  return kept;
 }
 
 /**
@@ -221,7 +237,7 @@ export function parseFeedFile(text: string, opts: FileSelect, where: string): Fe
     return rec.rows.map((r) => ({ dataTime: r.dataTime, value: r.value, data: r.data }));
   }
   if (format === 'csv' || format === 'tsv') {
-    const s = parseCsvSeries(text, opts.column, opts.timeColumn, where);
+    const s = parseCsvSeries(text, opts.column, opts.timeColumn, where, undefined, opts.shaping);
     return Array.from(s.values, (v, i) => ({ dataTime: s.times[i]!, value: v }));
   }
   if (format === 'ndjson') {

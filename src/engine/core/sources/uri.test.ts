@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isLive, parseSourceUri, SourceUriError } from './uri.ts';
+import { isLive, parseSourceUri, SourceUriError, withStreamShaping } from './uri.ts';
 
 describe('parseSourceUri', () => {
   it('reads a CSV file with column, time column and options', () => {
@@ -101,5 +101,30 @@ describe('parseSourceUri', () => {
       true,
       true,
     ]);
+  });
+});
+
+describe('row selection and shaping in the grammar', () => {
+  it('where repeats (every filter must match), values may hold spaces and =', () => {
+    const s = parseSourceUri('iowa.csv#net_generation@year&where=source=Fossil%20Fuels&where=kind=a=b&agg=sum&resample=1d&tz=Europe/Paris');
+    expect(s).toMatchObject({
+      kind: 'file',
+      column: 'net_generation',
+      timeColumn: 'year',
+      shaping: { where: [['source', 'Fossil Fuels'], ['kind', 'a=b']], agg: 'sum', resample: 86400, tz: 'Europe/Paris' },
+    });
+  });
+
+  it('bad shaping options say what was wrong', () => {
+    expect(() => parseSourceUri('a.csv#v&where=source')).toThrow('where=source: expected where=COLUMN=VALUE');
+    expect(() => parseSourceUri('a.csv#v&agg=median')).toThrow('agg=median: expected one of mean, sum, last, max, min, first');
+    expect(() => parseSourceUri('a.csv#v&tz=Mars/Olympus')).toThrow('unknown time zone "Mars/Olympus"');
+    expect(() => parseSourceUri('a.csv#v&resample=soon')).toThrow('resample=soon: expected a duration');
+  });
+
+  it("a stream's shaping joins the URI's; the URI's options win", () => {
+    const spec = withStreamShaping(parseSourceUri('a.csv#v&where=source=Nuclear&agg=max'), { where: [['source', 'Renewables'], ['region', 'IA']], agg: 'sum', tz: '+02:00' });
+    expect(spec).toMatchObject({ shaping: { where: [['region', 'IA'], ['source', 'Nuclear']], agg: 'max', tz: '+02:00' } });
+    expect(withStreamShaping(parseSourceUri('sim:walk'), { where: [['a', 'b']] })).not.toHaveProperty('shaping');
   });
 });

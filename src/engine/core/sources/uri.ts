@@ -17,6 +17,25 @@ import { parseDuration } from '../units.ts';
 export type FileFormat = 'csv' | 'tsv' | 'json' | 'ndjson' | 'geojson';
 export type SimShape = 'walk' | 'sine' | 'daily' | 'seasonal' | 'noise' | 'steps';
 export type PayloadFormat = 'auto' | 'number' | 'json' | 'text';
+/** How rows that share a time (or a resampling step) are combined. */
+export type Aggregate = 'mean' | 'sum' | 'last' | 'max' | 'min' | 'first';
+export const AGGREGATES: readonly Aggregate[] = ['mean', 'sum', 'last', 'max', 'min', 'first'];
+
+/**
+ * Row selection and shaping of a data file: the same in a URI
+ * (`&where=source=Renewables&agg=sum&resample=1d&tz=Europe/Paris`) and on a
+ * patch's stream (`where: { source: Renewables }`, `agg`, `resample`, `tz`).
+ */
+export interface Shaping {
+  /** Keep only rows whose column holds this text (all must match): long-format files. */
+  where?: Array<[column: string, value: string]>;
+  /** Combine rows with the same time (default: keep the first, and report the others). */
+  agg?: Aggregate;
+  /** Resample to one value every this many seconds (combined by `agg`, default mean). */
+  resample?: number;
+  /** Time zone of date-times written without one: an IANA name ("Europe/Paris") or "+02:00" (default UTC). */
+  tz?: string;
+}
 
 /** Where a record's value, time and id come from when the feed holds objects. */
 export interface FieldSelect {
@@ -46,6 +65,8 @@ export type SourceSpec =
       stream?: string;
       /** Data seconds per second of playback; undefined = spread over a render. */
       speed?: number;
+      /** Rows kept, combined and resampled. */
+      shaping: Shaping;
       /** Replay at the data's own pace (speed 1). */
       realtime: boolean;
       loop: boolean;
@@ -103,7 +124,12 @@ function splitFragment(fragment: string): { selection?: string; options: Map<str
     }
     if (part === '') return;
     if (eq < 0) options.set(part, 'true');
-    else options.set(part.slice(0, eq), decodeURIComponent(part.slice(eq + 1)));
+    else {
+      const key = part.slice(0, eq);
+      const value = decodeURIComponent(part.slice(eq + 1));
+      // `where` may repeat (every filter must match); the others are single.
+      options.set(key, key === 'where' && options.has(key) ? `${options.get(key)}\n${value}` : value);
+    }
   });
   return { selection, options };
 }
@@ -311,8 +337,10 @@ export function parseSourceUri(uri: string): SourceSpec {
   const speedOpt = o.str('speed');
   const speed = realtime ? 1 : speedOpt === undefined ? undefined : o.num('speed', 1, 1e-9);
   const fields = o.fields();
+  const shaping = parseShaping(uri, o);
   const spec: SourceSpec = {
     kind: 'file',
+    shaping,
     uri,
     path,
     format,
@@ -329,6 +357,75 @@ export function parseSourceUri(uri: string): SourceSpec {
   };
   o.finish();
   return spec;
+}
+
+/** A time zone: an IANA name Intl knows, "UTC", or a fixed offset "+02:00"; else an error message. */
+export function timeZoneProblem(tz: string): string | undefined {
+  if (/^[+-]\d{2}:?\d{2}$/.test(tz)) return undefined;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return undefined;
+  } catch {
+    return `unknown time zone "${tz}": expected an IANA name like "Europe/Paris" or "America/New_York", "UTC", or an offset like "+02:00"`;
+  }
+}
+
+/** `source=Renewables` → ['source', 'Renewables']; else an error message. */
+export function parseWhere(text: string): [string, string] | string {
+  const eq = text.indexOf('=');
+  if (eq <= 0) return `where=${text}: expected where=COLUMN=VALUE, like where=source=Renewables`;
+  return [text.slice(0, eq).trim(), text.slice(eq + 1).trim()];
+}
+
+function parseShaping(uri: string, o: Options): Shaping {
+  const shaping: Shaping = {};
+  const where = o.str('where');
+  if (where !== undefined)
+    shaping.where = where.split('\n').map((w) => {
+      const r = parseWhere(w);
+      if (typeof r === 'string') throw new SourceUriError(uri, r);
+      return r;
+    });
+  const agg = o.oneOf('agg', AGGREGATES);
+  if (agg) shaping.agg = agg;
+  if (o.str('resample') !== undefined) shaping.resample = o.seconds('resample', 0, 1e-9);
+  const tz = o.str('tz');
+  if (tz !== undefined) {
+    const problem = timeZoneProblem(tz);
+    if (problem) throw new SourceUriError(uri, `tz=${tz}: ${problem}`);
+    shaping.tz = tz;
+  }
+  return shaping;
+}
+
+/**
+ * A file source's shaping with its stream's (`where`, `agg`, `resample`, `tz`
+ * in the patch) added: the URI's options win, filters of both apply. Other
+ * kinds of source are returned as they are.
+ */
+export function withStreamShaping(spec: SourceSpec, stream: Shaping | undefined): SourceSpec {
+  if (spec.kind !== 'file' || !stream) return spec;
+  const own = spec.shaping;
+  const where = [...(stream.where ?? []).filter(([c]) => !own.where?.some(([oc]) => oc === c)), ...(own.where ?? [])];
+  return {
+    ...spec,
+    shaping: {
+      ...(where.length && { where }),
+      ...((own.agg ?? stream.agg) && { agg: own.agg ?? stream.agg }),
+      ...((own.resample ?? stream.resample) !== undefined && { resample: own.resample ?? stream.resample }),
+      ...((own.tz ?? stream.tz) && { tz: own.tz ?? stream.tz }),
+    },
+  };
+}
+
+/** `where source=Renewables, agg sum, resample 1d` (empty when there is nothing). */
+export function describeShaping(s: Shaping): string {
+  const parts: string[] = [];
+  if (s.where?.length) parts.push(`where ${s.where.map(([c, v]) => `${c}=${v}`).join(' and ')}`);
+  if (s.agg) parts.push(`agg ${s.agg}`);
+  if (s.resample !== undefined) parts.push(`resample ${s.resample} s`);
+  if (s.tz) parts.push(`tz ${s.tz}`);
+  return parts.join(', ');
 }
 
 /** True for sources that deliver data as it happens (not files or simulations). */

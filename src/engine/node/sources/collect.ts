@@ -9,7 +9,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { Float64Column, placeSeries, type Series, type Thinning } from '../../core/dataSeries.ts';
 import { Simulator } from '../../core/sources/sim.ts';
-import { parseSourceUri, type SourceSpec } from '../../core/sources/uri.ts';
+import { parseSourceUri, withStreamShaping, type SourceSpec } from '../../core/sources/uri.ts';
 import type { FeedRecord } from '../../core/sources/records.ts';
 import { REJECT_REASONS, type SampleGate } from '../../core/sources/gate.ts';
 import type { Patch } from '../../core/patchSchema.ts';
@@ -111,7 +111,7 @@ export async function collectFeed(
   spec: StreamSpec,
   opts: { duration: number; speed?: number; baseDir: string; text?: boolean; onCapture?: (stream: string, uri: string) => void },
 ): Promise<Collected> {
-  const src = parseSourceUri(uri);
+  const src = withStreamShaping(parseSourceUri(uri), spec);
   const text = opts.text ?? false;
   const thin: Thinning = { perSecond: RENDER_POINTS_PER_SECOND, dropped: 0 };
   const place = (series: Series<number | string>, speed = opts.speed) => placeSeries(series, opts.duration, speed, 0, thin);
@@ -122,7 +122,7 @@ export async function collectFeed(
   switch (src.kind) {
     case 'file': {
       const path = resolve(opts.baseDir, src.path);
-      const file = await readFeedFile(path, src);
+      const file = await readFeedFile(path, src, { text });
       const { series, gate } = gateRecords(file, spec, text, (i) => i);
       const loaded = describeFeedFile(file);
       if (series.values.length === 0) throw new Error(`${path}: no usable values for stream "${stream}" (${loaded}${gateRejections(gate)})`);

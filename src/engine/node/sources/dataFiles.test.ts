@@ -107,3 +107,87 @@ describe('CSV data files', () => {
     expect(got.maxRssMB).toBeLessThan(1024);
   });
 });
+
+describe('row selection and shaping on real public files', () => {
+  const IOWA = join(ROOT, 'samples/data/iowa-electricity.csv');
+  const values = (f: { length: number; record(i: number): { value: unknown; dataTime: number } }) => Array.from({ length: f.length }, (_, i) => f.record(i));
+
+  it('a long-format file: where picks one source a year, and the report counts the rows left out', async () => {
+    const f = await load(IOWA, '#net_generation@year&where=source=Renewables');
+    const rows = values(f);
+    expect(rows).toHaveLength(17);
+    expect(rows[0]).toStrictEqual({ dataTime: Date.UTC(2001, 0, 1) / 1000, value: 1437 });
+    expect(rows[16]).toStrictEqual({ dataTime: Date.UTC(2017, 0, 1) / 1000, value: 21933 });
+    expect(describeFeedFile(f)).toBe('51 rows: 34 not matching where source=Renewables, 17 kept');
+  });
+
+  it('without a filter, rows sharing a year are reported, with how to pick or combine them', async () => {
+    const f = await load(IOWA, '#net_generation@year');
+    expect(f.length).toBe(17);
+    expect(describeFeedFile(f)).toMatch(/^51 rows: 17 kept, 34 rejected \(duplicate time: 34; first: duplicate time 978307200 \(several rows a time: pick rows with &where=COLUMN=VALUE or combine them with &agg=mean\|sum\|last\|max\)\), sorted by time \(the file was not in time order\)$/);
+  });
+
+  it('pivot: one stream per source from the same file, through the patch (where on the stream)', async () => {
+    const sources = ['Fossil Fuels', 'Nuclear Energy', 'Renewables'];
+    const got = await Promise.all(sources.map((s) => collectFeed(s.split(' ')[0]!, `${IOWA}#net_generation@year`, { where: [['source', s]] } as never, { duration: 17, baseDir: dir })));
+    expect(got.map((c) => c.feed.points.length)).toStrictEqual([17, 17, 17]);
+    expect(got.map((c) => c.feed.points[16]!.value)).toStrictEqual([29329, 5214, 21933]);
+    expect(got[2]!.described).toContain('34 not matching where source=Renewables');
+  });
+
+  it('aggregation of the rows of a year: sum, mean, max, last', async () => {
+    const first = async (agg: string) => (await load(IOWA, `#net_generation@year&agg=${agg}`)).record(0).value;
+    // 2001: Fossil Fuels 35361, Nuclear Energy 3853, Renewables 1437.
+    expect(await first('sum')).toBe(35361 + 3853 + 1437);
+    expect(await first('mean')).toBeCloseTo((35361 + 3853 + 1437) / 3, 9);
+    expect(await first('max')).toBe(35361);
+    expect(await first('last')).toBe(1437);
+    expect(describeFeedFile(await load(IOWA, '#net_generation@year&agg=sum'))).toBe('51 rows: 17 kept, 34 combined by sum with rows of the same time, sorted by time (the file was not in time order)');
+  });
+
+  it('resampling a daily record to 30-day steps: means of each step', async () => {
+    const f = await load(join(ROOT, 'samples/data/seattle-weather.csv'), '#temp_max@date&resample=30d');
+    expect(f.length).toBe(Math.ceil(1461 / 30));
+    expect(f.record(1).dataTime - f.record(0).dataTime).toBe(30 * 86400);
+    expect(describeFeedFile(f)).toMatch(/^1461 rows: 49 kept, 1412 combined by mean into steps of 30 d$/);
+  });
+
+  it('a categorical column (weather type) is read as text for a stream that maps categories', async () => {
+    const c = await collectFeed('sky', `${join(ROOT, 'samples/data/seattle-weather.csv')}#weather@date`, {} as never, { duration: 10, baseDir: dir, text: true });
+    expect(new Set(c.feed.points.map((p) => p.value))).toStrictEqual(new Set(['drizzle', 'rain', 'sun', 'snow', 'fog']));
+  });
+
+  it('GeoJSON events filter on a property', async () => {
+    const f = await load(join(ROOT, 'samples/data/earthquakes.json'), '#&format=geojson&where=type=earthquake&where=magType=mb');
+    expect(f.length).toBeGreaterThan(10);
+    for (const r of values(f)) expect(typeof r.value).toBe('number');
+    await expect(load(join(ROOT, 'samples/data/earthquakes.json'), '#&format=geojson&where=magType=richter')).rejects.toThrow(/no records where magType=richter \(of 1707; values of magType: .*ml/);
+  });
+
+  it('a missing column, an empty filter and an unparseable date each say what and where', async () => {
+    await expect(load(IOWA, '#net_generation@year&where=fuel=Coal')).rejects.toThrow(`${IOWA}:1: no column "fuel" to filter on (where fuel=Coal; columns: year, source, net_generation)`);
+    await expect(load(IOWA, '#net_generation@year&where=source=Coal')).rejects.toThrow(`${IOWA}: no rows where source=Coal (of 51 rows; values of source: Fossil Fuels, Nuclear Energy, Renewables)`);
+    await expect(load(IOWA, '#generation@year')).rejects.toThrow(`${IOWA}: no column "generation" (columns: year, source, net_generation)`);
+    const path = write('dates.csv', 'when,v\n13/45/2020,1\n14/45/2020,2\n');
+    await expect(load(path, '#v@when')).rejects.toThrow(`${path}:2: cannot read the time "13/45/2020" in column "when" (expected a year, year-month`);
+  });
+
+  it('dates: year-month, epoch ms, a named time zone with daylight saving time, a fixed offset', async () => {
+    const path = write('zones.csv', 'time,v\n2021-01-15T12:00,1\n2021-07-15T12:00,2\n');
+    const paris = values(await load(path, '#v@time&tz=Europe/Paris'));
+    expect(paris.map((r) => r.dataTime)).toStrictEqual([Date.UTC(2021, 0, 15, 11) / 1000, Date.UTC(2021, 6, 15, 10) / 1000]);
+    const ny = values(await load(path, '#v@time&tz=-05:00'));
+    expect(ny[0]!.dataTime).toBe(Date.UTC(2021, 0, 15, 17) / 1000);
+    const ym = write('ym.csv', 'month,v\n2020-03,1\n2020-04,2\n');
+    expect(values(await load(ym, '#v@month')).map((r) => r.dataTime)).toStrictEqual([Date.UTC(2020, 2, 1) / 1000, Date.UTC(2020, 3, 1) / 1000]);
+    const ms = write('ms.csv', 'time,v\n1600000000000,1\n1600000060000,2\n');
+    expect(values(await load(ms, '#v@time')).map((r) => r.dataTime)).toStrictEqual([1600000000, 1600000060]);
+  });
+
+  it('a file with no time column says it plays its rows in order', async () => {
+    const path = write('untimed.csv', 'station,speed\n' + Array.from({ length: 40 }, (_, i) => `s${i},${(i % 7) + 0.5}`).join('\n') + '\n');
+    const f = await load(path, '#speed');
+    expect(Array.from({ length: 3 }, (_, i) => f.record(i))).toStrictEqual([{ dataTime: 0, value: 0.5 }, { dataTime: 1, value: 1.5 }, { dataTime: 2, value: 2.5 }]);
+    expect(describeFeedFile(f)).toBe('40 rows: 40 kept, no time column: played in row order, one row a step');
+  });
+});

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { SampleGate, type RejectReason } from '../../core/sources/gate.ts';
 import { SourceHealth, type ConnectionChange, type SourceStatus, type Transition } from '../../core/sources/status.ts';
 import { StreamSupervisor } from '../../core/sources/supervisor.ts';
-import { isLive, parseSourceUri, type SourceSpec } from '../../core/sources/uri.ts';
+import { isLive, parseSourceUri, withStreamShaping, type SourceSpec } from '../../core/sources/uri.ts';
 import type { FeedRecord } from '../../core/sources/records.ts';
 import type { Patch } from '../../core/patchSchema.ts';
 import { FeedCache, defaultCacheDir } from './cache.ts';
@@ -30,6 +30,8 @@ export interface SourceContext {
   speed?: number;
   /** Told what a file source read (`741 rows: 741 kept…`), once it has. */
   onLoaded?: (summary: string) => void;
+  /** The stream maps text categories: a file's text cells are kept. */
+  text?: boolean;
 }
 
 /** Makes the source of a spec. */
@@ -43,6 +45,7 @@ export function createSource(spec: SourceSpec, sink: SourceSink, ctx: SourceCont
         ctx.spreadSeconds,
         undefined,
         ctx.onLoaded,
+        { text: ctx.text },
       );
     case 'sim':
       return new SimSource(spec, sink);
@@ -121,7 +124,7 @@ export class SourceHub {
   private lane(stream: string, uri: string, t: number): Lane {
     const opts = this.opts;
     const s = opts.patch.streams[stream]!;
-    const spec = parseSourceUri(uri);
+    const spec = withStreamShaping(parseSourceUri(uri), s);
     const stale = s.stale;
     const lane: Lane = {
       stream,
@@ -173,7 +176,7 @@ export class SourceHub {
     const last = numeric[numeric.length - 1];
     if (last) lane.supervisor.restore(last.value, last.dataTime);
     try {
-      lane.source = (this.opts.create ?? createSource)(lane.spec, this.sink(lane), { ...this.opts, onLoaded: (summary) => this.opts.onFileLoaded?.(lane.stream, summary) });
+      lane.source = (this.opts.create ?? createSource)(lane.spec, this.sink(lane), { ...this.opts, text: takesText(this.opts.patch, lane.stream), onLoaded: (summary) => this.opts.onFileLoaded?.(lane.stream, summary) });
       lane.source.start();
     } catch (e) {
       lane.health.error(e, this.now());

@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { parse } from 'csv-parse';
 import { csvDelimiter, csvError, csvOptions, CsvSeriesReader, formatLoadReport, type LoadReport, type SeriesLimits } from '../../core/dataSeries.ts';
-import { isRecording, parseFeedFile, sniffFormat, type FeedRecord } from '../../core/sources/records.ts';
+import { filterRecords, isRecording, parseFeedFile, sniffFormat, type FeedRecord } from '../../core/sources/records.ts';
 import { Simulator } from '../../core/sources/sim.ts';
 import type { SourceSpec } from '../../core/sources/uri.ts';
 import type { Clock, Disposable } from '../../core/clock.ts';
@@ -81,7 +81,9 @@ export async function readFeedFile(path: string, spec: FileSpec, limits: FeedFil
   const text = await readCapped(path, max).catch((e: unknown) => {
     throw e instanceof RangeError ? new Error(`${path}: ${e.message}`) : cannot(e);
   });
-  return recordsFile(parseFeedFile(text, spec, path));
+  const records = parseFeedFile(text, spec, path);
+  const format2 = spec.format ?? sniffFormat(text);
+  return recordsFile(format2 === 'csv' || format2 === 'tsv' ? records : filterRecords(records, spec.shaping.where, path));
 }
 
 async function readHead(path: string, bytes: number): Promise<string> {
@@ -109,7 +111,7 @@ async function readCapped(path: string, max: number): Promise<string> {
 
 /** Streams a CSV/TSV file through csv-parse into a {@link CsvSeriesReader}. */
 async function streamCsvSeries(path: string, spec: FileSpec, delimiter: string, limits: SeriesLimits) {
-  const reader = new CsvSeriesReader(path, spec.column, spec.timeColumn, limits);
+  const reader = new CsvSeriesReader(path, spec.column, spec.timeColumn, limits, spec.shaping);
   const input = createReadStream(path);
   const parser = parse(csvOptions(delimiter));
   input.on('error', (e) => parser.destroy(e));
@@ -123,7 +125,7 @@ async function streamCsvSeries(path: string, spec: FileSpec, delimiter: string, 
   } finally {
     input.destroy();
   }
-  return reader.finish();
+  return reader.finishAny();
 }
 
 export class FileSource implements Source {
