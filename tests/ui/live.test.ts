@@ -138,6 +138,45 @@ describe('UI: Perform', () => {
   }, 120_000);
 });
 
+describe('UI: Settings and the audience view', () => {
+  it('Settings shows the sample rate, the bridges and the remote address with a QR code', async () => {
+    const { page, problems } = await openWithToken(undefined, '#/Settings');
+    await page.getByText(`${show.session.snapshot().engine.sampleRate} Hz`).waitFor();
+    await page.getByRole('button', { name: 'Show token' }).click();
+    await page.getByText(show.server.token, { exact: true }).waitFor();
+    const qrDark = await page.getByRole('img', { name: /QR code/ }).locator('canvas').evaluate((c) => {
+      const cv = c as HTMLCanvasElement;
+      const d = cv.getContext('2d')!.getImageData(0, 0, cv.width, cv.height).data;
+      let dark = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i]! < 128) dark++;
+      return dark / (d.length / 4);
+    });
+    expect(qrDark).toBeGreaterThan(0.2);
+    expect(qrDark).toBeLessThan(0.6);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  }, 60_000);
+
+  it('the audience view connects with the read-only token, shows the streams in large type and cannot command', async () => {
+    const { page, problems } = await show.page();
+    await page.goto(`${show.server.baseUrl}audience?token=${show.server.viewToken}`);
+    await page.getByText('Listening now').waitFor({ timeout: 30_000 });
+    expect(page.url()).not.toContain('token');
+    await page.getByText('Monthly CO2 at Mauna Loa', { exact: false }).waitFor();
+    const value = page.getByLabel('co2 now');
+    await value.filter({ hasText: /\d/ }).waitFor({ timeout: 30_000 });
+    const size = await value.evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
+    expect(size).toBeGreaterThan(48);
+    expect(await page.getByRole('button').count()).toBe(0);
+    // The read-only token cannot drive the show, even by hand.
+    const r = await fetch(`${show.server.baseUrl}api/panic`, { method: 'POST', headers: { Authorization: `Bearer ${show.server.viewToken}` } });
+    expect(r.status).toBe(403);
+    await page.screenshot({ path: join(ARTIFACTS, 'audience-1280x800.png') });
+    expect(problems).toEqual([]);
+    await page.context().close();
+  }, 60_000);
+});
+
 describe('UI: screenshots', () => {
   it('of every screen at 1280×800 and 1024×768', async () => {
     for (const viewport of [

@@ -473,13 +473,26 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
 
   async function api(req: IncomingMessage, res: ServerResponse, path: string, method: string, access: Exclude<Access, 'none'>): Promise<void> {
     const route = routes.get(`${method} ${path}`);
+    // What the Settings screen shows for remote access (the control token: control clients only).
+    if (method === 'GET' && path === '/api/access') {
+      if (access !== 'control') return json(res, 403, { ok: false, error: `${method} ${path}: this token may only watch` });
+      const origin = `http://${req.headers.host ?? `127.0.0.1:${port}`}/`;
+      const loopbackOnly = bindHost === '127.0.0.1' || bindHost === '::1' || bindHost === 'localhost';
+      return json(res, 200, {
+        url: `${origin}?token=${encodeURIComponent(token)}`,
+        token,
+        ...(viewToken ? { viewUrl: `${origin}audience?token=${encodeURIComponent(viewToken)}` } : {}),
+        bound: bindHost,
+        remote: !loopbackOnly,
+      });
+    }
     if (method === 'GET' && (path === '/api/state' || path === '/api/patches')) {
       const r = await link.handle(path === '/api/state' ? { type: 'snapshot' } : { type: 'list', what: 'patches' });
       return json(res, r.ok ? 200 : 500, r.ok ? r.data : { ok: false, error: r.error });
     }
     const command = method === 'POST' ? restCommand(path, {}) : undefined;
     if (!route && command === undefined) {
-      const known = ['GET /api/state', 'GET /api/patches', ...['load', 'scene', 'param', 'mute', 'panic', 'tempo', 'command'].map((p) => `POST /api/${p}`), ...routes.keys()];
+      const known = ['GET /api/state', 'GET /api/patches', 'GET /api/access', ...['load', 'scene', 'param', 'mute', 'panic', 'tempo', 'command'].map((p) => `POST /api/${p}`), ...routes.keys()];
       return json(res, 404, { ok: false, error: `no ${method} ${path} (the API: ${known.join(', ')})` });
     }
     let body: unknown = {};
