@@ -41,7 +41,8 @@ try {
       modulePreload: { polyfill: false },
       sourcemap: true,
       target: 'es2022',
-      rolldownOptions: { input: { index: resolve(src, 'index.html'), audience: resolve(src, 'audience.html') } },
+      // No report of slow plugins (Svelte's compile is most of a build, always).
+      rolldownOptions: { checks: { pluginTimings: false }, input: { index: resolve(src, 'index.html'), audience: resolve(src, 'audience.html') } },
     },
   });
 } catch (e) {

@@ -88,12 +88,19 @@ export function sparkline(series: () => Series | undefined, color = GREEN): Draw
       hi += 0.5;
       lo -= 0.5;
     }
+    // The last minutes, or since the first value when there is less history.
+    let t0 = now;
+    s.forEach((t) => {
+      if (t < t0) t0 = t;
+    });
+    const span = Math.max(1, Math.min(HISTORY_SECONDS, now - t0));
     ctx.strokeStyle = color;
     ctx.lineWidth = 1.5;
     ctx.beginPath();
     let first = true;
     s.forEach((t, v) => {
-      const x = w - ((now - t) / HISTORY_SECONDS) * w;
+      if (now - t > span) return;
+      const x = w - ((now - t) / span) * w;
       const y = h - 2 - ((v - lo) / (hi - lo)) * (h - 4);
       if (first) ctx.moveTo(x, y);
       else ctx.lineTo(x, y);
