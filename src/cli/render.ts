@@ -42,6 +42,30 @@ export interface RenderSummary {
   midiFile?: string;
 }
 
+/**
+ * True when a parent process asked for progress over IPC (`ECOSYM_PROGRESS=ipc`
+ * and an IPC channel: a session's bounce runs this command in a child).
+ */
+function ipcProgress(): boolean {
+  return process.env.ECOSYM_PROGRESS === 'ipc' && typeof process.send === 'function' && process.connected;
+}
+
+/** The terminal's bar, plus `{type: 'progress', done, total}` messages to the parent at each whole percent. */
+function progressReporter(bar: ReturnType<typeof progressBar>): ReturnType<typeof progressBar> {
+  if (!ipcProgress()) return bar;
+  let last = -1;
+  return {
+    update(done, total) {
+      bar.update(done, total);
+      const pct = Math.floor((100 * done) / total);
+      if (pct === last || !process.connected) return;
+      last = pct;
+      process.send!({ type: 'progress', done, total });
+    },
+    end: () => bar.end(),
+  };
+}
+
 /** Renders and writes the WAV; prints a summary. */
 export async function renderCommand(a: RenderArgs, log: (s: string) => void = console.log): Promise<RenderSummary> {
   const pf = loadPatchFile(resolvePatchPath(a.patch));
@@ -85,7 +109,7 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
   process.on('SIGTERM', onSignal);
   let peak = 0;
   let power = 0;
-  const bar = progressBar('rendering');
+  const bar = progressReporter(progressBar('rendering'));
   let result: Awaited<ReturnType<typeof renderOffline>>;
   try {
     result = await renderOffline({
@@ -154,6 +178,7 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
     notes: result.notes,
     ...(a.midi && { midiFile: a.midi }),
   };
+  if (ipcProgress()) process.send!({ type: 'rendered', ...summary });
   if (!a.quiet) log(`Wrote ${out}: ${formatSeconds(duration)}, peak ${dbfs(peak)}, RMS ${dbfs(rms)}, ${result.notes} notes, ${result.speed.toFixed(1)}x real time`);
   if (recorder && a.midi) {
     const voices = Object.keys(pf.patch.voices);

@@ -55,6 +55,25 @@ export const Command = z.discriminatedUnion('type', [
   z
     .strictObject({ ...base, type: z.literal('record'), action: z.enum(['start', 'stop']), path: z.string().min(1).max(4096).optional() })
     .refine((c) => c.action === 'stop' || c.path !== undefined, { message: 'record start needs a path (a .wav file)', path: ['path'] }),
+  /**
+   * Renders a patch (default: the one playing) offline to a WAV file in a child
+   * process, as `ecosym render` does, with `bounce` events for its progress;
+   * `action: 'cancel'` stops it and leaves no file. One bounce at a time.
+   */
+  z
+    .strictObject({
+      ...base,
+      type: z.literal('bounce'),
+      action: z.enum(['start', 'cancel']).default('start'),
+      patch: PatchRef.optional(),
+      /** Seconds of audio, at most an hour. */
+      duration: z.number().positive().max(3600).optional(),
+      path: z.string().min(1).max(4096).optional(),
+      seed: z.number().int().min(0).optional(),
+      sampleRate: z.number().int().min(8000).max(192000).optional(),
+    })
+    .refine((c) => c.action === 'cancel' || (c.path !== undefined && /\.wav$/i.test(c.path)), { message: 'bounce needs a path to a .wav file', path: ['path'] })
+    .refine((c) => c.action === 'cancel' || c.duration !== undefined, { message: 'bounce needs a duration (seconds)', path: ['duration'] }),
   z.strictObject({ ...base, type: z.literal('list'), what: z.enum(['patches', 'devices', 'midiPorts']) }),
   /** Asks for a {@link Snapshot} as the reply's data. */
   z.strictObject({ ...base, type: z.literal('snapshot') }),
@@ -107,6 +126,17 @@ export const SessionEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('load'), time: z.number(), patch: z.string(), crossfade: z.number() }),
   z.object({ type: z.literal('record'), time: z.number(), state: z.enum(['started', 'stopped', 'failed']), path: z.string(), seconds: z.number().optional(), error: z.string().optional() }),
   z.object({ type: z.literal('error'), time: z.number(), where: z.string(), message: z.string() }),
+  /** An offline bounce: `progress` 0…1 while running; the level of the file written when done. */
+  z.object({
+    type: z.literal('bounce'),
+    time: z.number(),
+    state: z.enum(['running', 'done', 'cancelled', 'failed']),
+    progress: z.number(),
+    path: z.string(),
+    peakDb: z.number().optional(),
+    rmsDb: z.number().optional(),
+    error: z.string().optional(),
+  }),
   /**
    * A watched patch or data file changed (hot reload): `ok` when the patch was
    * swapped in; otherwise every problem found, and the old patch plays on.
@@ -160,6 +190,8 @@ export const Snapshot = z.object({
   signals: z.record(z.string(), z.number()),
   bridges: z.record(z.string(), z.record(z.string(), z.unknown())),
   recording: z.object({ path: z.string(), seconds: z.number() }).nullable(),
+  /** The offline bounce running, if any. */
+  bounce: z.object({ path: z.string(), progress: z.number() }).nullable().optional(),
   /** Hot reload, when the session watches its patch: the files watched and the last reload's problems (none: it loaded). */
   watch: z.object({ files: z.array(z.string()), ok: z.boolean(), errors: z.array(PatchProblem) }).nullable().optional(),
   /** The patch's mappings: which signal (of which stream) drives which target, and the target's value now. */

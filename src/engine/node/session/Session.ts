@@ -15,10 +15,11 @@
  * control, an `inject` command), passes the hub's gate before the engine sees it.
  */
 import type { SessionLink } from './link.ts';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { Engine, EngineEvent } from '../../audio/Engine.ts';
-import { parsePatchOrThrow } from '../../core/patchLoader.ts';
+import { formatPatchError, parsePatchOrThrow } from '../../core/patchLoader.ts';
 import { parseTarget, targetInfo } from '../../core/targets.ts';
 import type { ConnectionChange, Transition } from '../../core/sources/status.ts';
 import type { LearnDestination } from '../../core/midi/config.ts';
@@ -47,6 +48,7 @@ import {
 } from '../../../shared/protocol.ts';
 import { startRecording, type Recording } from './recorder.ts';
 import { FileWatcher } from './watch.ts';
+import { Bounce } from './bounce.ts';
 import { checkPatchFile, patchInputs } from '../patchCheck.ts';
 import { Telemetry } from './telemetry.ts';
 import { AUTHOR_COMMANDS, Authoring, type AuthorCommand } from './authoring.ts';
@@ -171,6 +173,7 @@ export class Session implements SessionLink {
   private lights: ArtNetBridge[] = [];
   private midi: { bridge: MidiBridge; system: MidiSystem } | undefined;
   private recording: Recording | undefined;
+  private bouncing: Bounce | undefined;
   private tempoFixed: number | undefined;
   private readonly rebinds = new Map<string, string>();
   /** Streams held by `freeze`, with the value held. */
@@ -234,6 +237,7 @@ export class Session implements SessionLink {
     session.store.add('player', player, (p) => p.stop());
     session.store.add('telemetry', session.telemetry, (t) => t.dispose());
     session.store.add('recording', session, (x) => x.recording?.stop());
+    session.store.add('bounce', session, (x) => x.bouncing?.cancel());
     try {
       session.hub = session.patchStore.add('sources', session.makeHub(opts.patch), (h) => h.stop());
     } catch (e) {
@@ -580,6 +584,7 @@ export class Session implements SessionLink {
       signals: v.signals,
       bridges,
       recording: this.recording ? { path: this.recording.path, seconds: this.recording.seconds } : null,
+      bounce: this.bouncing?.current === 'running' ? { path: this.bouncing.path, progress: this.bouncing.progress } : null,
       watch: this.watcher ? { files: this.watcher.watched, ...this.lastReload } : null,
       mappings,
       params,
@@ -704,6 +709,8 @@ export class Session implements SessionLink {
         this.emit({ type: 'record', time: now(), state: 'started', path });
         return { data: { path } };
       }
+      case 'bounce':
+        return this.bounce(c);
       case 'list':
         return { data: await this.list(c.what) };
       case 'snapshot':
@@ -712,6 +719,47 @@ export class Session implements SessionLink {
         if (AUTHOR_COMMANDS.has(c.type)) return this.authoring.run(c as AuthorCommand);
         return `command "${(c as Command).type}" is not handled here`;
     }
+  }
+
+  /**
+   * Starts an offline bounce in a child process (the patch is checked here
+   * first, so a bad one is an error reply), or cancels the one running.
+   */
+  private async bounce(c: Extract<Command, { type: 'bounce' }>): Promise<string | { data: unknown }> {
+    if (c.action === 'cancel') {
+      const b = this.bouncing;
+      if (!b || b.current !== 'running') return 'no bounce is running';
+      const state = await b.cancel();
+      return { data: { path: b.path, state } };
+    }
+    if (this.bouncing?.current === 'running') return `already bouncing to ${this.bouncing.path} (cancel it first)`;
+    // The child takes a file: a patch given as text (or the playing one, when it came as text) goes to a temporary one.
+    let file: string;
+    let temp: string | undefined;
+    if (c.patch && 'id' in c.patch) file = readPatch(c.patch).file;
+    else if (c.patch && 'path' in c.patch) file = resolvePatchPath(c.patch.path);
+    else if (!c.patch && existsSync(this.pf.file)) file = this.pf.file;
+    else {
+      temp = mkdtempSync(join(tmpdir(), 'ecosym-bounce-'));
+      file = join(temp, 'patch.json');
+      writeFileSync(file, c.patch && 'text' in c.patch ? c.patch.text : JSON.stringify(this.pf.patch));
+    }
+    const checked = checkPatchFile(file);
+    if (!checked.ok) {
+      if (temp) rmSync(temp, { recursive: true, force: true });
+      return `bounce: ${checked.errors.map((e) => formatPatchError(e)).join('; ')}`.slice(0, 2000);
+    }
+    const b = new Bounce({
+      patch: file,
+      duration: c.duration!,
+      path: c.path!,
+      seed: c.seed,
+      sampleRate: c.sampleRate,
+      onUpdate: (u) => this.emit({ type: 'bounce', time: now(), ...u }),
+    });
+    this.bouncing = b;
+    if (temp) void b.finished.then(() => rmSync(temp, { recursive: true, force: true }));
+    return { data: { path: b.path } };
   }
 
   private async list(what: 'patches' | 'devices' | 'midiPorts'): Promise<unknown> {
