@@ -25,7 +25,7 @@ Usage:
   ecosym play <patch> [--sink none] [--duration 30s] [--data STREAM=URI ...] [--speed N] [--loop 10m] [--seed N]
                       [--osc-in [HOST:]PORT] [--osc-allow CIDR ...] [--osc-out HOST:PORT ...] [--oscquery [HOST:]PORT]
                       [--artnet HOST[:UNIVERSE]] [--sacn [HOST:]UNIVERSE]
-                      [--midi-in NAME] [--midi-out NAME] [--midi-learn TARGET|stream:NAME] [--verbose]
+                      [--midi-in NAME] [--midi-out NAME] [--midi-learn TARGET|stream:NAME] [--verbose] [--watch]
                       [--patches-dir DIR]   the user's patch folder the Library and Author screens use
   ecosym sources <patch> [--data STREAM=URI ...] [--for 10s] [--json]   live status of each stream's source
   ecosym record <uri> --out feed.csv [--for 10m] [--stream NAME]       capture a feed as a replayable CSV
@@ -44,6 +44,8 @@ Usage:
 --osc-in and --oscquery listen on 127.0.0.1 unless given a host (0.0.0.0:9000 opens them to the
   network); --osc-allow 192.168.1.0/24 (repeatable) accepts control only from those senders.
 --verbose (play, demo): with no audio device, also print what the audio driver said.
+--watch (play): reload the patch when it or a data file it names is saved; a broken
+  save is reported with its lines and the last good version plays on.
 Ctrl-C or SIGTERM stops play, sources and record (exit 130 / 143); a second one exits at once.
 --samples-dir DIR (or ECOSYM_SAMPLES_DIR) adds a folder a patch's samples may come from,
   besides the patch's own folder and the built-in samples/.
@@ -90,6 +92,7 @@ export async function main(argv: string[]): Promise<number> {
       for: { type: 'string' },
       stream: { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
+      watch: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       'samples-dir': { type: 'string', multiple: true },
       'patches-dir': { type: 'string' },
@@ -137,6 +140,7 @@ export async function main(argv: string[]): Promise<number> {
         midiLearn: values['midi-learn'],
         patchesDir: values['patches-dir'],
         verbose: values.verbose,
+        watch: values.watch,
       });
       return 0;
     case 'sources':

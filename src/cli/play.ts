@@ -2,7 +2,9 @@
  * `ecosym play`: real time on the default device, or silently with `--sink none`,
  * printing live levels and stream values.
  */
+import { relative } from 'node:path';
 import { formatSeconds } from '../engine/core/units.ts';
+import { formatPatchError } from '../engine/core/patchLoader.ts';
 import { loadPatchFile, resolvePatchPath } from '../engine/node/files.ts';
 import { NoAudioDeviceError, type Player } from '../engine/node/realtime.ts';
 import { BridgeError, Session } from '../engine/node/session/Session.ts';
@@ -48,6 +50,8 @@ export interface PlayArgs {
   verbose?: boolean;
   /** The user's patch folder (library, duplicates, uploaded data; default: the platform's data folder). */
   patchesDir?: string;
+  /** Hot reload: watch the patch file and the data files it names; swap on save. */
+  watch?: boolean;
 }
 
 /** The exit-3 error for a machine without an audio device, saying what to do instead. */
@@ -182,6 +186,7 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
       midi: { input: a.midiIn, output: a.midiOut, always: learn !== undefined },
       ...(a.patchesDir === undefined ? {} : { patchesDir: a.patchesDir }),
       log,
+      watch: a.watch === true,
     });
   } catch (e) {
     policy.dispose();
@@ -191,7 +196,15 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
   session.onEvent((e) => {
     if (e.type === 'source') changes.add(e.stream, { from: e.from, to: e.to, at: e.time, reason: e.reason }, e.link ? 'link ' : '');
     else if (e.type === 'sourceRead') log(`${tty ? '\r\x1b[K' : ''}source ${e.stream}: read ${e.summary}`);
-    else if (e.type === 'error' && e.where === 'engine') console.error(`engine: ${e.message}`);
+    else if (e.type === 'error' && (e.where === 'engine' || e.where === 'watch')) console.error(`${e.where}: ${e.message}`);
+    else if (e.type === 'reload') {
+      const name = relative(process.cwd(), e.file) || e.file;
+      if (e.ok) log(`${tty ? '\r\x1b[K' : ''}reloaded ${name} (${e.changed.map((f) => relative(process.cwd(), f) || f).join(', ')} changed)`);
+      else {
+        log(`${tty ? '\r\x1b[K' : ''}not reloaded: ${name} has ${e.errors?.length ?? 0} problem${e.errors?.length === 1 ? '' : 's'}; still playing the last good version`);
+        for (const x of e.errors ?? []) log(`  ${formatPatchError({ ...x, file: relative(process.cwd(), x.file) || x.file })}`);
+      }
+    }
   });
   log(`Playing ${pf.patch.name}${sink === 'none' ? ' (no audio device: --sink none)' : ''}. Ctrl-C stops.`);
   if (process.env.ECOSYM_FIRST_SOUND) reportFirstSound(session.player);

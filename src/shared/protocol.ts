@@ -91,6 +91,10 @@ export const Reply = z.discriminatedUnion('ok', [
 ]);
 export type Reply = z.infer<typeof Reply>;
 
+/** One problem in a patch file, as `ecosym validate` prints it: file, line (when known), path in the patch, message. */
+export const PatchProblem = z.object({ file: z.string(), line: z.number().optional(), path: z.string(), message: z.string() });
+export type PatchProblem = z.infer<typeof PatchProblem>;
+
 /** What a session tells its clients as it happens. `time` is wall time, epoch seconds. */
 export const SessionEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('source'), time: z.number(), stream: z.string(), from: z.string().optional(), to: z.string(), link: z.boolean(), reason: z.string().optional() }),
@@ -103,6 +107,11 @@ export const SessionEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('load'), time: z.number(), patch: z.string(), crossfade: z.number() }),
   z.object({ type: z.literal('record'), time: z.number(), state: z.enum(['started', 'stopped', 'failed']), path: z.string(), seconds: z.number().optional(), error: z.string().optional() }),
   z.object({ type: z.literal('error'), time: z.number(), where: z.string(), message: z.string() }),
+  /**
+   * A watched patch or data file changed (hot reload): `ok` when the patch was
+   * swapped in; otherwise every problem found, and the old patch plays on.
+   */
+  z.object({ type: z.literal('reload'), time: z.number(), ok: z.boolean(), file: z.string(), changed: z.array(z.string()), errors: z.array(PatchProblem).optional() }),
 ]);
 export type SessionEvent = z.infer<typeof SessionEvent>;
 
@@ -155,6 +164,8 @@ export const Snapshot = z.object({
   mappings: z.array(z.object({ from: z.string(), stream: z.string().optional(), to: z.string(), value: z.number().optional() })).optional(),
   /** Values now of the parameters a performer sets (`master.volume`, dB) and of every mapped target, by target name. */
   params: z.record(z.string(), z.number()).optional(),
+  /** Hot reload, when the session watches its patch: the files watched and the last reload's problems (none: it loaded). */
+  watch: z.object({ files: z.array(z.string()), ok: z.boolean(), errors: z.array(PatchProblem) }).nullable().optional(),
   engine: z.object({
     sink: z.string(),
     sampleRate: z.number(),

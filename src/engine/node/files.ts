@@ -6,7 +6,7 @@
 import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readSync, realpathSync, renameSync, statSync, writeFileSync, mkdirSync, unlinkSync } from 'node:fs';
 import { basename, delimiter, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatPatchError, formatPath, MAX_PATCH_BYTES, parsePatchText, PatchValidationError, type PatchResult } from '../core/patchLoader.ts';
+import { formatPatchError, formatPath, MAX_PATCH_BYTES, parsePatchText, PatchValidationError, type PatchError, type PatchResult } from '../core/patchLoader.ts';
 import type { Patch } from '../core/patchSchema.ts';
 
 /**
@@ -28,6 +28,14 @@ export const PATCHES_DIR = join(PROJECT_ROOT, 'patches');
 export const SAMPLES_DIR = join(PROJECT_ROOT, 'samples');
 /** Largest sample file (about 6 minutes of 48 kHz 24-bit stereo). */
 export const MAX_SAMPLE_BYTES = 100 * 1024 * 1024;
+
+/** A problem found in a patch after parsing (a sample missing): its message is the one-line form, `error` the parts. */
+export class PatchFileError extends Error {
+  constructor(readonly error: PatchError) {
+    super(formatPatchError(error));
+    this.name = 'PatchFileError';
+  }
+}
 
 /** A patch loaded from disk, with the folder its relative paths resolve against. */
 export interface PatchFile {
@@ -161,7 +169,7 @@ export function patchSamples(patch: Patch): SampleRef[] {
  */
 export function checkSample(pf: PatchFile, ref: SampleRef, opts: { env?: NodeJS.ProcessEnv; maxBytes?: number } = {}): string {
   const at = ['voices', ref.voice, 'samples', ref.note];
-  const fail = (message: string) => new Error(formatPatchError({ file: pf.file, line: pf.lineOf?.(at), path: formatPath(at), message }));
+  const fail = (message: string) => new PatchFileError({ file: pf.file, line: pf.lineOf?.(at), path: formatPath(at), message });
   const abs = resolveFrom(pf.dir, ref.path);
   let real: string;
   try {

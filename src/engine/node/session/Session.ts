@@ -15,7 +15,7 @@
  * control, an `inject` command), passes the hub's gate before the engine sees it.
  */
 import type { SessionLink } from './link.ts';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Engine, EngineEvent } from '../../audio/Engine.ts';
 import { parsePatchOrThrow } from '../../core/patchLoader.ts';
@@ -32,8 +32,22 @@ import { OscQueryServer } from '../bridges/oscQuery.ts';
 import { OscOutBridge, type OscTarget } from '../bridges/oscOut.ts';
 import { MidiBridge, sidecarPath } from '../midi/bridge.ts';
 import { openMidiSystem, type MidiSystem } from '../midi/system.ts';
-import { errorReply, okReply, parseCommand, PROTOCOL_VERSION, type Command, type PatchRef, type Reply, type SessionEvent, type Snapshot, type TelemetryFrame } from '../../../shared/protocol.ts';
+import {
+  errorReply,
+  okReply,
+  parseCommand,
+  PROTOCOL_VERSION,
+  type Command,
+  type PatchProblem,
+  type PatchRef,
+  type Reply,
+  type SessionEvent,
+  type Snapshot,
+  type TelemetryFrame,
+} from '../../../shared/protocol.ts';
 import { startRecording, type Recording } from './recorder.ts';
+import { FileWatcher } from './watch.ts';
+import { checkPatchFile, patchInputs } from '../patchCheck.ts';
 import { Telemetry } from './telemetry.ts';
 import { AUTHOR_COMMANDS, Authoring, type AuthorCommand } from './authoring.ts';
 import { defaultPatchesDir } from './library.ts';
@@ -111,6 +125,12 @@ export interface SessionOptions {
   telemetryFps?: number;
   /** The user's patch folder (`--patches-dir`; default: the platform's data folder, see library.ts). */
   patchesDir?: string;
+  /**
+   * Hot reload: watch the playing patch's file and the data files and samples
+   * it names; on a save, validate and swap (crossfade in seconds, default 1),
+   * or report the problems and play on. Only for a patch that is a file.
+   */
+  watch?: boolean | { crossfade?: number; debounceMs?: number };
 }
 
 /** The first value and its time, for levels over a window. */
@@ -157,6 +177,12 @@ export class Session implements SessionLink {
   private readonly last = new Map<string, number | string>();
   private readonly levels: LevelSample[] = [];
   private stopped = false;
+  private watcher: FileWatcher | undefined;
+  /** Reloads run one after another. */
+  private reloads: Promise<void> = Promise.resolve();
+  private lastReload: { ok: boolean; errors: PatchProblem[] } = { ok: true, errors: [] };
+  /** The text a `save` wrote and loaded: the watcher's echo of that write is not a second swap. */
+  private saved: { file: string; text: string } | undefined;
   /** Values refused at the gate and commands refused, for tests and status. */
   readonly counts = { commands: 0, refusedCommands: 0, refusedValues: 0 };
 
@@ -173,7 +199,10 @@ export class Session implements SessionLink {
       opened: () => this.opts.patch,
       boundSource: (stream) => this.rebinds.get(stream) ?? this.opts.overrides?.get(stream),
       rebind: (stream, uri) => this.rebind(stream, uri),
-      load: (pf, crossfade) => this.load(pf, crossfade),
+      load: async (pf, crossfade, text) => {
+        await this.load(pf, crossfade);
+        this.saved = { file: resolve(pf.file), text };
+      },
       pace: { spreadSeconds: opts.loopSeconds, speed: opts.speed },
     });
   }
@@ -182,6 +211,7 @@ export class Session implements SessionLink {
   private async rebind(stream: string, uri: string): Promise<void> {
     await this.hub.rebind(stream, uri);
     this.rebinds.set(stream, uri);
+    this.watchInputs();
   }
 
   /**
@@ -254,10 +284,74 @@ export class Session implements SessionLink {
         throw new BridgeError('OSC', e);
       }
       await this.startMidi(log);
+      this.startWatch(log);
     } catch (e) {
       await this.stop();
       throw e;
     }
+  }
+
+  /** Hot reload: watches the patch file and what it reads (see {@link SessionOptions.watch}). */
+  private startWatch(log: (line: string) => void): void {
+    const w = this.opts.watch;
+    if (!w) return;
+    if (!existsSync(this.pf.file)) return log('  watch: the patch is not a file; nothing to watch');
+    const o = typeof w === 'object' ? w : {};
+    this.watcher = this.store.add(
+      'watch',
+      new FileWatcher({
+        debounceMs: o.debounceMs,
+        onChange: (changed) => {
+          this.reloads = this.reloads.then(() => this.reload(changed, o.crossfade ?? 1)).catch(() => undefined);
+        },
+        onError: (e) => this.emit({ type: 'error', time: now(), where: 'watch', message: e.message }),
+      }),
+      (x) => x.close(),
+    );
+    this.watchInputs();
+    log(`  watching ${this.watcher.watched.length} file${this.watcher.watched.length === 1 ? '' : 's'} for changes (the patch, its data and samples)`);
+  }
+
+  /** Points the watcher at the playing patch's files (after a load or a rebind). */
+  private watchInputs(): void {
+    if (!this.watcher) return;
+    this.watcher.setFiles(existsSync(this.pf.file) ? patchInputs(this.pf, this.sourceOverrides(this.pf)) : []);
+  }
+
+  /** Streams' sources given from outside the patch (`--data`, rebind), for the streams it has. */
+  private sourceOverrides(pf: PatchFile): Map<string, string> {
+    const overrides = new Map<string, string>();
+    for (const [stream, uri] of [...(this.opts.overrides ?? []), ...this.rebinds]) if (Object.hasOwn(pf.patch.streams, stream)) overrides.set(stream, uri);
+    return overrides;
+  }
+
+  /**
+   * A watched file changed: checks the patch as `validate` does; swaps it in
+   * when it is valid, and otherwise reports every problem and plays on.
+   */
+  private async reload(changed: string[], crossfade: number): Promise<void> {
+    if (this.stopped) return;
+    const file = this.pf.file;
+    const saved = this.saved;
+    if (saved && saved.file === resolve(file) && changed.every((f) => resolve(f) === saved.file)) {
+      try {
+        if (readFileSync(file, 'utf8') === saved.text) return;
+      } catch {
+        // unreadable now: the check below says so
+      }
+    }
+    const report = (ok: boolean, errors: PatchProblem[]) => {
+      this.lastReload = { ok, errors };
+      this.emit({ type: 'reload', time: now(), ok, file, changed, ...(ok ? {} : { errors }) });
+    };
+    const r = checkPatchFile(file, this.sourceOverrides(this.pf));
+    if (!r.ok) return report(false, r.errors.map((e) => ({ file: e.file, ...(e.line === undefined ? {} : { line: e.line }), path: e.path, message: e.message })));
+    try {
+      await this.load(r.pf, crossfade);
+    } catch (e) {
+      return report(false, [{ file, path: '', message: (e as Error)?.message ?? String(e) }]);
+    }
+    report(true, []);
   }
 
   /** OSC control in and OSCQuery: they outlive patches (OscControl follows the playing one). */
@@ -339,8 +433,7 @@ export class Session implements SessionLink {
   }
 
   private makeHub(pf: PatchFile): SourceHub {
-    const overrides = new Map<string, string>();
-    for (const [stream, uri] of [...(this.opts.overrides ?? []), ...this.rebinds]) if (Object.hasOwn(pf.patch.streams, stream)) overrides.set(stream, uri);
+    const overrides = this.sourceOverrides(pf);
     return new SourceHub({
       patch: pf.patch,
       baseDir: pf.dir,
@@ -499,6 +592,7 @@ export class Session implements SessionLink {
       recording: this.recording ? { path: this.recording.path, seconds: this.recording.seconds } : null,
       mappings,
       params,
+      watch: this.watcher ? { files: this.watcher.watched, ...this.lastReload } : null,
       engine: {
         sink: this.opts.sink,
         sampleRate: this.player.raw.sampleRate,
@@ -681,6 +775,7 @@ export class Session implements SessionLink {
     this.startLighting(log);
     await this.startOscOut(log);
     await this.startMidi(log);
+    this.watchInputs();
     this.emit({ type: 'load', time: now(), patch: pf.patch.name, crossfade });
   }
 
