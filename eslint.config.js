@@ -180,7 +180,12 @@ export default defineConfig([
     files: SVELTE_FILES,
     languageOptions: { parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'] } },
     // svelte-check (npm run typecheck) knows the DOM's globals; ESLint's no-undef does not.
-    rules: { 'no-undef': 'off' },
+    plugins: { '@typescript-eslint': tseslint.plugin },
+    rules: {
+      'no-undef': 'off',
+      'no-unused-vars': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' }],
+    },
   },
 
   // ---------------------------------------------------------------- layering

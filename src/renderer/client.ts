@@ -6,7 +6,10 @@
  *
  * - The token comes from `?token=` in the page's URL: it is moved to
  *   sessionStorage and removed from the address bar (history.replaceState), so
- *   it does not end up in bookmarks, screenshots or the history.
+ *   it does not end up in bookmarks, screenshots or the history. (`ecosym
+ *   serve` itself trades `?token=` for an HttpOnly cookie before the page
+ *   loads; the WebSocket then carries the cookie, and the page needs no token.)
+ *   When the server refuses the page, it says how to get in.
  * - A dropped connection is retried with a growing delay (0.25 s … 5 s) and
  *   shown as `disconnected` (or `restarting` when the host said so).
  * - Commands never wait for a connection: made while disconnected they fail at
@@ -74,10 +77,20 @@ export function takeToken(loc: Location = location, storage: Storage = sessionSt
   }
 }
 
-/** The WebSocket URL of the session behind this page. */
-export function socketUrl(token: string, loc: Location = location): string {
+/** The WebSocket URL of the session behind this page (the token, if any, else the server's cookie). */
+export function socketUrl(token: string | undefined, loc: Location = location): string {
   const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${loc.host}/ws?token=${encodeURIComponent(token)}`;
+  return `${scheme}//${loc.host}/api/ws${token ? `?token=${encodeURIComponent(token)}` : ''}`;
+}
+
+/** Asks the server whether this page may come in: 'ok', 'refused' (401/403) or 'unreachable'. */
+async function probeAccess(token: string | undefined): Promise<'ok' | 'refused' | 'unreachable'> {
+  try {
+    const r = await fetch('/api/state', { credentials: 'same-origin', cache: 'no-store', ...(token ? { headers: { Authorization: `Bearer ${token}` } } : {}) });
+    return r.status === 401 || r.status === 403 ? 'refused' : 'ok';
+  } catch {
+    return 'unreachable';
+  }
 }
 
 interface Pending {
@@ -112,10 +125,6 @@ export class SessionClient {
     const bridge = (window as unknown as { ecosym?: PortBridge }).ecosym;
     if (typeof bridge?.openSessionPort === 'function') {
       void this.connectPort(bridge.openSessionPort.bind(bridge));
-      return;
-    }
-    if (!this.token) {
-      this.setState('no-token');
       return;
     }
     this.connectSocket(this.token);
@@ -171,7 +180,7 @@ export class SessionClient {
     this.pending.clear();
   }
 
-  private connectSocket(token: string): void {
+  private connectSocket(token: string | undefined): void {
     if (this.closed) return;
     this.setState(this.hostRestarting ? 'restarting' : this.state === 'open' ? 'disconnected' : this.state === 'disconnected' ? 'disconnected' : 'connecting');
     let ws: WebSocket;
@@ -194,13 +203,17 @@ export class SessionClient {
       if (this.link && opened) this.link = undefined;
       this.failPending('the connection closed');
       if (this.closed) return;
-      // 4401/4403 (or 1008, policy): the token was refused; retrying will not help.
-      if (ev.code === 4401 || ev.code === 4403 || ev.code === 1008) {
-        this.setState('denied', ev.reason || 'the token was refused');
-        return;
-      }
-      this.setState(this.hostRestarting ? 'restarting' : 'disconnected', ev.reason || undefined);
-      this.scheduleRetry(() => this.connectSocket(token));
+      const retry = () => {
+        this.setState(this.hostRestarting ? 'restarting' : 'disconnected', ev.reason || undefined);
+        this.scheduleRetry(() => this.connectSocket(token));
+      };
+      if (opened) return retry();
+      // Refused before opening: a wrong or missing token (retrying will not help), or the server is down.
+      void probeAccess(token).then((access) => {
+        if (this.closed) return;
+        if (access === 'refused') this.setState(token ? 'denied' : 'no-token', token ? 'the token was refused' : undefined);
+        else retry();
+      });
     });
   }
 

@@ -140,6 +140,19 @@ const BASE_HEADERS = {
 };
 
 /** The page `/` shows until the UI is built. */
+const GATE_PAGE = (why: string) => `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Eco-Symphony: access token needed</title></head>
+<body>
+<h1>Eco-Symphony</h1>
+<p role="alert">${why}</p>
+<p>This page needs an access token. On the machine that plays, <code>ecosym serve PATCH</code> prints the address to open,
+with its token (<code>http://HOST:PORT/?token=…</code>); the audience view has its own read-only address (<code>/audience?token=…</code>).
+Open that address here.</p>
+</body></html>
+`;
+const NO_TOKEN_PAGE = GATE_PAGE('No access token was given.');
+const WRONG_TOKEN_PAGE = GATE_PAGE('The access token given is not this session&#39;s (the session may have restarted with a new one).');
+
 const NO_UI_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Eco-Symphony</title></head>
 <body>
@@ -435,6 +448,11 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     }
     const given = tokenOf(req, url, port);
     const access = accessOf(given?.token, token, viewToken);
+    // A browser asking for a page without a (valid) token gets a page saying how to get in, not JSON.
+    if (access === 'none' && method === 'GET' && !path.startsWith('/api/') && /text\/html/.test(req.headers.accept ?? '')) {
+      res.writeHead(401, { ...BASE_HEADERS, 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': CSP, 'X-Frame-Options': 'DENY', 'WWW-Authenticate': 'Bearer' });
+      return void res.end(given ? WRONG_TOKEN_PAGE : NO_TOKEN_PAGE);
+    }
     if (access === 'none')
       return json(res, 401, { ok: false, error: given ? 'wrong token' : 'a token is required: Authorization: Bearer TOKEN, or ?token=TOKEN' }, { 'WWW-Authenticate': 'Bearer' });
     if (path === '/api/ws') return json(res, 426, { ok: false, error: 'WebSocket only' }, { Upgrade: 'websocket' });

@@ -1,0 +1,158 @@
+/**
+ * The UI in headless Chromium against a real session and server: getting in
+ * with and without a token, the Live screen's values and canvases, the
+ * Perform screen's controls checked through GET /api/state, and screenshots of
+ * every screen at 1280×800 and 1024×768 (test-artifacts/ui/).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import type { TelemetryFrame } from '../../src/shared/protocol.ts';
+import { until } from '../support/wait.ts';
+import { ARTIFACTS, startShow, type Show } from './support.ts';
+
+let show: Show;
+beforeAll(async () => {
+  show = await startShow('carbon-pulse');
+}, 120_000);
+afterAll(async () => {
+  await show?.close();
+});
+
+async function openWithToken(viewport?: { width: number; height: number }, hash = '#/Live'): Promise<{ page: Page; problems: string[] }> {
+  const p = await show.page(viewport);
+  await p.page.goto(`${show.server.baseUrl}${hash}`.replace(/\/#/, `/?token=${show.server.token}#`));
+  await p.page.getByRole('status', { name: 'Connection' }).getByText('connected').waitFor();
+  return p;
+}
+
+/** The pixels of the canvas inside the element with role img and this name, as a data URL. */
+function canvasPixels(page: Page, name: string): Promise<string> {
+  return page.getByRole('img', { name }).locator('canvas').evaluate((c) => (c as HTMLCanvasElement).toDataURL());
+}
+
+describe('UI: getting in', () => {
+  it('without a token the page says how to get in, and nothing else', async () => {
+    const { page, problems } = await show.page();
+    const r = await page.goto(show.server.baseUrl);
+    expect(r?.status()).toBe(401);
+    await page.getByText('This page needs an access token').waitFor();
+    expect(await page.getByText('ecosym serve').count()).toBeGreaterThan(0);
+    await page.goto(`${show.server.baseUrl}?token=not-the-token`);
+    await page.getByText('not this session').waitFor();
+    expect(await page.getByRole('button', { name: 'Panic' }).count()).toBe(0);
+    expect(problems.filter((p) => /Content Security Policy/.test(p))).toEqual([]);
+    await page.context().close();
+  }, 60_000);
+
+  it('with the token it connects, and the token leaves the address bar', async () => {
+    const { page, problems } = await openWithToken();
+    expect(page.url()).not.toContain('token');
+    expect(await page.getByRole('navigation', { name: 'Screens' }).getByRole('link').allTextContents()).toEqual(['Library', 'Live', 'Perform', 'Author', 'Settings']);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  }, 60_000);
+});
+
+describe('UI: Live', () => {
+  it('shows the stream value changing and the meter canvas changing between frames', async () => {
+    const { page, problems } = await openWithToken();
+    const raw = page.getByTestId('raw-co2');
+    await raw.filter({ hasText: /\d/ }).waitFor({ timeout: 30_000 });
+    const first = await raw.textContent();
+    await page.waitForFunction((t) => document.querySelector('[data-testid="raw-co2"]')?.textContent !== t, first, { timeout: 30_000 });
+
+    const a = await canvasPixels(page, 'Output meters');
+    let b = a;
+    for (let i = 0; i < 100 && b === a; i++) {
+      await page.waitForTimeout(50);
+      b = await canvasPixels(page, 'Output meters');
+    }
+    expect(b).not.toBe(a);
+    // Not blank: the meters show the sound (some lit pixels).
+    const lit = await page.getByRole('img', { name: 'Output meters' }).locator('canvas').evaluate((c) => {
+      const cv = c as HTMLCanvasElement;
+      const d = cv.getContext('2d')!.getImageData(0, 0, cv.width, cv.height).data;
+      let n = 0;
+      for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) n++;
+      return n;
+    });
+    expect(lit).toBeGreaterThan(50);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  }, 90_000);
+});
+
+describe('UI: Perform', () => {
+  it('a scene button switches the session scene; Master volume sets the session value; Panic silences within 100 ms', async () => {
+    const { page, problems } = await openWithToken(undefined, '#/Perform');
+    const before = (await show.state()).scene;
+    const target = before === 'tipping' ? 'baseline' : 'tipping';
+    await page.getByRole('button', { name: target }).click();
+    let scene = before;
+    for (let i = 0; i < 200 && scene !== target; i++) {
+      await page.waitForTimeout(50);
+      scene = (await show.state()).scene;
+    }
+    expect(scene).toBe(target);
+    await page.getByRole('button', { name: target }).and(page.locator('[aria-pressed="true"]')).waitFor();
+
+    await page.getByRole('slider', { name: 'Master volume' }).fill('-23');
+    let vol: number | undefined;
+    for (let i = 0; i < 200 && (vol === undefined || Math.abs(vol + 23) > 0.25); i++) {
+      await page.waitForTimeout(50);
+      vol = (await show.state()).params?.['master.volume'];
+    }
+    expect(vol).toBeCloseTo(-23, 0);
+
+    // Panic: the first telemetry frame 100 ms (session time) after the panic is below −90 dBFS.
+    const frames: TelemetryFrame[] = [];
+    const off = show.session.onTelemetry((f) => frames.push(f));
+    let panicAt: number | undefined;
+    const offEvent = show.session.onEvent((e) => {
+      if (e.type === 'mute' && e.panic) panicAt = show.session.snapshot().engine.time;
+    });
+    try {
+      await until(() => frames.some((f) => Math.max(...f.peak) > 10 ** (-60 / 20)), 'sound before the panic', 30_000);
+      await page.getByRole('button', { name: 'Panic' }).click();
+      await until(() => panicAt !== undefined && frames.some((f) => f.time >= panicAt! + 0.1), 'a frame 100 ms after the panic', 30_000);
+      const after = frames.find((f) => f.time >= panicAt! + 0.1)!;
+      const peakDb = 20 * Math.log10(Math.max(...after.peak, 1e-12));
+      expect(peakDb).toBeLessThan(-90);
+      expect((await show.state()).muted).toBe(true);
+      await page.getByRole('button', { name: 'Mute' }).and(page.locator('[aria-pressed="true"]')).waitFor();
+    } finally {
+      off();
+      offEvent();
+    }
+    // Mute toggles the sound back.
+    await page.getByRole('button', { name: 'Mute' }).click();
+    let muted = true;
+    for (let i = 0; i < 200 && muted; i++) {
+      await page.waitForTimeout(50);
+      muted = (await show.state()).muted;
+    }
+    expect(muted).toBe(false);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  }, 120_000);
+});
+
+describe('UI: screenshots', () => {
+  it('of every screen at 1280×800 and 1024×768', async () => {
+    for (const viewport of [
+      { width: 1280, height: 800 },
+      { width: 1024, height: 768 },
+    ]) {
+      const { page, problems } = await openWithToken(viewport);
+      for (const screen of ['Library', 'Live', 'Perform', 'Author', 'Settings']) {
+        await page.getByRole('link', { name: screen }).click();
+        await page.getByRole('main', { name: screen }).waitFor();
+        await page.waitForTimeout(1500);
+        await page.screenshot({ path: join(ARTIFACTS, `${screen.toLowerCase()}-${viewport.width}x${viewport.height}.png`) });
+      }
+      expect(problems).toEqual([]);
+      await page.context().close();
+    }
+  }, 120_000);
+});
