@@ -6,8 +6,8 @@
  * same check, so an author sees the same messages in both places.
  */
 import { dirname, resolve } from 'node:path';
-import type { PatchError } from '../core/patchLoader.ts';
-import { formatPath } from '../core/patchLoader.ts';
+import type { PatchError, PatchResult } from '../core/patchLoader.ts';
+import { formatPath, parsePatchText } from '../core/patchLoader.ts';
 import { resolveMidi } from '../core/midi/config.ts';
 import { parseSourceUri } from '../core/sources/uri.ts';
 import { checkSample, PatchFileError, patchSamples, readPatchResult, type PatchFile } from './files.ts';
@@ -20,7 +20,15 @@ export type PatchCheck = { ok: true; pf: PatchFile } | { ok: false; errors: Patc
  * host checked them). Never throws.
  */
 export function checkPatchFile(file: string, overrides: ReadonlyMap<string, string> = new Map()): PatchCheck {
-  const r = readPatchResult(file);
+  return checkParsed(readPatchResult(file), file, overrides);
+}
+
+/** The same check on a patch's text, as it would be saved at `file` (relative paths resolve against its folder). */
+export function checkPatchText(text: string, file: string, overrides: ReadonlyMap<string, string> = new Map()): PatchCheck {
+  return checkParsed(parsePatchText(text, file), file, overrides);
+}
+
+function checkParsed(r: PatchResult, file: string, overrides: ReadonlyMap<string, string>): PatchCheck {
   if (!r.ok) return r;
   const pf: PatchFile = { file, dir: dirname(resolve(file)), patch: r.patch, lineOf: r.lineOf };
   const errors: PatchError[] = [];
@@ -39,7 +47,8 @@ export function checkPatchFile(file: string, overrides: ReadonlyMap<string, stri
       parseSourceUri(spec.source);
     } catch (e) {
       const at = ['streams', stream, 'source'];
-      errors.push({ file, line: r.lineOf?.(at), path: formatPath(at), message: (e as Error)?.message ?? String(e) });
+      const pos = r.posOf?.(at);
+      errors.push({ file, ...(pos ? { line: pos.line, column: pos.col } : {}), path: formatPath(at), message: (e as Error)?.message ?? String(e) });
     }
   }
   return errors.length ? { ok: false, errors } : { ok: true, pf };

@@ -15,7 +15,7 @@
  * control, an `inject` command), passes the hub's gate before the engine sees it.
  */
 import type { SessionLink } from './link.ts';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Engine, EngineEvent } from '../../audio/Engine.ts';
@@ -186,6 +186,8 @@ export class Session implements SessionLink {
   /** Reloads run one after another. */
   private reloads: Promise<void> = Promise.resolve();
   private lastReload: { ok: boolean; errors: PatchProblem[] } = { ok: true, errors: [] };
+  /** The text a `save` wrote and loaded: the watcher's echo of that write is not a second swap. */
+  private saved: { file: string; text: string } | undefined;
   /** Values refused at the gate and commands refused, for tests and status. */
   readonly counts = { commands: 0, refusedCommands: 0, refusedValues: 0 };
 
@@ -202,7 +204,10 @@ export class Session implements SessionLink {
       opened: () => this.opts.patch,
       boundSource: (stream) => this.rebinds.get(stream) ?? this.opts.overrides?.get(stream),
       rebind: (stream, uri) => this.rebind(stream, uri),
-      load: (pf, crossfade) => this.load(pf, crossfade),
+      load: async (pf, crossfade, text) => {
+        await this.load(pf, crossfade);
+        this.saved = { file: resolve(pf.file), text };
+      },
       pace: { spreadSeconds: opts.loopSeconds, speed: opts.speed },
     });
   }
@@ -334,6 +339,14 @@ export class Session implements SessionLink {
   private async reload(changed: string[], crossfade: number): Promise<void> {
     if (this.stopped) return;
     const file = this.pf.file;
+    const saved = this.saved;
+    if (saved && saved.file === resolve(file) && changed.every((f) => resolve(f) === saved.file)) {
+      try {
+        if (readFileSync(file, 'utf8') === saved.text) return;
+      } catch {
+        // unreadable now: the check below says so
+      }
+    }
     const report = (ok: boolean, errors: PatchProblem[]) => {
       this.lastReload = { ok, errors };
       this.emit({ type: 'reload', time: now(), ok, file, changed, ...(ok ? {} : { errors }) });

@@ -60,7 +60,7 @@ async function fails(cmd: unknown): Promise<string> {
 const level = () => session.snapshot().rmsDb ?? -Infinity;
 
 beforeAll(async () => {
-  session = await Session.open({ patch: loadPatchFile(fileA), sink: 'none', cacheDir: false, midi: false, patchesDir: userDir, loopSeconds: 60 });
+  session = await Session.open({ patch: loadPatchFile(fileA), sink: 'none', cacheDir: false, midi: false, patchesDir: userDir, loopSeconds: 60, watch: { debounceMs: 50 } });
   await session.start();
   await until(() => level() > -40, 'the pad to sound', 30_000);
 }, 60_000);
@@ -148,6 +148,13 @@ describe('author', () => {
     expect(session.snapshot().patch).toMatchObject({ name: 'alpha-2', file: fileA });
     expect(session.snapshot().engine.loads).toBe(loads + 1);
     await until(() => level() > -40, 'the new patch to sound');
+    // The session watches its patch: the echo of its own write is not a second swap,
+    // while another program's write after it is.
+    const t2 = session.snapshot().engine.time;
+    await until(() => session.snapshot().engine.time > t2 + 1, 'a second of audio');
+    writeFileSync(fileA, patchYaml('alpha-3'));
+    await until(() => session.snapshot().patch?.name === 'alpha-3', 'the watcher to swap in the outside edit');
+    expect(session.snapshot().engine.loads).toBe(loads + 2);
   });
 
   it('save writes only into the user folder or the opened patch', async () => {

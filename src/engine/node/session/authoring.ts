@@ -24,8 +24,8 @@ export interface AuthorHost {
   /** A stream's source given by the host or a rebind (not the patch's default), if any. */
   boundSource(stream: string): string | undefined;
   rebind(stream: string, uri: string): Promise<void>;
-  /** Hot-swaps to a patch (a crossfade in seconds). */
-  load(pf: PatchFile, crossfade?: number): Promise<void>;
+  /** Hot-swaps to a patch saved with this text (a crossfade in seconds). */
+  load(pf: PatchFile, crossfade: number | undefined, text: string): Promise<void>;
   /** How file sources are paced (the session's options). */
   pace: { spreadSeconds?: number; speed?: number };
 }
@@ -116,7 +116,7 @@ export class Authoring {
         const r = checkPatchText(c.text, path);
         if (!r.ok) return { data: { saved: false, errors: r.errors, message: describeErrors(r.errors) } };
         writeFileAtomic(path, c.text);
-        await this.host.load({ ...r.pf, dir: dirname(path) }, c.crossfade);
+        await this.host.load({ ...r.pf, dir: dirname(path) }, c.crossfade, c.text);
         return { data: { saved: true, path, errors: [], patch: r.pf.patch.name } };
       }
       case 'streamPreview': {

@@ -13,10 +13,11 @@ import { existsSync, mkdirSync, readdirSync, realpathSync, statSync } from 'node
 import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import envPaths from 'env-paths';
 import { isMap, isScalar, parseDocument } from 'yaml';
-import { formatPath, parsePatchText, type PatchError } from '../../core/patchLoader.ts';
+import { parsePatchText, type PatchError } from '../../core/patchLoader.ts';
+import { checkPatchText as checkText } from '../patchCheck.ts';
 import type { Patch } from '../../core/patchSchema.ts';
-import { parseSourceUri, SourceUriError } from '../../core/sources/uri.ts';
-import { checkSample, listBuiltinPatchFiles, PATCHES_DIR, PROJECT_ROOT, patchId, patchSamples, readFileCapped, writeFileAtomic, type PatchFile } from '../files.ts';
+import { parseSourceUri } from '../../core/sources/uri.ts';
+import { listBuiltinPatchFiles, PATCHES_DIR, PROJECT_ROOT, patchId, readFileCapped, writeFileAtomic, type PatchFile } from '../files.ts';
 import { MAX_PATCH_BYTES } from '../../core/patchLoader.ts';
 
 /** The user's patch folder when none is given: `<data dir>/patches` (e.g. ~/.local/share/eco-symphony/patches). */
@@ -229,39 +230,14 @@ function textError(e: PatchError): TextError {
 }
 
 /**
- * Checks a patch's text as loading it would: the schema (core/patchLoader's
- * messages, with line and column), every stream's source URI, and every
- * sample (inside the folders samples may come from). `file` is where the text
- * is (or would be) saved: relative paths resolve against its folder.
+ * Checks a patch's text as loading it would, with the check `validate` and
+ * hot reload use (node/patchCheck.ts: the schema with core/patchLoader's
+ * messages, midi references, samples, source URIs), each error with its line
+ * and column. `file` is where the text is (or would be) saved.
  */
-export function checkPatchText(text: string, file: string): { ok: true; pf: PatchFile } | { ok: false; errors: TextError[] } {
-  const r = parsePatchText(text, file);
-  if (!r.ok) return { ok: false, errors: r.errors.map(textError) };
-  const pf: PatchFile = { file, dir: dirname(resolve(file)), patch: r.patch, lineOf: r.lineOf };
-  const errors: TextError[] = [];
-  const at = (path: PropertyKey[], message: string) => {
-    const pos = r.posOf?.(path);
-    errors.push({ ...(pos ? { line: pos.line, column: pos.col } : {}), path: formatPath(path), message });
-  };
-  for (const [name, s] of Object.entries(r.patch.streams)) {
-    if (!s.source) continue;
-    try {
-      parseSourceUri(s.source);
-    } catch (e) {
-      at(['streams', name, 'source'], e instanceof SourceUriError ? e.message : String(e));
-    }
-  }
-  for (const ref of patchSamples(r.patch)) {
-    try {
-      checkSample(pf, ref);
-    } catch (e) {
-      // checkSample's message starts with `file:line: path: `; keep what follows.
-      const m = (e as Error).message;
-      const path = formatPath(['voices', ref.voice, 'samples', ref.note]);
-      at(['voices', ref.voice, 'samples', ref.note], m.includes(`${path}: `) ? m.slice(m.indexOf(`${path}: `) + path.length + 2) : m);
-    }
-  }
-  return errors.length ? { ok: false, errors } : { ok: true, pf };
+export function checkPatchText(text: string, file: string, overrides?: ReadonlyMap<string, string>): { ok: true; pf: PatchFile } | { ok: false; errors: TextError[] } {
+  const r = checkText(text, file, overrides);
+  return r.ok ? r : { ok: false, errors: r.errors.map(textError) };
 }
 
 /** The folder of the built-in patches (read-only: edit a duplicate). */
