@@ -51,6 +51,8 @@ export interface SupervisedOptions {
   fallback?: PatchRef;
   /** Keep trying when the very first start fails (default false: `start()` rejects with the child's error). */
   retryFirstStart?: boolean;
+  /** Keep a spare process loaded for a fast restart (default true; costs one idle Node process). */
+  standby?: boolean;
   /** When no audio device can be opened, play to no device (`sink: none`) rather than retry it (the app). */
   silentWithoutDevice?: boolean;
   /** Lines about faults and restarts, and the child's stderr. */
@@ -110,6 +112,8 @@ export class SupervisedSession implements SessionLink {
   private stopping: Promise<void> | undefined;
   private lastSnapshotAt = 0;
   private sink: ChildStartOptions['sink'];
+  private standby: ChildHandle | undefined;
+  private standbyTimer: NodeJS.Timeout | undefined;
   /** Restarts done (each time a child was started again after a fault). */
   restarts = 0;
   lastFault: HostFault | undefined;
@@ -129,6 +133,11 @@ export class SupervisedSession implements SessionLink {
   /** The session process's id (undefined while none runs). */
   get pid(): number | undefined {
     return this.child?.pid;
+  }
+
+  /** The spare process's id, while one waits (see {@link SupervisedOptions.standby}). */
+  get standbyPid(): number | undefined {
+    return this.standby?.pid;
   }
 
   /** The host's state now. */
@@ -176,25 +185,9 @@ export class SupervisedSession implements SessionLink {
     this.o.log?.(line);
   }
 
-  private spawn(): void {
-    this.ready = false;
-    this.hung = false;
-    this.childError = undefined;
-    this.stderrTail = '';
-    this.lastHeartbeat = undefined;
-    this.setState(this.restarts === 0 && !this.playedOnce ? 'starting' : 'restarting');
-    const spawn = this.o.spawn ?? forkChild;
-    let child: ChildHandle;
-    try {
-      child = spawn(this.o.entry ?? SESSION_CHILD_ENTRY, { ECOSYM_SESSION_CHILD: '1', ...(this.o.env ?? {}) });
-    } catch (e) {
-      this.childError = `could not start the session process: ${(e as Error)?.message ?? String(e)}`;
-      setImmediate(() => this.fault('start'));
-      return;
-    }
-    this.child = child;
-    this.spawnedAt = monoSeconds();
-    this.watch.reset(this.spawnedAt);
+  /** Starts a session process and wires it; it plays once sent `start`. */
+  private launch(): ChildHandle {
+    const child = (this.o.spawn ?? forkChild)(this.o.entry ?? SESSION_CHILD_ENTRY, { ECOSYM_SESSION_CHILD: '1', ...(this.o.env ?? {}) });
     child.onMessage((m) => {
       if (this.child === child) this.message(m);
     });
@@ -204,10 +197,52 @@ export class SupervisedSession implements SessionLink {
       for (const line of text.split('\n')) if (line.trim()) this.log(line);
     });
     child.onExit((code, signal) => {
+      if (this.standby === child) this.standby = undefined;
       if (this.child !== child) return;
       this.child = undefined;
       this.exited(code, signal);
     });
+    return child;
+  }
+
+  /**
+   * A spare process, its modules loaded, waiting for `start`: a restart then
+   * skips loading the engine (most of a start's time). Made a while after the
+   * session plays, so it never competes with a start.
+   */
+  private prepareStandby(): void {
+    if (this.o.standby === false || this.standby || this.standbyTimer) return;
+    this.standbyTimer = setTimeout(() => {
+      this.standbyTimer = undefined;
+      if (this.stopping || this.standby) return;
+      try {
+        this.standby = this.launch();
+      } catch (e) {
+        this.log(`could not start a standby session process: ${(e as Error)?.message ?? String(e)}`);
+      }
+    }, 1000);
+    this.standbyTimer.unref?.();
+  }
+
+  private spawn(): void {
+    this.ready = false;
+    this.hung = false;
+    this.childError = undefined;
+    this.stderrTail = '';
+    this.lastHeartbeat = undefined;
+    this.setState(this.restarts === 0 && !this.playedOnce ? 'starting' : 'restarting');
+    let child = this.standby;
+    this.standby = undefined;
+    try {
+      child ??= this.launch();
+    } catch (e) {
+      this.childError = `could not start the session process: ${(e as Error)?.message ?? String(e)}`;
+      setImmediate(() => this.fault('start'));
+      return;
+    }
+    this.child = child;
+    this.spawnedAt = monoSeconds();
+    this.watch.reset(this.spawnedAt);
     const overrides = new Map(this.o.session.overrides ?? []);
     for (const [stream, uri] of this.show.rebinds) overrides.set(stream, uri);
     child.send({ kind: 'start', options: { ...this.o.session, sink: this.sink, patch: this.show.patch, overrides: [...overrides] } });
@@ -290,6 +325,7 @@ export class SupervisedSession implements SessionLink {
     this.policy.started(monoSeconds());
     this.playedOnce = true;
     this.setState('playing');
+    this.prepareStandby();
     this.firstStart?.resolve();
     this.firstStart = undefined;
   }
@@ -503,6 +539,10 @@ export class SupervisedSession implements SessionLink {
     return (this.stopping ??= (async () => {
       if (this.timer) clearInterval(this.timer);
       if (this.restartTimer) clearTimeout(this.restartTimer);
+      if (this.standbyTimer) clearTimeout(this.standbyTimer);
+      const spare = this.standby;
+      this.standby = undefined;
+      spare?.kill();
       const child = this.child;
       if (child) {
         const gone = new Promise<void>((r) => child.onExit(() => r()));
