@@ -9,6 +9,7 @@ import { probeAudioDevice } from './audioProbe.ts';
 import { describeError, UsageError } from './common.ts';
 import { patchesCommand, schemaCommand, validateCommand } from './info.ts';
 import { midiCommand } from './midi.ts';
+import { inspectCommand, validateDataCommand } from './inspect.ts';
 import { playCommand } from './play.ts';
 import { renderCommand } from './render.ts';
 import { recordCommand, sourcesCommand } from './sources.ts';
@@ -29,7 +30,9 @@ Usage:
   ecosym sources <patch> [--data STREAM=URI ...] [--for 10s] [--json]   live status of each stream's source
   ecosym record <uri> --out feed.csv [--for 10m] [--stream NAME]       capture a feed as a replayable CSV
   ecosym midi [ports] [--json]    the MIDI ports here, or why there is no MIDI (exit 4)
-  ecosym validate <patch...>
+  ecosym validate <patch...> [--no-data]   the patch, its samples and (unless --no-data) its data:
+                         per stream count, span, min/max; ranges and thresholds against them
+  ecosym inspect <patch> [--data STREAM=URI ...] [--json]   that data report, with a plot of each stream and signal
   ecosym schema [--out schema/patch.schema.json]
   ecosym patches [--json]
   ecosym demo            play the demo patch, or bounce it to out/demo.wav when there is no audio device
@@ -86,6 +89,7 @@ export async function main(argv: string[]): Promise<number> {
       'midi-out': { type: 'string' },
       'midi-learn': { type: 'string' },
       json: { type: 'boolean' },
+      'no-data': { type: 'boolean' },
       for: { type: 'string' },
       stream: { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
@@ -147,7 +151,12 @@ export async function main(argv: string[]): Promise<number> {
       return midiCommand(positionals[0], { json: values.json });
     case 'validate':
       if (positionals.length === 0) throw new UsageError('ecosym validate: name one or more patch files');
-      return validateCommand(positionals) > 0 ? 1 : 0;
+    {
+      const errors = validateCommand(positionals) + (values['no-data'] ? 0 : await validateDataCommand(positionals));
+      return errors > 0 ? 1 : 0;
+    }
+    case 'inspect':
+      return inspectCommand(patchArg(), values.data ?? [], values.json === true);
     case 'schema':
       schemaCommand(values.out);
       return 0;
