@@ -67,9 +67,9 @@ export async function streamFeeds(
   duration: number,
   speed?: number,
   onCapture?: (stream: string, uri: string) => void,
-): Promise<{ feeds: StreamFeed[]; described: string[] }> {
+): Promise<{ feeds: StreamFeed[]; described: string[]; paces: string[] }> {
   const collected = await collectFeeds(pf.patch, pf.dir, dataOverrides(pf, bindings), { duration, speed, onCapture });
-  return { feeds: collected.map((c) => c.feed), described: collected.map((c) => c.described) };
+  return { feeds: collected.map((c) => c.feed), described: collected.map((c) => c.described), paces: collected.flatMap((c) => (c.pace ? [c.pace] : [])) };
 }
 
 /** dBFS with one decimal, "-inf" for silence. */

@@ -10,6 +10,7 @@ import { describeError, UsageError } from './common.ts';
 import { patchesCommand, schemaCommand, validateCommand } from './info.ts';
 import { midiCommand } from './midi.ts';
 import { serviceCommand } from './service.ts';
+import { inspectCommand, validateDataCommand } from './inspect.ts';
 import { playCommand } from './play.ts';
 import { renderCommand } from './render.ts';
 import { recordCommand, sourcesCommand } from './sources.ts';
@@ -33,6 +34,9 @@ Usage:
   ecosym midi [ports] [--json]    the MIDI ports here, or why there is no MIDI (exit 4)
   ecosym validate <patch...>
   ecosym schema [--show] [--out schema/patch.schema.json]   the JSON Schema of patches (of show files with --show)
+  ecosym validate <patch...> [--no-data]   the patch, its samples and (unless --no-data) its data:
+                         per stream count, span, min/max; ranges and thresholds against them
+  ecosym inspect <patch> [--data STREAM=URI ...] [--json]   that data report, with a plot of each stream and signal
   ecosym patches [--json]
   ecosym service install|uninstall <show.yaml> [--user|--system] [--port P]   a systemd unit that runs the show at boot
   ecosym demo            play the demo patch, or bounce it to out/demo.wav when there is no audio device
@@ -96,6 +100,7 @@ export async function main(argv: string[]): Promise<number> {
       system: { type: 'boolean' },
       port: { type: 'string' },
       token: { type: 'string' },
+      'no-data': { type: 'boolean' },
       for: { type: 'string' },
       stream: { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
@@ -161,7 +166,12 @@ export async function main(argv: string[]): Promise<number> {
       return midiCommand(positionals[0], { json: values.json });
     case 'validate':
       if (positionals.length === 0) throw new UsageError('ecosym validate: name one or more patch files');
-      return validateCommand(positionals) > 0 ? 1 : 0;
+    {
+      const errors = validateCommand(positionals) + (values['no-data'] ? 0 : await validateDataCommand(positionals));
+      return errors > 0 ? 1 : 0;
+    }
+    case 'inspect':
+      return inspectCommand(patchArg(), values.data ?? [], values.json === true);
     case 'schema':
       schemaCommand(values.out, undefined, values.show ? 'show' : 'patch');
       return 0;

@@ -82,7 +82,7 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
   if (a.oscLog !== undefined && !oscSection) throw new UsageError(`--osc-log: patch "${pf.patch.name}" has no osc.out messages`);
   const oscPlan = a.oscLog !== undefined && oscSection ? planFor(oscSection) : undefined;
   const oscMessages: TimedOscMessage[] = [];
-  const { feeds, described } = await streamFeeds(pf, a.data, duration, speed, (stream, uri) =>
+  const { feeds, described, paces } = await streamFeeds(pf, a.data, duration, speed, (stream, uri) =>
     log(`Capturing ${stream} live from ${uri} for ${formatSeconds(duration)} before rendering…`),
   );
   const out = a.out ?? `out/${patchId(pf.file)}.wav`;
@@ -91,6 +91,7 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
   if (!a.quiet) {
     log(`Rendering ${pf.patch.name} (${relative(process.cwd(), pf.file) || pf.file}), ${formatSeconds(duration)} at ${sampleRate} Hz, seed ${seed ?? pf.patch.seed}`);
     for (const d of described) log(`  data: ${d}`);
+    for (const p of paces) log(`  pace: ${p}`);
   }
   const recorder = a.midi === undefined ? undefined : new MidiFileRecorder();
   const channels = 2;

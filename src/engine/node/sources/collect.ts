@@ -11,6 +11,7 @@ import { Float64Column, placeSeries, type Series, type Thinning } from '../../co
 import { Simulator } from '../../core/sources/sim.ts';
 import { parseSourceUri, withStreamShaping, type SourceSpec } from '../../core/sources/uri.ts';
 import type { FeedRecord } from '../../core/sources/records.ts';
+import { describePace, paceFor } from '../../core/pace.ts';
 import { REJECT_REASONS, type SampleGate } from '../../core/sources/gate.ts';
 import type { Patch } from '../../core/patchSchema.ts';
 import type { StreamFeed } from '../render.ts';
@@ -39,6 +40,8 @@ export interface Collected {
   feed: StreamFeed;
   /** One line for the CLI: what the stream plays. */
   described: string;
+  /** For file data: how it is paced (`co2: 1958–2020 over 10 min, 1 year = 9.7 s`). */
+  pace?: string;
 }
 
 /** Records by index: a data file's (see {@link FeedFile}) or a list's. */
@@ -127,8 +130,13 @@ export async function collectFeed(
       const loaded = describeFeedFile(file);
       if (series.values.length === 0) throw new Error(`${path}: no usable values for stream "${stream}" (${loaded}${gateRejections(gate)})`);
       const label = src.column ? `${src.column}${src.timeColumn ? ` @ ${src.timeColumn}` : ''}` : src.path;
-      const points = place(series, src.speed);
-      return { feed: { stream, points }, described: describe(label, series.values.length, gate, loaded) };
+      // The pace of play (core/pace.ts): a speed, or the loop spread over the render.
+      const n = series.times.length;
+      const first = series.times[0]!;
+      const last = series.times[n - 1]!;
+      const pace = paceFor(first, last, n, { speed: src.speed ?? opts.speed, over: opts.duration });
+      const points = place(series, pace.speed);
+      return { feed: { stream, points }, described: describe(label, n, gate, loaded), pace: describePace(stream, first, last, pace, file.report?.untimed) };
     }
     case 'sim': {
       const sim = new Simulator(src, Date.UTC(2025, 0, 1) / 1000);

@@ -78,7 +78,7 @@ describe('CSV data files', () => {
     } finally {
       await hub.stop();
     }
-    expect(told).toStrictEqual(['co2: 3 rows: 2 kept, 1 rejected (not finite: 1; first: row 2: not finite "NaN"), sorted by time (the file was not in time order)']);
+    expect(told).toStrictEqual(['co2: 3 rows: 2 kept, 1 rejected (not finite: 1; first: row 2: not finite "NaN"), sorted by time (the file was not in time order); 1970-01-01 00:00–1970-01-01 00:00 over 10 min, 1 second = 5 min']);
   });
 
   // 200 MB of CSV took 4.7 GB and died after 88 s when it was read whole into row

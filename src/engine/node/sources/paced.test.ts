@@ -108,3 +108,37 @@ describe('SimSource', () => {
     expect(got.map((r) => r.dataTime - t0)).toEqual(Array.from({ length: 26 }, (_, i) => expect.closeTo(i / 50, 5)));
   });
 });
+
+describe('one pace for play and render (core/pace.ts)', () => {
+  const ROOT = new URL('../../../../', import.meta.url).pathname;
+  const GLOBAL = join(ROOT, 'samples/data/global-temp.csv');
+
+  it('a yearly file spread over 20 s: play hands each year out when render places it', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { collectFeed } = await import('./collect.ts');
+    vi.useRealTimers();
+    const rendered = await collectFeed('temp', `${GLOBAL}#temp@year&loop=false`, {} as never, { duration: 20, baseDir: ROOT });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance', 'Date'], now: Date.UTC(2025, 0, 1) });
+    expect(rendered.pace).toBe('temp: 1880–2023 over 20 s, 1 year = 0.14 s');
+    const played = await file(readFileSync(GLOBAL, 'utf8'), 'g.csv', '#temp@year&loop=false', 20);
+    advance(21);
+    expect(played.got).toHaveLength(144);
+    expect(rendered.feed.points).toHaveLength(144);
+    // Each value is out within one timer step (20 ms) after its place in the render.
+    played.got.forEach((r, i) => {
+      const p = rendered.feed.points[i]!;
+      expect(r.dataTime).toBe(p.dataTime);
+      expect(r.at).toBeGreaterThanOrEqual(p.time - 1e-9);
+      expect(r.at - p.time).toBeLessThanOrEqual(0.021);
+    });
+    expect(rendered.feed.points[143]!.time).toBeCloseTo((20 * 143) / 144, 9);
+  });
+
+  it('with a speed both play at that speed', async () => {
+    const { collectFeed } = await import('./collect.ts');
+    vi.useRealTimers();
+    const rendered = await collectFeed('temp', `${GLOBAL}#temp@year&speed=31557600`, {} as never, { duration: 10.5, baseDir: ROOT });
+    expect(rendered.pace).toBe('temp: 1880–2023 at speed 31557600, 1 year = 1.0 s, a loop is 2 min 24 s');
+    expect(rendered.feed.points.map((p) => Math.round(p.time))).toStrictEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+});

@@ -9,6 +9,7 @@ import { parse } from 'csv-parse';
 import { csvDelimiter, csvError, csvOptions, CsvSeriesReader, formatLoadReport, type LoadReport, type SeriesLimits } from '../../core/dataSeries.ts';
 import { filterRecords, isRecording, parseFeedFile, sniffFormat, type FeedRecord } from '../../core/sources/records.ts';
 import { Simulator } from '../../core/sources/sim.ts';
+import { describePace, loopSpan, paceFor } from '../../core/pace.ts';
 import type { SourceSpec } from '../../core/sources/uri.ts';
 import type { Clock, Disposable } from '../../core/clock.ts';
 import { wallClock } from '../clock.ts';
@@ -175,32 +176,39 @@ export class FileSource implements Source {
       return;
     }
     if (this.stopped) return;
-    this.loaded = describeFeedFile(file);
-    this.onLoaded?.(this.loaded);
+    const report = file.report;
     // Records without a time cannot be paced (a CSV's rows always have one).
-    if (!file.report) {
+    if (!report) {
       const timed: FeedRecord[] = [];
       for (let i = 0; i < file.length; i++) if (Number.isFinite(file.time(i))) timed.push(file.record(i));
       file = recordsFile(timed);
     }
     this.records = file;
-    if (this.records.length === 0) return this.sink.error(new Error(`${this.path}: no timed records`));
+    if (this.records.length === 0) {
+      this.loaded = describeFeedFile(file);
+      this.onLoaded?.(this.loaded);
+      return this.sink.error(new Error(`${this.path}: no timed records`));
+    }
+    const n = file.length;
+    const pace = paceFor(file.time(0), file.time(n - 1), n, { speed: this.spec.speed, over: this.spreadSeconds });
+    this.loaded = `${describeFeedFile({ ...file, report })}; ${describePace('', file.time(0), file.time(n - 1), pace, report?.untimed).slice(2)}`;
+    this.onLoaded?.(this.loaded);
     this.started = this.clock.now();
     if (this.pump()) this.timer = this.clock.every(STEP, () => this.pump() || this.timer?.dispose());
   }
 
   /** Data seconds per second of playback. */
   get speed(): number {
-    if (this.spec.speed !== undefined) return this.spec.speed;
-    const span = this.span;
-    return span > 0 ? span / this.spreadSeconds : 1;
+    const r = this.records;
+    const n = r.length;
+    return n ? paceFor(r.time(0), r.time(n - 1), n, { speed: this.spec.speed, over: this.spreadSeconds }).speed : 1;
   }
 
   /** The data's span, plus one step so a loop does not repeat a time. */
   get span(): number {
     const r = this.records;
     const n = r.length;
-    return n < 2 ? 1 : ((r.time(n - 1) - r.time(0)) * n) / (n - 1);
+    return n ? loopSpan(r.time(0), r.time(n - 1), n) : 1;
   }
 
   /** Hands over what is due; false once a file played once is done. */
