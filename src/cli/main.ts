@@ -11,6 +11,7 @@ import { patchesCommand, schemaCommand, validateCommand } from './info.ts';
 import { midiCommand } from './midi.ts';
 import { playCommand } from './play.ts';
 import { renderCommand } from './render.ts';
+import { serveCommand } from './serve.ts';
 import { recordCommand, sourcesCommand } from './sources.ts';
 import { guardClosedOutput, signalExitCode } from './stop.ts';
 
@@ -26,6 +27,10 @@ Usage:
                       [--osc-in [HOST:]PORT] [--osc-allow CIDR ...] [--osc-out HOST:PORT ...] [--oscquery [HOST:]PORT]
                       [--artnet HOST[:UNIVERSE]] [--sacn [HOST:]UNIVERSE]
                       [--midi-in NAME] [--midi-out NAME] [--midi-learn TARGET|stream:NAME] [--verbose]
+  ecosym serve [patch] [--port 8080] [--host 127.0.0.1] [--token T] [--view-token T] [--ui DIR]
+                      [--sink none] and play's flags: plays and serves the UI, a WebSocket (/api/ws),
+                      a REST API (/api/state, /api/load, /api/scene, /api/param, /api/mute, /api/panic)
+                      and /health; prints the URL with its token (a QR code on a terminal)
   ecosym sources <patch> [--data STREAM=URI ...] [--for 10s] [--json]   live status of each stream's source
   ecosym record <uri> --out feed.csv [--for 10m] [--stream NAME]       capture a feed as a replayable CSV
   ecosym midi [ports] [--json]    the MIDI ports here, or why there is no MIDI (exit 4)
@@ -43,7 +48,7 @@ Usage:
 --osc-in and --oscquery listen on 127.0.0.1 unless given a host (0.0.0.0:9000 opens them to the
   network); --osc-allow 192.168.1.0/24 (repeatable) accepts control only from those senders.
 --verbose (play, demo): with no audio device, also print what the audio driver said.
-Ctrl-C or SIGTERM stops play, sources and record (exit 130 / 143); a second one exits at once.
+Ctrl-C or SIGTERM stops play, serve, sources and record (exit 130 / 143); a second one exits at once.
 --samples-dir DIR (or ECOSYM_SAMPLES_DIR) adds a folder a patch's samples may come from,
   besides the patch's own folder and the built-in samples/.
 `;
@@ -91,6 +96,11 @@ export async function main(argv: string[]): Promise<number> {
       verbose: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
       'samples-dir': { type: 'string', multiple: true },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      token: { type: 'string' },
+      'view-token': { type: 'string' },
+      ui: { type: 'string' },
     },
   });
   // A folder samples may come from, for this run (render, play, validate): ahead of ECOSYM_SAMPLES_DIR's.
@@ -118,6 +128,32 @@ export async function main(argv: string[]): Promise<number> {
     case 'play':
       await playCommand({
         patch: patchArg(),
+        sink: values.sink,
+        duration: values.duration,
+        seed: values.seed,
+        data: values.data ?? [],
+        speed: values.speed,
+        loop: values.loop,
+        artnet: values.artnet,
+        oscIn: values['osc-in'],
+        oscAllow: values['osc-allow'],
+        oscOut: values['osc-out'],
+        oscQuery: values.oscquery,
+        sacn: values.sacn,
+        midiIn: values['midi-in'],
+        midiOut: values['midi-out'],
+        midiLearn: values['midi-learn'],
+        verbose: values.verbose,
+      });
+      return 0;
+    case 'serve':
+      await serveCommand({
+        patch: positionals[0],
+        port: values.port,
+        host: values.host,
+        token: values.token,
+        viewToken: values['view-token'],
+        ui: values.ui,
         sink: values.sink,
         duration: values.duration,
         seed: values.seed,
