@@ -36,6 +36,9 @@
  * its growth with size, CSV streaming speed and heap per row.
  * Supervised session (benchmarks/host.ts; `--host` runs only these): restart-to-sound,
  * SIGKILL of the session child to its output above −60 dBFS again (median of 10).
+ * UI (benchmarks/ui.ts; `--ui` runs only these): canvas work per frame on Live in
+ * headless Chromium (p50, p95), main-thread time per frame, and the audio host's CPU
+ * with Live open ÷ closed (ui-telemetry-cpu).
  * `--fuzz[=N]` runs only the schema fuzz (benchmarks/fuzz.ts): N random patches
  * (default 200) of 60 s, and how many failed; the run exits 1 if any did.
  */
@@ -57,6 +60,7 @@ import { benchFiles } from './files.ts';
 import { benchFuzz } from './fuzz.ts';
 import { benchRealtime } from './realtime.ts';
 import { benchCore } from './core.ts';
+import { benchUi } from './ui.ts';
 
 interface Row {
   name: string;
@@ -70,6 +74,7 @@ const midiOnly = process.argv.includes('--midi');
 const cliOnly = process.argv.includes('--cli');
 const filesOnly = process.argv.includes('--files');
 const hostOnly = process.argv.includes('--host');
+const uiOnly = process.argv.includes('--ui');
 const fuzzArg = process.argv.find((a) => a === '--fuzz' || a.startsWith('--fuzz='));
 const fuzzRuns = fuzzArg === undefined ? 0 : fuzzArg === '--fuzz' ? 200 : Number(fuzzArg.slice(7));
 if (fuzzArg !== undefined && !(Number.isInteger(fuzzRuns) && fuzzRuns > 0)) throw new Error(`${fuzzArg}: expected --fuzz or --fuzz=N with N a whole number above 0`);
@@ -177,7 +182,7 @@ async function swapGrowth(pf: PatchFile, samples: Map<string, AudioBuffer>, swap
 
 const fuzzFailed = fuzzRuns ? await benchFuzz(fuzzRuns, fuzzSeed, row) : 0;
 // --rows names per-patch groups only: it runs none of the live-data, MIDI, CLI or file rows.
-const nonPatchOnly = sourcesOnly || midiOnly || cliOnly || filesOnly || hostOnly || fuzzRuns > 0;
+const nonPatchOnly = sourcesOnly || midiOnly || cliOnly || filesOnly || hostOnly || uiOnly || fuzzRuns > 0;
 const groupOnly = nonPatchOnly || rowGroups !== undefined;
 if (!only && (!groupOnly || sourcesOnly)) {
   benchCore(quick, row);
@@ -189,6 +194,7 @@ if (!only && (!groupOnly || midiOnly)) await benchMidi(quick, row);
 if (!only && (!groupOnly || cliOnly)) await benchCli(quick, row);
 if (!only && (!groupOnly || filesOnly)) await benchFiles(row);
 if (!only && (!groupOnly || hostOnly)) await benchHost(quick, row);
+if (!only && (!groupOnly || uiOnly)) await benchUi(quick, row);
 
 /** Started once, on the first patch that wants the Chromium rows. */
 let chromiumBaseline: ToneInChromium | undefined;

@@ -13,6 +13,7 @@ import { serviceCommand } from './service.ts';
 import { inspectCommand, validateDataCommand } from './inspect.ts';
 import { playCommand } from './play.ts';
 import { renderCommand } from './render.ts';
+import { serveCommand } from './serve.ts';
 import { recordCommand, sourcesCommand } from './sources.ts';
 import { guardClosedOutput, signalExitCode } from './stop.ts';
 
@@ -29,10 +30,13 @@ Usage:
                       [--artnet HOST[:UNIVERSE]] [--sacn [HOST:]UNIVERSE]
                       [--midi-in NAME] [--midi-out NAME] [--midi-learn TARGET|stream:NAME] [--verbose] [--watch]
                       [--patches-dir DIR]   the user's patch folder the Library and Author screens use
+  ecosym serve [patch] [--port 8080] [--host 127.0.0.1] [--token T] [--view-token T] [--ui DIR]
+                      [--sink none] and play's flags: plays and serves the UI, a WebSocket (/api/ws),
+                      a REST API (/api/state, /api/load, /api/scene, /api/param, /api/mute, /api/panic)
+                      and /health; prints the URL with its token (a QR code on a terminal)
   ecosym sources <patch> [--data STREAM=URI ...] [--for 10s] [--json]   live status of each stream's source
   ecosym record <uri> --out feed.csv [--for 10m] [--stream NAME]       capture a feed as a replayable CSV
   ecosym midi [ports] [--json]    the MIDI ports here, or why there is no MIDI (exit 4)
-  ecosym validate <patch...>
   ecosym schema [--show] [--out schema/patch.schema.json]   the JSON Schema of patches (of show files with --show)
   ecosym validate <patch...> [--no-data]   the patch, its samples and (unless --no-data) its data:
                          per stream count, span, min/max; ranges and thresholds against them
@@ -52,7 +56,7 @@ Usage:
 --verbose (play, demo): with no audio device, also print what the audio driver said.
 --watch (play): reload the patch when it or a data file it names is saved; a broken
   save is reported with its lines and the last good version plays on.
-Ctrl-C or SIGTERM stops play, sources and record (exit 130 / 143); a second one exits at once.
+Ctrl-C or SIGTERM stops play, serve, sources and record (exit 130 / 143); a second one exits at once.
 --samples-dir DIR (or ECOSYM_SAMPLES_DIR) adds a folder a patch's samples may come from,
   besides the patch's own folder and the built-in samples/.
 `;
@@ -108,6 +112,9 @@ export async function main(argv: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h' },
       'samples-dir': { type: 'string', multiple: true },
       'patches-dir': { type: 'string' },
+      host: { type: 'string' },
+      'view-token': { type: 'string' },
+      ui: { type: 'string' },
     },
   });
   // A folder samples may come from, for this run (render, play, validate): ahead of ECOSYM_SAMPLES_DIR's.
@@ -153,6 +160,32 @@ export async function main(argv: string[]): Promise<number> {
         patchesDir: values['patches-dir'],
         verbose: values.verbose,
         watch: values.watch,
+      });
+      return 0;
+    case 'serve':
+      await serveCommand({
+        patch: positionals[0],
+        port: values.port,
+        host: values.host,
+        token: values.token,
+        viewToken: values['view-token'],
+        ui: values.ui,
+        sink: values.sink,
+        duration: values.duration,
+        seed: values.seed,
+        data: values.data ?? [],
+        speed: values.speed,
+        loop: values.loop,
+        artnet: values.artnet,
+        oscIn: values['osc-in'],
+        oscAllow: values['osc-allow'],
+        oscOut: values['osc-out'],
+        oscQuery: values.oscquery,
+        sacn: values.sacn,
+        midiIn: values['midi-in'],
+        midiOut: values['midi-out'],
+        midiLearn: values['midi-learn'],
+        verbose: values.verbose,
       });
       return 0;
     case 'sources':

@@ -5,7 +5,7 @@
 import { relative } from 'node:path';
 import { formatSeconds } from '../engine/core/units.ts';
 import { formatPatchError } from '../engine/core/patchLoader.ts';
-import { loadPatchFile, resolvePatchPath } from '../engine/node/files.ts';
+import { loadPatchFile, resolvePatchPath, type PatchFile } from '../engine/node/files.ts';
 import { NoAudioDeviceError, type Player } from '../engine/node/realtime.ts';
 import { BridgeError, Session } from '../engine/node/session/Session.ts';
 import { TransitionLog } from '../engine/core/sources/status.ts';
@@ -142,13 +142,33 @@ export function parseSacnArg(text: string): { host?: string; universe: number } 
   return { host: m[1], universe };
 }
 
+/** A session opened from the play flags, started, with what its host needs to run and stop it. */
+export interface OpenedSession {
+  session: Session;
+  pf: PatchFile;
+  sink: 'default' | 'none';
+  /** True when no audio device was found and the session plays to no output (`silent: true` was asked). */
+  silent: boolean;
+  /** The MIDI learn destination of --midi-learn, if given. */
+  learn: ReturnType<typeof learnArg> | undefined;
+  /** Source transitions, rate-limited for the terminal; flush it on the status tick. */
+  changes: TransitionLog;
+  /** The uncaught-error policy installed for the session's life; dispose it after stopping. */
+  policy: ReturnType<typeof installErrorPolicy>;
+}
+
 /**
- * Plays until the duration passes or Ctrl-C. Resolves when stopped. A thin host
- * over the {@link Session}: flags become session options, the status line
- * comes from its snapshot and its events.
+ * Opens and starts a session from the play flags (shared by `play` and
+ * `serve`): every flag is checked before anything starts, so a usage error
+ * leaves nothing running. With no audio device, throws (exit 3) unless
+ * `silent` is given, then plays to no output (`--sink none`) and says so.
  */
-export async function playCommand(a: PlayArgs, log: (s: string) => void = console.log): Promise<void> {
-  const sink = (a.sink ?? 'default') as 'default' | 'none';
+export async function openPlaySession(
+  a: PlayArgs,
+  log: (s: string) => void,
+  o: { silent?: boolean; verb?: string } = {},
+): Promise<OpenedSession> {
+  let sink = (a.sink ?? 'default') as 'default' | 'none';
   if (sink !== 'default' && sink !== 'none') throw new UsageError(`--sink "${a.sink}": expected "none" or "default"`);
   const pf = loadPatchFile(resolvePatchPath(a.patch));
   // Checked before anything starts, so a usage error leaves nothing running.
@@ -157,14 +177,19 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
   if (a.oscOut?.length && !pf.patch.osc?.out) throw new UsageError(`--osc-out: patch "${pf.patch.name}" has no osc.out messages to send`);
   const lighting = lightingTargets(pf.patch, a.artnet, a.sacn);
   const learn = a.midiLearn === undefined ? undefined : learnArg(pf, a.midiLearn);
-  const duration = a.duration === undefined ? Infinity : durationArg(a.duration, 0);
   const speed = numberArg(a.speed, '--speed');
   const loopSeconds = durationArg(a.loop, 600, '--loop');
   const overrides = dataOverrides(pf, a.data);
+  let silent = false;
   if (sink === 'default') {
     // Probed in a child process first, so the driver's noise stays out of the way.
     const probe = await probeAudioDevice();
-    if (probe.device === 'absent') throw noDeviceError(probe.error, a.patch, driverNote(probe, a.verbose === true));
+    if (probe.device === 'absent') {
+      if (!o.silent) throw noDeviceError(probe.error, a.patch, driverNote(probe, a.verbose === true));
+      log(`No audio device here (${probe.error.message}): playing silently (--sink none); levels and the UI still work.`);
+      sink = 'none';
+      silent = true;
+    }
   }
   const tty = process.stdout.isTTY;
   // A flapping feed prints one line a minute, not two a second.
@@ -206,7 +231,7 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
       }
     }
   });
-  log(`Playing ${pf.patch.name}${sink === 'none' ? ' (no audio device: --sink none)' : ''}. Ctrl-C stops.`);
+  log(`${o.verb ?? 'Playing'} ${pf.patch.name}${sink === 'none' ? ' (no audio device: --sink none)' : ''}. Ctrl-C stops.`);
   if (process.env.ECOSYM_FIRST_SOUND) reportFirstSound(session.player);
   for (const st of session.sources.statuses()) log(`  ${st.stream} ← ${st.uri}`);
   try {
@@ -217,11 +242,24 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
     if (e instanceof BridgeError && e.bridge === 'OSC') throw new UsageError(e.message);
     throw e;
   }
-  const midi = session.bridges.midi;
-  if (learn && midi) {
+  if (learn && session.bridges.midi) {
+    const midi = session.bridges.midi;
     log(`  MIDI learn: move a control to bind it to ${'to' in learn ? learn.to : `stream ${learn.stream}`}`);
     void midi.learn(learn, 10 * 60_000).then((b) => b === undefined && log('  MIDI learn: nothing moved; no binding made'));
   }
+  return { session, pf, sink, silent, learn, changes, policy };
+}
+
+/**
+ * Plays until the duration passes or Ctrl-C. Resolves when stopped. A thin host
+ * over the {@link Session}: flags become session options, the status line
+ * comes from its snapshot and its events.
+ */
+export async function playCommand(a: PlayArgs, log: (s: string) => void = console.log): Promise<void> {
+  const duration = a.duration === undefined ? Infinity : durationArg(a.duration, 0);
+  const { session, changes, policy } = await openPlaySession(a, log);
+  const tty = process.stdout.isTTY;
+  const midi = session.bridges.midi;
   const clock = session.player.clock;
   const started = clock.now();
   const midiStatus = () => {

@@ -47,11 +47,11 @@ export interface Show {
   close(): Promise<void>;
 }
 
-/** A session playing a built-in patch, served with the UI, and a browser. */
-export async function startShow(patch = 'carbon-pulse'): Promise<Show> {
+/** A session playing a patch (a built-in id or a file), served with the UI, and a browser. `midi`: open the process's MIDI system (the test opens JZZ's virtual one first). */
+export async function startShow(patch = 'carbon-pulse', opts: { midi?: boolean } = {}): Promise<Show> {
   ensureUiBuilt();
   mkdirSync(ARTIFACTS, { recursive: true });
-  const session = await Session.open({ patch: loadPatchFile(resolvePatchPath(patch)), sink: 'none', cacheDir: false, midi: false });
+  const session = await Session.open({ patch: loadPatchFile(resolvePatchPath(patch)), sink: 'none', cacheDir: false, ...(opts.midi ? {} : { midi: false }) });
   await session.start();
   const server = await startServer({ link: session, port: 0, staticDir: UI_DIR, viewToken: 'view-token-for-tests-0123456789', status: { type: 'status', state: 'playing', silent: true } });
   let browser: Browser;

@@ -47,9 +47,10 @@ class AppState {
   start(): void {
     this.client = new SessionClient({
       onState: (s, detail) => {
+        // A command's error stays until the connection is back (it may be why the command failed).
+        if (s === 'open' && this.connection !== 'open') this.lastError = undefined;
         this.connection = s;
         this.detail = detail;
-        if (s !== 'open') this.lastError = undefined;
       },
       onHello: (snap, readOnly) => {
         this.snapshot = snap;

@@ -49,18 +49,25 @@ export const drawSpectrum: Drawer = (ctx, w, h) => {
   });
 };
 
-/** The scope: a trace of the mixed output, −1…1. */
+/** The scope: a trace of the mixed output, scaled up to fill the height (the gain is written in the corner). */
 export const drawScope: Drawer = (ctx, w, h) => {
   const trace = telemetry.frame?.scope ?? [];
   ctx.fillStyle = GRID;
   ctx.fillRect(0, h / 2, w, 1);
   if (trace.length < 2) return;
+  let max = 0;
+  for (const v of trace) max = Math.max(max, Math.abs(v));
+  // Quiet passages are scaled up, at most ×1000 (−60 dBFS fills the view).
+  const gain = 1 / Math.max(0.001, Math.min(1, max * 1.1));
+  ctx.fillStyle = TEXT;
+  ctx.font = '11px system-ui';
+  ctx.fillText(`×${gain < 10 ? gain.toFixed(1) : Math.round(gain)}`, w - 40, 12);
   ctx.strokeStyle = GREEN;
   ctx.lineWidth = 1.5;
   ctx.beginPath();
   trace.forEach((v, i) => {
     const x = (i / (trace.length - 1)) * w;
-    const y = h / 2 - Math.max(-1, Math.min(1, v)) * (h / 2 - 1);
+    const y = h / 2 - Math.max(-1, Math.min(1, v * gain)) * (h / 2 - 1);
     if (i === 0) ctx.moveTo(x, y);
     else ctx.lineTo(x, y);
   });

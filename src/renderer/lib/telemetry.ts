@@ -76,8 +76,9 @@ interface Entry {
 
 const entries = new Set<Entry>();
 let raf = 0;
-/** Frame times of the loop's own work, ms (read by the benchmark). */
+/** Frame times of the loop's own work, ms: read by `npm run bench -- --ui` as `globalThis.ecosymFrameWork`. */
 export const frameWork: number[] = [];
+(globalThis as { ecosymFrameWork?: number[] }).ecosymFrameWork = frameWork;
 
 function loop(): void {
   raf = 0;
