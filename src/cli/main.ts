@@ -9,6 +9,7 @@ import { probeAudioDevice } from './audioProbe.ts';
 import { describeError, UsageError } from './common.ts';
 import { patchesCommand, schemaCommand, validateCommand } from './info.ts';
 import { midiCommand } from './midi.ts';
+import { devicesCommand } from './devices.ts';
 import { playCommand } from './play.ts';
 import { renderCommand } from './render.ts';
 import { recordCommand, sourcesCommand } from './sources.ts';
@@ -26,9 +27,11 @@ Usage:
                       [--osc-in [HOST:]PORT] [--osc-allow CIDR ...] [--osc-out HOST:PORT ...] [--oscquery [HOST:]PORT]
                       [--artnet HOST[:UNIVERSE]] [--sacn [HOST:]UNIVERSE]
                       [--midi-in NAME] [--midi-out NAME] [--midi-learn TARGET|stream:NAME] [--verbose] [--watch]
+                      [--device NAME] [--sample-rate N]
   ecosym sources <patch> [--data STREAM=URI ...] [--for 10s] [--json]   live status of each stream's source
   ecosym record <uri> --out feed.csv [--for 10m] [--stream NAME]       capture a feed as a replayable CSV
   ecosym midi [ports] [--json]    the MIDI ports here, or why there is no MIDI (exit 4)
+  ecosym devices [--json]         the audio output devices here (for play --device), or why none (exit 3)
   ecosym validate <patch...>
   ecosym schema [--out schema/patch.schema.json]
   ecosym patches [--json]
@@ -92,6 +95,7 @@ export async function main(argv: string[]): Promise<number> {
       stream: { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
       watch: { type: 'boolean' },
+      device: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       'samples-dir': { type: 'string', multiple: true },
     },
@@ -138,6 +142,8 @@ export async function main(argv: string[]): Promise<number> {
         midiLearn: values['midi-learn'],
         verbose: values.verbose,
         watch: values.watch,
+        device: values.device,
+        sampleRate: values['sample-rate'],
       });
       return 0;
     case 'sources':
@@ -149,6 +155,8 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     case 'midi':
       return midiCommand(positionals[0], { json: values.json });
+    case 'devices':
+      return devicesCommand(values.json === true);
     case 'validate':
       if (positionals.length === 0) throw new UsageError('ecosym validate: name one or more patch files');
       return validateCommand(positionals) > 0 ? 1 : 0;

@@ -7,6 +7,7 @@ import { formatSeconds } from '../engine/core/units.ts';
 import { formatPatchError } from '../engine/core/patchLoader.ts';
 import { loadPatchFile, resolvePatchPath } from '../engine/node/files.ts';
 import { NoAudioDeviceError, type Player } from '../engine/node/realtime.ts';
+import { findOutputDevice, listOutputDevices, type OutputDevice } from '../engine/node/devices.ts';
 import { BridgeError, Session } from '../engine/node/session/Session.ts';
 import { TransitionLog } from '../engine/core/sources/status.ts';
 import { parseArtNetArg, type ArtNetTarget } from '../engine/node/bridges/artnet.ts';
@@ -50,6 +51,10 @@ export interface PlayArgs {
   verbose?: boolean;
   /** Hot reload: watch the patch file and the data files it names; swap on save. */
   watch?: boolean;
+  /** An output device: its id or (part of) its name, as `ecosym devices` lists them. */
+  device?: string;
+  /** The output's sample rate. */
+  sampleRate?: string;
 }
 
 /** The exit-3 error for a machine without an audio device, saying what to do instead. */
@@ -159,7 +164,16 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
   const speed = numberArg(a.speed, '--speed');
   const loopSeconds = durationArg(a.loop, 600, '--loop');
   const overrides = dataOverrides(pf, a.data);
-  if (sink === 'default') {
+  const sampleRate = numberArg(a.sampleRate, '--sample-rate');
+  if (sampleRate !== undefined && !(Number.isInteger(sampleRate) && sampleRate >= 8000 && sampleRate <= 192000))
+    throw new UsageError(`--sample-rate ${a.sampleRate}: expected a whole number of Hz, 8000…192000`);
+  let device: OutputDevice | undefined;
+  if (a.device !== undefined) {
+    if (sink === 'none') throw new UsageError('--device: not with --sink none (it plays to no device)');
+    const found = await findOutputDevice(a.device);
+    if (typeof found === 'string') throw new UsageError(`--device: ${found}`, (await listOutputDevices()).devices.length ? 2 : 3);
+    device = found;
+  } else if (sink === 'default') {
     // Probed in a child process first, so the driver's noise stays out of the way.
     const probe = await probeAudioDevice();
     if (probe.device === 'absent') throw noDeviceError(probe.error, a.patch, driverNote(probe, a.verbose === true));
@@ -173,6 +187,8 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
     session = await Session.open({
       patch: pf,
       sink,
+      device,
+      sampleRate,
       seed: a.seed === undefined ? undefined : Number(a.seed),
       overrides,
       speed,
@@ -203,7 +219,8 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
       }
     }
   });
-  log(`Playing ${pf.patch.name}${sink === 'none' ? ' (no audio device: --sink none)' : ''}. Ctrl-C stops.`);
+  const out = session.snapshot().engine;
+  log(`Playing ${pf.patch.name}${sink === 'none' ? ' (no audio device: --sink none)' : device ? ` on ${device.label}` : ''}, ${out.sampleRate} Hz. Ctrl-C stops.`);
   if (process.env.ECOSYM_FIRST_SOUND) reportFirstSound(session.player);
   for (const st of session.sources.statuses()) log(`  ${st.stream} ← ${st.uri}`);
   try {
