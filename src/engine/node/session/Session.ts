@@ -198,8 +198,8 @@ export class Session implements SessionLink {
   private readonly levels: LevelSample[] = [];
   private stopped = false;
   private watcher: FileWatcher | undefined;
-  /** Reloads run one after another. */
-  private reloads: Promise<void> = Promise.resolve();
+  /** Loads, reloads and output changes run one after another, never interleaved. */
+  private changes: Promise<unknown> = Promise.resolve();
   private lastReload: { ok: boolean; errors: PatchProblem[] } = { ok: true, errors: [] };
   /** Values refused at the gate and commands refused, for tests and status. */
   readonly counts = { commands: 0, refusedCommands: 0, refusedValues: 0 };
@@ -298,6 +298,13 @@ export class Session implements SessionLink {
     }
   }
 
+  /** Runs `fn` after every load, reload and output change before it has finished. */
+  private serially<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.changes.then(fn, fn);
+    this.changes = run.catch(() => undefined);
+    return run;
+  }
+
   /** Hot reload: watches the patch file and what it reads (see {@link SessionOptions.watch}). */
   private startWatch(log: (line: string) => void): void {
     const w = this.opts.watch;
@@ -309,7 +316,7 @@ export class Session implements SessionLink {
       new FileWatcher({
         debounceMs: o.debounceMs,
         onChange: (changed) => {
-          this.reloads = this.reloads.then(() => this.reload(changed, o.crossfade ?? 1)).catch(() => undefined);
+          void this.serially(() => this.reload(changed, o.crossfade ?? 1)).catch(() => undefined);
         },
         onError: (e) => this.emit({ type: 'error', time: now(), where: 'watch', message: e.message }),
       }),
@@ -626,7 +633,7 @@ export class Session implements SessionLink {
     switch (c.type) {
       case 'load':
         // Another patch: its parameters start from what it says.
-        await this.load(readPatch(c.patch), c.crossfade, 'reset');
+        await this.serially(() => this.load(readPatch(c.patch), c.crossfade, 'reset'));
         return { data: { patch: this.pf.patch.name } };
       case 'param': {
         const t = parseTarget(c.target, Object.keys(patch.voices), Object.keys(patch.buses));
@@ -713,7 +720,7 @@ export class Session implements SessionLink {
       case 'bounce':
         return this.bounce(c);
       case 'output':
-        return this.reopenOutput(c.device, c.sampleRate);
+        return this.serially(() => this.reopenOutput(c.device, c.sampleRate));
       case 'list':
         return { data: await this.list(c.what) };
       case 'snapshot':
@@ -789,6 +796,7 @@ export class Session implements SessionLink {
    * had; a recording of the old output ends (a `record` stopped event).
    */
   private async reopenOutput(device: string | undefined, sampleRate: number | undefined): Promise<string | { data: unknown }> {
+    if (this.stopped) return 'the session has stopped';
     const next: Output = { ...this.output, ...(sampleRate === undefined ? {} : { sampleRate }) };
     if (device === 'none') next.sink = 'none';
     else if (device === 'default') next.sink = 'default';

@@ -102,6 +102,18 @@ describe('output', () => {
     }
   }, 60_000);
 
+  it('an output change and a load sent together run one after the other', async () => {
+    const [a, b] = await Promise.all([session.handle({ type: 'output', sampleRate: 44100 }), session.handle({ type: 'load', patch: { path: file }, crossfade: 0.1 })]);
+    expect(a.ok && b.ok, JSON.stringify([a, b])).toBe(true);
+    expect(session.snapshot().engine.sampleRate).toBe(44100);
+    const t = session.snapshot().engine.time;
+    await until(() => session.snapshot().engine.time > t + 1.1, 'a second of audio');
+    expect(session.snapshot().rmsDb!).toBeGreaterThan(-40);
+    // The load was of a patch: the parameters set before are forgotten.
+    await until(() => Math.abs((session.engine.parameterValue('pad.filter.frequency') ?? 0) - 2000) < 1, "the filter back at the patch's 2000 Hz");
+    await ok({ type: 'output', sampleRate: 48000 });
+  }, 60_000);
+
   it('a device that is not there changes nothing', async () => {
     const r = await session.handle({ type: 'output', device: 'no-such-device-xyz' });
     expect(r.ok).toBe(false);
