@@ -11,6 +11,7 @@ import { patchesCommand, schemaCommand, validateCommand } from './info.ts';
 import { midiCommand } from './midi.ts';
 import { serviceCommand } from './service.ts';
 import { inspectCommand, validateDataCommand } from './inspect.ts';
+import { devicesCommand } from './devices.ts';
 import { playCommand } from './play.ts';
 import { renderCommand } from './render.ts';
 import { serveCommand } from './serve.ts';
@@ -29,6 +30,7 @@ Usage:
                       [--osc-in [HOST:]PORT] [--osc-allow CIDR ...] [--osc-out HOST:PORT ...] [--oscquery [HOST:]PORT]
                       [--artnet HOST[:UNIVERSE]] [--sacn [HOST:]UNIVERSE]
                       [--midi-in NAME] [--midi-out NAME] [--midi-learn TARGET|stream:NAME] [--verbose] [--watch]
+                      [--device NAME] [--sample-rate N]
                       [--patches-dir DIR]   the user's patch folder the Library and Author screens use
   ecosym serve [patch] [--port 8080] [--host 127.0.0.1] [--token T] [--view-token T] [--ui DIR]
                       [--sink none] and play's flags: plays and serves the UI, a WebSocket (/api/ws),
@@ -37,6 +39,7 @@ Usage:
   ecosym sources <patch> [--data STREAM=URI ...] [--for 10s] [--json]   live status of each stream's source
   ecosym record <uri> --out feed.csv [--for 10m] [--stream NAME]       capture a feed as a replayable CSV
   ecosym midi [ports] [--json]    the MIDI ports here, or why there is no MIDI (exit 4)
+  ecosym devices [--json]         the audio output devices here (for play --device), or why none (exit 3)
   ecosym schema [--show] [--out schema/patch.schema.json]   the JSON Schema of patches (of show files with --show)
   ecosym validate <patch...> [--no-data]   the patch, its samples and (unless --no-data) its data:
                          per stream count, span, min/max; ranges and thresholds against them
@@ -109,6 +112,7 @@ export async function main(argv: string[]): Promise<number> {
       stream: { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
       watch: { type: 'boolean' },
+      device: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       'samples-dir': { type: 'string', multiple: true },
       'patches-dir': { type: 'string' },
@@ -160,6 +164,8 @@ export async function main(argv: string[]): Promise<number> {
         patchesDir: values['patches-dir'],
         verbose: values.verbose,
         watch: values.watch,
+        device: values.device,
+        sampleRate: values['sample-rate'],
       });
       return 0;
     case 'serve':
@@ -197,6 +203,8 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     case 'midi':
       return midiCommand(positionals[0], { json: values.json });
+    case 'devices':
+      return devicesCommand(values.json === true);
     case 'validate':
       if (positionals.length === 0) throw new UsageError('ecosym validate: name one or more patch files');
     {

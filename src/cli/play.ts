@@ -7,6 +7,7 @@ import { formatSeconds } from '../engine/core/units.ts';
 import { formatPatchError } from '../engine/core/patchLoader.ts';
 import { loadPatchFile, resolvePatchPath, type PatchFile } from '../engine/node/files.ts';
 import { NoAudioDeviceError, type Player } from '../engine/node/realtime.ts';
+import { findOutputDevice, listOutputDevices, type OutputDevice } from '../engine/node/devices.ts';
 import { BridgeError, Session } from '../engine/node/session/Session.ts';
 import { TransitionLog } from '../engine/core/sources/status.ts';
 import { parseArtNetArg, type ArtNetTarget } from '../engine/node/bridges/artnet.ts';
@@ -52,6 +53,10 @@ export interface PlayArgs {
   watch?: boolean;
   /** The user's patch folder (library, duplicates, uploaded data; default: the platform's data folder). */
   patchesDir?: string;
+  /** An output device: its id or (part of) its name, as `ecosym devices` lists them. */
+  device?: string;
+  /** The output's sample rate. */
+  sampleRate?: string;
 }
 
 /** The exit-3 error for a machine without an audio device, saying what to do instead. */
@@ -181,7 +186,16 @@ export async function openPlaySession(
   const loopSeconds = durationArg(a.loop, 600, '--loop');
   const overrides = dataOverrides(pf, a.data);
   let silent = false;
-  if (sink === 'default') {
+  const sampleRate = numberArg(a.sampleRate, '--sample-rate');
+  if (sampleRate !== undefined && !(Number.isInteger(sampleRate) && sampleRate >= 8000 && sampleRate <= 192000))
+    throw new UsageError(`--sample-rate ${a.sampleRate}: expected a whole number of Hz, 8000…192000`);
+  let device: OutputDevice | undefined;
+  if (a.device !== undefined) {
+    if (sink === 'none') throw new UsageError('--device: not with --sink none (it plays to no device)');
+    const found = await findOutputDevice(a.device);
+    if (typeof found === 'string') throw new UsageError(`--device: ${found}`, (await listOutputDevices()).devices.length ? 2 : 3);
+    device = found;
+  } else if (sink === 'default') {
     // Probed in a child process first, so the driver's noise stays out of the way.
     const probe = await probeAudioDevice();
     if (probe.device === 'absent') {
@@ -200,6 +214,8 @@ export async function openPlaySession(
     session = await Session.open({
       patch: pf,
       sink,
+      device,
+      sampleRate,
       seed: a.seed === undefined ? undefined : Number(a.seed),
       overrides,
       speed,
@@ -231,7 +247,8 @@ export async function openPlaySession(
       }
     }
   });
-  log(`${o.verb ?? 'Playing'} ${pf.patch.name}${sink === 'none' ? ' (no audio device: --sink none)' : ''}. Ctrl-C stops.`);
+  const out = session.snapshot().engine;
+  log(`${o.verb ?? 'Playing'} ${pf.patch.name}${sink === 'none' ? ' (no audio device: --sink none)' : device ? ` on ${device.label}` : ''}, ${out.sampleRate} Hz. Ctrl-C stops.`);
   if (process.env.ECOSYM_FIRST_SOUND) reportFirstSound(session.player);
   for (const st of session.sources.statuses()) log(`  ${st.stream} ← ${st.uri}`);
   try {

@@ -75,6 +75,15 @@ export const Command = z.discriminatedUnion('type', [
     .refine((c) => c.action === 'cancel' || (c.path !== undefined && /\.wav$/i.test(c.path)), { message: 'bounce needs a path to a .wav file', path: ['path'] })
     .refine((c) => c.action === 'cancel' || c.duration !== undefined, { message: 'bounce needs a duration (seconds)', path: ['duration'] }),
   z.strictObject({ ...base, type: z.literal('list'), what: z.enum(['patches', 'devices', 'midiPorts']) }),
+  /**
+   * Re-opens the audio output on another device (an id or a part of a name from
+   * `list devices`; `default`; `none` for no device) and/or at another sample
+   * rate. The patch, scene, tempo, mute, stream values and parameters set with
+   * `param` carry over.
+   */
+  z
+    .strictObject({ ...base, type: z.literal('output'), device: z.string().min(1).max(500).optional(), sampleRate: z.number().int().min(8000).max(192000).optional() })
+    .refine((c) => c.device !== undefined || c.sampleRate !== undefined, { message: 'output needs a device or a sampleRate', path: ['device'] }),
   /** Asks for a {@link Snapshot} as the reply's data. */
   z.strictObject({ ...base, type: z.literal('snapshot') }),
   /** The patch library: built-in patches and the user's folder, each with its description and streams. */
@@ -126,6 +135,8 @@ export const SessionEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('load'), time: z.number(), patch: z.string(), crossfade: z.number() }),
   z.object({ type: z.literal('record'), time: z.number(), state: z.enum(['started', 'stopped', 'failed']), path: z.string(), seconds: z.number().optional(), error: z.string().optional() }),
   z.object({ type: z.literal('error'), time: z.number(), where: z.string(), message: z.string() }),
+  /** The audio output was re-opened (the `output` command). */
+  z.object({ type: z.literal('output'), time: z.number(), sink: z.string(), sampleRate: z.number() }),
   /** An offline bounce: `progress` 0…1 while running; the level of the file written when done. */
   z.object({
     type: z.literal('bounce'),

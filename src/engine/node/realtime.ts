@@ -24,6 +24,10 @@ export class NoAudioDeviceError extends Error {
 export interface PlayOptions {
   patch: Patch;
   sink: 'default' | 'none';
+  /** An output device's id (from `mediaDevices.enumerateDevices()`), instead of the default one (with sink `default`). */
+  deviceId?: string;
+  /** The context's sample rate (default: the device's, or 44100 with no device). */
+  sampleRate?: number;
   seed?: number;
   samples?: ReadonlyMap<string, AudioBuffer>;
   /** Data placed on the timeline from time 0; `loopSeconds` repeats it. */
@@ -51,11 +55,12 @@ export interface Player {
  * node-web-audio-api's constructor throws then, ircam-ismm/node-web-audio-api#150;
  * 2.2.0 says "cpal backend error during default_output_config: DeviceUnavailable…").
  */
-export function openRealtimeContext(sink: 'default' | 'none'): AudioContext {
+export function openRealtimeContext(sink: 'default' | 'none', opts: { deviceId?: string; sampleRate?: number } = {}): AudioContext {
+  const rate = opts.sampleRate === undefined ? {} : { sampleRate: opts.sampleRate };
   try {
     return sink === 'none'
-      ? new AudioContext({ sinkId: { type: 'none' }, latencyHint: 'playback' } as AudioContextOptions)
-      : new AudioContext({ latencyHint: 'interactive' });
+      ? new AudioContext({ sinkId: { type: 'none' }, latencyHint: 'playback', ...rate } as unknown as AudioContextOptions)
+      : new AudioContext({ latencyHint: 'interactive', ...rate, ...(opts.deviceId === undefined ? {} : { sinkId: opts.deviceId }) } as unknown as AudioContextOptions);
   } catch (e) {
     throw new NoAudioDeviceError(e);
   }
@@ -63,7 +68,7 @@ export function openRealtimeContext(sink: 'default' | 'none'): AudioContext {
 
 /** Starts playing a patch in real time. */
 export async function startPlayer(opts: PlayOptions): Promise<Player> {
-  const raw = openRealtimeContext(opts.sink);
+  const raw = openRealtimeContext(opts.sink, { deviceId: opts.deviceId, sampleRate: opts.sampleRate });
   await raw.resume();
   const ctx = new Tone.Context({ context: raw, clockSource: 'offline', lookAhead: 0 } as Partial<Tone.ContextOptions>);
   Tone.setContext(ctx);

@@ -6,10 +6,13 @@
  * {@link Session.snapshot}, events ({@link Session.onEvent}) and telemetry
  * frames ({@link Session.onTelemetry}).
  *
- * What runs lives in two disposable stores: the session's (player, OSC control
- * in, OSCQuery: they outlive patches) and the patch's (hub, OSC out, lighting,
- * MIDI: rebuilt for each patch loaded). Each is started in one place and
- * stopped in one place, in reverse order, whatever failed in between.
+ * What runs lives in disposable stores: the session's (hot reload, a bounce),
+ * the output's (player, telemetry, meter, OSC control in, OSCQuery: they
+ * outlive patches, and are rebuilt when the `output` command re-opens the
+ * audio on another device or rate), the patch's sources (the hub) and the
+ * patch's bridges (OSC out, lighting, MIDI: rebuilt for each patch loaded, and
+ * with the output). Each is started in one place and stopped in one place, in
+ * reverse order, whatever failed in between.
  *
  * Every stream value, whatever its origin (a feed, OSC `/eco/stream/…`, a MIDI
  * control, an `inject` command), passes the hub's gate before the engine sees it.
@@ -24,7 +27,8 @@ import { parseTarget, targetInfo } from '../../core/targets.ts';
 import type { ConnectionChange, Transition } from '../../core/sources/status.ts';
 import type { LearnDestination } from '../../core/midi/config.ts';
 import { listBuiltinPatchFiles, loadPatchFile, loadPatchSamples, patchId, resolvePatchPath, type PatchFile } from '../files.ts';
-import { startPlayer, type Player } from '../realtime.ts';
+import { NoAudioDeviceError, startPlayer, type Player } from '../realtime.ts';
+import { findOutputDevice, listOutputDevices } from '../devices.ts';
 import { SourceHub } from '../sources/hub.ts';
 import { ArtNetBridge, rigFor, type ArtNetTarget } from '../bridges/artnet.ts';
 import { isLoopbackHost } from '../../core/osc/allow.ts';
@@ -99,6 +103,10 @@ function urlHost(address: string): string {
 export interface SessionOptions {
   patch: PatchFile;
   sink: 'default' | 'none';
+  /** An output device (id and label, see `devices.ts`) instead of the default one. */
+  device?: { id: string; label: string };
+  /** The output's sample rate (default: the device's). */
+  sampleRate?: number;
   seed?: number;
   /** stream → source URI (`--data`), replacing the patch's default sources. */
   overrides?: ReadonlyMap<string, string>;
@@ -159,12 +167,26 @@ export function readPatch(ref: PatchRef, cwd = process.cwd()): PatchFile {
   return loadPatchFile(file);
 }
 
+/** Where the session's audio goes. */
+interface Output {
+  sink: 'default' | 'none';
+  device?: { id: string; label: string };
+  sampleRate?: number;
+}
+
 export class Session implements SessionLink {
   private readonly store = new DisposableStore();
+  private outputStore = new DisposableStore();
   private patchStore = new DisposableStore();
+  private bridgeStore = new DisposableStore();
   private readonly events = new Set<(e: SessionEvent) => void>();
-  private readonly telemetry: Telemetry;
   private readonly authoring: Authoring;
+  private telemetry: Telemetry;
+  /** Telemetry subscribers, kept across a change of output. */
+  private readonly telemetrySubs = new Set<{ fn: (f: TelemetryFrame) => void; remove: () => void }>();
+  private output: Output;
+  /** Parameters set with the `param` command (target → value), applied again when the output is re-opened or the patch reloaded. */
+  private readonly userParams = new Map<string, number>();
   private pf: PatchFile;
   private hub!: SourceHub;
   private control: OscControl | undefined;
@@ -183,8 +205,8 @@ export class Session implements SessionLink {
   private readonly levels: LevelSample[] = [];
   private stopped = false;
   private watcher: FileWatcher | undefined;
-  /** Reloads run one after another. */
-  private reloads: Promise<void> = Promise.resolve();
+  /** Loads, reloads and output changes run one after another, never interleaved. */
+  private changes: Promise<unknown> = Promise.resolve();
   private lastReload: { ok: boolean; errors: PatchProblem[] } = { ok: true, errors: [] };
   /** The text a `save` wrote and loaded: the watcher's echo of that write is not a second swap. */
   private saved: { file: string; text: string } | undefined;
@@ -193,11 +215,12 @@ export class Session implements SessionLink {
 
   private constructor(
     private readonly opts: SessionOptions,
-    readonly player: Player,
+    private current: Player,
     private readonly samples: Map<string, AudioBuffer>,
   ) {
     this.pf = opts.patch;
-    this.telemetry = new Telemetry(player.engine, player.clock, opts.telemetryFps);
+    this.output = { sink: opts.sink, device: opts.device, sampleRate: opts.sampleRate };
+    this.telemetry = new Telemetry(current.engine, current.clock, opts.telemetryFps);
     this.authoring = new Authoring({
       userDir: resolve(opts.patchesDir ?? defaultPatchesDir()),
       playing: () => this.pf,
@@ -219,6 +242,11 @@ export class Session implements SessionLink {
     this.watchInputs();
   }
 
+  /** The real-time player (a new one after the `output` command). */
+  get player(): Player {
+    return this.current;
+  }
+
   /**
    * Opens the audio output and starts the patch playing (nothing else yet, so a
    * host can say "Playing" first). Throws NoAudioDeviceError without a device.
@@ -232,6 +260,8 @@ export class Session implements SessionLink {
     const player = await startPlayer({
       patch: opts.patch.patch,
       sink: opts.sink,
+      deviceId: opts.device?.id,
+      sampleRate: opts.sampleRate,
       seed: opts.seed,
       samples,
       ceilingDb: opts.maxLevelDb,
@@ -239,10 +269,10 @@ export class Session implements SessionLink {
       onError: (e) => ref.session?.emit({ type: 'error', time: now(), where: 'engine', message: (e as Error)?.message ?? String(e) }),
     });
     const session = (ref.session = new Session(opts, player, samples));
-    session.store.add('player', player, (p) => p.stop());
-    session.store.add('telemetry', session.telemetry, (t) => t.dispose());
-    session.store.add('recording', session, (x) => x.recording?.stop());
     session.store.add('bounce', session, (x) => x.bouncing?.cancel());
+    session.outputStore.add('player', player, (p) => p.stop());
+    session.outputStore.add('telemetry', session.telemetry, (t) => t.dispose());
+    session.outputStore.add('recording', session, (x) => x.recording?.stop());
     try {
       session.hub = session.patchStore.add('sources', session.makeHub(opts.patch), (h) => h.stop());
     } catch (e) {
@@ -281,8 +311,7 @@ export class Session implements SessionLink {
     const log = this.opts.log ?? (() => undefined);
     try {
       this.hub.start();
-      // The analyser holds the last 43 ms: sampled every 40 ms, on the player's clock service.
-      this.store.add('meter', this.player.clock.every(0.04, () => this.meter()), (t) => t.dispose());
+      this.startMeter();
       this.startLighting(log);
       try {
         await this.startOscIn(log);
@@ -298,6 +327,13 @@ export class Session implements SessionLink {
     }
   }
 
+  /** Runs `fn` after every load, reload and output change before it has finished. */
+  private serially<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.changes.then(fn, fn);
+    this.changes = run.catch(() => undefined);
+    return run;
+  }
+
   /** Hot reload: watches the patch file and what it reads (see {@link SessionOptions.watch}). */
   private startWatch(log: (line: string) => void): void {
     const w = this.opts.watch;
@@ -309,7 +345,7 @@ export class Session implements SessionLink {
       new FileWatcher({
         debounceMs: o.debounceMs,
         onChange: (changed) => {
-          this.reloads = this.reloads.then(() => this.reload(changed, o.crossfade ?? 1)).catch(() => undefined);
+          void this.serially(() => this.reload(changed, o.crossfade ?? 1)).catch(() => undefined);
         },
         onError: (e) => this.emit({ type: 'error', time: now(), where: 'watch', message: e.message }),
       }),
@@ -361,12 +397,21 @@ export class Session implements SessionLink {
     report(true, []);
   }
 
-  /** OSC control in and OSCQuery: they outlive patches (OscControl follows the playing one). */
-  private async startOscIn(log: (line: string) => void): Promise<void> {
+  /** The output level for the snapshot, on the player's clock service. */
+  private startMeter(): void {
+    // The analyser holds the last 43 ms: sampled every 40 ms.
+    this.outputStore.add('meter', this.player.clock.every(0.04, () => this.meter()), (t) => t.dispose());
+  }
+
+  /**
+   * OSC control in and OSCQuery: they outlive patches (OscControl follows the
+   * playing one). `ports`: the ports they had, when re-opened with a new output.
+   */
+  private async startOscIn(log: (line: string) => void, ports: { osc?: number; query?: number } = {}): Promise<void> {
     const at = this.opts.oscIn;
     if (!at) return;
-    this.control = this.store.add('OSC control in', new OscControl(this.engine, (stream, value) => this.inject(stream, value, 'osc'), { allow: at.allow }), (c) => c.close());
-    const port = await this.control.listen(at.host, at.port);
+    this.control = this.outputStore.add('OSC control in', new OscControl(this.engine, (stream, value) => this.inject(stream, value, 'osc'), { allow: at.allow }), (c) => c.close());
+    const port = await this.control.listen(at.host, ports.osc ?? at.port);
     const bound = this.control.bound!;
     log(`  OSC control in on ${urlHost(bound.address)}:${port} (/eco/…; see README)${at.allow ? `, from ${at.allow.join(', ')} only` : ''}`);
     if (!isLoopbackHost(bound.address) && !at.allow)
@@ -375,8 +420,8 @@ export class Session implements SessionLink {
     if (!q) return;
     // HOST_INFO's OSC_IP only when it is an address a tool can send to (not 0.0.0.0 or ::).
     const oscHost = bound.address === '0.0.0.0' || bound.address === '::' ? undefined : bound.address;
-    this.query = this.store.add('OSCQuery', new OscQueryServer(this.engine, this.control, { name: this.pf.patch.name, oscPort: port, oscHost }), (s) => s.close());
-    await this.query.listen(q.host, q.port);
+    this.query = this.outputStore.add('OSCQuery', new OscQueryServer(this.engine, this.control, { name: this.pf.patch.name, oscPort: port, oscHost }), (s) => s.close());
+    await this.query.listen(q.host, ports.query ?? q.port);
     const qa = this.query.bound!;
     log(`  OSCQuery on http://${urlHost(qa.address)}:${qa.port}/ (the address space, values, LISTEN over WebSocket)`);
     if (!isLoopbackHost(qa.address)) log(`  warning: OSCQuery is open to the network (it answers anyone; its WebSocket takes no control)`);
@@ -386,7 +431,7 @@ export class Session implements SessionLink {
   private startLighting(log: (line: string) => void): void {
     const patch = this.pf.patch;
     for (const target of patch.lighting ? (this.opts.lighting ?? []) : []) {
-      const b = this.patchStore.add('lighting', new ArtNetBridge(this.engine, rigFor(patch.lighting!), target), (x) => x.stop());
+      const b = this.bridgeStore.add('lighting', new ArtNetBridge(this.engine, rigFor(patch.lighting!), target), (x) => x.stop());
       b.start();
       this.lights.push(b);
       log(`  lighting: ${target.protocol === 'sacn' ? 'sACN' : 'Art-Net'} to ${target.host} universe ${target.universe} at ${target.fps} fps`);
@@ -398,7 +443,7 @@ export class Session implements SessionLink {
     const patch = this.pf.patch;
     const targets = this.opts.oscOut ?? [];
     if (!patch.osc?.out || !targets.length) return;
-    this.oscOut = this.patchStore.add('OSC out', new OscOutBridge(this.engine, patch.osc.out, targets), (b) => b.stop());
+    this.oscOut = this.bridgeStore.add('OSC out', new OscOutBridge(this.engine, patch.osc.out, targets), (b) => b.stop());
     await this.oscOut.start();
     log(`  OSC out to ${targets.map((t) => `${t.host}:${t.port}`).join(', ')}`);
   }
@@ -414,7 +459,7 @@ export class Session implements SessionLink {
     const system = await openMidiSystem();
     if ('unavailable' in system) return log(`MIDI disabled: ${system.unavailable}.`);
     const bridge = new MidiBridge({ engine: this.gatedEngine(), patch, system, input: m?.input, output: m?.output, sidecar: sidecarPath(this.pf.file), log: (x) => log(`  ${x}`) });
-    this.midi = this.patchStore.add('MIDI', { bridge, system }, async (x) => {
+    this.midi = this.bridgeStore.add('MIDI', { bridge, system }, async (x) => {
       await x.bridge.stop();
       x.system.close();
     });
@@ -505,7 +550,12 @@ export class Session implements SessionLink {
 
   /** Receives telemetry frames (up to 30 a second; made only while someone listens). Returns a remover. */
   onTelemetry(fn: (f: TelemetryFrame) => void): () => void {
-    return this.telemetry.subscribe(fn);
+    const sub = { fn, remove: this.telemetry.subscribe(fn) };
+    this.telemetrySubs.add(sub);
+    return () => {
+      sub.remove();
+      this.telemetrySubs.delete(sub);
+    };
   }
 
   /** Samples the output level (the analyser holds the last 43 ms) for the last-second window. */
@@ -602,7 +652,7 @@ export class Session implements SessionLink {
       mappings,
       params,
       engine: {
-        sink: this.opts.sink,
+        sink: this.sinkName(),
         sampleRate: this.player.raw.sampleRate,
         time: this.player.raw.currentTime,
         notes: s.notes,
@@ -642,7 +692,8 @@ export class Session implements SessionLink {
     const patch = this.pf.patch;
     switch (c.type) {
       case 'load':
-        await this.load(readPatch(c.patch), c.crossfade);
+        // Another patch: its parameters start from what it says.
+        await this.serially(() => this.load(readPatch(c.patch), c.crossfade, 'reset'));
         return { data: { patch: this.pf.patch.name } };
       case 'param': {
         const t = parseTarget(c.target, Object.keys(patch.voices), Object.keys(patch.buses));
@@ -651,7 +702,9 @@ export class Session implements SessionLink {
         const err = e.setParameter(c.target, c.value);
         if (err) return err;
         const info = targetInfo(t);
-        return { data: { target: c.target, value: info ? Math.min(info.limits[1], Math.max(info.limits[0], c.value)) : c.value } };
+        const value = info ? Math.min(info.limits[1], Math.max(info.limits[0], c.value)) : c.value;
+        this.userParams.set(c.target, value);
+        return { data: { target: c.target, value } };
       }
       case 'scene':
         if (!Object.hasOwn(patch.scenes, c.name)) return `no scene "${c.name}" (scenes: ${Object.keys(patch.scenes).join(', ') || 'none'})`;
@@ -724,6 +777,8 @@ export class Session implements SessionLink {
       }
       case 'bounce':
         return this.bounce(c);
+      case 'output':
+        return this.serially(() => this.reopenOutput(c.device, c.sampleRate));
       case 'list':
         return { data: await this.list(c.what) };
       case 'snapshot':
@@ -789,18 +844,121 @@ export class Session implements SessionLink {
       if ('unavailable' in system) return { available: false, reason: system.unavailable };
       return { available: true, ...(await system.ports()) };
     }
-    const { mediaDevices } = await import('node-web-audio-api');
-    const devices = await mediaDevices.enumerateDevices();
-    return devices.filter((d) => d.kind === 'audiooutput').map((d) => ({ id: d.deviceId, label: d.label }));
+    const { devices, reason } = await listOutputDevices();
+    return { available: devices.length > 0, devices, ...(reason === undefined ? {} : { reason }) };
+  }
+
+  /**
+   * Re-opens the audio output on another device and/or at another sample
+   * rate. The new player is opened first (a device that cannot be opened
+   * changes nothing); then the show moves over: the patch, scene, fixed tempo,
+   * mute, the streams' last values and the parameters set with `param`. The
+   * sources keep running; OSC control and OSCQuery re-open on the ports they
+   * had; a recording of the old output ends (a `record` stopped event).
+   */
+  private async reopenOutput(device: string | undefined, sampleRate: number | undefined): Promise<string | { data: unknown }> {
+    if (this.stopped) return 'the session has stopped';
+    const next: Output = { ...this.output, ...(sampleRate === undefined ? {} : { sampleRate }) };
+    if (device === 'none') next.sink = 'none';
+    else if (device === 'default') next.sink = 'default';
+    if (device === 'none' || device === 'default') delete next.device;
+    else if (device !== undefined) {
+      const found = await findOutputDevice(device);
+      if (typeof found === 'string') return found;
+      next.sink = 'default';
+      next.device = found;
+    }
+    let player: Player;
+    try {
+      player = await startPlayer({
+        patch: this.pf.patch,
+        sink: next.sink,
+        deviceId: next.device?.id,
+        sampleRate: next.sampleRate,
+        seed: this.opts.seed,
+        samples: this.samples,
+        ceilingDb: this.opts.maxLevelDb,
+        onEvent: (e) => this.engineEvent(e),
+        onError: (e) => this.emit({ type: 'error', time: now(), where: 'engine', message: (e as Error)?.message ?? String(e) }),
+      });
+    } catch (e) {
+      if (e instanceof NoAudioDeviceError) return `cannot open the output: ${e.message}`;
+      throw e;
+    }
+    const old = this.engine;
+    const before = old.values();
+    const muted = old.muted;
+    const ports = { osc: this.control?.bound?.port, query: this.query?.bound?.port };
+    const rec = this.recording;
+    this.recording = undefined;
+    if (rec) {
+      const seconds = await rec.stop();
+      this.emit({ type: 'record', time: now(), state: 'stopped', path: rec.path, seconds });
+    }
+    await this.disposeBridges();
+    for (const message of await this.outputStore.dispose()) this.emit({ type: 'error', time: now(), where: 'output', message });
+    this.outputStore = new DisposableStore();
+    this.control = undefined;
+    this.query = undefined;
+    this.current = player;
+    this.output = next;
+    this.levels.length = 0;
+    this.outputStore.add('player', player, (p) => p.stop());
+    this.telemetry = this.outputStore.add('telemetry', new Telemetry(player.engine, player.clock, this.opts.telemetryFps), (t) => t.dispose());
+    for (const sub of this.telemetrySubs) sub.remove = this.telemetry.subscribe(sub.fn);
+    this.outputStore.add('recording', this, (x) => x.recording?.stop());
+    // The show as it was, from just after the new player's start.
+    const e = player.engine;
+    const time = player.raw.currentTime + 0.06;
+    if (before.scene && Object.hasOwn(this.pf.patch.scenes, before.scene)) e.setScene(before.scene, time);
+    for (const [stream, value] of this.last) e.update(stream, value, time);
+    if (this.tempoFixed !== undefined) e.setTempo(this.tempoFixed);
+    if (muted) e.setMuted(true);
+    this.applyUserParams(time);
+    const log = this.opts.log ?? (() => undefined);
+    this.startMeter();
+    try {
+      await this.startOscIn(log, ports);
+    } catch (err) {
+      this.emit({ type: 'error', time: now(), where: 'output', message: `OSC control could not re-open: ${(err as Error)?.message ?? String(err)}` });
+    }
+    this.startLighting(log);
+    await this.startOscOut(log);
+    await this.startMidi(log);
+    const s = this.sinkName();
+    this.emit({ type: 'output', time: now(), sink: s, sampleRate: player.raw.sampleRate });
+    return { data: { sink: s, sampleRate: player.raw.sampleRate } };
+  }
+
+  /** What the snapshot calls the output: none, default, or the device's label. */
+  private sinkName(): string {
+    return this.output.sink === 'none' ? 'none' : (this.output.device?.label ?? 'default');
+  }
+
+  /** Sets again the parameters set with `param` (those the playing patch still has). */
+  private applyUserParams(time?: number): void {
+    for (const [target, value] of [...this.userParams]) if (this.engine.setParameter(target, value, time)) this.userParams.delete(target);
+  }
+
+  /** Stops the patch's bridges (OSC out, lighting, MIDI). */
+  private async disposeBridges(): Promise<void> {
+    const old = this.bridgeStore;
+    this.bridgeStore = new DisposableStore();
+    this.oscOut = undefined;
+    this.lights = [];
+    this.midi = undefined;
+    for (const message of await old.dispose()) this.emit({ type: 'error', time: now(), where: 'bridges', message });
   }
 
   /**
    * Loads a patch with a crossfaded hot swap: the new patch fades in while the
    * old one fades out. The scene, a fixed tempo and the streams' last values
    * carry over where the new patch has them; its sources and output bridges
-   * start afresh. A patch that fails to build changes nothing.
+   * start afresh. A patch that fails to build changes nothing. Parameters set
+   * with `param` are set again on the new patch (`keep`: a reload of the same
+   * patch), or forgotten (`reset`).
    */
-  async load(pf: PatchFile, crossfade = 2): Promise<void> {
+  async load(pf: PatchFile, crossfade = 2, params: 'keep' | 'reset' = 'keep'): Promise<void> {
     const e = this.engine;
     const before = e.values();
     const samples = await loadPatchSamples(pf, new OfflineAudioContext(1, 128, 48000));
@@ -809,10 +967,8 @@ export class Session implements SessionLink {
     e.load(pf.patch, { time, crossfade });
     const old = this.patchStore;
     this.patchStore = new DisposableStore();
-    this.oscOut = undefined;
-    this.lights = [];
-    this.midi = undefined;
     this.pf = pf;
+    await this.disposeBridges();
     await old.dispose();
     if (before.scene && Object.hasOwn(pf.patch.scenes, before.scene)) e.setScene(before.scene, time);
     // The new patch starts from where the show is, not from its defaults.
@@ -820,6 +976,8 @@ export class Session implements SessionLink {
     for (const stream of [...this.frozen.keys()]) if (!Object.hasOwn(pf.patch.streams, stream)) this.frozen.delete(stream);
     for (const stream of [...this.last.keys()]) if (!Object.hasOwn(pf.patch.streams, stream)) this.last.delete(stream);
     if (this.tempoFixed !== undefined) e.setTempo(this.tempoFixed);
+    if (params === 'reset') this.userParams.clear();
+    this.applyUserParams(time);
     this.hub = this.patchStore.add('sources', this.makeHub(pf), (h) => h.stop());
     this.hub.start();
     const log = this.opts.log ?? (() => undefined);
@@ -834,7 +992,7 @@ export class Session implements SessionLink {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    const errors = [...(await this.patchStore.dispose()), ...(await this.store.dispose())];
+    const errors = [...(await this.bridgeStore.dispose()), ...(await this.patchStore.dispose()), ...(await this.outputStore.dispose()), ...(await this.store.dispose())];
     for (const message of errors) this.emit({ type: 'error', time: now(), where: 'stop', message });
     this.events.clear();
   }
