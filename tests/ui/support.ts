@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { loadPatchFile, resolvePatchPath } from '../../src/engine/node/files.ts';
-import { Session } from '../../src/engine/node/session/Session.ts';
+import { Session, type SessionOptions } from '../../src/engine/node/session/Session.ts';
 import { startServer, type RunningServer } from '../../src/engine/node/server/server.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -48,10 +48,10 @@ export interface Show {
 }
 
 /** A session playing a built-in patch, served with the UI, and a browser. */
-export async function startShow(patch = 'carbon-pulse'): Promise<Show> {
+export async function startShow(patch = 'carbon-pulse', options: Partial<SessionOptions> = {}): Promise<Show> {
   ensureUiBuilt();
   mkdirSync(ARTIFACTS, { recursive: true });
-  const session = await Session.open({ patch: loadPatchFile(resolvePatchPath(patch)), sink: 'none', cacheDir: false, midi: false });
+  const session = await Session.open({ patch: loadPatchFile(resolvePatchPath(patch)), sink: 'none', cacheDir: false, midi: false, ...options });
   await session.start();
   const server = await startServer({ link: session, port: 0, staticDir: UI_DIR, viewToken: 'view-token-for-tests-0123456789', status: { type: 'status', state: 'playing', silent: true } });
   let browser: Browser;
