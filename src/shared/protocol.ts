@@ -88,8 +88,8 @@ export const Command = z.discriminatedUnion('type', [
   z.strictObject({ ...base, type: z.literal('snapshot') }),
   /** The patch library: built-in patches and the user's folder, each with its description and streams. */
   z.strictObject({ ...base, type: z.literal('library') }),
-  /** Copies a built-in patch into the user's folder (a free name) to edit it; replies with its path. */
-  z.strictObject({ ...base, type: z.literal('duplicate'), id: name }),
+  /** Copies a built-in patch (its id, `carbon-pulse`) into the user's folder under a free name, to edit it; replies with its path. */
+  z.strictObject({ ...base, type: z.literal('duplicate'), builtin: name }),
   /**
    * Puts a data file (CSV, TSV, JSON, NDJSON, GeoJSON text) into the user's
    * folder under a safe name and, with `stream`, binds the stream to it

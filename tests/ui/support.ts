@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { loadPatchFile, resolvePatchPath } from '../../src/engine/node/files.ts';
-import { Session } from '../../src/engine/node/session/Session.ts';
+import { Session, type SessionOptions } from '../../src/engine/node/session/Session.ts';
 import { startServer, type RunningServer } from '../../src/engine/node/server/server.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -47,11 +47,12 @@ export interface Show {
   close(): Promise<void>;
 }
 
-/** A session playing a patch (a built-in id or a file), served with the UI, and a browser. `midi`: open the process's MIDI system (the test opens JZZ's virtual one first). */
-export async function startShow(patch = 'carbon-pulse', opts: { midi?: boolean } = {}): Promise<Show> {
+/** A session playing a patch (a built-in id or a file), served with the UI, and a browser. `midi`: open the process's MIDI system (the test opens JZZ's virtual one first); other session options as given. */
+export async function startShow(patch = 'carbon-pulse', opts: Omit<Partial<SessionOptions>, 'midi'> & { midi?: boolean } = {}): Promise<Show> {
   ensureUiBuilt();
   mkdirSync(ARTIFACTS, { recursive: true });
-  const session = await Session.open({ patch: loadPatchFile(resolvePatchPath(patch)), sink: 'none', cacheDir: false, ...(opts.midi ? {} : { midi: false }) });
+  const { midi, ...options } = opts;
+  const session = await Session.open({ patch: loadPatchFile(resolvePatchPath(patch)), sink: 'none', cacheDir: false, ...(midi ? {} : { midi: false }), ...options });
   await session.start();
   const server = await startServer({ link: session, port: 0, staticDir: UI_DIR, viewToken: 'view-token-for-tests-0123456789', status: { type: 'status', state: 'playing', silent: true } });
   let browser: Browser;

@@ -85,8 +85,8 @@ describe('library', () => {
   });
 
   it('duplicates a built-in into the user folder under a free name; the copy finds its data and plays', async () => {
-    const first = await ok<{ path: string }>({ type: 'duplicate', id: 'carbon-pulse' });
-    const second = await ok<{ path: string }>({ type: 'duplicate', id: 'carbon-pulse' });
+    const first = await ok<{ path: string }>({ type: 'duplicate', builtin: 'carbon-pulse' });
+    const second = await ok<{ path: string }>({ type: 'duplicate', builtin: 'carbon-pulse' });
     expect(first.path).toBe(join(resolve(userDir), 'carbon-pulse.yaml'));
     expect(second.path).toBe(join(resolve(userDir), 'carbon-pulse-2.yaml'));
     const text = readFileSync(first.path, 'utf8');
@@ -98,7 +98,7 @@ describe('library', () => {
     const copy = lib.patches.find((p) => p.key === 'user:carbon-pulse.yaml')!;
     expect(copy.error).toBeUndefined();
     expect(copy.streams[0]!.file!.exists).toBe(true);
-    expect(await fails({ type: 'duplicate', id: 'nope' })).toMatch(/no built-in patch "nope"/);
+    expect(await fails({ type: 'duplicate', builtin: 'nope' })).toMatch(/no built-in patch "nope"/);
     rmSync(second.path);
   });
 });

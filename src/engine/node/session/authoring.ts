@@ -63,7 +63,7 @@ export class Authoring {
       case 'library':
         return { data: listLibrary(this.host.userDir) };
       case 'duplicate': {
-        const path = duplicateBuiltin(c.id, this.host.userDir);
+        const path = duplicateBuiltin(c.builtin, this.host.userDir);
         return { data: { path, ref: { path } } };
       }
       case 'upload': {
