@@ -22,6 +22,7 @@ const HELP = `ecosym — ecological data into generative music
 Usage:
   ecosym render <patch> [--duration 60s] [--out out/x.wav] [--seed N] [--sample-rate 48000]
                         [--data STREAM=URI ...] [--speed N] [--bits 16|24|32f] [--osc-log out.jsonl] [--midi out.mid]
+                        [--channels N]
   ecosym play <patch> [--sink none] [--duration 30s] [--data STREAM=URI ...] [--speed N] [--loop 10m] [--seed N]
                       [--osc-in [HOST:]PORT] [--osc-allow CIDR ...] [--osc-out HOST:PORT ...] [--oscquery [HOST:]PORT]
                       [--artnet HOST[:UNIVERSE]] [--sacn [HOST:]UNIVERSE]
@@ -72,6 +73,7 @@ export async function main(argv: string[]): Promise<number> {
       data: { type: 'string', multiple: true, default: [] },
       speed: { type: 'string' },
       bits: { type: 'string' },
+      channels: { type: 'string' },
       sink: { type: 'string' },
       loop: { type: 'string' },
       artnet: { type: 'string' },
@@ -113,6 +115,7 @@ export async function main(argv: string[]): Promise<number> {
         bits: values.bits,
         oscLog: values['osc-log'],
         midi: values.midi,
+        channels: values.channels,
       });
       return 0;
     case 'play':

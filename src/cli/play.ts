@@ -192,6 +192,8 @@ export async function playCommand(a: PlayArgs, log: (s: string) => void = consol
   });
   log(`Playing ${pf.patch.name}${sink === 'none' ? ' (no audio device: --sink none)' : ''}. Ctrl-C stops.`);
   if (process.env.ECOSYM_FIRST_SOUND) reportFirstSound(session.player);
+  const spatial = session.engine.runtime?.spatialPlan;
+  if (spatial) log(`  output: ${spatial.note ?? `${spatial.channels} channels (${spatial.layout.name})`}`);
   for (const st of session.sources.statuses()) log(`  ${st.stream} ← ${st.uri}`);
   try {
     await session.start();

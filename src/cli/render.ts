@@ -11,6 +11,7 @@ import type { Engine } from '../engine/audio/Engine.ts';
 import type { WavDepth } from '../engine/node/wav.ts';
 import { WAV_MAX_DATA_BYTES, wavDataBytes, WavStreamWriter } from '../engine/node/wavStream.ts';
 import { SIGNAL_EXIT_CODES } from './stop.ts';
+import { outputPlan, resolveLayout } from '../engine/core/spatial.ts';
 import { MidiFileRecorder } from '../engine/node/midi/file.ts';
 import { resolveMidi } from '../engine/core/midi/config.ts';
 import { dbfs, durationArg, numberArg, progressBar, streamFeeds, UsageError } from './common.ts';
@@ -29,6 +30,8 @@ export interface RenderArgs {
   quiet?: boolean;
   /** Writes the OSC the patch would have sent, one JSON line per message with its time. */
   oscLog?: string;
+  /** Output channels (default: the patch's output layout's); fewer folds the layout down to stereo. */
+  channels?: string;
 }
 
 export interface RenderSummary {
@@ -69,7 +72,12 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
     for (const d of described) log(`  data: ${d}`);
   }
   const recorder = a.midi === undefined ? undefined : new MidiFileRecorder();
-  const channels = 2;
+  const layout = resolveLayout(pf.patch.output);
+  const channels = numberArg(a.channels, '--channels') ?? layout.channels;
+  if (!Number.isInteger(channels) || channels < 1 || channels > 32) throw new UsageError(`--channels ${a.channels}: expected a whole number 1…32`);
+  const plan = outputPlan(layout, channels);
+  if (plan.folded && channels !== plan.channels) throw new UsageError(`--channels ${channels}: the ${layout.name} layout has ${layout.channels}; give ${layout.channels}, or 2 (or 1) to fold it down`);
+  if (!a.quiet && (pf.patch.output || plan.folded)) log(`  output: ${plan.note ?? `${channels} channels (${layout.name})`}`);
   if (wavDataBytes(Math.round(duration * sampleRate), { channels, depth: bits }) > WAV_MAX_DATA_BYTES)
     throw new UsageError(`--duration ${formatSeconds(duration)}: more than a WAV's 4 GB at ${channels} channels, ${bits}-bit; use a lower bit depth or a shorter piece`);
   // The file is written as the audio comes, to out.part, renamed when complete.

@@ -17,6 +17,7 @@ import { liveSourceCount, setOfflineClock } from '../audio/platform/index.ts';
 import type { Patch } from '../core/patchSchema.ts';
 import type { TimedValue } from '../core/dataSeries.ts';
 import { Timeline } from '../core/timeline.ts';
+import { resolveLayout } from '../core/spatial.ts';
 
 /** Data for one stream, already placed on the render's timeline. */
 export interface StreamFeed {
@@ -52,6 +53,10 @@ export interface RenderOptions {
   /** Seconds of audio. */
   duration: number;
   sampleRate?: number;
+  /**
+   * Output channels (default: the patch's `output` layout's, 2 without one).
+   * Fewer than the layout's folds it down to stereo (core/spatial.ts outputPlan).
+   */
   channels?: number;
   /** Overrides the patch seed. */
   seed?: number;
@@ -159,7 +164,7 @@ async function renderOnce(
 ): Promise<{ result: RenderResult; missedPoints: number; journal: Array<() => void>; buffer: AudioBuffer }> {
   const sampleRate = opts.sampleRate ?? 48000;
   const length = Math.max(128, Math.round(opts.duration * sampleRate));
-  const raw = new OfflineAudioContext({ numberOfChannels: opts.channels ?? 2, length, sampleRate });
+  const raw = new OfflineAudioContext({ numberOfChannels: opts.channels ?? resolveLayout(opts.patch.output).channels, length, sampleRate });
   const ctx = new Tone.OfflineContext(raw as unknown as OfflineAudioContext);
   Tone.setContext(ctx);
   const errors: unknown[] = [];
