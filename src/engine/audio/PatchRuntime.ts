@@ -131,7 +131,7 @@ export class PatchRuntime {
     const positioned = patch.output !== undefined || [...Object.values(patch.voices), ...Object.values(patch.buses)].some((v) => v.position !== undefined);
     if (positioned) {
       const layout = resolveLayout(patch.output);
-      const plan = outputPlan(layout, raw.destination.channelCount);
+      const plan = outputPlan(layout, opts.master.channels);
       this.spatialPlan = { layout, ...plan };
     }
     const place = (name: string, position: Patch['voices'][string]['position'], index: number): AudioNode => {
@@ -469,6 +469,17 @@ export class PatchRuntime {
   retire(time: number): void {
     this.active = false;
     this.sequencer.stopAt = time;
+  }
+
+  /**
+   * Where each voice's dry sound (its level and pan applied, before any position)
+   * and each bus's return can be heard on their own, by name: for stems.
+   */
+  stemTaps(): Map<string, AudioNode> {
+    const taps = new Map<string, AudioNode>();
+    for (const [name, s] of this.strips) taps.set(name, s.out);
+    for (const [name, b] of this.buses) taps.set(name, b.returnNode);
+    return taps;
   }
 
   /** Current value of every signal, 0…1. */
