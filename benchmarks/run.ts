@@ -31,6 +31,8 @@
  * against the wall, watchdog re-arms.
  * MIDI (benchmarks/midi.ts; `--midi` runs only these): note in → voice start
  * scheduled p50/p99, and clock-out tick jitter (std dev, max).
+ * Output at scale (benchmarks/scale.ts; `--scale` runs only these): render-rss/5,20,60 peak RSS
+ * of long renders in child processes, render-8ch-speed.
  * CLI (benchmarks/cli.ts; `--cli` runs only these): ms from Ctrl-C to the exit of `ecosym play`.
  * Files (benchmarks/files.ts; `--files` runs only these): patch parsing time and
  * its growth with size, CSV streaming speed and heap per row.
@@ -50,6 +52,7 @@ import { benchSources } from './sources.ts';
 import { benchOsc } from './osc.ts';
 import { benchMidi } from './midi.ts';
 import { benchCli } from './cli.ts';
+import { benchScale } from './scale.ts';
 import { benchFiles } from './files.ts';
 import { benchFuzz } from './fuzz.ts';
 import { benchRealtime } from './realtime.ts';
@@ -65,6 +68,7 @@ const quick = process.argv.includes('--quick');
 const sourcesOnly = process.argv.includes('--sources');
 const midiOnly = process.argv.includes('--midi');
 const cliOnly = process.argv.includes('--cli');
+const scaleOnly = process.argv.includes('--scale');
 const filesOnly = process.argv.includes('--files');
 const fuzzArg = process.argv.find((a) => a === '--fuzz' || a.startsWith('--fuzz='));
 const fuzzRuns = fuzzArg === undefined ? 0 : fuzzArg === '--fuzz' ? 200 : Number(fuzzArg.slice(7));
@@ -173,7 +177,7 @@ async function swapGrowth(pf: PatchFile, samples: Map<string, AudioBuffer>, swap
 
 const fuzzFailed = fuzzRuns ? await benchFuzz(fuzzRuns, fuzzSeed, row) : 0;
 // --rows names per-patch groups only: it runs none of the live-data, MIDI, CLI or file rows.
-const nonPatchOnly = sourcesOnly || midiOnly || cliOnly || filesOnly || fuzzRuns > 0;
+const nonPatchOnly = sourcesOnly || midiOnly || cliOnly || filesOnly || scaleOnly || fuzzRuns > 0;
 const groupOnly = nonPatchOnly || rowGroups !== undefined;
 if (!only && (!groupOnly || sourcesOnly)) {
   benchCore(quick, row);
@@ -184,6 +188,7 @@ if (!only && (!groupOnly || sourcesOnly)) {
 if (!only && (!groupOnly || midiOnly)) await benchMidi(quick, row);
 if (!only && (!groupOnly || cliOnly)) await benchCli(quick, row);
 if (!only && (!groupOnly || filesOnly)) await benchFiles(row);
+if (!only && (!groupOnly || scaleOnly)) await benchScale(quick, row);
 
 /** Started once, on the first patch that wants the Chromium rows. */
 let chromiumBaseline: ToneInChromium | undefined;
