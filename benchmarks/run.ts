@@ -31,6 +31,8 @@
  * against the wall, watchdog re-arms.
  * MIDI (benchmarks/midi.ts; `--midi` runs only these): note in → voice start
  * scheduled p50/p99, and clock-out tick jitter (std dev, max).
+ * Output at scale (benchmarks/scale.ts; `--scale` runs only these): render-rss/5,20,60 peak RSS
+ * of long renders in child processes, render-8ch-speed.
  * CLI (benchmarks/cli.ts; `--cli` runs only these): ms from Ctrl-C to the exit of `ecosym play`.
  * Server (benchmarks/server.ts; `--server` runs only these): WebSocket command to
  * parameter ramp p50/p99, and telemetry-cost: CPU with 3 clients at 30 fps ÷ none (goal ≤ 1.10).
@@ -59,6 +61,7 @@ import { benchHost } from './host.ts';
 import { benchOsc } from './osc.ts';
 import { benchMidi } from './midi.ts';
 import { benchCli } from './cli.ts';
+import { benchScale } from './scale.ts';
 import { benchFiles } from './files.ts';
 import { benchFuzz } from './fuzz.ts';
 import { benchRealtime } from './realtime.ts';
@@ -75,6 +78,7 @@ const quick = process.argv.includes('--quick');
 const sourcesOnly = process.argv.includes('--sources');
 const midiOnly = process.argv.includes('--midi');
 const cliOnly = process.argv.includes('--cli');
+const scaleOnly = process.argv.includes('--scale');
 const filesOnly = process.argv.includes('--files');
 const hostOnly = process.argv.includes('--host');
 const uiOnly = process.argv.includes('--ui');
@@ -186,7 +190,7 @@ async function swapGrowth(pf: PatchFile, samples: Map<string, AudioBuffer>, swap
 
 const fuzzFailed = fuzzRuns ? await benchFuzz(fuzzRuns, fuzzSeed, row) : 0;
 // --rows names per-patch groups only: it runs none of the live-data, MIDI, CLI or file rows.
-const nonPatchOnly = sourcesOnly || midiOnly || cliOnly || filesOnly || hostOnly || uiOnly || serverOnly || fuzzRuns > 0;
+const nonPatchOnly = sourcesOnly || midiOnly || cliOnly || filesOnly || hostOnly || uiOnly || serverOnly || scaleOnly || fuzzRuns > 0;
 const groupOnly = nonPatchOnly || rowGroups !== undefined;
 if (!only && (!groupOnly || sourcesOnly)) {
   benchCore(quick, row);
@@ -200,6 +204,7 @@ if (!only && (!groupOnly || filesOnly)) await benchFiles(row);
 if (!only && (!groupOnly || hostOnly)) await benchHost(quick, row);
 if (!only && (!groupOnly || uiOnly)) await benchUi(quick, row);
 if (!only && (!groupOnly || serverOnly)) await benchServer(quick, row);
+if (!only && (!groupOnly || scaleOnly)) await benchScale(quick, row);
 
 /** Started once, on the first patch that wants the Chromium rows. */
 let chromiumBaseline: ToneInChromium | undefined;

@@ -26,6 +26,7 @@ const HELP = `ecosym — ecological data into generative music
 Usage:
   ecosym render <patch> [--duration 60s] [--out out/x.wav] [--seed N] [--sample-rate 48000]
                         [--data STREAM=URI ...] [--speed N] [--bits 16|24|32f] [--osc-log out.jsonl] [--midi out.mid]
+                        [--channels N] [--format wav|flac] [--stems]
   ecosym play <patch> [--sink none] [--duration 30s] [--data STREAM=URI ...] [--speed N] [--loop 10m] [--seed N]
                       [--osc-in [HOST:]PORT] [--osc-allow CIDR ...] [--osc-out HOST:PORT ...] [--oscquery [HOST:]PORT]
                       [--artnet HOST[:UNIVERSE]] [--sacn [HOST:]UNIVERSE]
@@ -88,6 +89,9 @@ export async function main(argv: string[]): Promise<number> {
       data: { type: 'string', multiple: true, default: [] },
       speed: { type: 'string' },
       bits: { type: 'string' },
+      channels: { type: 'string' },
+      format: { type: 'string' },
+      stems: { type: 'boolean' },
       sink: { type: 'string' },
       loop: { type: 'string' },
       artnet: { type: 'string' },
@@ -141,6 +145,9 @@ export async function main(argv: string[]): Promise<number> {
         bits: values.bits,
         oscLog: values['osc-log'],
         midi: values.midi,
+        channels: values.channels,
+        format: values.format,
+        stems: values.stems,
       });
       return 0;
     case 'play':

@@ -250,6 +250,8 @@ export async function openPlaySession(
   const out = session.snapshot().engine;
   log(`${o.verb ?? 'Playing'} ${pf.patch.name}${sink === 'none' ? ' (no audio device: --sink none)' : device ? ` on ${device.label}` : ''}, ${out.sampleRate} Hz. Ctrl-C stops.`);
   if (process.env.ECOSYM_FIRST_SOUND) reportFirstSound(session.player);
+  const spatial = session.engine.runtime?.spatialPlan;
+  if (spatial) log(`  output: ${spatial.note ?? `${spatial.channels} channels (${spatial.layout.name})`}`);
   for (const st of session.sources.statuses()) log(`  ${st.stream} ← ${st.uri}`);
   try {
     await session.start();

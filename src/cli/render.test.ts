@@ -57,6 +57,45 @@ describe('ecosym render writes as it goes', () => {
   });
 });
 
+describe('formats, stems and channels', () => {
+  it('--format flac --stems writes a FLAC mix and one stereo FLAC per voice and bus, that sox decodes', async () => {
+    const file = join(dir, 'pulse.flac');
+    const { closed } = run(['render', 'carbon-pulse', '--duration', '3s', '--format', 'flac', '--bits', '16', '--stems', '--out', file]);
+    const { code, out } = await closed;
+    expect(code, out).toBe(0);
+    const names = ['kick', 'hats', 'bass', 'stab', 'alarm', 'room', 'echo'];
+    for (const f of [file, ...names.map((n) => join(dir, `pulse.${n}.flac`))]) {
+      expect(execFileSync('sox', ['--i', '-t', f], { encoding: 'utf8' }).trim(), f).toBe('flac');
+      expect(execFileSync('sox', ['--i', '-s', f], { encoding: 'utf8' }).trim(), f).toBe(String(3 * 48000));
+      expect(execFileSync('sox', ['--i', '-c', f], { encoding: 'utf8' }).trim(), f).toBe('2');
+    }
+    // Each stem carries its own voice: the kick's is loud and lower than the high-passed hats'.
+    const stat = (n: string) => execFileSync('sh', ['-c', `sox "${join(dir, `pulse.${n}.flac`)}" -n stat 2>&1`], { encoding: 'utf8' });
+    const rough = (n: string) => Number(/Rough\s+frequency:\s+(\d+)/.exec(stat(n))![1]);
+    expect(Number(/RMS\s+amplitude:\s+([\d.]+)/.exec(stat('kick'))![1])).toBeGreaterThan(0.01);
+    expect(rough('hats')).toBeGreaterThan(5000);
+    expect(rough('kick')).toBeLessThan(rough('hats') / 2);
+    expect(out).toMatch(/Wrote 7 stems/);
+  });
+
+  it('an 8-channel patch renders 8 channels, or folds down with --channels 2 and says so', async () => {
+    const eight = join(dir, 'ring.wav');
+    const two = join(dir, 'ring2.wav');
+    const a = await run(['render', 'patches/examples/ring-of-eight.yaml', '--duration', '2s', '--out', eight]).closed;
+    const b = await run(['render', 'patches/examples/ring-of-eight.yaml', '--duration', '2s', '--channels', '2', '--out', two]).closed;
+    expect([a.code, b.code], a.out + b.out).toEqual([0, 0]);
+    expect(execFileSync('sox', ['--i', '-c', eight], { encoding: 'utf8' }).trim()).toBe('8');
+    expect(execFileSync('sox', ['--i', '-c', two], { encoding: 'utf8' }).trim()).toBe('2');
+    expect(b.out).toContain('made for 8 channels (ring); this output has 2: folded down to stereo');
+  });
+
+  it('refuses what a format cannot hold, saying why', async () => {
+    const { code, out } = await run(['render', 'carbon-pulse', '--duration', '1s', '--format', 'flac', '--bits', '32f', '--out', join(dir, 'x.flac')]).closed;
+    expect(code).toBe(2);
+    expect(out).toContain('FLAC holds 16 or 24 bits');
+  });
+});
+
 describe('progress on a terminal', () => {
   it('shows the percentage and, once there is a pace, the time left at that pace', () => {
     let t = 0;

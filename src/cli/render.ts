@@ -4,13 +4,15 @@
 import { relative } from 'node:path';
 import { formatSeconds } from '../engine/core/units.ts';
 import { loadPatchFile, loadPatchSamples, patchId, resolvePatchPath, writeFileAtomic } from '../engine/node/files.ts';
-import { renderOffline } from '../engine/node/render.ts';
+import { renderOffline, stemNames } from '../engine/node/render.ts';
+import { FlacStreamWriter } from '../engine/node/flacStream.ts';
 import { planFor } from '../engine/node/bridges/oscOut.ts';
 import { oscLogLine, type TimedOscMessage } from '../engine/core/oscOut.ts';
 import type { Engine } from '../engine/audio/Engine.ts';
 import type { WavDepth } from '../engine/node/wav.ts';
 import { WAV_MAX_DATA_BYTES, wavDataBytes, WavStreamWriter } from '../engine/node/wavStream.ts';
 import { SIGNAL_EXIT_CODES } from './stop.ts';
+import { outputPlan, resolveLayout } from '../engine/core/spatial.ts';
 import { MidiFileRecorder } from '../engine/node/midi/file.ts';
 import { resolveMidi } from '../engine/core/midi/config.ts';
 import { dbfs, durationArg, numberArg, progressBar, streamFeeds, UsageError } from './common.ts';
@@ -29,6 +31,22 @@ export interface RenderArgs {
   quiet?: boolean;
   /** Writes the OSC the patch would have sent, one JSON line per message with its time. */
   oscLog?: string;
+  /** Output channels (default: the patch's output layout's); fewer folds the layout down to stereo. */
+  channels?: string;
+  /** wav or flac (default: from the --out extension, else wav). */
+  format?: string;
+  /** Also write one stereo file per voice and per bus, beside the mix. */
+  stems?: boolean;
+}
+
+/** What the render writes into: a WAV or a FLAC file, as it comes. */
+interface AudioWriter {
+  readonly path: string;
+  readonly frames: number;
+  readonly nonFinite: number;
+  write(channels: readonly Float32Array[], frames?: number): void;
+  finish(): void;
+  abort(): void;
 }
 
 export interface RenderSummary {
@@ -40,6 +58,8 @@ export interface RenderSummary {
   notes: number;
   /** The MIDI file written, if asked for. */
   midiFile?: string;
+  /** The stem files written, if asked for. */
+  stemFiles?: string[];
 }
 
 /**
@@ -85,7 +105,10 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
   const { feeds, described, paces } = await streamFeeds(pf, a.data, duration, speed, (stream, uri) =>
     log(`Capturing ${stream} live from ${uri} for ${formatSeconds(duration)} before rendering…`),
   );
-  const out = a.out ?? `out/${patchId(pf.file)}.wav`;
+  const format = a.format ?? (a.out && /\.flac$/i.test(a.out) ? 'flac' : 'wav');
+  if (format !== 'wav' && format !== 'flac') throw new UsageError(`--format "${a.format}": expected wav or flac`);
+  if (format === 'flac' && a.bits === '32f') throw new UsageError('--bits 32f: FLAC holds 16 or 24 bits; use --format wav for float');
+  const out = a.out ?? `out/${patchId(pf.file)}.${format}`;
   const decodeCtx = new OfflineAudioContext(1, 128, sampleRate);
   const samples = await loadPatchSamples(pf, decodeCtx);
   if (!a.quiet) {
@@ -94,14 +117,39 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
     for (const p of paces) log(`  pace: ${p}`);
   }
   const recorder = a.midi === undefined ? undefined : new MidiFileRecorder();
-  const channels = 2;
-  if (wavDataBytes(Math.round(duration * sampleRate), { channels, depth: bits }) > WAV_MAX_DATA_BYTES)
+  const layout = resolveLayout(pf.patch.output);
+  const channels = numberArg(a.channels, '--channels') ?? layout.channels;
+  if (!Number.isInteger(channels) || channels < 1 || channels > 32) throw new UsageError(`--channels ${a.channels}: expected a whole number 1…32`);
+  const plan = outputPlan(layout, channels);
+  if (plan.folded && channels !== plan.channels) throw new UsageError(`--channels ${channels}: the ${layout.name} layout has ${layout.channels}; give ${layout.channels}, or 2 (or 1) to fold it down`);
+  if (!a.quiet && (pf.patch.output || plan.folded)) log(`  output: ${plan.note ?? `${channels} channels (${layout.name})`}`);
+  if (format === 'wav' && wavDataBytes(Math.round(duration * sampleRate), { channels, depth: bits }) > WAV_MAX_DATA_BYTES)
     throw new UsageError(`--duration ${formatSeconds(duration)}: more than a WAV's 4 GB at ${channels} channels, ${bits}-bit; use a lower bit depth or a shorter piece`);
-  // The file is written as the audio comes, to out.part, renamed when complete.
-  const writer = new WavStreamWriter(out, { channels, sampleRate, depth: bits });
+  const stems = a.stems ? stemNames(pf.patch) : [];
+  if (channels + 2 * stems.length > 32) throw new UsageError(`--stems: ${stems.length} voices and buses need ${2 * stems.length} channels besides the mix's ${channels}; a render holds at most 32`);
+  if (format === 'flac' && channels > 8) throw new UsageError(`--format flac: FLAC holds at most 8 channels, the output has ${channels}`);
+  const frames = Math.max(128, Math.round(duration * sampleRate));
+  const open = (path: string, n: number): Promise<AudioWriter> =>
+    format === 'flac'
+      ? FlacStreamWriter.open(path, { channels: n, sampleRate, bits: bits === '16' ? 16 : 24, totalFrames: frames })
+      : Promise.resolve(new WavStreamWriter(path, { channels: n, sampleRate, depth: bits }));
+  // Each file is written as the audio comes, to x.part, renamed when complete.
+  const stemPath = (name: string) => out.replace(/(\.[^./\\]+)?$/, (ext) => `.${name}${ext || `.${format}`}`);
+  const writers: AudioWriter[] = [];
+  const abortAll = () => {
+    for (const w of writers) w.abort();
+  };
+  try {
+    writers.push(await open(out, channels));
+    for (const name of stems) writers.push(await open(stemPath(name), 2));
+  } catch (e) {
+    abortAll();
+    throw e;
+  }
+  const writer = writers[0]!;
   // Ctrl-C or SIGTERM: nothing half-written is left, and the exit code says which signal.
   const onSignal = (signal: NodeJS.Signals) => {
-    writer.abort();
+    abortAll();
     bar.end();
     console.error(`Stopped (${signal}): ${out} not written`);
     process.exit(SIGNAL_EXIT_CODES[signal as keyof typeof SIGNAL_EXIT_CODES]);
@@ -121,10 +169,12 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
       samples,
       data: feeds,
       channels,
+      stems: stems.length > 0,
       onProgress: (done, total) => bar.update(done, total),
       onBlock: (block, _start, frames) => {
-        writer.write(block, frames);
-        for (const ch of block)
+        writer.write(block.slice(0, channels), frames);
+        stems.forEach((_, k) => writers[k + 1]!.write(block.slice(channels + 2 * k, channels + 2 * k + 2), frames));
+        for (const ch of block.slice(0, channels))
           for (let i = 0; i < frames; i++) {
             const x = ch[i]!;
             if (!Number.isFinite(x)) continue;
@@ -152,9 +202,9 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
           }))
         : undefined,
     });
-    writer.finish();
+    for (const w of writers) w.finish();
   } catch (e) {
-    writer.abort();
+    abortAll();
     throw e;
   } finally {
     process.off('SIGINT', onSignal);
@@ -178,8 +228,10 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
     speed: result.speed,
     notes: result.notes,
     ...(a.midi && { midiFile: a.midi }),
+    ...(stems.length && { stemFiles: writers.slice(1).map((w) => w.path) }),
   };
   if (ipcProgress()) process.send!({ type: 'rendered', ...summary });
+  if (!a.quiet && stems.length) log(`Wrote ${stems.length} stems (voices dry, bus returns; before the master): ${writers.slice(1).map((w) => w.path).join(', ')}`);
   if (!a.quiet) log(`Wrote ${out}: ${formatSeconds(duration)}, peak ${dbfs(peak)}, RMS ${dbfs(rms)}, ${result.notes} notes, ${result.speed.toFixed(1)}x real time`);
   if (recorder && a.midi) {
     const voices = Object.keys(pf.patch.voices);

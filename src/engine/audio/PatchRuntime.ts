@@ -15,6 +15,8 @@ import { makeProbe, probeFault, type AudioFault } from './health.ts';
 import type { MasterChain } from './master.ts';
 import { rampTo, setAt } from './params.ts';
 import { VoiceGroup, type SampleLookup } from './voices.ts';
+import { outputPlan, resolveLayout } from '../core/spatial.ts';
+import { SpatialStrip, type SpatialPlan } from './spatial.ts';
 
 /** Something the engine reports to its hosts (UI, OSC, MIDI, logs). */
 export type EngineEvent =
@@ -110,6 +112,10 @@ export class PatchRuntime {
   /** The last value given to each voice parameter ("volume", "send.<bus>"…), by voice: a rebuilt voice starts from them. */
   private readonly voiceSettings = new Map<string, Map<string, number>>();
   private readonly busInputs: ReadonlyMap<string, AudioNode>;
+  /** Positioned voices and buses, by name (a patch with an `output` section positions all). */
+  readonly spatial = new Map<string, SpatialStrip>();
+  /** How the patch's layout plays on this context's channels; undefined: plain stereo, no positions. */
+  readonly spatialPlan?: SpatialPlan & { note?: string };
 
   constructor(
     readonly patch: Patch,
@@ -125,14 +131,29 @@ export class PatchRuntime {
     this.output.connect(opts.master.input);
     this.sequencer = new Sequencer(patch, opts.startTime, seed);
 
+    // Positions: every voice and bus of a patch with an output section, or any with a position.
+    const positioned = patch.output !== undefined || [...Object.values(patch.voices), ...Object.values(patch.buses)].some((v) => v.position !== undefined);
+    if (positioned) {
+      const layout = resolveLayout(patch.output);
+      const plan = outputPlan(layout, opts.master.channels);
+      this.spatialPlan = { layout, ...plan };
+    }
+    const place = (name: string, position: Patch['voices'][string]['position'], index: number): AudioNode => {
+      if (!this.spatialPlan) return this.output;
+      const strip = new SpatialStrip(raw, this.spatialPlan, position ?? (this.spatialPlan.layout.kind === 'line' ? 0.5 : 0), this.output, opts.startTime, seed + index * 104729);
+      this.spatial.set(name, strip);
+      return strip.input;
+    };
     let busIndex = 0;
     for (const [name, spec] of Object.entries(patch.buses)) {
-      this.buses.set(name, new Bus(name, spec, context, this.output, seed + ++busIndex * 7919, patch.tempo));
+      const out = place(name, spec.position, 1000 + busIndex);
+      this.buses.set(name, new Bus(name, spec, context, out, seed + ++busIndex * 7919, patch.tempo));
     }
+    let voiceIndex = 0;
     this.busInputs = new Map([...this.buses].map(([n, b]) => [n, b.input as AudioNode]));
     for (const [name, spec] of Object.entries(patch.voices)) {
       const strip = { out: raw.createGain(), probe: makeProbe(raw, 1024) };
-      strip.out.connect(this.output);
+      strip.out.connect(place(name, spec.position, voiceIndex++));
       strip.out.connect(strip.probe);
       this.strips.set(name, strip);
       this.voiceSettings.set(name, new Map());
@@ -422,6 +443,10 @@ export class PatchRuntime {
   /** Generates and schedules notes up to `until`; applies due parameter changes. */
   advance(until: number, onError: (e: unknown) => void): void {
     this.flush(until);
+    for (const [name, strip] of this.spatial) {
+      const p = (this.patch.voices[name] ?? this.patch.buses[name])?.position;
+      strip.advance(until, typeof p === 'object' && 'follow' in p ? this.signals.get(p.follow)?.conditioner.value : undefined);
+    }
     this.sequencer.advance(
       until,
       (e) => {
@@ -460,6 +485,17 @@ export class PatchRuntime {
     this.sequencer.stopAt = time;
   }
 
+  /**
+   * Where each voice's dry sound (its level and pan applied, before any position)
+   * and each bus's return can be heard on their own, by name: for stems.
+   */
+  stemTaps(): Map<string, AudioNode> {
+    const taps = new Map<string, AudioNode>();
+    for (const [name, s] of this.strips) taps.set(name, s.out);
+    for (const [name, b] of this.buses) taps.set(name, b.returnNode);
+    return taps;
+  }
+
   /** Current value of every signal, 0…1. */
   signalValues(): Record<string, number> {
     const out: Record<string, number> = {};
@@ -470,6 +506,7 @@ export class PatchRuntime {
   dispose(): void {
     this.output.disconnect();
     for (const s of this.strips.values()) s.out.disconnect();
+    for (const s of this.spatial.values()) s.dispose();
     for (const v of this.voices.values()) v.dispose();
     for (const b of this.buses.values()) b.dispose();
     this.voices.clear();

@@ -129,6 +129,11 @@ export class Bus {
     this.ret.connect(output);
   }
 
+  /** The bus's return (after its wet level): what a stem of the bus records. */
+  get returnNode(): AudioNode {
+    return this.ret;
+  }
+
   /** Builds the effect between `input` and `output`. */
   private build(time: number): void {
     const { raw, spec, context } = this;

@@ -40,7 +40,13 @@ export class MasterChain {
   readonly input: GainNode;
   private meter: AnalyserNode;
   private dcBlock!: BiquadFilterNode;
-  private limiter!: DynamicsCompressorNode;
+  /** One limiter (stereo-linked, as before) for up to two channels; one per channel beyond (a compressor takes at most two). */
+  private limiters: DynamicsCompressorNode[] = [];
+  /** The limiter stage's ends: the limiter itself, or a splitter and a merger around one per channel. */
+  private limiterIn!: AudioNode;
+  private limiterOut!: AudioNode;
+  /** Output channels (those of the destination). */
+  readonly channels: number;
   private clipper!: WaveShaperNode;
   private inputProbe: AnalyserNode;
   private outputProbe!: AnalyserNode;
@@ -54,6 +60,7 @@ export class MasterChain {
     volumeDb = -6,
     destination: AudioNode = raw.destination,
   ) {
+    this.channels = destination.channelCount;
     this.input = raw.createGain();
     setAt(this.input.gain, dbToGain(volumeDb), 0, 0, 4);
     this.gate = raw.createGain();
@@ -78,17 +85,38 @@ export class MasterChain {
     this.dcBlock.type = 'highpass';
     this.dcBlock.frequency.value = 10;
     this.dcBlock.Q.value = 0.707;
-    this.limiter = raw.createDynamicsCompressor();
-    this.limiter.threshold.value = this.ceilingDb - 4;
-    this.limiter.knee.value = 2;
-    this.limiter.ratio.value = 20;
-    this.limiter.attack.value = 0.002;
-    this.limiter.release.value = 0.15;
+    const limiter = () => {
+      const l = raw.createDynamicsCompressor();
+      l.threshold.value = this.ceilingDb - 4;
+      l.knee.value = 2;
+      l.ratio.value = 20;
+      l.attack.value = 0.002;
+      l.release.value = 0.15;
+      return l;
+    };
+    if (this.channels <= 2) {
+      this.limiters = [limiter()];
+      this.limiterIn = this.limiterOut = this.limiters[0]!;
+    } else {
+      const split = raw.createChannelSplitter(this.channels);
+      const merge = raw.createChannelMerger(this.channels);
+      this.limiters = Array.from({ length: this.channels }, (_, c) => {
+        const l = limiter();
+        l.channelCount = 1;
+        l.channelCountMode = 'explicit';
+        split.connect(l, c);
+        l.connect(merge, 0, c);
+        return l;
+      });
+      this.limiterIn = split;
+      this.limiterOut = merge;
+    }
     this.clipper = raw.createWaveShaper();
     this.clipper.curve = safetyCurve(dbToGain(this.ceilingDb));
     this.clipper.oversample = 'none';
     this.outputProbe = makeProbe(raw);
-    this.input.connect(this.dcBlock).connect(this.limiter).connect(this.clipper).connect(this.gate);
+    this.input.connect(this.dcBlock).connect(this.limiterIn);
+    this.limiterOut.connect(this.clipper).connect(this.gate);
     this.clipper.connect(this.outputProbe);
   }
 
@@ -107,7 +135,7 @@ export class MasterChain {
    */
   rebuild(): void {
     this.input.disconnect(this.dcBlock);
-    for (const n of [this.dcBlock, this.limiter, this.clipper, this.outputProbe]) n.disconnect();
+    for (const n of [this.dcBlock, this.limiterIn, ...this.limiters, this.limiterOut, this.clipper, this.outputProbe]) n.disconnect();
     this.input.disconnect(this.inputProbe);
     this.inputProbe = makeProbe(this.raw);
     this.input.connect(this.inputProbe);
@@ -142,6 +170,7 @@ export class MasterChain {
   }
 
   dispose(): void {
-    for (const n of [this.input, this.dcBlock, this.limiter, this.clipper, this.gate, this.meter, this.inputProbe, this.outputProbe]) n.disconnect();
+    for (const n of [this.input, this.dcBlock, this.limiterIn, ...this.limiters, this.limiterOut, this.clipper, this.gate, this.meter, this.inputProbe, this.outputProbe])
+      n.disconnect();
   }
 }

@@ -15,6 +15,7 @@ import { parseFlashTrigger } from './lighting.ts';
 import { oscAddressProblem, parseOscOutSource } from './oscOut.ts';
 import { allowEntryProblem } from './osc/allow.ts';
 import { AGGREGATES, timeZoneProblem, type Aggregate } from './sources/uri.ts';
+import { checkPositions, OutputSchema, PositionSchema } from './spatial.ts';
 
 const NAME_RE = /^[A-Za-z][A-Za-z0-9_-]*$/;
 const Name = z
@@ -204,6 +205,7 @@ const Bus = z
     feedback: z.number().min(0).max(0.95).optional().describe('delay: feedback 0…0.95 (default 0.35); the echoes die away at any value (the loop never gains)'),
     frequency: z.number().min(0.01).max(20).optional().describe('chorus: LFO rate in Hz (default 0.6)'),
     depth: z.number().min(0).max(1).optional().describe('chorus: depth 0…1 (default 0.5)'),
+    position: PositionSchema.optional(),
   })
   .superRefine((bus, ctx) => {
     const allowed: readonly string[] = BUS_FIELDS[bus.type];
@@ -317,6 +319,7 @@ const Voice = z
     density: Unit01(1, 'Probability that each rhythmic hit plays'),
     velocity: Unit01(0.7, 'Note velocity'),
     send: z.record(Name, z.number().min(0).max(1)).default({}).describe('Send levels to buses, 0…1'),
+    position: PositionSchema.optional(),
   })
   .superRefine((v, ctx) => {
     if (v.synth === 'sampler' && (!v.samples || Object.keys(v.samples).length === 0))
@@ -586,6 +589,7 @@ const PatchBase = z.strictObject({
       ceiling: Decibels(-20, -0.1, -1, 'Hard output ceiling (sample peak)'),
     })
     .default({ volume: -6, ceiling: -1 }),
+  output: OutputSchema.optional(),
 });
 
 /** The patch schema with cross-references checked (unknown voice, bus, stream, signal or scene). */
@@ -650,6 +654,7 @@ export const PatchSchema = PatchBase.superRefine((p, ctx) => {
     if (t.kind === 'scene' && t.scene !== undefined && !scenes.includes(t.scene)) err(['lighting', 'flashes', i, 'on'], `unknown scene "${t.scene}" (scenes: ${scenes.join(', ') || 'none'})`);
     if (t.kind === 'threshold' && !(Object.hasOwn(p.signals, t.signal) && p.signals[t.signal]!.threshold)) err(['lighting', 'flashes', i, 'on'], `"${t.signal}" is not a signal with a threshold`);
   });
+  checkPositions(p, err);
   if (p.scene !== undefined && !scenes.includes(p.scene)) err(['scene'], `unknown scene "${p.scene}" (scenes: ${scenes.join(', ') || 'none'})`);
 });
 

@@ -12,6 +12,7 @@ import { Timeline } from '../core/timeline.ts';
 import type { Patch } from '../core/patchSchema.ts';
 import type { Clock } from '../core/clock.ts';
 import type { StreamFeed } from './render.ts';
+import { resolveLayout } from '../core/spatial.ts';
 
 /** Raised when no audio output device can be opened. */
 export class NoAudioDeviceError extends Error {
@@ -69,6 +70,10 @@ export function openRealtimeContext(sink: 'default' | 'none', opts: { deviceId?:
 /** Starts playing a patch in real time. */
 export async function startPlayer(opts: PlayOptions): Promise<Player> {
   const raw = openRealtimeContext(opts.sink, { deviceId: opts.deviceId, sampleRate: opts.sampleRate });
+  // A multichannel patch opens the device with as many channels as it has (up to the
+  // device's); the engine folds the layout down to stereo when the device has fewer.
+  const wanted = resolveLayout(opts.patch.output).channels;
+  if (wanted > 2) raw.destination.channelCount = Math.min(wanted, raw.destination.maxChannelCount);
   await raw.resume();
   const ctx = new Tone.Context({ context: raw, clockSource: 'offline', lookAhead: 0 } as Partial<Tone.ContextOptions>);
   Tone.setContext(ctx);

@@ -598,3 +598,54 @@ describe('audio in blocks', () => {
     for (let c = 0; c < 2; c++) expect(got[c]!).toEqual(whole.channels[c]!);
   });
 });
+
+describe('stems', () => {
+  it('records each voice and bus return on its own, and together they are the mix (before the master volume)', async () => {
+    const { pf, samples } = await builtin('seattle-drift');
+    // A master volume low enough that the limiter rests.
+    const patch = { ...pf.patch, master: { ...pf.patch.master, volume: -12 } };
+    const r = await renderOffline({ patch, duration: 6, samples, seed: 2, stems: true });
+    const names = [...Object.keys(pf.patch.voices), ...Object.keys(pf.patch.buses)];
+    expect(r.stems).toEqual(names);
+    expect(r.channels).toHaveLength(2 + 2 * names.length);
+    // The master's volume scales the sum of the stems into the mix, which comes later by the
+    // limiter's look-ahead (node-web-audio-api's compressor delays what it passes): find that lag.
+    const gain = dbToGain(patch.master.volume);
+    const from = 2 * SR;
+    const sums = [0, 1].map((c) => {
+      const sum = new Float32Array(r.channels[0]!.length);
+      names.forEach((_, k) => {
+        const stem = r.channels[2 + 2 * k + c]!;
+        for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + gain * stem[i]!;
+      });
+      return sum;
+    });
+    /** What is left of the mix once the stems' sum, `lag` frames later and scaled by least squares, is taken out; and that scale. */
+    const fit = (c: number, lag: number) => {
+      const mix = r.channels[c]!;
+      let xy = 0;
+      let yy = 0;
+      for (let i = from; i < mix.length; i++) {
+        xy += mix[i]! * sums[c]![i - lag]!;
+        yy += sums[c]![i - lag]! ** 2;
+      }
+      const g = xy / yy;
+      let e = 0;
+      for (let i = from; i < mix.length; i++) e += (mix[i]! - g * sums[c]![i - lag]!) ** 2;
+      return { residual: Math.sqrt(e / (mix.length - from)), scale: g };
+    };
+    let lag = 0;
+    for (let l = 1; l <= 1024; l++) if (fit(0, l).residual < fit(0, lag).residual) lag = l;
+    for (let c = 0; c < 2; c++) {
+      const mix = r.channels[c]!;
+      const { residual, scale } = fit(c, lag);
+      expect(rms(mix, from)).toBeGreaterThan(0.01);
+      // Not sample-exact: the master's DC blocker and limiter sit between.
+      expect(20 * Math.log10(residual / rms(mix, from)), `at a lag of ${lag} frames`).toBeLessThan(-20);
+      expect(Math.abs(20 * Math.log10(scale)), `scale ${scale}`).toBeLessThan(3);
+    }
+    // Each voice that played is on its own stem: a muted one would leave its stem silent.
+    const loud = names.filter((_, k) => rms(r.channels[2 + 2 * k]!, from) > 1e-4);
+    expect(loud.length).toBeGreaterThanOrEqual(3);
+  });
+});

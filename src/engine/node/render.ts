@@ -17,6 +17,7 @@ import { liveSourceCount, setOfflineClock } from '../audio/platform/index.ts';
 import type { Patch } from '../core/patchSchema.ts';
 import type { TimedValue } from '../core/dataSeries.ts';
 import { Timeline } from '../core/timeline.ts';
+import { resolveLayout } from '../core/spatial.ts';
 
 /** Data for one stream, already placed on the render's timeline. */
 export interface StreamFeed {
@@ -52,6 +53,10 @@ export interface RenderOptions {
   /** Seconds of audio. */
   duration: number;
   sampleRate?: number;
+  /**
+   * Output channels (default: the patch's `output` layout's, 2 without one).
+   * Fewer than the layout's folds it down to stereo (core/spatial.ts outputPlan).
+   */
   channels?: number;
   /** Overrides the patch seed. */
   seed?: number;
@@ -88,6 +93,13 @@ export interface RenderOptions {
    * goes never holds a second copy of the piece in JavaScript.
    */
   onBlock?: (channels: Float32Array[], startFrame: number, frames: number) => void;
+  /**
+   * Also records each voice (dry: its level and pan, before its position and any
+   * bus) and each bus's return as a stereo stem, before the master chain. The
+   * audio then holds the mix's channels first, then two per stem, in the order of
+   * {@link RenderResult.stems}. At most 32 channels in all.
+   */
+  stems?: boolean;
 }
 
 /** Frames per block given to {@link RenderOptions.onBlock}. */
@@ -103,6 +115,13 @@ export interface RenderResult {
   notes: number;
   /** Source nodes still started and not stopped after the engine was disposed. */
   liveSourcesAfterDispose: number;
+  /** With {@link RenderOptions.stems}: the stems' names, in channel order after the mix's. */
+  stems?: string[];
+}
+
+/** The stems a patch has (voices, then buses), for checking the channel count before rendering. */
+export function stemNames(patch: Patch): string[] {
+  return [...Object.keys(patch.voices), ...Object.keys(patch.buses)];
 }
 
 /**
@@ -159,8 +178,32 @@ async function renderOnce(
 ): Promise<{ result: RenderResult; missedPoints: number; journal: Array<() => void>; buffer: AudioBuffer }> {
   const sampleRate = opts.sampleRate ?? 48000;
   const length = Math.max(128, Math.round(opts.duration * sampleRate));
-  const raw = new OfflineAudioContext({ numberOfChannels: opts.channels ?? 2, length, sampleRate });
+  const mixChannels = opts.channels ?? resolveLayout(opts.patch.output).channels;
+  const stems = opts.stems ? stemNames(opts.patch) : [];
+  const total = mixChannels + 2 * stems.length;
+  if (total > 32) throw new Error(`stems: ${stems.length} voices and buses make ${total} channels with the mix's ${mixChannels}; a render holds at most 32`);
+  const raw = new OfflineAudioContext({ numberOfChannels: total, length, sampleRate });
   const ctx = new Tone.OfflineContext(raw as unknown as OfflineAudioContext);
+  // With stems, the master ends in the mix's channels of a merger that also takes each stem.
+  let destination: AudioNode | undefined;
+  let merger: ChannelMergerNode | undefined;
+  const toMerger = (node: AudioNode, channels: number, first: number) => {
+    const fit = raw.createGain();
+    fit.channelCount = channels;
+    fit.channelCountMode = 'explicit';
+    const split = raw.createChannelSplitter(channels);
+    node.connect(fit).connect(split);
+    for (let c = 0; c < channels; c++) split.connect(merger!, c, first + c);
+    return fit;
+  };
+  if (stems.length) {
+    merger = raw.createChannelMerger(total);
+    merger.connect(raw.destination);
+    destination = raw.createGain();
+    destination.channelCount = mixChannels;
+    destination.channelCountMode = 'explicit';
+    toMerger(destination, mixChannels, 0);
+  }
   Tone.setContext(ctx);
   const errors: unknown[] = [];
   const journal: Array<() => void> = [];
@@ -172,8 +215,13 @@ async function renderOnce(
     onEvent: onEvent && ((e) => void journal.push(() => onEvent(e))),
     onError: (e) => errors.push(e),
     platform: nodePlatform,
+    destination,
   });
   engine.load(opts.patch, { time: 0 });
+  if (stems.length) {
+    const taps = engine.runtime!.stemTaps();
+    stems.forEach((name, k) => toMerger(taps.get(name)!, 2, mixChannels + 2 * k));
+  }
 
   const quantum = 128 / sampleRate;
   // An exact action waits for the last render quantum that starts at or before its time.
@@ -267,6 +315,7 @@ async function renderOnce(
     errors,
     notes,
     liveSourcesAfterDispose: liveSourceCount(raw),
+    ...(opts.stems && { stems }),
   };
   try {
     ctx.dispose();

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import wavefilePkg from 'wavefile';
 import { encodeWav, type WavDepth } from './wav.ts';
 import { WavStreamWriter } from './wavStream.ts';
+import { FlacStreamWriter } from './flacStream.ts';
 
 const { WaveFile } = wavefilePkg;
 const dir = mkdtempSync(join(tmpdir(), 'wavstream-'));
@@ -90,5 +91,40 @@ describe('WavStreamWriter', () => {
     const w = new WavStreamWriter(join(dir, 'wrong.wav'), { channels: 2, sampleRate: 48000, depth: '16' });
     expect(() => w.write(signal(3, 10))).toThrow(/wrong\.wav: a block of 3 channels, the file has 2/);
     w.abort();
+  });
+});
+
+describe('FlacStreamWriter', () => {
+  for (const bits of [16, 24] as const) {
+    it(`writes ${bits}-bit FLAC in blocks that sox decodes to the same samples as the WAV`, async () => {
+      const data = signal(2, 20_000);
+      const flac = join(dir, `s${bits}.flac`);
+      const w = await FlacStreamWriter.open(flac, { channels: 2, sampleRate: 48000, bits, totalFrames: 20_000 });
+      for (let start = 0; start < 20_000; start += 4096) w.write(data.map((ch) => ch.subarray(start, start + 4096)));
+      w.finish();
+      expect(existsSync(`${flac}.part`)).toBe(false);
+      const info = soxInfo(flac);
+      expect(info['Channels']).toBe('2');
+      expect(info['Precision']).toBe(`${bits}-bit`);
+      expect(info['Duration']).toMatch(/= 20000 samples/);
+      // Lossless: decoded back to WAV by sox, the samples are those of our own WAV of the same data.
+      const wav = join(dir, `s${bits}-ref.wav`);
+      writeInBlocks(wav, data, String(bits) as WavDepth, 5000);
+      const decoded = join(dir, `s${bits}-decoded.wav`);
+      execFileSync('sox', [flac, decoded]);
+      const a = new WaveFile(readFileSync(wav)).getSamples(false, Float64Array) as unknown as Float64Array[];
+      const b = new WaveFile(readFileSync(decoded)).getSamples(false, Float64Array) as unknown as Float64Array[];
+      for (let c = 0; c < 2; c++) expect(Array.from(b[c]!)).toEqual(Array.from(a[c]!));
+      // And it is compressed: a sine packs well below the PCM size.
+      expect(readFileSync(flac).length).toBeLessThan(0.7 * readFileSync(wav).length);
+    });
+  }
+
+  it('an aborted FLAC leaves nothing', async () => {
+    const file = join(dir, 'gone.flac');
+    const w = await FlacStreamWriter.open(file, { channels: 1, sampleRate: 48000, bits: 16 });
+    w.write([new Float32Array(1000)]);
+    w.abort();
+    expect(existsSync(`${file}.part`) || existsSync(file)).toBe(false);
   });
 });
