@@ -110,7 +110,8 @@ export function recordsFromGeoJson(doc: unknown, fields: FieldSelect): FeedRecor
     if (typeof coords[2] === 'number') data.depth = coords[2];
     const id = fields.id !== undefined ? props[fields.id] : f.id;
     out.push({
-      value: valueKey === undefined ? undefined : props[valueKey],
+      // The value may be a property or a coordinate (lon, lat, depth).
+      value: valueKey === undefined ? undefined : data[valueKey],
       dataTime: parseTimeValue(props[fields.time ?? 'time']),
       id: id === undefined || id === null ? undefined : String(id),
       data,
