@@ -138,6 +138,36 @@ describe('UI: Perform', () => {
   }, 120_000);
 });
 
+describe('UI: Perform, streams', () => {
+  it('Hold freezes a stream at its value (the feed no longer moves it); a manual value is refused while held and says why', async () => {
+    const { page, problems } = await openWithToken(undefined, '#/Perform');
+    await page.getByRole('button', { name: 'Hold co2' }).click();
+    let held = await show.state();
+    for (let i = 0; i < 200 && !held.streams.co2?.frozen; i++) {
+      await page.waitForTimeout(50);
+      held = await show.state();
+    }
+    expect(held.streams.co2?.frozen).toBe(true);
+    const value = held.streams.co2?.raw;
+    // The file feed moves co2 several times a second (see the Live test); held, it stays.
+    await page.waitForTimeout(2000);
+    expect((await show.state()).streams.co2?.raw).toBe(value);
+    await page.getByRole('textbox', { name: 'Manual value for co2' }).fill('351');
+    await page.getByRole('button', { name: 'Send co2' }).click();
+    await page.getByRole('alert').getByText(/inject: .*frozen/).waitFor();
+    expect((await show.state()).streams.co2?.raw).toBe(value);
+    await page.getByRole('button', { name: 'Hold co2' }).click();
+    let frozen = true;
+    for (let i = 0; i < 200 && frozen; i++) {
+      await page.waitForTimeout(50);
+      frozen = (await show.state()).streams.co2?.frozen ?? true;
+    }
+    expect(frozen).toBe(false);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  }, 90_000);
+});
+
 describe('UI: Settings and the audience view', () => {
   it('Settings shows the sample rate, the bridges and the remote address with a QR code', async () => {
     const { page, problems } = await openWithToken(undefined, '#/Settings');
