@@ -168,6 +168,31 @@ describe('UI: Perform, streams', () => {
   }, 90_000);
 });
 
+describe('UI: keyboard shortcuts', () => {
+  it('are listed on Perform, and 1…9 pick scenes and M toggles mute', async () => {
+    const { page, problems } = await openWithToken(undefined, '#/Perform');
+    await page.getByRole('heading', { name: 'Keyboard shortcuts' }).waitFor();
+    const want = async (check: (s: Awaited<ReturnType<Show['state']>>) => boolean) => {
+      for (let i = 0; i < 200; i++) {
+        if (check(await show.state())) return true;
+        await page.waitForTimeout(50);
+      }
+      return false;
+    };
+    await page.keyboard.press('1');
+    expect(await want((s) => s.scene === 'baseline')).toBe(true);
+    await page.keyboard.press('2');
+    expect(await want((s) => s.scene === 'tipping')).toBe(true);
+    const muted = (await show.state()).muted;
+    await page.keyboard.press('m');
+    expect(await want((s) => s.muted === !muted)).toBe(true);
+    await page.keyboard.press('m');
+    expect(await want((s) => s.muted === muted)).toBe(true);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  }, 90_000);
+});
+
 describe('UI: Settings and the audience view', () => {
   it('Settings shows the sample rate, the bridges and the remote address with a QR code', async () => {
     const { page, problems } = await openWithToken(undefined, '#/Settings');
