@@ -32,6 +32,8 @@
  * MIDI (benchmarks/midi.ts; `--midi` runs only these): note in → voice start
  * scheduled p50/p99, and clock-out tick jitter (std dev, max).
  * CLI (benchmarks/cli.ts; `--cli` runs only these): ms from Ctrl-C to the exit of `ecosym play`.
+ * Server (benchmarks/server.ts; `--server` runs only these): WebSocket command to
+ * parameter ramp p50/p99, and telemetry-cost: CPU with 3 clients at 30 fps ÷ none (goal ≤ 1.10).
  * Files (benchmarks/files.ts; `--files` runs only these): patch parsing time and
  * its growth with size, CSV streaming speed and heap per row.
  * UI (benchmarks/ui.ts; `--ui` runs only these): canvas work per frame on Live in
@@ -49,6 +51,7 @@ import { renderOffline, type RenderAction } from '../src/engine/node/render.ts';
 import { audibleSeconds, renderPlainTone } from './plainTone.ts';
 import { ToneInChromium } from './toneChromium.ts';
 import { medianOfSorted } from '../src/engine/core/filters.ts';
+import { benchServer } from './server.ts';
 import { benchSources } from './sources.ts';
 import { benchOsc } from './osc.ts';
 import { benchMidi } from './midi.ts';
@@ -71,6 +74,7 @@ const midiOnly = process.argv.includes('--midi');
 const cliOnly = process.argv.includes('--cli');
 const filesOnly = process.argv.includes('--files');
 const uiOnly = process.argv.includes('--ui');
+const serverOnly = process.argv.includes('--server');
 const fuzzArg = process.argv.find((a) => a === '--fuzz' || a.startsWith('--fuzz='));
 const fuzzRuns = fuzzArg === undefined ? 0 : fuzzArg === '--fuzz' ? 200 : Number(fuzzArg.slice(7));
 if (fuzzArg !== undefined && !(Number.isInteger(fuzzRuns) && fuzzRuns > 0)) throw new Error(`${fuzzArg}: expected --fuzz or --fuzz=N with N a whole number above 0`);
@@ -178,7 +182,7 @@ async function swapGrowth(pf: PatchFile, samples: Map<string, AudioBuffer>, swap
 
 const fuzzFailed = fuzzRuns ? await benchFuzz(fuzzRuns, fuzzSeed, row) : 0;
 // --rows names per-patch groups only: it runs none of the live-data, MIDI, CLI or file rows.
-const nonPatchOnly = sourcesOnly || midiOnly || cliOnly || filesOnly || uiOnly || fuzzRuns > 0;
+const nonPatchOnly = sourcesOnly || midiOnly || cliOnly || filesOnly || uiOnly || serverOnly || fuzzRuns > 0;
 const groupOnly = nonPatchOnly || rowGroups !== undefined;
 if (!only && (!groupOnly || sourcesOnly)) {
   benchCore(quick, row);
@@ -190,6 +194,7 @@ if (!only && (!groupOnly || midiOnly)) await benchMidi(quick, row);
 if (!only && (!groupOnly || cliOnly)) await benchCli(quick, row);
 if (!only && (!groupOnly || filesOnly)) await benchFiles(row);
 if (!only && (!groupOnly || uiOnly)) await benchUi(quick, row);
+if (!only && (!groupOnly || serverOnly)) await benchServer(quick, row);
 
 /** Started once, on the first patch that wants the Chromium rows. */
 let chromiumBaseline: ToneInChromium | undefined;

@@ -32,15 +32,36 @@ export function logBands(db: Float32Array, sampleRate: number, bands = SPECTRUM_
   return out;
 }
 
-function levels(buf: Float32Array): { peak: number; rms: number } {
-  return { peak: peak(buf), rms: rms(buf) };
+/** First and last-plus-one FFT bin of each log-spaced band, for bins of `binHz`. */
+export function bandBins(bins: number, sampleRate: number, bands = SPECTRUM_BANDS): Int32Array {
+  const binHz = sampleRate / 2 / bins;
+  const out = new Int32Array(bands * 2);
+  for (let k = 0; k < bands; k++) {
+    const a = Math.floor((20 * 1000 ** (k / bands)) / binHz);
+    out[k * 2] = a;
+    out[k * 2 + 1] = Math.max(a + 1, Math.ceil((20 * 1000 ** ((k + 1) / bands)) / binHz));
+  }
+  return out;
+}
+
+/** Rounds for the wire: a frame's numbers are read by eyes and meters, and short numbers serialize several times faster. */
+const round = (x: number, scale: number) => Math.round(x * scale) / scale;
+
+/** Buffers of one subscription, made once and reused every frame. */
+interface Nodes {
+  splitter: ChannelSplitterNode;
+  channels: AnalyserNode[];
+  level: Float32Array<ArrayBuffer>;
+  wave: Float32Array<ArrayBuffer>;
+  db: Float32Array<ArrayBuffer>;
+  bands: Int32Array;
 }
 
 /** Makes telemetry frames for subscribers, at up to {@link MAX_FPS}. */
 export class Telemetry {
   private readonly listeners = new Set<(f: TelemetryFrame) => void>();
   private timer: Disposable | undefined;
-  private nodes: { splitter: ChannelSplitterNode; channels: AnalyserNode[] } | undefined;
+  private nodes: Nodes | undefined;
   /** Frames made (tests and benchmarks). */
   frames = 0;
 
@@ -68,8 +89,16 @@ export class Telemetry {
       splitter.connect(a, c);
       return a;
     });
-    this.engine.master.analyser.connect(splitter);
-    this.nodes = { splitter, channels };
+    const mix = this.engine.master.analyser;
+    mix.connect(splitter);
+    this.nodes = {
+      splitter,
+      channels,
+      level: new Float32Array(channels[0]!.fftSize),
+      wave: new Float32Array(mix.fftSize),
+      db: new Float32Array(mix.frequencyBinCount),
+      bands: bandBins(mix.frequencyBinCount, this.engine.context.sampleRate),
+    };
     this.timer = this.clock.every(1 / Math.min(MAX_FPS, Math.max(1, this.fps)), () => this.emit());
   }
 
@@ -87,34 +116,38 @@ export class Telemetry {
     this.nodes = undefined;
   }
 
-  /** Makes one frame now (undefined when nobody subscribes). */
+  /** Makes one frame now (undefined when nobody subscribes). Reuses its buffers; numbers rounded for the wire. */
   frame(): TelemetryFrame | undefined {
-    if (!this.nodes) return undefined;
+    const n = this.nodes;
+    if (!n) return undefined;
     const mix = this.engine.master.analyser;
-    const buf = new Float32Array(2048);
-    const peak: number[] = [];
-    const rms: number[] = [];
-    for (const a of this.nodes.channels) {
-      a.getFloatTimeDomainData(buf);
-      const l = levels(buf);
-      peak.push(l.peak);
-      rms.push(l.rms);
+    const peaks: number[] = [];
+    const rmss: number[] = [];
+    for (const a of n.channels) {
+      a.getFloatTimeDomainData(n.level);
+      peaks.push(round(peak(n.level), 1e5));
+      rmss.push(round(rms(n.level), 1e5));
     }
-    const wave = new Float32Array(mix.fftSize);
-    mix.getFloatTimeDomainData(wave);
-    const step = wave.length / SCOPE_POINTS;
-    const scope = Array.from({ length: SCOPE_POINTS }, (_, i) => wave[Math.floor(i * step)]!);
-    const db = new Float32Array(mix.frequencyBinCount);
-    mix.getFloatFrequencyData(db);
+    mix.getFloatTimeDomainData(n.wave);
+    const step = n.wave.length / SCOPE_POINTS;
+    const scope = new Array<number>(SCOPE_POINTS);
+    for (let i = 0; i < SCOPE_POINTS; i++) scope[i] = round(n.wave[Math.floor(i * step)]!, 1e3);
+    mix.getFloatFrequencyData(n.db);
+    const spectrum = new Array<number>(SPECTRUM_BANDS);
+    for (let k = 0; k < SPECTRUM_BANDS; k++) {
+      let m = -Infinity;
+      for (let i = n.bands[k * 2]!, end = Math.min(n.bands[k * 2 + 1]!, n.db.length); i < end; i++) if (n.db[i]! > m) m = n.db[i]!;
+      spectrum[k] = Number.isFinite(m) ? round(Math.max(-140, m), 10) : -140;
+    }
     const v = this.engine.values();
     this.frames++;
     return {
       v: PROTOCOL_VERSION,
       type: 'telemetry',
-      time: this.engine.context.currentTime,
-      peak,
-      rms,
-      spectrum: logBands(db, this.engine.context.sampleRate),
+      time: round(this.engine.context.currentTime, 1e4),
+      peak: peaks,
+      rms: rmss,
+      spectrum,
       scope,
       streams: v.streams,
       signals: v.signals,
