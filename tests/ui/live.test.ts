@@ -107,7 +107,8 @@ describe('UI: Perform', () => {
 
     // Panic: the first telemetry frame 100 ms (session time) after the panic is below −90 dBFS.
     const frames: TelemetryFrame[] = [];
-    const off = show.session.onTelemetry((f) => frames.push(f));
+    // Copied: the session may reuse a frame's buffers for the next one.
+    const off = show.session.onTelemetry((f) => frames.push({ ...f, peak: [...f.peak] }));
     let panicAt: number | undefined;
     const offEvent = show.session.onEvent((e) => {
       if (e.type === 'mute' && e.panic) panicAt = show.session.snapshot().engine.time;
