@@ -107,7 +107,8 @@ describe('UI: Perform', () => {
 
     // Panic: the first telemetry frame 100 ms (session time) after the panic is below −90 dBFS.
     const frames: TelemetryFrame[] = [];
-    const off = show.session.onTelemetry((f) => frames.push(f));
+    // Copied: the session may reuse a frame's buffers for the next one.
+    const off = show.session.onTelemetry((f) => frames.push({ ...f, peak: [...f.peak] }));
     let panicAt: number | undefined;
     const offEvent = show.session.onEvent((e) => {
       if (e.type === 'mute' && e.panic) panicAt = show.session.snapshot().engine.time;
@@ -136,6 +137,61 @@ describe('UI: Perform', () => {
     expect(problems).toEqual([]);
     await page.context().close();
   }, 120_000);
+});
+
+describe('UI: Perform, streams', () => {
+  it('Hold freezes a stream at its value (the feed no longer moves it); a manual value is refused while held and says why', async () => {
+    const { page, problems } = await openWithToken(undefined, '#/Perform');
+    await page.getByRole('button', { name: 'Hold co2' }).click();
+    let held = await show.state();
+    for (let i = 0; i < 200 && !held.streams.co2?.frozen; i++) {
+      await page.waitForTimeout(50);
+      held = await show.state();
+    }
+    expect(held.streams.co2?.frozen).toBe(true);
+    const value = held.streams.co2?.raw;
+    // The file feed moves co2 several times a second (see the Live test); held, it stays.
+    await page.waitForTimeout(2000);
+    expect((await show.state()).streams.co2?.raw).toBe(value);
+    await page.getByRole('textbox', { name: 'Manual value for co2' }).fill('351');
+    await page.getByRole('button', { name: 'Send co2' }).click();
+    await page.getByRole('alert').getByText(/inject: .*frozen/).waitFor();
+    expect((await show.state()).streams.co2?.raw).toBe(value);
+    await page.getByRole('button', { name: 'Hold co2' }).click();
+    let frozen = true;
+    for (let i = 0; i < 200 && frozen; i++) {
+      await page.waitForTimeout(50);
+      frozen = (await show.state()).streams.co2?.frozen ?? true;
+    }
+    expect(frozen).toBe(false);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  }, 90_000);
+});
+
+describe('UI: keyboard shortcuts', () => {
+  it('are listed on Perform, and 1…9 pick scenes and M toggles mute', async () => {
+    const { page, problems } = await openWithToken(undefined, '#/Perform');
+    await page.getByRole('heading', { name: 'Keyboard shortcuts' }).waitFor();
+    const want = async (check: (s: Awaited<ReturnType<Show['state']>>) => boolean) => {
+      for (let i = 0; i < 200; i++) {
+        if (check(await show.state())) return true;
+        await page.waitForTimeout(50);
+      }
+      return false;
+    };
+    await page.keyboard.press('1');
+    expect(await want((s) => s.scene === 'baseline')).toBe(true);
+    await page.keyboard.press('2');
+    expect(await want((s) => s.scene === 'tipping')).toBe(true);
+    const muted = (await show.state()).muted;
+    await page.keyboard.press('m');
+    expect(await want((s) => s.muted === !muted)).toBe(true);
+    await page.keyboard.press('m');
+    expect(await want((s) => s.muted === muted)).toBe(true);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  }, 90_000);
 });
 
 describe('UI: Settings and the audience view', () => {
