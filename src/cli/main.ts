@@ -33,6 +33,8 @@ Usage:
   ecosym validate <patch...>
   ecosym schema [--show] [--out schema/patch.schema.json]   the JSON Schema of patches (of show files with --show)
   ecosym patches [--json]
+  ecosym run <show.yaml> [--port 8080] [--token T] [--sink none] [--log-dir DIR]   an installation: supervised, scheduled, self-healing
+  ecosym logs [show.yaml|DIR] [--follow] [--level warn] [--json]   the installation's logs, pretty
   ecosym service install|uninstall <show.yaml> [--user|--system] [--port P]   a systemd unit that runs the show at boot
   ecosym demo            play the demo patch, or bounce it to out/demo.wav when there is no audio device
 
