@@ -123,9 +123,9 @@ export async function runCommand(o: RunOptions): Promise<void> {
   let beat: Heartbeat | undefined;
   let snapshot: Snapshot | undefined;
   supervised.onHeartbeat((h) => {
-    const first = beat === undefined || beat.at < (lastFaultAt ?? 0);
     beat = h;
-    if (lastFaultAt !== undefined && h.rmsDb !== null && h.rmsDb > show.silenceFloor && first) {
+    // Heartbeats after a fault come from the new session only: the first one with sound ends the recovery.
+    if (lastFaultAt !== undefined && h.rmsDb !== null && h.rmsDb > show.silenceFloor) {
       lastRecovery = (Date.now() - lastFaultAt) / 1000;
       log.info({ seconds: lastRecovery, pid: supervised.pid }, 'sound back after a fault');
       lastFaultAt = undefined;
