@@ -36,6 +36,8 @@
  * its growth with size, CSV streaming speed and heap per row.
  * Installation (benchmarks/install.ts; `--install` runs only these): restart-to-sound of
  * `ecosym run` after a SIGKILL of its session (median and max of 10), rt-cpu/<patch>.
+ * Supervised session (benchmarks/host.ts; `--host` runs only these): restart-to-sound,
+ * SIGKILL of the session child to its output above −60 dBFS again (median of 10).
  * `--fuzz[=N]` runs only the schema fuzz (benchmarks/fuzz.ts): N random patches
  * (default 200) of 60 s, and how many failed; the run exits 1 if any did.
  */
@@ -49,6 +51,7 @@ import { audibleSeconds, renderPlainTone } from './plainTone.ts';
 import { ToneInChromium } from './toneChromium.ts';
 import { medianOfSorted } from '../src/engine/core/filters.ts';
 import { benchSources } from './sources.ts';
+import { benchHost } from './host.ts';
 import { benchOsc } from './osc.ts';
 import { benchMidi } from './midi.ts';
 import { benchCli } from './cli.ts';
@@ -70,6 +73,7 @@ const midiOnly = process.argv.includes('--midi');
 const cliOnly = process.argv.includes('--cli');
 const filesOnly = process.argv.includes('--files');
 const installOnly = process.argv.includes('--install');
+const hostOnly = process.argv.includes('--host');
 const fuzzArg = process.argv.find((a) => a === '--fuzz' || a.startsWith('--fuzz='));
 const fuzzRuns = fuzzArg === undefined ? 0 : fuzzArg === '--fuzz' ? 200 : Number(fuzzArg.slice(7));
 if (fuzzArg !== undefined && !(Number.isInteger(fuzzRuns) && fuzzRuns > 0)) throw new Error(`${fuzzArg}: expected --fuzz or --fuzz=N with N a whole number above 0`);
@@ -177,7 +181,7 @@ async function swapGrowth(pf: PatchFile, samples: Map<string, AudioBuffer>, swap
 
 const fuzzFailed = fuzzRuns ? await benchFuzz(fuzzRuns, fuzzSeed, row) : 0;
 // --rows names per-patch groups only: it runs none of the live-data, MIDI, CLI or file rows.
-const nonPatchOnly = sourcesOnly || midiOnly || cliOnly || filesOnly || installOnly || fuzzRuns > 0;
+const nonPatchOnly = sourcesOnly || midiOnly || cliOnly || filesOnly || installOnly || hostOnly || fuzzRuns > 0;
 const groupOnly = nonPatchOnly || rowGroups !== undefined;
 if (!only && (!groupOnly || sourcesOnly)) {
   benchCore(quick, row);
@@ -189,6 +193,7 @@ if (!only && (!groupOnly || midiOnly)) await benchMidi(quick, row);
 if (!only && (!groupOnly || cliOnly)) await benchCli(quick, row);
 if (!only && (!groupOnly || filesOnly)) await benchFiles(row);
 if (!only && (!groupOnly || installOnly)) await benchInstall(quick, row);
+if (!only && (!groupOnly || hostOnly)) await benchHost(quick, row);
 
 /** Started once, on the first patch that wants the Chromium rows. */
 let chromiumBaseline: ToneInChromium | undefined;

@@ -36,6 +36,7 @@ describe('the compiled CLI', () => {
       expect(build.code).toBe(0);
       expect(existsSync(join(out, '.cli-built'))).toBe(true);
       expect(existsSync(join(out, 'cli/audioProbe.child.mjs'))).toBe(true);
+      expect(existsSync(join(out, 'cli/session-child.js'))).toBe(true);
       const main = pathToFileURL(join(out, 'cli/main.js')).href;
       const cli = (args: string[]) => node(['--input-type=module', '-e', `const { run } = await import(${JSON.stringify(main)}); await run(${JSON.stringify(args)});`]);
       const help = await cli(['--help']);

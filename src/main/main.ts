@@ -5,13 +5,22 @@
  * navigation or new windows, permissions limited to Web MIDI, and IPC that
  * checks the sender frame before acting.
  *
- * Thin glue only: no audio or engine code runs in this process.
+ * Thin glue only: no audio or engine code runs in this process. The session
+ * plays in an Electron utilityProcess started and watched by the
+ * {@link AudioHost} (heartbeat, restart with the same patch and scene); each
+ * window gets a MessagePort to it carrying the session protocol. One instance
+ * of the app, an application menu, an open-patch dialog and recent files.
+ * Everything with logic lives in the modules beside this one, tested in Node.
  */
-import { app, BrowserWindow, ipcMain, session } from 'electron';
-import type { IpcMainInvokeEvent, Session, WebContents } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, MessageChannelMain, session, utilityProcess } from 'electron';
+import type { IpcMainInvokeEvent, MenuItemConstructorOptions, Session, WebContents } from 'electron';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { IpcChannel, type Bridge, type VersionInfo } from '../shared/ipc.ts';
+import { IpcChannel, SESSION_PORT_CHANNEL, type Bridge, type VersionInfo } from '../shared/ipc.ts';
+import type { ChildHandle, SpawnChild } from '../engine/node/session/hostChannel.ts';
+import type { FromChild } from '../engine/node/session/hostChannel.ts';
+import { AudioHost } from './audioHost.ts';
+import { appUrls, checkIpcArgs, isAppUrl as isAppUrlUnder, isIndexUrl as isIndexUrlOf, isTrustedFrame, windowOptions, windowTitle } from './guards.ts';
+import { RecentFiles } from './recentFiles.ts';
 
 // ------------------------------------------------------------------ paths
 
@@ -22,9 +31,11 @@ const INDEX_HTML = path.join(RENDERER_DIR, 'index.html');
 /** Emitted as CommonJS by tsconfig.preload.json (sandboxed preloads cannot be ESM). */
 const PRELOAD_JS = path.join(APP_ROOT, 'dist', 'preload', 'preload.js');
 
+/** The session child process, bundled by scripts/build-cli.mjs. */
+const SESSION_CHILD_JS = path.join(APP_ROOT, 'dist', 'cli', 'session-child.js');
+
 /** file:// URL prefix of everything the app's pages may be loaded from. */
-const APP_URL_PREFIX = `${pathToFileURL(RENDERER_DIR).href}/`;
-const INDEX_URL = pathToFileURL(INDEX_HTML).href;
+const { prefix: APP_URL_PREFIX, index: INDEX_URL } = appUrls(RENDERER_DIR);
 
 /**
  * Content Security Policy for the app's pages. The same policy (minus
@@ -52,28 +63,8 @@ const MAX_RENDERER_RELOADS = 5;
 /** The only permissions any page may get: Web MIDI (webmidi#378). */
 const ALLOWED_PERMISSIONS: ReadonlySet<string> = new Set(['midi', 'midiSysex']);
 
-/** Parses `url` and tells whether it is one of the app's own files. */
-function isAppUrl(url: string | undefined): boolean {
-  if (url === undefined) return false;
-  try {
-    const parsed = new URL(url); // normalises '..' and encoding
-    return parsed.protocol === 'file:' && parsed.href.startsWith(APP_URL_PREFIX);
-  } catch {
-    return false;
-  }
-}
-
-/** True when `url` is the app's index page (any query or fragment). */
-function isIndexUrl(url: string): boolean {
-  try {
-    const parsed = new URL(url);
-    parsed.search = '';
-    parsed.hash = '';
-    return parsed.href === INDEX_URL;
-  } catch {
-    return false;
-  }
-}
+const isAppUrl = (url: string | undefined) => isAppUrlUnder(url, APP_URL_PREFIX);
+const isIndexUrl = (url: string) => isIndexUrlOf(url, INDEX_URL);
 
 // ------------------------------------------------- fault policy (never exit)
 
@@ -143,8 +134,7 @@ app.on('web-contents-created', (_event, contents) => secureWebContents(contents)
 
 /** True when an IPC message comes from one of the app's own pages. */
 function isTrustedSender(event: IpcMainInvokeEvent): boolean {
-  const frame = event.senderFrame; // null once the frame navigated or was destroyed
-  return frame !== null && isAppUrl(frame.url);
+  return isTrustedFrame(event.senderFrame, APP_URL_PREFIX); // null once the frame navigated or was destroyed
 }
 
 /**
@@ -153,7 +143,7 @@ function isTrustedSender(event: IpcMainInvokeEvent): boolean {
  */
 function handle<K extends keyof Bridge>(
   method: K,
-  impl: (args: readonly unknown[]) => Awaited<ReturnType<Bridge[K]>> | ReturnType<Bridge[K]>,
+  impl: (args: Parameters<Bridge[K]>, event: IpcMainInvokeEvent) => unknown,
 ): void {
   const channel = IpcChannel[method];
   ipcMain.handle(channel, (event, ...args: unknown[]) => {
@@ -162,7 +152,7 @@ function handle<K extends keyof Bridge>(
       console.warn(`[main] rejected ${channel} from ${event.senderFrame?.url ?? 'a destroyed frame'}`);
       throw new Error(`${channel}: sender is not an Eco-Symphony page`);
     }
-    return impl(args);
+    return impl(checkIpcArgs(method, args), event);
   });
 }
 
@@ -171,30 +161,120 @@ handle('getVersion', (): VersionInfo => ({
   electron: process.versions.electron,
 }));
 
+// ------------------------------------------------------------- audio host
+
+/**
+ * Electron's utilityProcess as the supervisor's {@link SpawnChild}: the same
+ * messages as Node's fork, on `postMessage`/`process.parentPort`. A hung
+ * process does not answer a polite kill, so SIGKILL by pid.
+ */
+const spawnUtility: SpawnChild = (entry, env): ChildHandle => {
+  const child = utilityProcess.fork(entry, [], { env: { ...process.env, ...env }, stdio: 'pipe', serviceName: 'Eco-Symphony audio' });
+  let exit: { code: number } | undefined;
+  const exitFns: Array<(code: number | null, signal: string | null) => void> = [];
+  child.once('exit', (code) => {
+    exit = { code };
+    for (const fn of exitFns.splice(0)) fn(code, null);
+  });
+  return {
+    get pid() {
+      return child.pid;
+    },
+    send: (m) => child.postMessage(m),
+    onMessage(fn) {
+      const h = (m: unknown) => fn(m as FromChild);
+      child.on('message', h);
+      return () => void child.off('message', h);
+    },
+    onExit: (fn) => (exit ? fn(exit.code, null) : void exitFns.push(fn)),
+    kill: () => {
+      if (exit || child.pid === undefined) return;
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        child.kill();
+      }
+    },
+    onStderr: (fn) => void child.stderr?.on('data', (d: Buffer) => fn(d.toString('utf8'))),
+  };
+};
+
+let recent: RecentFiles;
+let host: AudioHost;
+
+/** Loads a patch file into the audio host and tells the user when it fails. */
+async function openPatchFile(file: string): Promise<void> {
+  const r = await host.openPatch(file);
+  if (!r.ok) {
+    dialog.showErrorBox('Could not open the patch', `${file}\n\n${r.error}`);
+    return;
+  }
+  app.addRecentDocument(file);
+  buildMenu();
+}
+
+async function openPatchDialog(win?: BrowserWindow): Promise<string | null> {
+  const options = { title: 'Open a patch', properties: ['openFile' as const], filters: [{ name: 'Patches', extensions: ['yaml', 'yml', 'json'] }] };
+  const r = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
+  const file = r.canceled ? undefined : r.filePaths[0];
+  if (!file) return null;
+  await openPatchFile(file);
+  return file;
+}
+
+handle('openSessionPort', (_args, event) => {
+  const { port1, port2 } = new MessageChannelMain();
+  host.connect({
+    postMessage: (m) => port1.postMessage(m),
+    onMessage: (fn) => void port1.on('message', (e) => fn(e.data)),
+    onClose: (fn) => void port1.on('close', fn),
+    close: () => port1.close(),
+  });
+  port1.start();
+  event.sender.postMessage(SESSION_PORT_CHANNEL, null, [port2]);
+});
+handle('openPatchDialog', (_args, event) => openPatchDialog(BrowserWindow.fromWebContents(event.sender) ?? undefined));
+handle('recentFiles', () => recent.list());
+handle('openRecent', async ([file]) => {
+  // Only a file the user opened before: a renderer cannot make main read any path.
+  if (!recent.has(file)) throw new Error(`${IpcChannel.openRecent}: not a recent file`);
+  await openPatchFile(file);
+});
+
+// ------------------------------------------------------------------ menu
+
+function buildMenu(): void {
+  const recentItems: MenuItemConstructorOptions[] = recent.list().map((r) => ({ label: path.basename(r.path), sublabel: r.path, click: () => void openPatchFile(r.path) }));
+  const template: MenuItemConstructorOptions[] = [
+    ...(process.platform === 'darwin' ? [{ role: 'appMenu' as const }] : []),
+    {
+      label: 'File',
+      submenu: [
+        { label: 'Open Patch…', accelerator: 'CmdOrCtrl+O', click: () => void openPatchDialog(BrowserWindow.getFocusedWindow() ?? undefined) },
+        { label: 'Open Recent', submenu: recentItems.length ? [...recentItems, { type: 'separator' }, { label: 'Clear Menu', click: () => (recent.clear(), buildMenu()) }] : [{ label: 'No recent patches', enabled: false }] },
+        { type: 'separator' },
+        { label: 'Panic (silence now)', accelerator: 'CmdOrCtrl+.', click: () => void host.session.handle({ type: 'panic' }) },
+        { type: 'separator' },
+        process.platform === 'darwin' ? { role: 'close' } : { role: 'quit' },
+      ],
+    },
+    { role: 'editMenu' },
+    { role: 'viewMenu' },
+    { role: 'windowMenu' },
+  ];
+  Menu.setApplicationMenu(Menu.buildFromTemplate(template));
+}
+
 // ---------------------------------------------------------------- windows
 
 function createWindow(): BrowserWindow {
-  const win = new BrowserWindow({
-    width: 1280,
-    height: 800,
-    title: 'Eco-Symphony',
-    backgroundColor: '#000000',
-    show: false,
-    webPreferences: {
-      preload: PRELOAD_JS,
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      nodeIntegrationInSubFrames: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      webviewTag: false,
-      backgroundThrottling: false,
-      spellcheck: false,
-    },
-  });
+  const win = new BrowserWindow(windowOptions(PRELOAD_JS));
   win.once('ready-to-show', () => win.show());
+  // The title says when the audio restarts; the renderer also gets the status on its port.
+  const off = host.onStatus((s) => {
+    if (!win.isDestroyed()) win.setTitle(windowTitle(s.state));
+  });
+  win.on('closed', off);
   win.webContents.on('render-process-gone', (_event, details) => {
     faults.rendererGone += 1;
     const reload = details.reason !== 'clean-exit' && faults.rendererGone <= MAX_RENDERER_RELOADS;
@@ -214,13 +294,28 @@ app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit();
 });
 
+// One instance: a second start (a patch double-clicked) hands its file to this one and quits.
+if (!app.requestSingleInstanceLock()) app.quit();
+app.on('second-instance', (_event, argv) => {
+  const win = BrowserWindow.getAllWindows()[0];
+  if (win) {
+    if (win.isMinimized()) win.restore();
+    win.focus();
+  }
+  const file = argv.slice(1).find((a) => /\.(ya?ml|json)$/i.test(a));
+  if (file && host) void openPatchFile(path.resolve(file));
+});
+app.on('will-quit', () => void host?.stop());
+
 app
   .whenReady()
   .then(() => {
     secureSession(session.defaultSession);
-    // The audio host (engine, sources, OSC/MIDI bridges) will run here in an
-    // Electron utilityProcess, started and watched by main (heartbeat,
-    // restart with a start limit): see docs/ARCHITECTURE.md "Processes".
+    recent = new RecentFiles(path.join(app.getPath('userData'), 'recent-patches.json'), (l) => console.warn(`[main] ${l}`));
+    const last = recent.list()[0]?.path;
+    host = new AudioHost({ patch: last ? { path: last } : { id: 'seattle-drift' }, spawn: spawnUtility, entry: SESSION_CHILD_JS, recent, log: (l) => console.log(`[audio] ${l}`) });
+    host.start().catch((e: unknown) => console.error('[main] audio host:', e));
+    buildMenu();
     createWindow();
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) createWindow();

@@ -17,12 +17,48 @@ export interface VersionInfo {
 }
 
 /**
+ * A connection to the live session, in the renderer: the session protocol of
+ * `protocol.ts` both ways (commands in; `hello`, replies, events, telemetry and
+ * host status out, one object per message). The preload wraps the
+ * `MessagePort` main hands over in this small object, because `contextBridge`
+ * copies what it exposes and cannot pass a port itself; messages arrive as
+ * plain copies, never Node or IPC objects.
+ */
+export interface SessionPort {
+  /** Sends one command (an object, or its JSON text). */
+  postMessage(message: unknown): void;
+  /** Receives every message from the session; returns the unsubscribe function. */
+  addEventListener(type: 'message', fn: (data: unknown) => void): () => void;
+  /** Closes this connection (the session plays on). */
+  close(): void;
+}
+
+/** A file the app opened lately (newest first in {@link Bridge.recentFiles}). */
+export interface RecentFile {
+  path: string;
+  /** When it was last opened, epoch ms. */
+  openedAt: number;
+}
+
+/**
  * What the renderer can ask of the rest of the app, exposed by the preload as
  * `window.ecosym`. Named, typed functions only: never a raw `ipcRenderer`.
  */
 export interface Bridge {
   /** Versions of the app and of Electron. */
   getVersion(): Promise<VersionInfo>;
+  /**
+   * A connection to the session in the audio host process (no TCP port):
+   * first the host's status, then `hello` with the snapshot once it plays.
+   * Survives restarts of the audio host (status `restarting`, then `playing`).
+   */
+  openSessionPort(): Promise<SessionPort>;
+  /** Shows the open-patch dialog; resolves with the patch loaded, or null when cancelled. */
+  openPatchDialog(): Promise<string | null>;
+  /** Patches opened lately, newest first. */
+  recentFiles(): Promise<RecentFile[]>;
+  /** Loads one of them (a path from {@link recentFiles}). */
+  openRecent(path: string): Promise<void>;
 }
 
 /**
@@ -31,6 +67,10 @@ export interface Bridge {
  */
 export const IpcChannel = {
   getVersion: 'app:getVersion',
+  openSessionPort: 'session:openPort',
+  openPatchDialog: 'app:openPatchDialog',
+  recentFiles: 'app:recentFiles',
+  openRecent: 'app:openRecent',
 } as const satisfies Record<keyof Bridge, string>;
 
 /** Channel names by bridge method, as literal types. */
@@ -38,3 +78,7 @@ export type IpcChannels = typeof IpcChannel;
 
 /** Any IPC channel name of the app. */
 export type IpcChannelName = IpcChannels[keyof IpcChannels];
+
+/** Main → renderer: the `MessagePort` asked for by {@link Bridge.openSessionPort} (one port per message). */
+export const SESSION_PORT_CHANNEL = 'session:port';
+

@@ -76,6 +76,12 @@ describe('SupervisedSession', () => {
     const bad = await host.handle({ type: 'tempo', bpm: 'fast' });
     expect(bad.ok).toBe(false);
     expect(!bad.ok && bad.error).toMatch(/^tempo\.bpm/);
+    // Telemetry crosses the process boundary while someone listens.
+    const frames: unknown[] = [];
+    const off = host.onTelemetry((f) => frames.push(f));
+    await until(() => frames.length >= 3, 'telemetry frames from the child');
+    off();
+    expect(frames[0]).toMatchObject({ type: 'telemetry', v: 1 });
   });
 
   it('SIGKILL: restarted with the patch loaded, the scene and the tempo, sounding again; commands during the restart refused, not replayed', async () => {
@@ -87,6 +93,9 @@ describe('SupervisedSession', () => {
     // A snapshot taken after the changes, as the supervisor keeps it.
     await until(() => host.lastSnapshot?.streams.co2?.frozen === true, 'a snapshot with the frozen stream');
     const before = host.pid!;
+    // A spare process waits, its modules loaded: the restart uses it.
+    await until(() => host.standbyPid !== undefined, 'the standby process');
+    const spare = host.standbyPid!;
     const seen = statuses.length;
     process.kill(before, 'SIGKILL');
     await until(() => host.status.state === 'restarting', 'the supervisor to see the death');
@@ -95,7 +104,7 @@ describe('SupervisedSession', () => {
     expect(refused).toMatchObject({ ok: false, id: 7 });
     expect(!refused.ok && refused.error).toMatch(/restarting.*not run/);
     await until(sounding, 'the restarted child to sound');
-    expect(host.pid).not.toBe(before);
+    expect(host.pid).toBe(spare);
     expect(host.restarts).toBe(1);
     expect(host.lastFault).toMatchObject({ cause: 'crash' });
     expect(host.lastFault!.message).toMatch(/SIGKILL/);
@@ -112,7 +121,11 @@ describe('SupervisedSession', () => {
     const before = host.pid!;
     const restarts = host.restarts;
     expect(await host.handle({ type: 'debugStall', seconds: 30 })).toMatchObject({ ok: true });
-    await until(() => host.lastFault?.cause === 'hang', 'the hang to be detected');
+    // Sent to the stalled child, which can never answer: an error reply when it is killed, and never run later.
+    const late = await host.handle({ type: 'scene', name: 'calm', id: 'late' });
+    expect(late).toMatchObject({ ok: false, id: 'late' });
+    expect(!late.ok && late.error).toMatch(/stopped before answering.*will not be replayed/);
+    expect(host.lastFault?.cause).toBe('hang');
     await until(sounding, 'the restarted child to sound');
     expect(host.pid).not.toBe(before);
     expect(host.restarts).toBe(restarts + 1);
@@ -120,6 +133,22 @@ describe('SupervisedSession', () => {
     const s = await snapshot();
     expect(s).toMatchObject({ scene: 'storm', tempoFixed: 133 });
     expect(s.patch?.name).toBe('beta');
+  });
+
+  it('stop ends the session process and the standby', async () => {
+    await until(() => host.standbyPid !== undefined, 'the standby process');
+    const pids = [host.pid!, host.standbyPid!];
+    await host.stop();
+    expect(host.status.state).toBe('stopped');
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await until(() => !pids.some(alive), 'both processes to end');
   });
 });
 

@@ -56,6 +56,10 @@ export interface SupervisedOptions {
   onCrashLoop?: (failing: PatchRef) => PatchRef | undefined;
   /** Keep trying when the very first start fails (default false: `start()` rejects with the child's error). */
   retryFirstStart?: boolean;
+  /** Keep a spare process loaded for a fast restart (default true; costs one idle Node process). */
+  standby?: boolean;
+  /** When no audio device can be opened, play to no device (`sink: none`) rather than retry it (the app). */
+  silentWithoutDevice?: boolean;
   /** Lines about faults and restarts, and the child's stderr. */
   log?: (line: string) => void;
 }
@@ -72,6 +76,8 @@ type State = HostStatus['state'];
 /** What the show was, to be restored after a restart. */
 interface ShowState {
   patch: PatchRef;
+  /** The scene playing, from heartbeats and scene events while the child plays. */
+  scene: string | null;
   tempoFixed: number | null | undefined;
   muted: boolean | undefined;
   params: Map<string, number>;
@@ -112,6 +118,9 @@ export class SupervisedSession implements SessionLink {
   private lastSnapshotAt = 0;
   /** The cause a supervisor gave when it killed the child itself ({@link restartChild}). */
   private forcedCause: FaultCause | undefined;
+  private sink: ChildStartOptions['sink'];
+  private standby: ChildHandle | undefined;
+  private standbyTimer: NodeJS.Timeout | undefined;
   /** Restarts done (each time a child was started again after a fault). */
   restarts = 0;
   lastFault: HostFault | undefined;
@@ -122,9 +131,10 @@ export class SupervisedSession implements SessionLink {
 
   constructor(opts: SupervisedOptions) {
     this.o = opts;
+    this.sink = opts.session.sink;
     this.policy = new RestartPolicy(opts.policy);
     this.watch = new HeartbeatWatch(opts.hangAfter ?? 5, monoSeconds());
-    this.show = { patch: opts.session.patch, tempoFixed: undefined, muted: undefined, params: new Map(), frozen: new Map(), rebinds: new Map() };
+    this.show = { patch: opts.session.patch, scene: null, tempoFixed: undefined, muted: undefined, params: new Map(), frozen: new Map(), rebinds: new Map() };
   }
 
   /** The session process's id (undefined while none runs). */
@@ -132,9 +142,14 @@ export class SupervisedSession implements SessionLink {
     return this.child?.pid;
   }
 
+  /** The spare process's id, while one waits (see {@link SupervisedOptions.standby}). */
+  get standbyPid(): number | undefined {
+    return this.standby?.pid;
+  }
+
   /** The host's state now. */
   get status(): HostStatus {
-    return { type: 'status', state: this.state, restarts: this.restarts, ...(this.o.session.sink === 'none' ? { silent: true } : {}), ...(this.lastFault ? { reason: this.lastFault.message } : {}) };
+    return { type: 'status', state: this.state, restarts: this.restarts, ...(this.sink === 'none' ? { silent: true } : {}), ...(this.lastFault ? { reason: this.lastFault.message } : {}) };
   }
 
   /** Failures by cause since start. */
@@ -177,26 +192,9 @@ export class SupervisedSession implements SessionLink {
     this.o.log?.(line);
   }
 
-  private spawn(): void {
-    this.ready = false;
-    this.hung = false;
-    this.forcedCause = undefined;
-    this.childError = undefined;
-    this.stderrTail = '';
-    this.lastHeartbeat = undefined;
-    this.setState(this.restarts === 0 && !this.playedOnce ? 'starting' : 'restarting');
-    const spawn = this.o.spawn ?? forkChild;
-    let child: ChildHandle;
-    try {
-      child = spawn(this.o.entry ?? SESSION_CHILD_ENTRY, { ECOSYM_SESSION_CHILD: '1', ...(this.o.env ?? {}) });
-    } catch (e) {
-      this.childError = `could not start the session process: ${(e as Error)?.message ?? String(e)}`;
-      setImmediate(() => this.fault('start'));
-      return;
-    }
-    this.child = child;
-    this.spawnedAt = monoSeconds();
-    this.watch.reset(this.spawnedAt);
+  /** Starts a session process and wires it; it plays once sent `start`. */
+  private launch(): ChildHandle {
+    const child = (this.o.spawn ?? forkChild)(this.o.entry ?? SESSION_CHILD_ENTRY, { ECOSYM_SESSION_CHILD: '1', ...(this.o.env ?? {}) });
     child.onMessage((m) => {
       if (this.child === child) this.message(m);
     });
@@ -206,13 +204,56 @@ export class SupervisedSession implements SessionLink {
       for (const line of text.split('\n')) if (line.trim()) this.log(line);
     });
     child.onExit((code, signal) => {
+      if (this.standby === child) this.standby = undefined;
       if (this.child !== child) return;
       this.child = undefined;
       this.exited(code, signal);
     });
+    return child;
+  }
+
+  /**
+   * A spare process, its modules loaded, waiting for `start`: a restart then
+   * skips loading the engine (most of a start's time). Made a while after the
+   * session plays, so it never competes with a start.
+   */
+  private prepareStandby(): void {
+    if (this.o.standby === false || this.standby || this.standbyTimer) return;
+    this.standbyTimer = setTimeout(() => {
+      this.standbyTimer = undefined;
+      if (this.stopping || this.standby) return;
+      try {
+        this.standby = this.launch();
+      } catch (e) {
+        this.log(`could not start a standby session process: ${(e as Error)?.message ?? String(e)}`);
+      }
+    }, 1000);
+    this.standbyTimer.unref?.();
+  }
+
+  private spawn(): void {
+    this.ready = false;
+    this.hung = false;
+    this.forcedCause = undefined;
+    this.childError = undefined;
+    this.stderrTail = '';
+    this.lastHeartbeat = undefined;
+    this.setState(this.restarts === 0 && !this.playedOnce ? 'starting' : 'restarting');
+    let child = this.standby;
+    this.standby = undefined;
+    try {
+      child ??= this.launch();
+    } catch (e) {
+      this.childError = `could not start the session process: ${(e as Error)?.message ?? String(e)}`;
+      setImmediate(() => this.fault('start'));
+      return;
+    }
+    this.child = child;
+    this.spawnedAt = monoSeconds();
+    this.watch.reset(this.spawnedAt);
     const overrides = new Map(this.o.session.overrides ?? []);
     for (const [stream, uri] of this.show.rebinds) overrides.set(stream, uri);
-    child.send({ kind: 'start', options: { ...this.o.session, patch: this.show.patch, overrides: [...overrides] } });
+    child.send({ kind: 'start', options: { ...this.o.session, sink: this.sink, patch: this.show.patch, overrides: [...overrides] } });
   }
 
   private message(m: FromChild): void {
@@ -220,6 +261,7 @@ export class SupervisedSession implements SessionLink {
       case 'heartbeat':
         this.watch.beat(monoSeconds());
         this.lastHeartbeat = m;
+        if (this.state === 'playing') this.show.scene = m.scene;
         for (const fn of this.beats) fn(m);
         return;
       case 'reply': {
@@ -231,6 +273,7 @@ export class SupervisedSession implements SessionLink {
       }
       case 'event':
         if (m.event.type === 'mute') this.show.muted = m.event.muted;
+        if (m.event.type === 'scene' && this.state === 'playing') this.show.scene = m.event.scene;
         for (const fn of this.events) {
           try {
             fn(m.event);
@@ -276,7 +319,7 @@ export class SupervisedSession implements SessionLink {
       const v = value ?? (typeof last?.streams[stream]?.raw === 'number' ? (last.streams[stream].raw as number) : undefined);
       cmds.push({ type: 'freeze', stream, on: true, ...(v === undefined ? {} : { value: v }) });
     }
-    const scene = this.lastHeartbeat?.scene ?? last?.scene;
+    const scene = s.scene ?? last?.scene;
     if (scene && scene !== fresh.scene) cmds.push({ type: 'scene', name: scene });
     if (s.tempoFixed !== undefined && s.tempoFixed !== null) cmds.push({ type: 'tempo', bpm: s.tempoFixed });
     if (s.muted !== undefined && s.muted !== fresh.muted) cmds.push({ type: 'mute', on: s.muted });
@@ -290,6 +333,7 @@ export class SupervisedSession implements SessionLink {
     this.policy.started(monoSeconds());
     this.playedOnce = true;
     this.setState('playing');
+    this.prepareStandby();
     this.firstStart?.resolve();
     this.firstStart = undefined;
   }
@@ -337,6 +381,17 @@ export class SupervisedSession implements SessionLink {
     this.lastFault = { cause, message, at: wallSeconds() };
     this.ready = false;
     this.emitEvent({ type: 'error', time: wallSeconds(), where: 'audio host', message: message.slice(0, 500) });
+    if (cause === 'start' && this.o.silentWithoutDevice && this.sink !== 'none' && /no audio output device/.test(this.childError ?? '')) {
+      // Not a fault of the patch: play silently at once, so the UI works.
+      this.sink = 'none';
+      this.log(`${message}; playing with no audio device`);
+      this.setState('restarting', `${message}; playing with no audio device`);
+      this.restartTimer = setTimeout(() => {
+        this.restartTimer = undefined;
+        if (!this.stopping) this.spawn();
+      }, 0);
+      return;
+    }
     if (!this.playedOnce && this.firstStart && !this.o.retryFirstStart) {
       const fs = this.firstStart;
       this.firstStart = undefined;
@@ -360,6 +415,7 @@ export class SupervisedSession implements SessionLink {
       this.show.params.clear();
       this.show.frozen.clear();
       this.show.rebinds.clear();
+      this.show.scene = null;
       this.lastSnapshot = undefined;
       this.lastHeartbeat = undefined;
     }
@@ -442,6 +498,9 @@ export class SupervisedSession implements SessionLink {
       case 'param':
         s.params.set(c.target, r.ok && typeof (r.data as { value?: unknown })?.value === 'number' ? (r.data as { value: number }).value : c.value);
         return;
+      case 'scene':
+        s.scene = c.name;
+        return;
       case 'tempo':
         s.tempoFixed = c.bpm;
         return;
@@ -508,6 +567,10 @@ export class SupervisedSession implements SessionLink {
     return (this.stopping ??= (async () => {
       if (this.timer) clearInterval(this.timer);
       if (this.restartTimer) clearTimeout(this.restartTimer);
+      if (this.standbyTimer) clearTimeout(this.standbyTimer);
+      const spare = this.standby;
+      this.standby = undefined;
+      spare?.kill();
       const child = this.child;
       if (child) {
         const gone = new Promise<void>((r) => child.onExit(() => r()));
