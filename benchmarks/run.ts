@@ -38,6 +38,8 @@
  * parameter ramp p50/p99, and telemetry-cost: CPU with 3 clients at 30 fps ÷ none (goal ≤ 1.10).
  * Files (benchmarks/files.ts; `--files` runs only these): patch parsing time and
  * its growth with size, CSV streaming speed and heap per row.
+ * Installation (benchmarks/install.ts; `--install` runs only these): restart-to-sound of
+ * `ecosym run` after a SIGKILL of its session (median and max of 10), rt-cpu/<patch>.
  * Supervised session (benchmarks/host.ts; `--host` runs only these): restart-to-sound,
  * SIGKILL of the session child to its output above −60 dBFS again (median of 10).
  * UI (benchmarks/ui.ts; `--ui` runs only these): canvas work per frame on Live in
@@ -67,6 +69,7 @@ import { benchFuzz } from './fuzz.ts';
 import { benchRealtime } from './realtime.ts';
 import { benchCore } from './core.ts';
 import { benchUi } from './ui.ts';
+import { benchInstall } from './install.ts';
 
 interface Row {
   name: string;
@@ -80,6 +83,7 @@ const midiOnly = process.argv.includes('--midi');
 const cliOnly = process.argv.includes('--cli');
 const scaleOnly = process.argv.includes('--scale');
 const filesOnly = process.argv.includes('--files');
+const installOnly = process.argv.includes('--install');
 const hostOnly = process.argv.includes('--host');
 const uiOnly = process.argv.includes('--ui');
 const serverOnly = process.argv.includes('--server');
@@ -190,7 +194,7 @@ async function swapGrowth(pf: PatchFile, samples: Map<string, AudioBuffer>, swap
 
 const fuzzFailed = fuzzRuns ? await benchFuzz(fuzzRuns, fuzzSeed, row) : 0;
 // --rows names per-patch groups only: it runs none of the live-data, MIDI, CLI or file rows.
-const nonPatchOnly = sourcesOnly || midiOnly || cliOnly || filesOnly || hostOnly || uiOnly || serverOnly || scaleOnly || fuzzRuns > 0;
+const nonPatchOnly = sourcesOnly || midiOnly || cliOnly || filesOnly || installOnly || hostOnly || uiOnly || serverOnly || scaleOnly || fuzzRuns > 0;
 const groupOnly = nonPatchOnly || rowGroups !== undefined;
 if (!only && (!groupOnly || sourcesOnly)) {
   benchCore(quick, row);
@@ -201,6 +205,7 @@ if (!only && (!groupOnly || sourcesOnly)) {
 if (!only && (!groupOnly || midiOnly)) await benchMidi(quick, row);
 if (!only && (!groupOnly || cliOnly)) await benchCli(quick, row);
 if (!only && (!groupOnly || filesOnly)) await benchFiles(row);
+if (!only && (!groupOnly || installOnly)) await benchInstall(quick, row);
 if (!only && (!groupOnly || hostOnly)) await benchHost(quick, row);
 if (!only && (!groupOnly || uiOnly)) await benchUi(quick, row);
 if (!only && (!groupOnly || serverOnly)) await benchServer(quick, row);

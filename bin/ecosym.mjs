@@ -6,8 +6,19 @@
 // same program, about 2 s slower to start.
 import { builtAndFresh } from './dist.mjs';
 
+// `run` and `logs` are the installation's supervisor: a program without the audio code.
+const supervisor = process.argv[2] === 'run' || process.argv[2] === 'logs';
 let run;
-if (!process.env.ECOSYM_TSX && builtAndFresh(new URL('../', import.meta.url))) ({ run } = await import('../dist/cli/main.js'));
+if (supervisor) {
+  let runSupervisor;
+  if (!process.env.ECOSYM_TSX && builtAndFresh(new URL('../', import.meta.url))) ({ runSupervisor } = await import('../dist/cli/supervisor.js'));
+  else {
+    const { register } = await import('tsx/esm/api');
+    register();
+    ({ runSupervisor } = await import('../src/cli/runMain.ts'));
+  }
+  run = runSupervisor;
+} else if (!process.env.ECOSYM_TSX && builtAndFresh(new URL('../', import.meta.url))) ({ run } = await import('../dist/cli/main.js'));
 else {
   const { register } = await import('tsx/esm/api');
   register();

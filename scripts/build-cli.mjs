@@ -27,7 +27,7 @@ rmSync(stamp, { force: true });
 try {
   await esbuild.build({
     // The CLI, and the session child process a supervisor forks (bin/session-child.mjs).
-    entryPoints: { main: resolve(root, 'src/cli/main.ts'), 'session-child': resolve(root, 'src/engine/node/session/child.ts') },
+    entryPoints: { main: resolve(root, 'src/cli/main.ts'), 'session-child': resolve(root, 'src/engine/node/session/child.ts'), supervisor: resolve(root, 'src/cli/runMain.ts') },
     outdir: resolve(out, 'cli'),
     bundle: true,
     platform: 'node',
@@ -36,7 +36,7 @@ try {
     sourcemap: true,
     logLevel: 'warning',
     // Native addons and the optional ones packages try to require stay outside.
-    external: ['node-web-audio-api', 'bufferutil', 'utf-8-validate', 'jazz-midi', 'electron'],
+    external: ['node-web-audio-api', 'bufferutil', 'utf-8-validate', 'jazz-midi', 'electron', 'pino', 'pino-roll', 'pino-pretty', 'prom-client'],
     // CommonJS packages inside an ES module bundle call require() for Node's
     // own modules and the externals above: give them a real one.
     banner: { js: "import { createRequire as __ecosymCreateRequire } from 'node:module'; const require = __ecosymCreateRequire(import.meta.url);" },

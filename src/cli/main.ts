@@ -46,6 +46,8 @@ Usage:
                          per stream count, span, min/max; ranges and thresholds against them
   ecosym inspect <patch> [--data STREAM=URI ...] [--json]   that data report, with a plot of each stream and signal
   ecosym patches [--json]
+  ecosym run <show.yaml> [--port 8080] [--token T] [--sink none] [--log-dir DIR]   an installation: supervised, scheduled, self-healing
+  ecosym logs [show.yaml|DIR] [--follow] [--level warn] [--json]   the installation's logs, pretty
   ecosym service install|uninstall <show.yaml> [--user|--system] [--port P]   a systemd unit that runs the show at boot
   ecosym demo            play the demo patch, or bounce it to out/demo.wav when there is no audio device
 

@@ -55,6 +55,16 @@ export class InstallPolicy {
     this.deviceInARow = 0;
   }
 
+  /** Skips `patch` from `now` for `skipFor` seconds (a crash loop seen by the caller). */
+  skip(now: number, patch: string): void {
+    this.skipped.set(patch, now + this.skipFor);
+  }
+
+  /** The patches skipped at `now`, with until when. */
+  skippedAt(now: number): Array<[string, number]> {
+    return [...this.skipped].filter(([p]) => this.isSkipped(now, p));
+  }
+
   /** Whether `patch` is being skipped at `now`. */
   isSkipped(now: number, patch: string): boolean {
     const until = this.skipped.get(patch);
@@ -90,7 +100,7 @@ export class InstallPolicy {
       return { delay, patch, skipped: false, fallback: false, attempt: this.deviceInARow };
     }
     const d = this.restart.failed(now, patch, cause);
-    if (d.crashLoop && patch !== fallback) this.skipped.set(patch, now + this.skipFor);
+    if (d.crashLoop && patch !== fallback) this.skip(now, patch);
     const next = this.choose(now, candidates.includes(patch) || patch === fallback ? candidates : [patch, ...candidates], fallback);
     return { delay: d.delay, patch: next.patch, skipped: d.crashLoop && patch !== fallback, fallback: next.fallback, attempt: d.attempt };
   }

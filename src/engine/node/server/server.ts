@@ -90,6 +90,8 @@ export interface ServerOptions {
   /** Overrides what `/health` reports (default: from the session's snapshot and status). */
   health?: () => HealthReport | Promise<HealthReport>;
   routes?: ServerRoute[];
+  /** `GET /metrics` (with a token, read-only allowed): e.g. Prometheus text from a supervisor. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
   limits?: Partial<ServerLimits>;
   /** More host names the server answers to (a DNS name, a reverse proxy's). */
   allowedHosts?: string[];
@@ -455,6 +457,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     }
     if (access === 'none')
       return json(res, 401, { ok: false, error: given ? 'wrong token' : 'a token is required: Authorization: Bearer TOKEN, or ?token=TOKEN' }, { 'WWW-Authenticate': 'Bearer' });
+    if (path === '/metrics' && o.metrics) {
+      if (method !== 'GET' && method !== 'HEAD') return json(res, 405, { ok: false, error: 'GET /metrics' }, { Allow: 'GET' });
+      const m = await o.metrics().catch((e: unknown) => ({ contentType: 'text/plain; charset=utf-8', body: `# metrics failed: ${(e as Error)?.message ?? String(e)}\n` }));
+      res.writeHead(200, { ...BASE_HEADERS, 'Content-Type': m.contentType, 'Content-Length': Buffer.byteLength(m.body) });
+      return void res.end(method === 'HEAD' ? undefined : m.body);
+    }
     if (path === '/api/ws') return json(res, 426, { ok: false, error: 'WebSocket only' }, { Upgrade: 'websocket' });
     if (path.startsWith('/api/')) return api(req, res, path, method, access);
     if (method !== 'GET' && method !== 'HEAD') return json(res, 405, { ok: false, error: `${method} ${path}: only GET` }, { Allow: 'GET' });

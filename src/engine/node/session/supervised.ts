@@ -49,6 +49,11 @@ export interface SupervisedOptions {
   snapshotEvery?: number;
   /** A patch to play instead of one in a crash loop. */
   fallback?: PatchRef;
+  /**
+   * Asked first when a patch is in a crash loop: the patch to play instead
+   * (an installation's next playlist entry), or undefined for the fallback.
+   */
+  onCrashLoop?: (failing: PatchRef) => PatchRef | undefined;
   /** Keep trying when the very first start fails (default false: `start()` rejects with the child's error). */
   retryFirstStart?: boolean;
   /** Keep a spare process loaded for a fast restart (default true; costs one idle Node process). */
@@ -111,6 +116,8 @@ export class SupervisedSession implements SessionLink {
   private firstStart: { resolve: () => void; reject: (e: Error) => void } | undefined;
   private stopping: Promise<void> | undefined;
   private lastSnapshotAt = 0;
+  /** The cause a supervisor gave when it killed the child itself ({@link restartChild}). */
+  private forcedCause: FaultCause | undefined;
   private sink: ChildStartOptions['sink'];
   private standby: ChildHandle | undefined;
   private standbyTimer: NodeJS.Timeout | undefined;
@@ -227,6 +234,7 @@ export class SupervisedSession implements SessionLink {
   private spawn(): void {
     this.ready = false;
     this.hung = false;
+    this.forcedCause = undefined;
     this.childError = undefined;
     this.stderrTail = '';
     this.lastHeartbeat = undefined;
@@ -362,7 +370,7 @@ export class SupervisedSession implements SessionLink {
     this.pending.clear();
     if (this.stopping) return;
     const wasReady = this.ready;
-    const cause: FaultCause = !wasReady ? 'start' : this.hung ? 'hang' : signal ? 'crash' : 'exit';
+    const cause: FaultCause = this.forcedCause ?? (!wasReady ? 'start' : this.hung ? 'hang' : signal ? 'crash' : 'exit');
     const detail = this.childError ?? (this.hung ? `no heartbeat for ${this.o.hangAfter ?? 5} s` : lastLine(this.stderrTail));
     this.childError = `${how}${detail ? `: ${detail}` : ''}`;
     this.fault(cause);
@@ -392,7 +400,16 @@ export class SupervisedSession implements SessionLink {
     }
     const d = this.policy.failed(monoSeconds(), patchKey(this.show.patch), cause);
     let reason = `${message}; restarting in ${d.delay} s`;
-    if (d.crashLoop && this.o.fallback && patchKey(this.o.fallback) !== patchKey(this.show.patch)) {
+    const instead = d.crashLoop ? this.o.onCrashLoop?.(this.show.patch) : undefined;
+    if (instead && patchKey(instead) !== patchKey(this.show.patch)) {
+      reason += `; ${patchKey(this.show.patch)} keeps failing: playing ${patchKey(instead)} instead`;
+      this.show.patch = instead;
+      this.show.params.clear();
+      this.show.frozen.clear();
+      this.show.rebinds.clear();
+      this.lastSnapshot = undefined;
+      this.lastHeartbeat = undefined;
+    } else if (d.crashLoop && this.o.fallback && patchKey(this.o.fallback) !== patchKey(this.show.patch)) {
       reason += `; ${patchKey(this.show.patch)} keeps failing: playing the fallback patch`;
       this.show.patch = this.o.fallback;
       this.show.params.clear();
@@ -532,6 +549,17 @@ export class SupervisedSession implements SessionLink {
   onHeartbeat(fn: (h: Heartbeat) => void): () => void {
     this.beats.add(fn);
     return () => this.beats.delete(fn);
+  }
+
+  /**
+   * Kills the child so that it is restarted like after any fault, counted
+   * with `cause` (an installation's silence watch: `silence`).
+   */
+  restartChild(cause: FaultCause, message: string): void {
+    if (!this.child || this.stopping) return;
+    this.forcedCause = cause;
+    this.childError = message;
+    this.child.kill();
   }
 
   /** Stops the child (asks, then kills it after `graceSeconds`) and the watching. Safe to call twice. */
