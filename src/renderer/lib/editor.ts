@@ -15,7 +15,8 @@ import { EditorView, keymap, lineNumbers, highlightActiveLine, drawSelection, ho
 import { EditorState } from '@codemirror/state';
 import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands';
 import { autocompletion, completionKeymap } from '@codemirror/autocomplete';
-import { bracketMatching, foldGutter, indentOnInput, syntaxHighlighting, defaultHighlightStyle } from '@codemirror/language';
+import { bracketMatching, foldGutter, indentOnInput, syntaxHighlighting, HighlightStyle } from '@codemirror/language';
+import { tags } from '@lezer/highlight';
 import { linter, lintGutter, setDiagnostics, forceLinting, type Diagnostic } from '@codemirror/lint';
 import { yaml, yamlLanguage } from '@codemirror/lang-yaml';
 import { yamlCompletion, yamlSchemaHover } from 'codemirror-json-schema/yaml';
@@ -48,6 +49,17 @@ export function toDiagnostic(state: EditorState, e: TextError): Diagnostic {
   const word = /^[\w$.-]+/.exec(doc.sliceString(from, line.to))?.[0].length ?? 0;
   return { from, to: word ? from + word : line.to, severity: 'error', message: e.path ? `${e.path}: ${e.message}` : e.message, source: 'session' };
 }
+
+/** Light colours on the dark stage (the default style's blues are unreadable on black). */
+const highlight = HighlightStyle.define([
+  { tag: [tags.propertyName, tags.definition(tags.propertyName)], color: '#7dffb0' },
+  { tag: [tags.string, tags.special(tags.string)], color: '#ffe066' },
+  { tag: [tags.number, tags.bool, tags.null, tags.atom], color: '#7ac7ff' },
+  { tag: [tags.comment, tags.lineComment], color: '#9aa8a0', fontStyle: 'italic' },
+  { tag: [tags.punctuation, tags.separator, tags.squareBracket, tags.brace], color: '#c8d3cc' },
+  { tag: [tags.keyword, tags.meta, tags.labelName, tags.typeName], color: '#ff9ee6' },
+  { tag: tags.content, color: '#ffffff' },
+]);
 
 const theme = EditorView.theme(
   {
@@ -85,7 +97,7 @@ export function createPatchEditor(host: HTMLElement, opts: EditorOptions): Patch
     highlightActiveLine(),
     indentOnInput(),
     bracketMatching(),
-    syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+    syntaxHighlighting(highlight),
     yaml(),
     yamlLanguage.data.of({ autocomplete: yamlCompletion() }),
     autocompletion(),
