@@ -34,6 +34,8 @@
  * CLI (benchmarks/cli.ts; `--cli` runs only these): ms from Ctrl-C to the exit of `ecosym play`.
  * Files (benchmarks/files.ts; `--files` runs only these): patch parsing time and
  * its growth with size, CSV streaming speed and heap per row.
+ * Session (benchmarks/session.ts; `--session` runs only these): how far ahead notes
+ * are scheduled in a playing session while it bounces in a child process.
  * `--fuzz[=N]` runs only the schema fuzz (benchmarks/fuzz.ts): N random patches
  * (default 200) of 60 s, and how many failed; the run exits 1 if any did.
  */
@@ -54,6 +56,7 @@ import { benchFiles } from './files.ts';
 import { benchFuzz } from './fuzz.ts';
 import { benchRealtime } from './realtime.ts';
 import { benchCore } from './core.ts';
+import { benchSession } from './session.ts';
 
 interface Row {
   name: string;
@@ -66,6 +69,7 @@ const sourcesOnly = process.argv.includes('--sources');
 const midiOnly = process.argv.includes('--midi');
 const cliOnly = process.argv.includes('--cli');
 const filesOnly = process.argv.includes('--files');
+const sessionOnly = process.argv.includes('--session');
 const fuzzArg = process.argv.find((a) => a === '--fuzz' || a.startsWith('--fuzz='));
 const fuzzRuns = fuzzArg === undefined ? 0 : fuzzArg === '--fuzz' ? 200 : Number(fuzzArg.slice(7));
 if (fuzzArg !== undefined && !(Number.isInteger(fuzzRuns) && fuzzRuns > 0)) throw new Error(`${fuzzArg}: expected --fuzz or --fuzz=N with N a whole number above 0`);
@@ -173,7 +177,7 @@ async function swapGrowth(pf: PatchFile, samples: Map<string, AudioBuffer>, swap
 
 const fuzzFailed = fuzzRuns ? await benchFuzz(fuzzRuns, fuzzSeed, row) : 0;
 // --rows names per-patch groups only: it runs none of the live-data, MIDI, CLI or file rows.
-const nonPatchOnly = sourcesOnly || midiOnly || cliOnly || filesOnly || fuzzRuns > 0;
+const nonPatchOnly = sourcesOnly || midiOnly || cliOnly || filesOnly || sessionOnly || fuzzRuns > 0;
 const groupOnly = nonPatchOnly || rowGroups !== undefined;
 if (!only && (!groupOnly || sourcesOnly)) {
   benchCore(quick, row);
@@ -184,6 +188,7 @@ if (!only && (!groupOnly || sourcesOnly)) {
 if (!only && (!groupOnly || midiOnly)) await benchMidi(quick, row);
 if (!only && (!groupOnly || cliOnly)) await benchCli(quick, row);
 if (!only && (!groupOnly || filesOnly)) await benchFiles(row);
+if (!only && (!groupOnly || sessionOnly)) await benchSession(quick, row);
 
 /** Started once, on the first patch that wants the Chromium rows. */
 let chromiumBaseline: ToneInChromium | undefined;
