@@ -45,6 +45,8 @@
  * UI (benchmarks/ui.ts; `--ui` runs only these): canvas work per frame on Live in
  * headless Chromium (p50, p95), main-thread time per frame, and the audio host's CPU
  * with Live open ÷ closed (ui-telemetry-cpu).
+ * Session (benchmarks/session.ts; `--session` runs only these): how far ahead notes
+ * are scheduled in a playing session while it bounces in a child process.
  * `--fuzz[=N]` runs only the schema fuzz (benchmarks/fuzz.ts): N random patches
  * (default 200) of 60 s, and how many failed; the run exits 1 if any did.
  */
@@ -70,6 +72,7 @@ import { benchRealtime } from './realtime.ts';
 import { benchCore } from './core.ts';
 import { benchUi } from './ui.ts';
 import { benchInstall } from './install.ts';
+import { benchSession } from './session.ts';
 
 interface Row {
   name: string;
@@ -87,6 +90,7 @@ const installOnly = process.argv.includes('--install');
 const hostOnly = process.argv.includes('--host');
 const uiOnly = process.argv.includes('--ui');
 const serverOnly = process.argv.includes('--server');
+const sessionOnly = process.argv.includes('--session');
 const fuzzArg = process.argv.find((a) => a === '--fuzz' || a.startsWith('--fuzz='));
 const fuzzRuns = fuzzArg === undefined ? 0 : fuzzArg === '--fuzz' ? 200 : Number(fuzzArg.slice(7));
 if (fuzzArg !== undefined && !(Number.isInteger(fuzzRuns) && fuzzRuns > 0)) throw new Error(`${fuzzArg}: expected --fuzz or --fuzz=N with N a whole number above 0`);
@@ -194,7 +198,7 @@ async function swapGrowth(pf: PatchFile, samples: Map<string, AudioBuffer>, swap
 
 const fuzzFailed = fuzzRuns ? await benchFuzz(fuzzRuns, fuzzSeed, row) : 0;
 // --rows names per-patch groups only: it runs none of the live-data, MIDI, CLI or file rows.
-const nonPatchOnly = sourcesOnly || midiOnly || cliOnly || filesOnly || installOnly || hostOnly || uiOnly || serverOnly || scaleOnly || fuzzRuns > 0;
+const nonPatchOnly = sourcesOnly || midiOnly || cliOnly || filesOnly || installOnly || hostOnly || uiOnly || serverOnly || scaleOnly || sessionOnly || fuzzRuns > 0;
 const groupOnly = nonPatchOnly || rowGroups !== undefined;
 if (!only && (!groupOnly || sourcesOnly)) {
   benchCore(quick, row);
@@ -210,6 +214,7 @@ if (!only && (!groupOnly || hostOnly)) await benchHost(quick, row);
 if (!only && (!groupOnly || uiOnly)) await benchUi(quick, row);
 if (!only && (!groupOnly || serverOnly)) await benchServer(quick, row);
 if (!only && (!groupOnly || scaleOnly)) await benchScale(quick, row);
+if (!only && (!groupOnly || sessionOnly)) await benchSession(quick, row);
 
 /** Started once, on the first patch that wants the Chromium rows. */
 let chromiumBaseline: ToneInChromium | undefined;

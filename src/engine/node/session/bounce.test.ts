@@ -101,12 +101,16 @@ describe('bounce', () => {
     expect(session.snapshot().rmsDb!).toBeGreaterThan(-40);
   }, 180_000);
 
-  it('refuses a broken patch with its problems, and a path that is not a WAV', async () => {
-    const bad = await session.handle({ type: 'bounce', patch: { text: 'name: x\ntempo: "fast"\nvoices: {}\n' }, duration: 1, path: join(dir, 'bad.wav') });
-    expect(bad.ok).toBe(false);
-    expect(!bad.ok && bad.error).toMatch(/:2: tempo: expected number/);
+  it('a broken patch ends in a failed event with its problems, and no file; a path that is not a WAV is refused', async () => {
+    const path = join(dir, 'bad.wav');
+    await ok({ type: 'bounce', patch: { text: 'name: x\ntempo: "fast"\nvoices: {}\n' }, duration: 1, path });
+    await until(() => bounces(path).some((e) => e.state !== 'running'), 'the bounce to end', 120_000);
+    const last = bounces(path).at(-1)!;
+    expect(last.state).toBe('failed');
+    expect(last.error).toMatch(/:2: tempo: expected number/);
+    expect(existsSync(path)).toBe(false);
+    expect(existsSync(`${path}.part`)).toBe(false);
     const notWav = await session.handle({ type: 'bounce', duration: 1, path: join(dir, 'x.mp3') });
     expect(!notWav.ok && notWav.error).toMatch(/bounce\.path: bounce needs a path to a \.wav file/);
-    expect(existsSync(join(dir, 'bad.wav'))).toBe(false);
-  });
+  }, 180_000);
 });

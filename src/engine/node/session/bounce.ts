@@ -41,6 +41,9 @@ export interface BounceOptions {
   niceness?: number;
 }
 
+/** nice(1), which starts a program at a lower priority (it execs it: the pid stays the child's). */
+const NICE = '/usr/bin/nice';
+
 /** The `ecosym` launcher (it runs the built CLI, or the sources through tsx). */
 const BIN = resolve(PROJECT_ROOT, 'bin/ecosym.mjs');
 
@@ -73,14 +76,18 @@ export class Bounce {
     const args = [BIN, 'render', opts.patch, '--duration', `${opts.duration}s`, '--out', this.part, '--bits', '24'];
     if (opts.seed !== undefined) args.push('--seed', String(opts.seed));
     if (opts.sampleRate !== undefined) args.push('--sample-rate', String(opts.sampleRate));
-    this.child = spawn(process.execPath, args, {
+    // Started under nice(1) where there is one, so every thread of the child (and
+    // of what it starts) runs below the show; otherwise reniced once started.
+    const niceness = opts.niceness ?? 10;
+    const nice = process.platform !== 'win32' && existsSync(NICE) ? NICE : undefined;
+    this.child = spawn(nice ?? process.execPath, nice ? ['-n', String(niceness), process.execPath, ...args] : args, {
       cwd: process.cwd(),
       // ELECTRON_RUN_AS_NODE: in the desktop app's audio host, execPath is Electron's binary.
       env: { ...process.env, ECOSYM_PROGRESS: 'ipc', ELECTRON_RUN_AS_NODE: '1' },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     try {
-      if (this.child.pid !== undefined) setPriority(this.child.pid, opts.niceness ?? 10);
+      if (!nice && this.child.pid !== undefined) setPriority(this.child.pid, niceness);
     } catch {
       // not allowed here: the child runs at the same priority
     }
