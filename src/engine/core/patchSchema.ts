@@ -80,7 +80,6 @@ const Stream = z
     where: z
       .record(z.string().min(1), z.union([z.string(), z.number()]))
       .optional()
-      .transform((w) => (w ? Object.entries(w).map(([k, v]): [string, string] => [k, String(v).trim()]) : undefined))
       .describe('File sources: keep only rows whose column holds this value, e.g. { source: Renewables } (every one must match); for long-format files, one stream per value. Same as `&where=source=Renewables` in the URI'),
     agg: z
       .enum(AGGREGATES as [Aggregate, ...Aggregate[]])

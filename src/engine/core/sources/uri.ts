@@ -403,10 +403,14 @@ function parseShaping(uri: string, o: Options): Shaping {
  * in the patch) added: the URI's options win, filters of both apply. Other
  * kinds of source are returned as they are.
  */
-export function withStreamShaping(spec: SourceSpec, stream: Shaping | undefined): SourceSpec {
+export function withStreamShaping(
+  spec: SourceSpec,
+  stream: (Omit<Shaping, 'where'> & { where?: Shaping['where'] | Record<string, string | number> }) | undefined,
+): SourceSpec {
   if (spec.kind !== 'file' || !stream) return spec;
   const own = spec.shaping;
-  const where = [...(stream.where ?? []).filter(([c]) => !own.where?.some(([oc]) => oc === c)), ...(own.where ?? [])];
+  const streamWhere = Array.isArray(stream.where) ? stream.where : Object.entries(stream.where ?? {}).map(([k, v]): [string, string] => [k, String(v).trim()]);
+  const where = [...streamWhere.filter(([c]) => !own.where?.some(([oc]) => oc === c)), ...(own.where ?? [])];
   return {
     ...spec,
     shaping: {

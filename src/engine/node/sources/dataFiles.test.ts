@@ -129,7 +129,7 @@ describe('row selection and shaping on real public files', () => {
 
   it('pivot: one stream per source from the same file, through the patch (where on the stream)', async () => {
     const sources = ['Fossil Fuels', 'Nuclear Energy', 'Renewables'];
-    const got = await Promise.all(sources.map((s) => collectFeed(s.split(' ')[0]!, `${IOWA}#net_generation@year`, { where: [['source', s]] } as never, { duration: 17, baseDir: dir })));
+    const got = await Promise.all(sources.map((s) => collectFeed(s.split(' ')[0]!, `${IOWA}#net_generation@year`, { where: { source: s } } as never, { duration: 17, baseDir: dir })));
     expect(got.map((c) => c.feed.points.length)).toStrictEqual([17, 17, 17]);
     expect(got.map((c) => c.feed.points[16]!.value)).toStrictEqual([29329, 5214, 21933]);
     expect(got[2]!.described).toContain('34 not matching where source=Renewables');
