@@ -438,7 +438,7 @@ describe('broken patches', () => {
 
   it('an unknown key far from every known key has no hint', () => {
     const errors = errorsOf(broken('tempo: 90', 'tempo: 90\nzzzzzzzz: 1'));
-    expect(errors).toStrictEqual([{ file: 'test.yaml', line: 3, path: '', message: 'unknown key "zzzzzzzz"' }]);
+    expect(errors).toStrictEqual([{ file: 'test.yaml', line: 3, column: 1, path: '', message: 'unknown key "zzzzzzzz"' }]);
   });
 
   it('every problem is reported, not only the first', () => {
@@ -486,7 +486,8 @@ describe('broken patches', () => {
     expect(r.ok).toBe(false);
     if (!r.ok) {
       expect(r.errors).toHaveLength(1);
-      expect(r.errors[0]).toMatchObject({ file: 'ipc', path: 'tempo', line: undefined });
+      expect(r.errors[0]).toMatchObject({ file: 'ipc', path: 'tempo' });
+      expect(r.errors[0]!.line).toBeUndefined();
     }
   });
 
@@ -520,12 +521,12 @@ describe('broken patches', () => {
   // the mapping's first entry instead of its key; the fix is the same (use the key's line).
   it('an unknown key with a block value is reported on the key’s own line', () => {
     const errors = errorsOf(broken('scenes:', 'scenez:'));
-    expect(errors).toStrictEqual([{ file: 'test.yaml', line: 17, path: '', message: 'unknown key "scenez" (did you mean "scenes"?)' }]);
+    expect(errors).toStrictEqual([{ file: 'test.yaml', line: 17, column: 1, path: '', message: 'unknown key "scenez" (did you mean "scenes"?)' }]);
   });
 
   it('an error about a block mapping is reported on its key’s line', () => {
     const errors = errorsOf(broken('  pad:\n', '  master:\n    synth: fm\n    rhythm: { hold: true }\n  pad:\n'));
-    expect(errors).toStrictEqual([{ file: 'test.yaml', line: 11, path: 'voices.master', message: '"master" is reserved; pick another name' }]);
+    expect(errors).toStrictEqual([{ file: 'test.yaml', line: 11, column: 3, path: 'voices.master', message: '"master" is reserved; pick another name' }]);
   });
 
   // BUG (patchSchema.ts:312 and :317-318): cross-references use `in` / plain indexing on the
