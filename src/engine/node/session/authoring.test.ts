@@ -73,7 +73,10 @@ describe('library', () => {
     const lib = await ok<{ userDir: string; patches: LibraryEntry[] }>({ type: 'library' });
     expect(lib.userDir).toBe(resolve(userDir));
     const builtin = lib.patches.filter((p) => p.builtin);
-    expect(builtin.map((p) => p.key)).toEqual(['builtin:carbon-pulse', 'builtin:seattle-drift', 'builtin:warming-stripes']);
+    // Every patch of patches/ (by file name), and only those.
+    const files = readdirSync(PATCHES_DIR).filter((f) => f.endsWith('.yaml')).sort();
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    expect(builtin.map((p) => p.key)).toEqual(files.map((f) => `builtin:${f.replace(/\.yaml$/, '')}`));
     const pulse = builtin.find((p) => p.key === 'builtin:carbon-pulse')!;
     expect(pulse).toMatchObject({ name: 'Carbon Pulse', ref: { id: 'carbon-pulse' } });
     expect(pulse.description).toMatch(/Mauna Loa/);

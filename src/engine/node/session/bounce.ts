@@ -164,9 +164,14 @@ export class Bounce {
     }
   }
 
-  /** Removes what a stopped child may have left: the `.part` file and its own temporary file. */
+  /**
+   * Removes what a stopped child may have left: the `.part` file, the file the
+   * render streams into before renaming it to that (`.part.part`), and its own
+   * temporary file.
+   */
   private cleanUp(): void {
     rmSync(this.part, { force: true });
+    rmSync(`${this.part}.part`, { force: true });
     if (this.child.pid !== undefined) rmSync(`${this.part}.${this.child.pid}.tmp`, { force: true });
   }
 
