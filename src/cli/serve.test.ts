@@ -10,6 +10,7 @@ import WebSocket from 'ws';
 import { startEcosym, type RunningCli } from '../../tests/support/cli.ts';
 import { until } from '../../tests/support/wait.ts';
 import { probeAudioDevice } from './audioProbe.ts';
+import { serveWatches } from './serve.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ecosym-serve-'));
 const patch = join(dir, 'show.yaml');
@@ -47,6 +48,16 @@ async function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ cli
   const [, base, token] = m as RegExpExecArray;
   return { cli, base: base!, token: decodeURIComponent(token!) };
 }
+
+describe('serveWatches', () => {
+  it('watches a patch named as a file, a built-in name only with --watch', () => {
+    expect(serveWatches(patch, undefined)).toBe(true);
+    expect(serveWatches('my-show.yaml', undefined)).toBe(true);
+    expect(serveWatches('seattle-drift', undefined)).toBe(false);
+    expect(serveWatches(undefined, undefined)).toBe(false);
+    expect(serveWatches('seattle-drift', true)).toBe(true);
+  });
+});
 
 describe('ecosym serve', () => {
   it('prints a URL with a token; the API answers with it and refuses without; SIGTERM stops it cleanly', async () => {
