@@ -61,7 +61,8 @@ Usage:
   network); --osc-allow 192.168.1.0/24 (repeatable) accepts control only from those senders.
 --verbose (play, demo): with no audio device, also print what the audio driver said.
 --watch (play): reload the patch when it or a data file it names is saved; a broken
-  save is reported with its lines and the last good version plays on.
+  save is reported with its lines and the last good version plays on. serve always watches
+  a patch named as a file (the Author screen's saves swap in); a built-in name with --watch.
 Ctrl-C or SIGTERM stops play, serve, sources and record (exit 130 / 143); a second one exits at once.
 --samples-dir DIR (or ECOSYM_SAMPLES_DIR) adds a folder a patch's samples may come from,
   besides the patch's own folder and the built-in samples/.
@@ -200,7 +201,11 @@ export async function main(argv: string[]): Promise<number> {
         midiIn: values['midi-in'],
         midiOut: values['midi-out'],
         midiLearn: values['midi-learn'],
+        patchesDir: values['patches-dir'],
         verbose: values.verbose,
+        watch: values.watch,
+        device: values.device,
+        sampleRate: values['sample-rate'],
       });
       return 0;
     case 'sources':

@@ -3,13 +3,14 @@
  * token, the REST API and the WebSocket over loopback, SIGTERM.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { startEcosym, type RunningCli } from '../../tests/support/cli.ts';
 import { until } from '../../tests/support/wait.ts';
 import { probeAudioDevice } from './audioProbe.ts';
+import { serveWatches } from './serve.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ecosym-serve-'));
 const patch = join(dir, 'show.yaml');
@@ -48,6 +49,16 @@ async function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ cli
   return { cli, base: base!, token: decodeURIComponent(token!) };
 }
 
+describe('serveWatches', () => {
+  it('watches a patch named as a file, a built-in name only with --watch', () => {
+    expect(serveWatches(patch, undefined)).toBe(true);
+    expect(serveWatches('my-show.yaml', undefined)).toBe(true);
+    expect(serveWatches('seattle-drift', undefined)).toBe(false);
+    expect(serveWatches(undefined, undefined)).toBe(false);
+    expect(serveWatches('seattle-drift', true)).toBe(true);
+  });
+});
+
 describe('ecosym serve', () => {
   it('prints a URL with a token; the API answers with it and refuses without; SIGTERM stops it cleanly', async () => {
     const { cli, base, token } = await serve([patch, '--port', '0', '--sink', 'none']);
@@ -83,6 +94,45 @@ describe('ecosym serve', () => {
     await until(() => /WARNING: serving on 0\.0\.0\.0, open to the network/.test(cli.stdout()), 'the warning');
     expect((await fetch(`${base}api/state`, { headers: { Authorization: 'Bearer stage-secret-42' } })).status).toBe(200);
     await cli.stop();
+  });
+
+  it('watches a patch named as a file: saving it swaps the served patch (hot reload), with --patches-dir passed on', async () => {
+    const own = mkdtempSync(join(tmpdir(), 'ecosym-serve-watch-'));
+    const file = join(own, 'live.yaml');
+    writeFileSync(file, readFileSync(patch, 'utf8').replace('name: show', 'name: live'));
+    const user = join(own, 'mine');
+    mkdirSync(user);
+    writeFileSync(join(user, 'another.yaml'), readFileSync(patch, 'utf8').replace('name: show', 'name: another'));
+    try {
+      const { cli, base, token } = await serve([file, '--port', '0', '--sink', 'none', '--patches-dir', user]);
+      const h = { Authorization: `Bearer ${token}` };
+      const state = async () => (await (await fetch(`${base}api/state`, { headers: h })).json()) as { tempo: number; patch: { name: string } };
+      expect(await state()).toMatchObject({ tempo: 90, patch: { name: 'live' } });
+      // The user's folder reaches the session: its patch is listed.
+      const ws = new WebSocket(`${base.replace('http', 'ws')}api/ws?token=${encodeURIComponent(token)}`);
+      const listed = await new Promise<string>((resolve, reject) => {
+        ws.on('open', () => ws.send(JSON.stringify({ type: 'library', id: 'l' })));
+        ws.on('message', (d) => {
+          const m = JSON.parse(d.toString()) as { type: string; id?: string };
+          if (m.type === 'reply' && m.id === 'l') resolve(d.toString());
+        });
+        ws.once('error', reject);
+      });
+      ws.close();
+      expect(listed).toContain('another');
+      writeFileSync(file + '.tmp', readFileSync(file, 'utf8').replace('tempo: 90', 'tempo: 132'));
+      renameSync(file + '.tmp', file);
+      let last = await state();
+      for (let i = 0; i < 600 && last.tempo !== 132; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        last = await state();
+      }
+      expect(last).toMatchObject({ tempo: 132, patch: { name: 'live' } });
+      const done = await cli.stop();
+      expect(done.stderr).toBe('');
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
   });
 
   it('refuses a bad port or token before anything plays (exit 2)', async () => {

@@ -7,7 +7,7 @@
 import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import QRCode from 'qrcode';
-import { PROJECT_ROOT } from '../engine/node/files.ts';
+import { PROJECT_ROOT, resolvePatchPath } from '../engine/node/files.ts';
 import { isLoopbackHost } from '../engine/core/osc/allow.ts';
 import { startServer, type RunningServer } from '../engine/node/server/server.ts';
 import { durationArg, UsageError } from './common.ts';
@@ -28,6 +28,16 @@ export interface ServeArgs extends Omit<PlayArgs, 'patch'> {
   viewToken?: string;
   /** The folder of the UI's files (default dist/renderer). */
   ui?: string;
+}
+
+/**
+ * Whether serve hot-reloads: a patch named as a file is being authored, so it
+ * is watched (its saves swap in); a built-in name is not, unless --watch.
+ */
+export function serveWatches(patch: string | undefined, watch: boolean | undefined): boolean {
+  if (watch === true) return true;
+  if (patch === undefined) return false;
+  return /\.(ya?ml|json)$/i.test(patch) || patch.includes('/') || resolvePatchPath(patch) === patch;
 }
 
 /** The patch `serve` starts with when none is named. */
@@ -69,7 +79,7 @@ export async function serveCommand(a: ServeArgs, log: (s: string) => void = cons
   const viewToken = tokenArg(a.viewToken, '--view-token') ?? tokenArg(process.env.ECOSYM_VIEW_TOKEN, 'ECOSYM_VIEW_TOKEN');
   if (token !== undefined && token === viewToken) throw new UsageError('--view-token must differ from --token');
   const duration = a.duration === undefined ? Infinity : durationArg(a.duration, 0);
-  const { session, silent, sink, changes, policy } = await openPlaySession({ ...a, patch: a.patch ?? SERVE_DEFAULT_PATCH }, log, { silent: true, verb: 'Serving' });
+  const { session, silent, sink, changes, policy } = await openPlaySession({ ...a, patch: a.patch ?? SERVE_DEFAULT_PATCH, watch: serveWatches(a.patch, a.watch) }, log, { silent: true, verb: 'Serving' });
   let server: RunningServer;
   try {
     server = await startServer({

@@ -197,7 +197,7 @@ describe('UI: keyboard shortcuts', () => {
 describe('UI: Settings and the audience view', () => {
   it('Settings shows the sample rate, the bridges and the remote address with a QR code', async () => {
     const { page, problems } = await openWithToken(undefined, '#/Settings');
-    await page.getByText(`${show.session.snapshot().engine.sampleRate} Hz`).waitFor();
+    await page.getByRole('definition').filter({ hasText: `${show.session.snapshot().engine.sampleRate} Hz` }).waitFor();
     await page.getByRole('button', { name: 'Show token' }).click();
     await page.getByText(show.server.token, { exact: true }).waitFor();
     const qrDark = await page.getByRole('img', { name: /QR code/ }).locator('canvas').evaluate((c) => {

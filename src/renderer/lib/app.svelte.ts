@@ -37,6 +37,8 @@ class AppState {
   lastError = $state<string | undefined>(undefined);
   /** Seconds since epoch of the last scene change, and the patch's crossfade, for the Perform view. */
   sceneChangedAt = $state(0);
+  /** The last offline bounce's state (`bounce` events): progress while running, the file when done. */
+  bounce = $state<Extract<SessionEvent, { type: 'bounce' }> | undefined>(undefined);
 
   private client: SessionClient | undefined;
   private logN = 0;
@@ -138,6 +140,14 @@ class AppState {
         return;
       case 'error':
         this.addLog('error', `${e.where}: ${e.message}`, true);
+        return;
+      case 'bounce':
+        this.bounce = e;
+        if (e.state !== 'running') this.addLog('bounce', `bounce ${e.state}: ${e.path}${e.error ? ` (${e.error})` : ''}`, e.state === 'failed');
+        return;
+      case 'output':
+        this.addLog('output', `audio output re-opened: ${e.sink}, ${e.sampleRate} Hz`);
+        void this.refresh();
         return;
     }
   }

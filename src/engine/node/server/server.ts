@@ -23,6 +23,7 @@ import sirv from 'sirv';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import type { SessionLink } from '../session/link.ts';
 import { CSP } from '../../../shared/csp.ts';
+import { BOUNCE_SUBDIR, confineBounce, sendWav } from './bounceFile.ts';
 import { errorReply, parseCommand, PROTOCOL_VERSION, READ_ONLY_COMMANDS, type Command, type HostStatus, type Reply, type Snapshot } from '../../../shared/protocol.ts';
 import { accessOf, cookieName, generateToken, hostAllowed, originAllowed, RateLimiter, servedHostnames, tokenOf, type Access } from './security.ts';
 
@@ -97,6 +98,8 @@ export interface ServerOptions {
   allowedHosts?: string[];
   /** The host's status to start from (e.g. `playing`, silent with no audio device). */
   status?: HostStatus;
+  /** The folder `GET /api/bounce.wav` serves from (default: `out` in the session's user patch folder, asked with `library`). */
+  bounceDir?: string;
 }
 
 /** Counters, for tests and benchmarks. */
@@ -479,6 +482,19 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     res.end(NO_UI_PAGE);
   }
 
+  // The bounce folder: given, or the session's user folder's `out` (asked once; a failure is asked again next time).
+  let bounceDirOnce: Promise<string> | undefined;
+  function bounceDir(): Promise<string> {
+    if (o.bounceDir !== undefined) return Promise.resolve(o.bounceDir);
+    bounceDirOnce ??= link.handle({ type: 'library' }).then((r) => {
+      const userDir = r.ok ? (r.data as { userDir?: unknown } | undefined)?.userDir : undefined;
+      if (typeof userDir === 'string') return join(userDir, BOUNCE_SUBDIR);
+      bounceDirOnce = undefined;
+      throw new Error(`the session did not say where its patch folder is${r.ok ? '' : `: ${r.error}`}`);
+    });
+    return bounceDirOnce;
+  }
+
   async function api(req: IncomingMessage, res: ServerResponse, path: string, method: string, access: Exclude<Access, 'none'>): Promise<void> {
     const route = routes.get(`${method} ${path}`);
     // What the Settings screen shows for remote access (the control token: control clients only).
@@ -494,13 +510,21 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         remote: !loopbackOnly,
       });
     }
+    if ((method === 'GET' || method === 'HEAD') && path === '/api/bounce.wav') {
+      if (access !== 'control') return json(res, 403, { ok: false, error: `${method} ${path}: this token may only watch` });
+      const dir = await bounceDir().catch((e: unknown) => ({ error: (e as Error)?.message ?? String(e) }));
+      if (typeof dir !== 'string') return json(res, 500, { ok: false, error: `bounce.wav: ${dir.error}` });
+      const found = confineBounce(dir, new URL(req.url ?? '/', 'http://localhost').searchParams.get('path'));
+      if ('error' in found) return json(res, found.status, { ok: false, error: found.error });
+      return sendWav(req, res, found.file, found.bytes, BASE_HEADERS);
+    }
     if (method === 'GET' && (path === '/api/state' || path === '/api/patches')) {
       const r = await link.handle(path === '/api/state' ? { type: 'snapshot' } : { type: 'list', what: 'patches' });
       return json(res, r.ok ? 200 : 500, r.ok ? r.data : { ok: false, error: r.error });
     }
     const command = method === 'POST' ? restCommand(path, {}) : undefined;
     if (!route && command === undefined) {
-      const known = ['GET /api/state', 'GET /api/patches', 'GET /api/access', ...['load', 'scene', 'param', 'mute', 'panic', 'tempo', 'command'].map((p) => `POST /api/${p}`), ...routes.keys()];
+      const known = ['GET /api/state', 'GET /api/patches', 'GET /api/access', 'GET /api/bounce.wav?path=', ...['load', 'scene', 'param', 'mute', 'panic', 'tempo', 'command'].map((p) => `POST /api/${p}`), ...routes.keys()];
       return json(res, 404, { ok: false, error: `no ${method} ${path} (the API: ${known.join(', ')})` });
     }
     let body: unknown = {};
