@@ -42,6 +42,7 @@ Usage:
   ecosym midi [ports] [--json]    the MIDI ports here, or why there is no MIDI (exit 4)
   ecosym devices [--json]         the audio output devices here (for play --device), or why none (exit 3)
   ecosym schema [--show] [--out schema/patch.schema.json]   the JSON Schema of patches (of show files with --show)
+  ecosym schema --markdown [--out docs/patch-reference.md]   the patch reference: every field, default, range, unit, with examples
   ecosym validate <patch...> [--no-data]   the patch, its samples and (unless --no-data) its data:
                          per stream count, span, min/max; ranges and thresholds against them
   ecosym inspect <patch> [--data STREAM=URI ...] [--json]   that data report, with a plot of each stream and signal
@@ -109,6 +110,7 @@ export async function main(argv: string[]): Promise<number> {
       'midi-learn': { type: 'string' },
       json: { type: 'boolean' },
       show: { type: 'boolean' },
+      markdown: { type: 'boolean' },
       user: { type: 'boolean' },
       system: { type: 'boolean' },
       port: { type: 'string' },
@@ -223,7 +225,8 @@ export async function main(argv: string[]): Promise<number> {
     case 'inspect':
       return inspectCommand(patchArg(), values.data ?? [], values.json === true);
     case 'schema':
-      schemaCommand(values.out, undefined, values.show ? 'show' : 'patch');
+      if (values.show && values.markdown) throw new UsageError('ecosym schema: --show or --markdown, not both');
+      schemaCommand(values.out, undefined, values.show ? 'show' : values.markdown ? 'markdown' : 'patch');
       return 0;
     case 'service': {
       const runArgs = [...(values.port ? ['--port', values.port] : []), ...(values.token ? ['--token', values.token] : []), ...(values.sink ? ['--sink', values.sink] : [])];
