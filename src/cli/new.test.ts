@@ -4,10 +4,10 @@
  * any folder; an existing file is never overwritten.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { patchReferenceMarkdown } from '../engine/core/patchReference.ts';
 import { PATCHES_DIR, PROJECT_ROOT } from '../engine/node/files.ts';
@@ -15,6 +15,8 @@ import { copyPatchText } from './new.ts';
 
 const BIN = resolve(PROJECT_ROOT, 'bin/ecosym.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'ecosym-new-'));
+const inProject = join(PROJECT_ROOT, 'out', `new-test-${process.pid}`);
+afterAll(() => rmSync(inProject, { recursive: true, force: true }));
 
 function ecosym(args: string[], cwd = dir): { code: number | null; out: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], {
@@ -57,7 +59,7 @@ describe('ecosym new', () => {
   });
 
   it('--from copies a built-in with its comments, its data and sample paths rewritten, inside the project too', { timeout: 300_000 }, () => {
-    const out = join(PROJECT_ROOT, 'out', `new-test-${process.pid}`, 'x');
+    const out = join(inProject, 'x');
     const r = ecosym(['new', 'my-drift', '--from', 'seattle-drift', '--out', out], PROJECT_ROOT);
     expect(r.code, r.out).toBe(0);
     const file = join(out, 'my-drift.yaml');
