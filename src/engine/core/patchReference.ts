@@ -259,6 +259,7 @@ function typeOf(s: Json): string {
   }
   if (s.type === 'object') return s.properties ? 'object' : obj(s.additionalProperties) ? `map of ${obj(s.additionalProperties)!.type === 'object' ? 'objects' : typeOf(obj(s.additionalProperties)!)}` : 'object';
   if (s.type === 'integer') return 'integer';
+  if (Array.isArray(s.type)) return s.type.join(' | ');
   return typeof s.type === 'string' ? s.type : 'any';
 }
 
@@ -283,14 +284,17 @@ function rangeOf(s: Json): string {
 /** The unit, read from the description's wording (dB, Hz, BPM, cents, seconds, 0…1). */
 function unitOf(s: Json, desc: string): string {
   if (isDuration(s)) return 's';
+  // Only a number has a unit; a list, text or choice says what it holds in its description.
+  if (s.type !== 'number' && s.type !== 'integer') return '';
   if (/\bin dB\b|\bdB\b/.test(desc)) return 'dB';
   if (/\bBPM\b/.test(desc)) return 'BPM';
   if (/\bcents\b/.test(desc)) return 'cents';
   if (/\bin Hz\b|\(Hz\)|\bHz\b/.test(desc)) return 'Hz';
-  if (/^seconds\b|\bin seconds\b|\bseconds,/.test(desc)) return 's';
+  if (/^seconds\b|\bin seconds\b|\bseconds,/i.test(desc)) return 's';
+  if (/\bdegrees\b/.test(desc)) return /0…1/.test(desc) ? 'degrees, or 0…1 on a line' : 'degrees';
   if (/\boctaves?\b/i.test(desc) && s.type === 'integer') return 'octaves';
   if (/−1…1|-1…1/.test(desc)) return '−1…1';
-  if (/0…1\b/.test(desc) && (s.type === 'number' || s.type === 'array')) return '0…1';
+  if (/0…1\b/.test(desc)) return '0…1';
   return '';
 }
 
@@ -456,7 +460,7 @@ export function patchReferenceMarkdown(): string {
     if (!node) throw new Error(`patch reference: section "${s.key}" is documented but not in the schema`);
     const entry = entrySchema(node);
     const shape = node.type === 'array' ? `A list; each item:` : node.type === 'object' && !node.properties ? `A map from a name to:` : '';
-    add(`## ${s.title}`, s.text + (node.description ? ` ${String(node.description)}.`.replace(/\.\.$/, '.') : ''));
+    add(`## ${s.title}`, s.text);
     if (shape) add(shape);
     add(table(rows(entry, '')), yaml(s.example));
   }

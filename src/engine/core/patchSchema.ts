@@ -114,7 +114,7 @@ const SignalRange = z
           ctx.addIssue({ code: 'custom', path: ['percentiles'], message: `expected lo < hi (got [${r.percentiles.join(', ')}])` });
       }),
   ])
-  .describe('Input range in the stream units: [lo, hi], "auto" (all-time min/max), { auto: "24h" } (rolling window) or { auto: "24h", percentiles: [5, 95] }');
+  .describe('Input range in the stream units: [lo, hi], "auto" (all-time min/max), { auto: "24h" } (rolling window) or { auto: "24h", percentiles: [5, 95] } (default "auto")');
 
 const Signal = z
   .strictObject({
