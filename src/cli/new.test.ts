@@ -11,7 +11,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { patchReferenceMarkdown } from '../engine/core/patchReference.ts';
 import { PATCHES_DIR, PROJECT_ROOT } from '../engine/node/files.ts';
-import { copyPatchText } from './new.ts';
+import { copyPatchText, newCommand } from './new.ts';
+import { validateCommand } from './info.ts';
+import { validateDataCommand } from './inspect.ts';
 
 const BIN = resolve(PROJECT_ROOT, 'bin/ecosym.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'ecosym-new-'));
@@ -72,6 +74,27 @@ describe('ecosym new', () => {
     expect(text).toContain('source: ../../../samples/data/seattle-weather-hourly-normals.csv#temperature@date');
     expect(text).toContain('../../../samples/drops/drop-1.wav');
     validatesAndSounds(file);
+  });
+
+  it('--from a patch of the user\'s, whose data sits beside it, gives a copy elsewhere that reads the same data', async () => {
+    const own = join(dir, 'mine');
+    mkdirSync(own, { recursive: true });
+    writeFileSync(join(own, 'levels.csv'), 't,v\n2020-01-01,1\n2020-01-02,3\n2020-01-03,2\n');
+    writeFileSync(
+      join(own, 'river.yaml'),
+      '# my river\nname: River\nstreams:\n  level: { source: levels.csv#v@t }   # beside the patch\nsignals:\n  s: { from: level, range: [0, 4] }\nvoices:\n  v: { synth: synth, rhythm: { hold: true } }\n',
+    );
+    const logs: string[] = [];
+    const file = newCommand({ name: 'river2', from: join(own, 'river.yaml'), out: join(dir, 'copies') }, (l) => logs.push(l));
+    const text = readFileSync(file, 'utf8');
+    expect(text).toContain(`source: ${join(own, 'levels.csv')}#v@t }   # beside the patch`);
+    expect(text.startsWith('# my river\nname: river2\n')).toBe(true);
+    const out: string[] = [];
+    const err: string[] = [];
+    expect(validateCommand([file], (l) => out.push(l), (l) => err.push(l))).toBe(0);
+    expect(await validateDataCommand([file], (l) => out.push(l), (l) => err.push(l)), err.join('\n')).toBe(0);
+    expect(out.join('\n')).toContain('level: 3 values');
+    expect(logs[0]).toContain('river2.yaml');
   });
 
   it('refuses to overwrite, and says so', () => {
