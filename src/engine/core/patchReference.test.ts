@@ -77,8 +77,9 @@ describe('patch reference (docs/patch-reference.md)', () => {
     expect(md).toMatch(/\| `fade` \| duration \| 4s \| ≥ 0 \| s \|/);
     expect(md).toContain('| `maxRate` | number |  | > 0 |');
     expect(md).toContain('| `<voice>.filter.frequency` | Hz | 200…8000 | 20…20000 | exp |');
-    // Modes a key may use are in the error text the schema gives; the reference's examples use real ones.
-    expect(MODE_NAMES).toContain('dorian');
+    // Every mode a key may use, with its scale.
+    for (const m of MODE_NAMES) expect(md).toContain(`| \`${m}\` |`);
+    expect(md).toContain('| `dorian` | 0 2 3 5 7 9 10 | C D D# F G A A# |');
   });
 
   it('every YAML example is a valid part of a patch', () => {

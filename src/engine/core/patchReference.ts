@@ -9,6 +9,7 @@
  */
 import { patchJsonSchema } from './patchSchema.ts';
 import { BUS_PARAMS, GLOBAL_PARAMS, SEND_PARAM, VOICE_PARAMS } from './targets.ts';
+import { MODES } from './theory.ts';
 
 type Json = Record<string, unknown>;
 
@@ -411,8 +412,14 @@ export function patchReferenceExamples(): ReferenceExample[] {
   for (const c of v.curves) ex.push(whole(`curve ${c}`, curveExample(c)));
   for (const b of v.busTypes) ex.push(whole(`bus ${b}`, need(BUS_DOCS, b, 'bus type').example));
   ex.push(whole('targets', TARGETS_EXAMPLE));
+  ex.push(whole('keys and modes', KEYS_EXAMPLE));
   return ex;
 }
+
+const KEYS_EXAMPLE = `key: F# minor
+harmony: { progression: [i, VI, III, VII], barsPerChord: 2 }
+mappings:
+  - { from: warmth, to: key.mode, steps: [aeolian, dorian, mixolydian, lydian] }`;
 
 const TARGETS_EXAMPLE = `mappings:
   - { from: warmth, to: pad.volume, range: [-30, -6] }
@@ -446,7 +453,7 @@ export function patchReferenceMarkdown(): string {
     'A patch is a YAML (or JSON) file: streams of data, signals conditioned from them, voices and buses that make the sound, mappings from signals to targets, and scenes. This page lists every field the validator accepts, with its default, range and unit, and a short example of each part. Fields marked *(required)* must be written; everything else has a default or is optional. Durations are seconds, or a string with a unit: `"250ms"`, `"30s"`, `"2m"`, `"1h"`. Names (streams, signals, voices, buses, scenes) start with a letter and hold letters, digits, `_` or `-`.',
     'Check a patch with `ecosym validate PATCH`; start one with `ecosym new NAME`. Editors validate and complete with the JSON Schema `schema/patch.schema.json` (`ecosym schema`).',
     '## Contents',
-    ['- [Top level](#top-level)', ...SECTIONS.map((s) => `- [${s.title}](#${s.title})`), '- [Voice types](#voice-types)', '- [Note modes](#note-modes)', '- [Rhythm forms](#rhythm-forms)', '- [Curves](#curves)', '- [Bus types](#bus-types)', '- [Targets](#targets)'].join('\n'),
+    ['- [Top level](#top-level)', ...SECTIONS.map((s) => `- [${s.title}](#${s.title})`), '- [Voice types](#voice-types)', '- [Note modes](#note-modes)', '- [Rhythm forms](#rhythm-forms)', '- [Curves](#curves)', '- [Bus types](#bus-types)', '- [Keys and modes](#keys-and-modes)', '- [Targets](#targets)'].join('\n'),
   );
 
   const sectionKeys = new Set(SECTIONS.map((s) => s.key));
@@ -488,6 +495,13 @@ export function patchReferenceMarkdown(): string {
     add(`### ${b}`, d.text, yaml(d.example));
   }
 
+  const NOTE = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'];
+  add(
+    '## Keys and modes',
+    '`key` is a tonic and a mode (`"D dorian"`, `"F# minor"`); `harmony.progression` names chords by scale degree in roman numerals, `i` … `vii` (case is for readability: the chord is built from the scale\'s own thirds, so the mode decides major or minor; `7` adds the seventh, `9` the ninth); a `key.mode` mapping picks among modes by value. The modes, with their scale on C:',
+    ['| mode | semitones above the tonic | on C |', '|---|---|---|', ...Object.entries(MODES).map(([m, steps]) => `| \`${m}\` | ${steps.join(' ')} | ${steps.map((st) => NOTE[st]).join(' ')} |`)].join('\n'),
+    yaml(KEYS_EXAMPLE),
+  );
   add(
     '## Targets',
     'What a mapping\'s `to` names. Continuous targets glide (`glide`, default 0.05 s) to `range` mapped by `curve`; without them, the defaults below. A value beyond the limits is clamped, never refused. `<voice>` and `<bus>` are names from the patch; `master`, `tempo`, `key` and `scene` are reserved.',
