@@ -174,10 +174,10 @@ const SYNTH_DOCS: Record<string, { text: string; fields: string[]; example: stri
   bass: { synth: mono, oscillator: sawtooth, poly: 1, notes: { mode: root, octave: 2 }, rhythm: { pattern: "x..x..x." } }`,
   },
   pluck: {
-    text: 'Karplus-Strong plucked string: short, bright notes; no envelope.',
-    fields: ['filter'],
+    text: 'For now the same instrument as `synth` (one oscillator through the envelope; there is no string model yet): a short envelope with no sustain gives the plucked sound.',
+    fields: ['oscillator', 'envelope', 'filter'],
     example: `voices:
-  harp: { synth: pluck, notes: { mode: arp-up, octave: 4, spread: 2 }, rhythm: { euclid: [7, 16] } }`,
+  harp: { synth: pluck, oscillator: triangle, envelope: { attack: 0.002, decay: 0.3, sustain: 0, release: 0.2 }, notes: { mode: arp-up, octave: 4, spread: 2 }, rhythm: { euclid: [7, 16] } }`,
   },
   membrane: {
     text: 'A pitched membrane: kicks and toms (a fixed low note suits it).',
