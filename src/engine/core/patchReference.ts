@@ -224,9 +224,9 @@ const RHYTHM_DOCS: Record<string, { text: string; example: string }> = {
 };
 
 const CURVE_DOCS: Record<string, string> = {
-  lin: 'Straight: equal steps of signal give equal steps of output.',
-  exp: 'Slow then fast; on a positive mapping range it is geometric, the right curve for frequencies (Hz).',
-  log: 'Fast then slow: small signals already move the output a lot.',
+  lin: 'Straight, y = x: equal steps of signal give equal steps of output.',
+  exp: 'Slow start, fast end, y = (2^(4x) − 1) / 15 (loudness, density). In a mapping whose range has both ends above 0 it is geometric instead, lo·(hi/lo)^x: equal steps of signal give equal ratios, the right curve for frequencies (Hz).',
+  log: 'Fast start, slow end, y = log2(1 + 15x) / 4: small signals already move the output a lot.',
 };
 
 const BUS_DOCS: Record<string, { text: string; example: string }> = {
