@@ -5,6 +5,7 @@ import { relative } from 'node:path';
 import { formatPatchError } from '../engine/core/patchLoader.ts';
 import { patchJsonSchema } from '../engine/core/patchSchema.ts';
 import { showJsonSchema } from '../engine/core/showSchema.ts';
+import { patchReferenceMarkdown } from '../engine/core/patchReference.ts';
 import { listBuiltinPatchFiles, loadPatchFile, patchId, resolvePatchPath, writeFileAtomic } from '../engine/node/files.ts';
 import { checkPatchFile } from '../engine/node/patchCheck.ts';
 
@@ -34,10 +35,11 @@ export function schemaText(kind: 'patch' | 'show' = 'patch'): string {
   return JSON.stringify(kind === 'show' ? showJsonSchema() : patchJsonSchema(), null, 2) + '\n';
 }
 
-/** `ecosym schema [--show] [--out FILE]`: the patch format's JSON Schema, or the show file's. */
-export function schemaCommand(outFile: string | undefined, out: (s: string) => void = (s) => process.stdout.write(s), kind: 'patch' | 'show' = 'patch'): void {
-  if (outFile) writeFileAtomic(outFile, schemaText(kind));
-  else out(schemaText(kind));
+/** `ecosym schema [--show | --markdown] [--out FILE]`: the patch format's JSON Schema, the show file's, or the patch reference in Markdown. */
+export function schemaCommand(outFile: string | undefined, out: (s: string) => void = (s) => process.stdout.write(s), kind: 'patch' | 'show' | 'markdown' = 'patch'): void {
+  const text = kind === 'markdown' ? patchReferenceMarkdown() : schemaText(kind);
+  if (outFile) writeFileAtomic(outFile, text);
+  else out(text);
 }
 
 /** One built-in patch as `ecosym patches --json` lists it. */

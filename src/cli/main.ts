@@ -9,6 +9,7 @@ import { probeAudioDevice } from './audioProbe.ts';
 import { describeError, UsageError } from './common.ts';
 import { patchesCommand, schemaCommand, validateCommand } from './info.ts';
 import { midiCommand } from './midi.ts';
+import { newCommand } from './new.ts';
 import { serviceCommand } from './service.ts';
 import { inspectCommand, validateDataCommand } from './inspect.ts';
 import { devicesCommand } from './devices.ts';
@@ -42,10 +43,13 @@ Usage:
   ecosym midi [ports] [--json]    the MIDI ports here, or why there is no MIDI (exit 4)
   ecosym devices [--json]         the audio output devices here (for play --device), or why none (exit 3)
   ecosym schema [--show] [--out schema/patch.schema.json]   the JSON Schema of patches (of show files with --show)
+  ecosym schema --markdown [--out docs/patch-reference.md]   the patch reference: every field, default, range, unit, with examples
   ecosym validate <patch...> [--no-data]   the patch, its samples and (unless --no-data) its data:
                          per stream count, span, min/max; ranges and thresholds against them
   ecosym inspect <patch> [--data STREAM=URI ...] [--json]   that data report, with a plot of each stream and signal
   ecosym patches [--json]
+  ecosym new <name> [--from PATCH] [--out DIR]   write DIR/<name>.yaml: a commented starter patch on bundled
+                         data, or a copy of PATCH (comments kept, data and sample paths rewritten); never overwrites
   ecosym run <show.yaml> [--port 8080] [--token T] [--sink none] [--log-dir DIR]   an installation: supervised, scheduled, self-healing
   ecosym logs [show.yaml|DIR] [--follow] [--level warn] [--json]   the installation's logs, pretty
   ecosym service install|uninstall <show.yaml> [--user|--system] [--port P]   a systemd unit that runs the show at boot
@@ -110,6 +114,8 @@ export async function main(argv: string[]): Promise<number> {
       'midi-learn': { type: 'string' },
       json: { type: 'boolean' },
       show: { type: 'boolean' },
+      markdown: { type: 'boolean' },
+      from: { type: 'string' },
       user: { type: 'boolean' },
       system: { type: 'boolean' },
       port: { type: 'string' },
@@ -227,8 +233,13 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'inspect':
       return inspectCommand(patchArg(), values.data ?? [], values.json === true);
+    case 'new':
+      if (!positionals[0]) throw new UsageError('ecosym new: name the patch, e.g. ecosym new my-piece [--from seattle-drift] [--out patches]');
+      newCommand({ name: positionals[0], from: values.from, out: values.out });
+      return 0;
     case 'schema':
-      schemaCommand(values.out, undefined, values.show ? 'show' : 'patch');
+      if (values.show && values.markdown) throw new UsageError('ecosym schema: --show or --markdown, not both');
+      schemaCommand(values.out, undefined, values.show ? 'show' : values.markdown ? 'markdown' : 'patch');
       return 0;
     case 'service': {
       const runArgs = [...(values.port ? ['--port', values.port] : []), ...(values.token ? ['--token', values.token] : []), ...(values.sink ? ['--sink', values.sink] : [])];

@@ -114,14 +114,14 @@ const SignalRange = z
           ctx.addIssue({ code: 'custom', path: ['percentiles'], message: `expected lo < hi (got [${r.percentiles.join(', ')}])` });
       }),
   ])
-  .describe('Input range in the stream units: [lo, hi], "auto" (all-time min/max), { auto: "24h" } (rolling window) or { auto: "24h", percentiles: [5, 95] }');
+  .describe('Input range in the stream units: [lo, hi], "auto" (all-time min/max), { auto: "24h" } (rolling window) or { auto: "24h", percentiles: [5, 95] } (default "auto")');
 
 const Signal = z
   .strictObject({
     from: Name.describe('The stream this signal conditions'),
     range: SignalRange.default('auto'),
     curve: z.enum(['lin', 'exp', 'log']).default('lin').describe('Response curve after normalising to 0…1'),
-    smooth: Duration.default(0).describe('Exponential smoothing time constant (0 = none)'),
+    smooth: Duration.default(0).describe('Exponential smoothing time constant (default 0: none)'),
     filter: z
       .strictObject({
         oneEuro: z
@@ -353,7 +353,7 @@ const Mapping = z
 // ---------------------------------------------------------------- scenes
 const Scene = z
   .strictObject({
-    fade: Duration.default(4).describe('Crossfade time into this scene'),
+    fade: Duration.default(4).describe('Crossfade time into this scene (default 4s)'),
     tempo: z.number().min(20).max(300).optional().describe('Tempo in this scene (BPM)'),
     voices: z
       .record(
@@ -567,8 +567,9 @@ const PatchBase = z.strictObject({
       progression: z
         .array(z.string().refine((s) => typeof parseChord(s) !== 'string', { message: 'expected a roman numeral like "i", "IV", "v7"' }))
         .min(1)
-        .default(['i']),
-      barsPerChord: z.number().int().min(1).max(64).default(2),
+        .default(['i'])
+        .describe('Chords in order, one every barsPerChord bars, then round again: "i", "iv", "VI", "v7"'),
+      barsPerChord: z.number().int().min(1).max(64).default(2).describe('Bars each chord lasts'),
     })
     .default({ progression: ['i'], barsPerChord: 2 })
     .describe('Chord progression in roman numerals, diatonic to the key'),
