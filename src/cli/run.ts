@@ -358,6 +358,7 @@ export async function runCommand(o: RunOptions): Promise<void> {
             { type: 'f', value: (Date.now() - startedAt) / 1000 },
             { type: 'i', value: h.restarts },
             { type: 'f', value: h.rmsDb ?? -200 },
+            { type: 'f', value: caps.cap ?? show.maxLevel },
           ],
         });
         for (const to of show.heartbeat!.to) {
