@@ -6,6 +6,7 @@
  * restart-to-sound figure asserted is the one the supervisor measured itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -14,6 +15,7 @@ import { PROJECT_ROOT } from '../engine/node/files.ts';
 import { realSleep, until } from '../../tests/support/wait.ts';
 import type { InstallHealth } from './run.ts';
 import { logFiles } from './installLog.ts';
+import { decodePacket, isOscBundle, type OscMessage } from '../engine/core/osc/codec.ts';
 
 const BIN = resolve(PROJECT_ROOT, 'bin/ecosym.mjs');
 const TOKEN = 'test-token-0123456789';
@@ -188,6 +190,49 @@ describe('ecosym run (real supervisor and session, --sink none)', () => {
       expect(sounding(h.body)).toBe(true);
       expect(h.body.restarts).toBe(0);
       expect(h.body.unplannedSilenceSeconds).toBe(0);
+    }
+  }, 240_000);
+
+  it('the OSC heartbeat reaches a real UDP socket with its fields; quiet hours cap the measured output', async () => {
+    const sock = createSocket('udp4');
+    const got: Array<{ at: number; m: OscMessage }> = [];
+    sock.on('message', (b) => {
+      const p = decodePacket(new Uint8Array(b));
+      if (!isOscBundle(p)) got.push({ at: performance.now(), m: p });
+    });
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'ecosym-hb-'));
+      writeFileSync(join(dir, 'steady.yaml'), STEADY.replace('volume: -6', 'volume: 6'));
+      const show = await runShow(
+        [
+          `playlist:\n  - { patch: ${join(dir, 'steady.yaml')} }`,
+          'maxLevel: -6',
+          'fadeIn: 0.5',
+          // All day: from = to.
+          'schedule:\n  quiet:\n    - { from: "00:00", to: "00:00", maxLevel: -30 }',
+          `heartbeat: { to: ["127.0.0.1:${sock.address().port}"], every: 250ms, address: /site/eco }`,
+        ].join('\n') + '\n',
+      );
+      const h = await healthWhen(show, (x, s) => s === 200 && sounding(x) && x.levelCap === -30, 'the show to sound, capped');
+      expect(h.rmsDb!).toBeLessThanOrEqual(-30);
+      await until(() => got.filter((g) => g.m.args[0]?.value === 1).length >= 4, 'four heartbeats while playing', 60_000);
+      const playing = got.filter((g) => g.m.args[0]?.value === 1);
+      for (const { m } of playing) {
+        expect(m.address).toBe('/site/eco');
+        expect(m.args.map((a) => a.type).join('')).toBe('ififf');
+        expect(m.args[2]!.value).toBe(0); // restarts
+        // The output level, dBFS: sounding, and under the quiet hours' cap.
+        expect(m.args[3]!.value as number).toBeGreaterThan(-60);
+        expect(m.args[3]!.value as number).toBeLessThanOrEqual(-30);
+        expect(m.args[4]!.value).toBe(-30); // the level cap
+      }
+      // Uptime (seconds) grows with the heartbeats.
+      const up = playing.map((g) => g.m.args[1]!.value as number);
+      for (let i = 1; i < up.length; i++) expect(up[i]!).toBeGreaterThan(up[i - 1]!);
+      expect(up[0]!).toBeGreaterThan(0);
+    } finally {
+      sock.close();
     }
   }, 240_000);
 });

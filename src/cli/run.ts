@@ -12,7 +12,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { encodeMessage } from '../engine/core/osc/codec.ts';
-import { INSTALL_TIMINGS, InstallPolicy, SilenceWatch } from '../engine/core/installPolicy.ts';
+import { INSTALL_TIMINGS, InstallPolicy, LevelCapFollower, SilenceWatch } from '../engine/core/installPolicy.ts';
 import { ShowSchedule, type PlaylistCursor, type ShowNow } from '../engine/core/showSchedule.ts';
 import type { ShowEntry } from '../engine/core/showSchema.ts';
 import { loadShowFile, patchRefKey, patchRefOf } from '../engine/node/install/showFile.ts';
@@ -68,6 +68,7 @@ export async function runCommand(o: RunOptions): Promise<void> {
   const schedule = new ShowSchedule(show);
   const policy = new InstallPolicy({ restart: INSTALL_TIMINGS.restart, device: INSTALL_TIMINGS.device, skipFor: INSTALL_TIMINGS.skipFor });
   const silence = new SilenceWatch(show.silenceFloor, INSTALL_TIMINGS.rearmGrace);
+  const caps = new LevelCapFollower(show.maxLevel);
   const ref = (p: string): PatchRef => patchRefOf(p, loaded.dir);
 
   // Where the show was: the state file (a corrupt one is ignored with a log line).
@@ -96,6 +97,8 @@ export async function runCommand(o: RunOptions): Promise<void> {
       patch: ref(firstPatch),
       sink,
       maxLevelDb: show.maxLevel,
+      fadeIn: show.fadeIn,
+      levelCapDb: Math.min(now.levelCap, show.maxLevel),
       overrides: Object.entries(entry?.data ?? {}),
       cacheDir: false,
       ...(show.bridges.oscIn ? { oscIn: hostPort(show.bridges.oscIn, '127.0.0.1', { allow: show.bridges.oscAllow }) } : {}),
@@ -201,6 +204,7 @@ export async function runCommand(o: RunOptions): Promise<void> {
         log.info({ on: next.on }, next.on ? 'schedule: on' : 'schedule: off');
         await supervised.handle({ type: 'mute', on: !next.on });
       }
+      await followCap(next.levelCap);
       if (next.cursor && (!cursor || next.cursor.index !== cursor.index || next.cursor.playlist !== cursor.playlist)) {
         cursor = next.cursor;
         entry = next.entry;
@@ -213,6 +217,15 @@ export async function runCommand(o: RunOptions): Promise<void> {
     } finally {
       ticking = false;
     }
+  };
+  /** Sends the schedule's level cap when it changed (quiet hours): the session and every restart stay under it. */
+  const followCap = async (planCap: number) => {
+    const want = caps.want(planCap);
+    if (want === undefined) return;
+    const r = await supervised.setLevelCap(want);
+    if (!r.ok) return log.warn({ levelCap: want }, `could not set the level cap: ${r.error}`);
+    caps.sent(want);
+    log.info({ levelCap: want, quiet: now.quiet }, `level cap ${want} dBFS`);
   };
   /** Loads the entry the cursor points at (or the next that loads), crossfading. */
   const advance = async () => {
@@ -329,6 +342,7 @@ export async function runCommand(o: RunOptions): Promise<void> {
     if (!r.ok) log.warn({ scene: saved.scene }, `could not restore the scene: ${r.error}`);
   }
   if (!now.on) await supervised.handle({ type: 'mute', on: true });
+  await followCap(now.levelCap);
   save();
 
 
@@ -344,6 +358,7 @@ export async function runCommand(o: RunOptions): Promise<void> {
             { type: 'f', value: (Date.now() - startedAt) / 1000 },
             { type: 'i', value: h.restarts },
             { type: 'f', value: h.rmsDb ?? -200 },
+            { type: 'f', value: caps.cap ?? show.maxLevel },
           ],
         });
         for (const to of show.heartbeat!.to) {

@@ -12,7 +12,7 @@
  * of the app, an application menu, an open-patch dialog and recent files.
  * Everything with logic lives in the modules beside this one, tested in Node.
  */
-import { app, BrowserWindow, dialog, ipcMain, Menu, MessageChannelMain, session, utilityProcess } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, MessageChannelMain, powerSaveBlocker, session, utilityProcess } from 'electron';
 import type { IpcMainInvokeEvent, MenuItemConstructorOptions, Session, WebContents } from 'electron';
 import path from 'node:path';
 import { IpcChannel, SESSION_PORT_CHANNEL, type Bridge, type VersionInfo } from '../shared/ipc.ts';
@@ -21,6 +21,10 @@ import type { FromChild } from '../engine/node/session/hostChannel.ts';
 import { AudioHost } from './audioHost.ts';
 import { appUrls, checkIpcArgs, isAppUrl as isAppUrlUnder, isIndexUrl as isIndexUrlOf, isTrustedFrame, windowOptions, windowTitle } from './guards.ts';
 import { RecentFiles } from './recentFiles.ts';
+import { HIDE_CURSOR_CSS, installKeyAction, installMayClose, installShowArg, installWindowOptions, POWER_SAVE_BLOCKER } from './installMode.ts';
+import { loadShowFile, patchRefOf, type LoadedShow } from '../engine/node/install/showFile.ts';
+import { ShowSchedule } from '../engine/core/showSchedule.ts';
+import { LevelCapFollower } from '../engine/core/installPolicy.ts';
 
 // ------------------------------------------------------------------ paths
 
@@ -29,6 +33,8 @@ const APP_ROOT = app.getAppPath();
 /** The UI as built by scripts/build-ui.mjs (Vite) from src/renderer. */
 const RENDERER_DIR = path.join(APP_ROOT, 'dist', 'renderer');
 const INDEX_HTML = path.join(RENDERER_DIR, 'index.html');
+/** The read-only audience view: what an installation shows. */
+const AUDIENCE_HTML = path.join(RENDERER_DIR, 'audience.html');
 /** Emitted as CommonJS by tsconfig.preload.json (sandboxed preloads cannot be ESM). */
 const PRELOAD_JS = path.join(APP_ROOT, 'dist', 'preload', 'preload.js');
 
@@ -80,6 +86,25 @@ process.on('unhandledRejection', (reason) => {
   faults.unhandledRejection += 1;
   console.error(`[main] unhandled rejection #${faults.unhandledRejection} (survived):`, reason);
 });
+
+// ------------------------------------------------------ installation mode
+
+/**
+ * `--install show.yaml`: the show's first patch at its maxLevel and quiet-hour
+ * caps, faded in after every start, on the audience view fullscreen, the display
+ * kept awake, the cursor hidden; only Ctrl+Alt+Shift+Q quits (installMode.ts).
+ */
+let install: LoadedShow | undefined;
+let installError: string | undefined;
+try {
+  const file = installShowArg(process.argv);
+  if (file) install = loadShowFile(path.resolve(file));
+} catch (e) {
+  installError = (e as Error)?.message ?? String(e);
+  console.error(`[main] installation mode: ${installError}`);
+}
+/** Set by the exit chord: the installation window may close, the app may quit. */
+let installExit = false;
 
 // ------------------------------------------------ switches (before 'ready')
 
@@ -291,6 +316,67 @@ function createWindow(): BrowserWindow {
   return win;
 }
 
+/** The installation's window: the audience view, kiosk, no cursor, no way out but the chord. */
+function createInstallWindow(): BrowserWindow {
+  const win = new BrowserWindow(installWindowOptions(windowOptions(PRELOAD_JS)));
+  win.webContents.on('before-input-event', (event, input) => {
+    const action = installKeyAction(input);
+    if (action === 'pass') return;
+    event.preventDefault();
+    if (action === 'quit') {
+      installExit = true;
+      app.quit();
+    }
+  });
+  win.on('close', (event) => {
+    if (!installMayClose(installExit)) event.preventDefault();
+  });
+  win.on('leave-full-screen', () => {
+    if (!installExit && !win.isDestroyed()) win.setFullScreen(true);
+  });
+  win.webContents.on('did-finish-load', () => void win.webContents.insertCSS(HIDE_CURSOR_CSS).catch(() => undefined));
+  win.webContents.on('render-process-gone', (_event, details) => {
+    faults.rendererGone += 1;
+    console.error(`[main] installation renderer gone #${faults.rendererGone} (${details.reason}); reloading`);
+    if (!win.isDestroyed()) win.webContents.reload();
+  });
+  win.loadFile(AUDIENCE_HTML).catch((error: unknown) => console.error(`[main] could not load ${AUDIENCE_HTML}:`, error));
+  return win;
+}
+
+/** Starts an installation: the audio host on the show, the schedule's level cap followed every 30 s, the kiosk window. */
+function startInstallation(show: LoadedShow): void {
+  const schedule = new ShowSchedule(show.show);
+  const caps = new LevelCapFollower(show.show.maxLevel);
+  const first = show.show.playlist[0]!;
+  host = new AudioHost({
+    patch: patchRefOf(first.patch, show.dir),
+    ...(show.show.fallback ? { fallback: patchRefOf(show.show.fallback, show.dir) } : {}),
+    spawn: spawnUtility,
+    entry: SESSION_CHILD_JS,
+    session: {
+      sink: 'default',
+      maxLevelDb: show.show.maxLevel,
+      fadeIn: show.show.fadeIn,
+      levelCapDb: Math.min(show.show.maxLevel, schedule.plan(Date.now()).levelCap),
+      overrides: Object.entries(first.data),
+    },
+    log: (l) => console.log(`[audio] ${l}`),
+  });
+  const follow = () => {
+    const want = caps.want(schedule.plan(Date.now()).levelCap);
+    if (want === undefined) return;
+    void host.session.setLevelCap(want).then((r) => (r.ok ? caps.sent(want) : console.warn(`[main] level cap ${want}: ${r.error}`)));
+  };
+  follow();
+  setInterval(follow, 30_000);
+  host.start().catch((e: unknown) => console.error('[main] audio host:', e));
+  const blocker = powerSaveBlocker.start(POWER_SAVE_BLOCKER);
+  app.on('will-quit', () => powerSaveBlocker.stop(blocker));
+  Menu.setApplicationMenu(null);
+  createInstallWindow();
+}
+
 app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit();
 });
@@ -312,6 +398,15 @@ app
   .whenReady()
   .then(() => {
     secureSession(session.defaultSession);
+    if (installError !== undefined) {
+      dialog.showErrorBox('Cannot start the installation', installError);
+      app.quit();
+      return;
+    }
+    if (install) {
+      startInstallation(install);
+      return;
+    }
     recent = new RecentFiles(path.join(app.getPath('userData'), 'recent-patches.json'), (l) => console.warn(`[main] ${l}`));
     const last = recent.list()[0]?.path;
     host = new AudioHost({ patch: last ? { path: last } : { id: 'seattle-drift' }, spawn: spawnUtility, entry: SESSION_CHILD_JS, recent, log: (l) => console.log(`[audio] ${l}`) });

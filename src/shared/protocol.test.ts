@@ -20,6 +20,8 @@ describe('protocol', () => {
       { type: 'tempo', bpm: 96 },
       { type: 'tempo', bpm: null },
       { type: 'mute', on: true },
+      { type: 'levelCap', db: -20 },
+      { type: 'levelCap', db: null },
       { type: 'panic', v: PROTOCOL_VERSION },
       { type: 'inject', stream: 'co2', value: 420 },
       { type: 'inject', stream: 'weather', value: 'rain' },
@@ -49,6 +51,8 @@ describe('protocol', () => {
     expect(error({ type: 'panic', extra: 1 })).toMatch(/panic: .*extra/);
     expect(error({ type: 'tempo', bpm: Infinity })).toMatch(/tempo\.bpm/);
     expect(error({ type: 'tempo', bpm: 1000 })).toMatch(/tempo\.bpm/);
+    expect(error({ type: 'levelCap', db: 6 })).toMatch(/levelCap\.db/);
+    expect(error({ type: 'levelCap' })).toMatch(/levelCap\.db/);
     expect(error({ type: 'record', action: 'start' })).toMatch(/record\.path: .*needs a path/);
     expect(error({ type: 'panic', v: 2 })).toMatch(/version 2 is not supported/);
     expect(error('{"type":')).toMatch(/^not JSON/);

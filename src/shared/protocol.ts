@@ -41,6 +41,12 @@ export const Command = z.discriminatedUnion('type', [
   /** A fixed tempo (BPM, 20…300), or null to give the tempo back to the patch. */
   z.strictObject({ ...base, type: z.literal('tempo'), bpm: z.number().min(20).max(300).nullable() }),
   z.strictObject({ ...base, type: z.literal('mute'), on: z.boolean() }),
+  /**
+   * Caps the output's sample peak (dBFS; null: the ceiling only), below the
+   * session's ceiling (an installation's quiet hours): a cap above the ceiling
+   * is the ceiling, so no level cap can make the output louder.
+   */
+  z.strictObject({ ...base, type: z.literal('levelCap'), db: z.number().min(-120).max(0).nullable() }),
   /** Silence now (and all notes off, lights black); `mute` with on: false brings the sound back. */
   z.strictObject({ ...base, type: z.literal('panic') }),
   /** A value for a stream, as if its source had sent it (it passes the stream's gate). */
@@ -194,6 +200,8 @@ export const Snapshot = z.object({
   /** The tempo a `tempo` command fixed, or null when the patch sets it. */
   tempoFixed: z.number().nullable(),
   muted: z.boolean(),
+  /** The level cap in force (dBFS sample peak), when one is below the ceiling. */
+  levelCapDb: z.number().optional(),
   /** Output level over the last second, dBFS (−Infinity is sent as null). */
   rmsDb: z.number().nullable(),
   peakDb: z.number().nullable(),

@@ -1,7 +1,7 @@
 /**
  * The master chain, shared by every patch an engine plays:
  *
- *   input → volume → DC blocker → limiter → safety clipper → destination
+ *   input → volume → DC blocker → limiter → safety clipper → level cap → fade → mute gate → destination
  *
  * Tone.Limiter is a compressor and overshoots 0 dBFS (Tone.js #770, #1353), so the
  * last stage is a WaveShaper whose curve never exceeds the ceiling: the output
@@ -52,6 +52,16 @@ export class MasterChain {
   private outputProbe!: AnalyserNode;
   /** After the ceiling: the panic/mute gate (1 or 0, ramped so it never clicks). */
   private readonly gate: GainNode;
+  /**
+   * After the ceiling: the level cap (an installation's quiet hours), a gain
+   * ≤ 1 that scales the clipper's bounded output, so the sample peak after it
+   * is at most the cap, whatever comes in.
+   */
+  private readonly capGain: GainNode;
+  /** After the cap: the fade-in after a start (0 → 1). */
+  private readonly fadeGain: GainNode;
+  /** The level cap, dBFS sample peak (undefined: the ceiling only). */
+  capDb: number | undefined;
   muted = false;
 
   constructor(
@@ -64,6 +74,9 @@ export class MasterChain {
     this.input = raw.createGain();
     setAt(this.input.gain, dbToGain(volumeDb), 0, 0, 4);
     this.gate = raw.createGain();
+    this.capGain = raw.createGain();
+    this.fadeGain = raw.createGain();
+    this.capGain.connect(this.fadeGain).connect(this.gate);
     this.meter = raw.createAnalyser();
     this.meter.fftSize = 2048;
     this.inputProbe = makeProbe(raw);
@@ -116,7 +129,7 @@ export class MasterChain {
     this.clipper.oversample = 'none';
     this.outputProbe = makeProbe(raw);
     this.input.connect(this.dcBlock).connect(this.limiterIn);
-    this.limiterOut.connect(this.clipper).connect(this.gate);
+    this.limiterOut.connect(this.clipper).connect(this.capGain);
     this.clipper.connect(this.outputProbe);
   }
 
@@ -156,6 +169,41 @@ export class MasterChain {
     return gainToDb(valueAt(this.input.gain, time));
   }
 
+  /** The gain after the clipper for a cap (dBFS sample peak): ≤ 1, so the output peak is at most the cap. */
+  capGainFor(capDb: number | undefined): number {
+    return capDb === undefined || capDb >= this.ceilingDb ? 1 : dbToGain(capDb - this.ceilingDb);
+  }
+
+  /**
+   * Caps the output's sample peak at `capDb` (undefined: the ceiling only); a
+   * cap above the ceiling is the ceiling. Lowering takes about 50 ms, raising
+   * about a second (no jump up when quiet hours end); `tau` sets the ramp's time constant.
+   */
+  setCap(capDb: number | undefined, time: number, tau?: number): void {
+    if (capDb !== undefined && !Number.isFinite(capDb)) throw new Error(`level cap: expected a finite dBFS value (got ${capDb})`);
+    const g = this.capGainFor(capDb);
+    const before = this.capGainFor(this.capDb);
+    this.capDb = capDb === undefined || capDb >= this.ceilingDb ? undefined : capDb;
+    rampTo(this.capGain.gain, g, time, tau ?? (g < before ? 0.015 : 0.3), 0, 1);
+  }
+
+  /** The level cap's gain at `time` (1: none). */
+  capGainAt(time: number): number {
+    return valueAt(this.capGain.gain, time);
+  }
+
+  /** Fades the output in from silence at `time` over `seconds` (linear in gain; 0: at once). */
+  fadeIn(seconds: number, time: number): void {
+    const g = this.fadeGain.gain;
+    g.cancelScheduledValues(0);
+    if (!(seconds > 0)) {
+      g.setValueAtTime(1, time);
+      return;
+    }
+    g.setValueAtTime(0, time);
+    g.linearRampToValueAtTime(1, time + seconds);
+  }
+
   /** Mutes (in about 10 ms) or unmutes (in about 50 ms) everything after the ceiling. */
   setMuted(muted: boolean, time: number): void {
     this.muted = muted;
@@ -170,7 +218,7 @@ export class MasterChain {
   }
 
   dispose(): void {
-    for (const n of [this.input, this.dcBlock, this.limiterIn, ...this.limiters, this.limiterOut, this.clipper, this.gate, this.meter, this.inputProbe, this.outputProbe])
+    for (const n of [this.input, this.dcBlock, this.limiterIn, ...this.limiters, this.limiterOut, this.clipper, this.capGain, this.fadeGain, this.gate, this.meter, this.inputProbe, this.outputProbe])
       n.disconnect();
   }
 }

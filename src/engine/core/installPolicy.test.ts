@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { InstallPolicy, SilenceWatch } from './installPolicy.ts';
+import { InstallPolicy, LevelCapFollower, SilenceWatch } from './installPolicy.ts';
+import { parseShowText } from './showSchema.ts';
+import { ShowSchedule } from './showSchedule.ts';
 
 const LIST = ['a', 'b', 'c'];
 
@@ -57,5 +59,52 @@ describe('silence watch', () => {
     expect(w.sample(2, -90, true, 1)).toBe('ok');
     for (let t = 2; t < 100; t++) expect(w.sample(t, -120, false, 1)).toBe('ok');
     expect([w.rearms, w.restarts]).toStrictEqual([1, 0]);
+  });
+});
+
+describe('level cap follower (quiet hours reach the session)', () => {
+  // Berlin leaves summer time on Sunday 2026-10-25: 12:00 local is 10:00 UTC before, 11:00 UTC after.
+  const parsed = parseShowText(
+    'timezone: Europe/Berlin\nmaxLevel: -6\nplaylist:\n  - { patch: a, for: 30m }\nschedule:\n  quiet:\n    - { from: "12:00", to: "14:00", maxLevel: -20 }\n    - { from: "23:00", to: "01:00", maxLevel: -1 }\n',
+    'show.yaml',
+  );
+  if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.message).join('; '));
+  const schedule = new ShowSchedule(parsed.show);
+
+  it('over three days with a fake clock: a command when quiet hours begin and end, at the right minutes, never above maxLevel', () => {
+    const caps = new LevelCapFollower(parsed.show.maxLevel);
+    const sentAt: Array<[string, number]> = [];
+    let sessionCap = Infinity;
+    const from = Date.parse('2026-10-23T22:00:00Z');
+    for (let t = from; t < from + 3 * 24 * 60 * 60_000; t += 60_000) {
+      const want = caps.want(schedule.plan(t).levelCap);
+      if (want !== undefined) {
+        caps.sent(want);
+        sessionCap = want;
+        sentAt.push([new Date(t).toISOString().slice(0, 16), want]);
+      }
+      // The session's cap is the schedule's at every minute, and never above the show's maxLevel.
+      expect(sessionCap).toBe(Math.min(-6, schedule.plan(t).levelCap));
+      expect(sessionCap).toBeLessThanOrEqual(-6);
+    }
+    expect(sentAt).toStrictEqual([
+      ['2026-10-23T22:00', -6],
+      ['2026-10-24T10:00', -20], // Sat 12:00 CEST
+      ['2026-10-24T12:00', -6],
+      ['2026-10-25T11:00', -20], // Sun 12:00 CET, after the change
+      ['2026-10-25T13:00', -6],
+      ['2026-10-26T11:00', -20],
+      ['2026-10-26T13:00', -6],
+    ]);
+  });
+
+  it('a send that failed is asked again; the same cap twice is sent once', () => {
+    const caps = new LevelCapFollower(-6);
+    expect(caps.want(-20)).toBe(-20);
+    expect(caps.want(-20)).toBe(-20); // not taken yet
+    caps.sent(-20);
+    expect(caps.want(-20)).toBeUndefined();
+    expect(caps.want(0)).toBe(-6);
+    expect(caps.cap).toBe(-20);
   });
 });

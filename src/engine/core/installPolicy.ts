@@ -178,3 +178,31 @@ export const INSTALL_TIMINGS = {
   rearmGrace: 0.5,
   skipFor: 3600,
 } as const;
+
+/**
+ * The schedule's level cap, followed: {@link LevelCapFollower.want} says the
+ * cap to send to the session when the plan's cap changed (quiet hours began or
+ * ended), never above the show's maxLevel; {@link LevelCapFollower.sent}
+ * records that the session took it (a failed send is asked again next time).
+ */
+export class LevelCapFollower {
+  private current: number | undefined;
+
+  constructor(readonly maxLevel: number) {}
+
+  /** The cap to send for the plan's `levelCap`, or undefined when the session already has it. */
+  want(planCap: number): number | undefined {
+    const cap = Math.min(planCap, this.maxLevel);
+    return cap === this.current ? undefined : cap;
+  }
+
+  /** The session took `cap`. */
+  sent(cap: number): void {
+    this.current = cap;
+  }
+
+  /** The cap the session has (undefined before the first send). */
+  get cap(): number | undefined {
+    return this.current;
+  }
+}

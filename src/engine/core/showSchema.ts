@@ -172,7 +172,7 @@ const Show = z.strictObject({
       address: z.string().regex(/^\/\S+$/).default('/ecosym/heartbeat'),
     })
     .optional()
-    .describe('An OSC heartbeat out: address, playing (1/0), uptime s, restarts, rms dBFS'),
+    .describe('An OSC heartbeat out: address, playing (1/0), uptime s, restarts, rms dBFS, level cap dBFS'),
   ui: z
     .strictObject({
       port: z.number().int().min(0).max(65535).default(8080),

@@ -39,6 +39,10 @@ export interface PlayOptions {
   onError?: (e: unknown) => void;
   /** The output ceiling, dBFS sample peak (default -1): nothing can exceed it. */
   ceilingDb?: number;
+  /** A level cap below the ceiling from the start, dBFS sample peak (an installation's quiet hours). */
+  levelCapDb?: number;
+  /** Seconds over which the output fades in from silence (default 0: at once). */
+  fadeIn?: number;
 }
 
 /** A running real-time player. */
@@ -87,6 +91,8 @@ export async function startPlayer(opts: PlayOptions): Promise<Player> {
     ceilingDb: opts.ceilingDb,
   });
   const start = raw.currentTime + 0.05;
+  if (opts.levelCapDb !== undefined) engine.master.setCap(opts.levelCapDb, raw.currentTime, 0.001);
+  if (opts.fadeIn) engine.master.fadeIn(opts.fadeIn, raw.currentTime);
   engine.load(opts.patch, { time: start });
   // Each loop moves the data's own clock on by the series' span (plus one step),
   // so auto-range windows see time keep going forward.

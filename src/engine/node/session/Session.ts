@@ -143,6 +143,10 @@ export interface SessionOptions {
   patchesDir?: string;
   /** The output ceiling no patch, parameter or command can exceed, dBFS sample peak (an installation's maxLevel; default -1). */
   maxLevelDb?: number;
+  /** A level cap below the ceiling from the start, dBFS sample peak (see the `levelCap` command). */
+  levelCapDb?: number;
+  /** Seconds over which the output fades in from silence after the start and after the output re-opens (default 0). */
+  fadeIn?: number;
 }
 
 /** The first value and its time, for levels over a window. */
@@ -265,6 +269,8 @@ export class Session implements SessionLink {
       seed: opts.seed,
       samples,
       ceilingDb: opts.maxLevelDb,
+      levelCapDb: opts.levelCapDb,
+      fadeIn: opts.fadeIn,
       onEvent: (e) => ref.session?.engineEvent(e),
       onError: (e) => ref.session?.emit({ type: 'error', time: now(), where: 'engine', message: (e as Error)?.message ?? String(e) }),
     });
@@ -641,6 +647,7 @@ export class Session implements SessionLink {
       tempo: e.tempo ?? null,
       tempoFixed: this.tempoFixed ?? null,
       muted: e.muted,
+      ...(e.master.capDb === undefined ? {} : { levelCapDb: e.master.capDb }),
       rmsDb: db(rms),
       peakDb: db(peak),
       streams,
@@ -717,6 +724,9 @@ export class Session implements SessionLink {
       case 'mute':
         e.setMuted(c.on);
         return undefined;
+      case 'levelCap':
+        e.master.setCap(c.db ?? undefined, this.player.raw.currentTime);
+        return { data: { db: e.master.capDb ?? null, ceiling: e.master.ceilingDb } };
       case 'panic':
         e.panic();
         return undefined;
@@ -881,6 +891,8 @@ export class Session implements SessionLink {
         seed: this.opts.seed,
         samples: this.samples,
         ceilingDb: this.opts.maxLevelDb,
+        levelCapDb: this.engine.master.capDb,
+        fadeIn: this.opts.fadeIn,
         onEvent: (e) => this.engineEvent(e),
         onError: (e) => this.emit({ type: 'error', time: now(), where: 'engine', message: (e as Error)?.message ?? String(e) }),
       });

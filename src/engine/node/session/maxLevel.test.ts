@@ -72,4 +72,37 @@ describe('maxLevel (the session master ceiling)', () => {
     expect(capped).toBeGreaterThan(-30); // it still plays, at the cap
     expect(free).toBeGreaterThan(-6);
   }, 120_000);
+
+  it('a level cap (quiet hours) is measured lower on the real-time output; a cap above maxLevel does not lift it', async () => {
+    const session = await Session.open({ patch: loadPatchFile(join(dir, 'loud.yaml')), sink: 'none', cacheDir: false, midi: false, maxLevelDb: -6, fadeIn: 0.5 });
+    try {
+      await session.start();
+      await until(() => (session.snapshot().rmsDb ?? -Infinity) > -20, 'the saw to sound', 30_000);
+      const take = async (name: string) => {
+        const path = join(dir, `${name}.wav`);
+        await session.handle({ type: 'record', action: 'start', path });
+        await until(() => (session.snapshot().recording?.seconds ?? 0) > 0.5, '0.5 s recorded', 30_000);
+        await session.handle({ type: 'record', action: 'stop' });
+        return peakDb(path);
+      };
+      const free = await take('uncapped');
+      const r = await session.handle({ type: 'levelCap', db: -30 });
+      expect(r).toMatchObject({ ok: true, data: { db: -30, ceiling: -6 } });
+      expect(session.snapshot().levelCapDb).toBe(-30);
+      await new Promise((res) => setTimeout(res, 200));
+      const capped = await take('quiet');
+      // A cap above maxLevel is maxLevel: it does not make the output louder than the ceiling.
+      await session.handle({ type: 'levelCap', db: -1 });
+      await session.handle({ type: 'param', target: 'master.volume', value: 12 });
+      await new Promise((res) => setTimeout(res, 1500));
+      const lifted = await take('lifted');
+      expect(free).toBeGreaterThan(-9);
+      expect(capped).toBeLessThanOrEqual(-30 + 1e-3);
+      expect(capped).toBeLessThan(free - 20);
+      expect(lifted).toBeLessThanOrEqual(-6 + 1e-3);
+      expect(lifted).toBeGreaterThan(-9);
+    } finally {
+      await session.stop();
+    }
+  }, 120_000);
 });

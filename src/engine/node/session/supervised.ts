@@ -128,6 +128,8 @@ export class SupervisedSession implements SessionLink {
   lastHeartbeat: Heartbeat | undefined;
   /** The last snapshot taken while playing. */
   lastSnapshot: Snapshot | undefined;
+  /** The supervisor's level cap (dBFS sample peak): every start and every `levelCap` command is held under it. */
+  private capDb: number | undefined;
 
   constructor(opts: SupervisedOptions) {
     this.o = opts;
@@ -253,7 +255,8 @@ export class SupervisedSession implements SessionLink {
     this.watch.reset(this.spawnedAt);
     const overrides = new Map(this.o.session.overrides ?? []);
     for (const [stream, uri] of this.show.rebinds) overrides.set(stream, uri);
-    child.send({ kind: 'start', options: { ...this.o.session, sink: this.sink, patch: this.show.patch, overrides: [...overrides] } });
+    const cap = this.capDb ?? this.o.session.levelCapDb;
+    child.send({ kind: 'start', options: { ...this.o.session, sink: this.sink, patch: this.show.patch, overrides: [...overrides], ...(cap === undefined ? {} : { levelCapDb: cap }) } });
   }
 
   private message(m: FromChild): void {
@@ -324,6 +327,8 @@ export class SupervisedSession implements SessionLink {
     if (s.tempoFixed !== undefined && s.tempoFixed !== null) cmds.push({ type: 'tempo', bpm: s.tempoFixed });
     if (s.muted !== undefined && s.muted !== fresh.muted) cmds.push({ type: 'mute', on: s.muted });
     for (const [target, value] of s.params) cmds.push({ type: 'param', target, value });
+    // The cap may have changed while this child started.
+    if (this.capDb !== undefined) cmds.push({ type: 'levelCap', db: this.capDb });
     if (this.frames.size) child?.send({ kind: 'telemetry', on: true });
     for (const c of cmds) {
       const r = await this.request(c);
@@ -461,7 +466,8 @@ export class SupervisedSession implements SessionLink {
     if (!parsed.ok) return parsed.reply;
     const c = parsed.command;
     if (this.state !== 'playing' || !this.child) return errorReply(c.id, `the audio host is ${this.state}: "${c.type}" was not run (send it again once it plays)`);
-    const r = await this.request(c);
+    // A client's level cap can lower the output, never lift the supervisor's.
+    const r = await this.request(c.type === 'levelCap' && this.capDb !== undefined ? { ...c, db: Math.min(c.db ?? 0, this.capDb) } : c);
     if (r.ok) this.remember(c, r);
     return r;
   }
@@ -549,6 +555,23 @@ export class SupervisedSession implements SessionLink {
   onHeartbeat(fn: (h: Heartbeat) => void): () => void {
     this.beats.add(fn);
     return () => this.beats.delete(fn);
+  }
+
+  /**
+   * The supervisor's level cap (an installation's quiet hours, its maxLevel):
+   * the session now (when it plays) and every restart start under it, and a
+   * client's `levelCap` command cannot lift it. Undefined: no cap beyond the
+   * session's ceiling.
+   */
+  async setLevelCap(db: number | undefined): Promise<Reply> {
+    this.capDb = db;
+    if (this.state !== 'playing' || !this.child) return okReply(undefined, { db: db ?? null, applied: 'at the next start' });
+    return this.request({ type: 'levelCap', db: db ?? null });
+  }
+
+  /** The supervisor's level cap (see {@link setLevelCap}). */
+  get levelCap(): number | undefined {
+    return this.capDb;
   }
 
   /**
