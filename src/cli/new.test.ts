@@ -45,7 +45,7 @@ function validatesAndSounds(file: string): void {
   const r = ecosym(['render', file, '--duration', '2s', '--sample-rate', '16000', '--out', wav]);
   expect(r.code, r.out).toBe(0);
   const rms = wavRms(wav);
-  expect(rms, r.out).toBeGreaterThan(0.003); // about -50 dBFS: clearly audible, not silence or a click
+  expect(rms, r.out).toBeGreaterThan(0.01); // -40 dBFS over 2 s: clearly audible, not silence or a click
 }
 
 describe('ecosym new', () => {

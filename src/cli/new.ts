@@ -71,9 +71,9 @@ voices:
     harmonicity: 2
     notes: { mode: chord, octave: 3 }
     rhythm: { hold: true }                 # a drone, one chord at a time
-    envelope: { attack: 2, decay: 1, sustain: 0.7, release: 3 }
+    envelope: { attack: 0.8, decay: 1, sustain: 0.7, release: 3 }
     filter: { type: lowpass, frequency: 800 }
-    volume: -18
+    volume: -4
     send: { hall: 0.5 }
   bells:
     synth: fm
@@ -82,14 +82,14 @@ voices:
     notes: { mode: arp-up, octave: 5, spread: 1 }
     rhythm: { euclid: [5, 16], every: 16n }  # 5 hits spread over 16 steps
     envelope: { attack: 0.005, decay: 0.4, sustain: 0.1, release: 1 }
-    volume: -20
+    volume: -8
     send: { hall: 0.4 }
   ticks:
     synth: sampler
     samples: { C5: ${knock} }
     notes: { mode: fixed, note: C5 }
     rhythm: { pattern: "x...", every: 8n }
-    volume: -24
+    volume: -14
 
 # Mappings: signals drive parameters (see "Targets" in the reference).
 mappings:

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the tests edit a JSON Schema clone by path */
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -58,6 +59,19 @@ describe('patch reference (docs/patch-reference.md)', () => {
     const voice = (patchJsonSchema().properties as unknown as Record<string, Node>).voices!.additionalProperties.properties;
     expect(v.synths).toEqual(voice.synth!.enum);
     expect(v.noteModes).toEqual(voice.notes!.properties.mode!.enum);
+  });
+
+  it('refuses to be generated while a voice type, curve or note mode of the schema has no text', () => {
+    const withExtra = (edit: (p: Record<string, any>) => void) => {
+      const schema = structuredClone(patchJsonSchema()) as Record<string, any>;
+      edit(schema.properties);
+      return () => patchReferenceMarkdown(schema);
+    };
+    expect(withExtra((p) => p.voices.additionalProperties.properties.synth.enum.push('harp'))).toThrow('voice type "harp" is in the schema but not documented');
+    expect(withExtra((p) => p.signals.additionalProperties.properties.curve.enum.push('sine'))).toThrow('curve "sine" is in the schema but not documented');
+    expect(withExtra((p) => p.voices.additionalProperties.properties.notes.properties.mode.enum.push('cluster'))).toThrow('note mode "cluster"');
+    expect(withExtra((p) => p.buses.additionalProperties.properties.type.enum.push('phaser'))).toThrow('bus type "phaser"');
+    expect(withExtra(() => undefined)()).toBe(md);
   });
 
   it('documents every section, and every target of the target tables', () => {

@@ -383,8 +383,8 @@ function need<T>(docs: Record<string, T>, value: string, what: string): T {
 }
 
 /** Names the schema declares, for the reference's own checks and its tests. */
-export function schemaVocabulary(): { synths: string[]; curves: string[]; noteModes: string[]; busTypes: string[]; rhythmForms: string[]; sections: string[] } {
-  const p = obj(patchJsonSchema().properties)!;
+export function schemaVocabulary(schema: Json = patchJsonSchema()): { synths: string[]; curves: string[]; noteModes: string[]; busTypes: string[]; rhythmForms: string[]; sections: string[] } {
+  const p = obj(schema.properties)!;
   const voice = entrySchema(obj(p.voices)!);
   const vp = obj(voice.properties)!;
   const signal = obj(entrySchema(obj(p.signals)!).properties)!;
@@ -400,8 +400,8 @@ export function schemaVocabulary(): { synths: string[]; curves: string[]; noteMo
 }
 
 /** Every YAML example of the reference, in order. */
-export function patchReferenceExamples(): ReferenceExample[] {
-  const v = schemaVocabulary();
+export function patchReferenceExamples(schema: Json = patchJsonSchema()): ReferenceExample[] {
+  const v = schemaVocabulary(schema);
   const whole = (title: string, yaml: string): ReferenceExample => ({ title, shown: yaml, yaml });
   const ofVoice = (title: string, shown: string): ReferenceExample => ({ title, shown, yaml: `voices:\n  pad:\n    ${shown}` });
   const ex: ReferenceExample[] = [whole('top level', TOP_EXAMPLE)];
@@ -439,11 +439,10 @@ function paramTable(title: string, prefix: string, params: Record<string, { unit
   return `### ${title}\n\n${lines.join('\n')}`;
 }
 
-/** The reference as Markdown (stable: the same schema gives the same text). */
-export function patchReferenceMarkdown(): string {
-  const schema = patchJsonSchema();
+/** The reference as Markdown (stable: the same schema gives the same text); `schema` is for tests. */
+export function patchReferenceMarkdown(schema: Json = patchJsonSchema()): string {
   const props = obj(schema.properties)!;
-  const v = schemaVocabulary();
+  const v = schemaVocabulary(schema);
   const out: string[] = [];
   const add = (...s: string[]) => out.push(...s.flatMap((x) => [x, '']));
 
