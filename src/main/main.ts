@@ -384,6 +384,8 @@ app.on('window-all-closed', () => {
 // One instance: a second start (a patch double-clicked) hands its file to this one and quits.
 if (!app.requestSingleInstanceLock()) app.quit();
 app.on('second-instance', (_event, argv) => {
+  // An installation plays its show: a second start changes nothing.
+  if (install) return;
   const win = BrowserWindow.getAllWindows()[0];
   if (win) {
     if (win.isMinimized()) win.restore();
