@@ -141,6 +141,29 @@ export async function main(argv: string[]): Promise<number> {
     if (!positionals[0]) throw new UsageError(`ecosym ${command}: name a patch (a file, or one of \`ecosym patches\`)`);
     return positionals[0];
   };
+  /** The flags `play` and `serve` share: how the session plays. */
+  const playFlags = () => ({
+    sink: values.sink,
+    duration: values.duration,
+    seed: values.seed,
+    data: values.data ?? [],
+    speed: values.speed,
+    loop: values.loop,
+    artnet: values.artnet,
+    oscIn: values['osc-in'],
+    oscAllow: values['osc-allow'],
+    oscOut: values['osc-out'],
+    oscQuery: values.oscquery,
+    sacn: values.sacn,
+    midiIn: values['midi-in'],
+    midiOut: values['midi-out'],
+    midiLearn: values['midi-learn'],
+    patchesDir: values['patches-dir'],
+    verbose: values.verbose,
+    watch: values.watch,
+    device: values.device,
+    sampleRate: values['sample-rate'],
+  });
   switch (command) {
     case 'render':
       await renderCommand({
@@ -160,29 +183,7 @@ export async function main(argv: string[]): Promise<number> {
       });
       return 0;
     case 'play':
-      await playCommand({
-        patch: patchArg(),
-        sink: values.sink,
-        duration: values.duration,
-        seed: values.seed,
-        data: values.data ?? [],
-        speed: values.speed,
-        loop: values.loop,
-        artnet: values.artnet,
-        oscIn: values['osc-in'],
-        oscAllow: values['osc-allow'],
-        oscOut: values['osc-out'],
-        oscQuery: values.oscquery,
-        sacn: values.sacn,
-        midiIn: values['midi-in'],
-        midiOut: values['midi-out'],
-        midiLearn: values['midi-learn'],
-        patchesDir: values['patches-dir'],
-        verbose: values.verbose,
-        watch: values.watch,
-        device: values.device,
-        sampleRate: values['sample-rate'],
-      });
+      await playCommand({ patch: patchArg(), ...playFlags() });
       return 0;
     case 'serve':
       await serveCommand({
@@ -192,26 +193,7 @@ export async function main(argv: string[]): Promise<number> {
         token: values.token,
         viewToken: values['view-token'],
         ui: values.ui,
-        sink: values.sink,
-        duration: values.duration,
-        seed: values.seed,
-        data: values.data ?? [],
-        speed: values.speed,
-        loop: values.loop,
-        artnet: values.artnet,
-        oscIn: values['osc-in'],
-        oscAllow: values['osc-allow'],
-        oscOut: values['osc-out'],
-        oscQuery: values.oscquery,
-        sacn: values.sacn,
-        midiIn: values['midi-in'],
-        midiOut: values['midi-out'],
-        midiLearn: values['midi-learn'],
-        patchesDir: values['patches-dir'],
-        verbose: values.verbose,
-        watch: values.watch,
-        device: values.device,
-        sampleRate: values['sample-rate'],
+        ...playFlags(),
       });
       return 0;
     case 'sources':

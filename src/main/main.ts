@@ -15,6 +15,7 @@
 import { app, BrowserWindow, dialog, ipcMain, Menu, MessageChannelMain, powerSaveBlocker, session, utilityProcess } from 'electron';
 import type { IpcMainInvokeEvent, MenuItemConstructorOptions, Session, WebContents } from 'electron';
 import path from 'node:path';
+import { CSP } from '../shared/csp.ts';
 import { IpcChannel, SESSION_PORT_CHANNEL, type Bridge, type VersionInfo } from '../shared/ipc.ts';
 import type { ChildHandle, SpawnChild } from '../engine/node/session/hostChannel.ts';
 import type { FromChild } from '../engine/node/session/hostChannel.ts';
@@ -45,24 +46,11 @@ const SESSION_CHILD_JS = path.join(APP_ROOT, 'dist', 'cli', 'session-child.js');
 const { prefix: APP_URL_PREFIX, index: INDEX_URL } = appUrls(RENDERER_DIR);
 
 /**
- * Content Security Policy for the app's pages. The same policy (minus
- * frame-ancestors, which browsers ignore in a meta tag) is in index.html,
- * because response headers have not always reached file:// loads
- * (electron/electron#23485).
+ * Content Security Policy for the app's pages: the one `ecosym serve` sends
+ * (src/shared/csp.ts). The same policy (minus frame-ancestors, which browsers
+ * ignore in a meta tag) is in index.html, because response headers have not
+ * always reached file:// loads (electron/electron#23485).
  */
-const CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "media-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
 
 /** Renderer crashes after which the window is reloaded; then it stays down (no crash loop). */
 const MAX_RENDERER_RELOADS = 5;
