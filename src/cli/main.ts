@@ -72,7 +72,11 @@ Ctrl-C or SIGTERM stops play, serve, sources and record (exit 130 / 143); a seco
   besides the patch's own folder and the built-in samples/.
 `;
 
+/** The line `demo` ends its first words with: the same UI in a browser, since `npm start` does not open the desktop app. */
+const DEMO_UI_LINE = `The app's screens in a browser: npx ecosym serve ${DEMO_PATCH} (prints the URL with its token)`;
+
 async function demo(verbose: boolean): Promise<void> {
+  console.log(DEMO_UI_LINE);
   const probe = await probeAudioDevice();
   if (probe.device !== 'absent') return playCommand({ patch: DEMO_PATCH, data: [], verbose });
   console.log(`No audio device here (${probe.error.message}).`);
