@@ -346,3 +346,37 @@ export type ServerMessage = z.infer<typeof ServerMessage>;
 
 /** Commands a read-only client (the audience view) may send. */
 export const READ_ONLY_COMMANDS: readonly CommandType[] = ['snapshot', 'list'];
+
+/** One stream of a {@link LibraryEntry}. */
+export interface LibraryStream {
+  name: string;
+  description?: string;
+  unit?: string;
+  /** The patch's default source URI, if any. */
+  source?: string;
+  /** For a file source: the file, where it resolves, and whether it is there. */
+  file?: { path: string; exists: boolean; bytes?: number };
+}
+
+/** One patch of the `library` command's reply. */
+export interface LibraryEntry {
+  /** `builtin:carbon-pulse` or `user:my-drift.yaml`: unique in a listing. */
+  key: string;
+  builtin: boolean;
+  /** What `load` takes for it. */
+  ref: { id: string } | { path: string };
+  path: string;
+  name: string;
+  description?: string;
+  streams: LibraryStream[];
+  /** The first problem, when the patch does not validate. */
+  error?: string;
+}
+
+/** A problem of a patch's text, where an editor marks it (the `validate` and `save` replies). */
+export interface TextError {
+  line?: number;
+  column?: number;
+  path: string;
+  message: string;
+}

@@ -8,9 +8,10 @@
  * knows it); its MD5 is left unset, as libFLAC leaves it when it cannot seek
  * back in its output.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
+import { discardPart } from './wavStream.ts';
 
 interface LibFlac {
   isReady(): boolean;
@@ -122,14 +123,6 @@ export class FlacStreamWriter {
     const fd = this.fd;
     if (fd === undefined) return;
     this.fd = undefined;
-    try {
-      closeSync(fd);
-    } finally {
-      try {
-        unlinkSync(this.partPath);
-      } catch {
-        // already gone
-      }
-    }
+    discardPart(fd, this.partPath);
   }
 }

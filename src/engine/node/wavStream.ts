@@ -153,14 +153,22 @@ export class WavStreamWriter {
     const fd = this.fd;
     if (fd === undefined) return;
     this.fd = undefined;
+    discardPart(fd, this.partPath);
+  }
+}
+
+/**
+ * Closes a `.part` file being written and removes it, so an aborted write
+ * leaves nothing (the WAV and FLAC writers share it).
+ */
+export function discardPart(fd: number, partPath: string): void {
+  try {
+    closeSync(fd);
+  } finally {
     try {
-      closeSync(fd);
-    } finally {
-      try {
-        unlinkSync(this.partPath);
-      } catch {
-        // already gone
-      }
+      unlinkSync(partPath);
+    } catch {
+      // already gone
     }
   }
 }

@@ -19,6 +19,7 @@ import type { Patch } from '../../core/patchSchema.ts';
 import { parseSourceUri } from '../../core/sources/uri.ts';
 import { listBuiltinPatchFiles, PATCHES_DIR, PROJECT_ROOT, patchId, readFileCapped, writeFileAtomic, type PatchFile } from '../files.ts';
 import { MAX_PATCH_BYTES } from '../../core/patchLoader.ts';
+import type { LibraryEntry, LibraryStream, TextError } from '../../../shared/protocol.ts';
 
 /** The user's patch folder when none is given: `<data dir>/patches` (e.g. ~/.local/share/eco-symphony/patches). */
 export function defaultPatchesDir(): string {
@@ -30,31 +31,7 @@ export const MAX_UPLOAD_CHARS = 250 * 1024;
 /** Data files go into this subfolder of the user's patch folder. */
 export const DATA_SUBDIR = 'data';
 
-/** One stream of a library entry. */
-export interface LibraryStream {
-  name: string;
-  description?: string;
-  unit?: string;
-  /** The patch's default source URI, if any. */
-  source?: string;
-  /** For a file source: the file, where it resolves, and whether it is there. */
-  file?: { path: string; exists: boolean; bytes?: number };
-}
-
-/** One patch of the library. */
-export interface LibraryEntry {
-  /** `builtin:carbon-pulse` or `user:my-drift.yaml`: unique in a listing. */
-  key: string;
-  builtin: boolean;
-  /** What `load` takes for it. */
-  ref: { id: string } | { path: string };
-  path: string;
-  name: string;
-  description?: string;
-  streams: LibraryStream[];
-  /** The first problem, when the patch does not validate. */
-  error?: string;
-}
+export type { LibraryEntry, LibraryStream, TextError };
 
 function streamsOf(patch: Patch, dir: string): LibraryStream[] {
   return Object.entries(patch.streams).map(([name, s]) => {
@@ -215,14 +192,6 @@ export function saveDataFile(userDir: string, name: string, text: string): strin
   const file = join(dir, uniqueName(dir, sanitizeFileName(name, ['.csv', '.tsv', '.json', '.ndjson', '.geojson'])));
   writeFileAtomic(file, text);
   return file;
-}
-
-/** A problem of a patch's text, where an editor marks it. */
-export interface TextError {
-  line?: number;
-  column?: number;
-  path: string;
-  message: string;
 }
 
 function textError(e: PatchError): TextError {
