@@ -19,3 +19,29 @@ export const USGS_SAMPLE = {
     },
   ],
 };
+
+/**
+ * A held sine chord on a `co2` stream, with scenes `calm` and `storm`: it sounds
+ * at once and steadily, so a test can read a level from its first second.
+ * `co2` adds fields to the stream (`, maxRate: 50`).
+ */
+export function heldChordPatch(name: string, opts: { co2?: string } = {}): string {
+  return `name: ${name}
+tempo: 90
+streams:
+  co2: { unit: ppm, default: 400, valid: [0, 2000]${opts.co2 ?? ''} }
+signals:
+  level: { from: co2, range: [300, 500] }
+voices:
+  pad:
+    synth: synth
+    oscillator: sine
+    volume: -6
+    envelope: { attack: 0.05, release: 1 }
+    notes: { mode: chord, octave: 3 }
+    rhythm: { hold: true }
+scenes:
+  calm: {}
+  storm: {}
+`;
+}

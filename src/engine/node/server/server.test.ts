@@ -17,30 +17,11 @@ import { ServerMessage, Snapshot, type Reply, type SessionEvent, type TelemetryF
 import { CSP } from '../../../shared/csp.ts';
 import { startServer, type RunningServer } from './server.ts';
 import { until } from '../../../../tests/support/wait.ts';
+import { heldChordPatch } from '../../../../tests/support/fixtures.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ecosym-server-'));
 const patchFile = join(dir, 'a.yaml');
-writeFileSync(
-  patchFile,
-  `name: alpha
-tempo: 90
-streams:
-  co2: { unit: ppm, default: 400, valid: [0, 2000] }
-signals:
-  level: { from: co2, range: [300, 500] }
-voices:
-  pad:
-    synth: synth
-    oscillator: sine
-    volume: -6
-    envelope: { attack: 0.05, release: 1 }
-    notes: { mode: chord, octave: 3 }
-    rhythm: { hold: true }
-scenes:
-  calm: {}
-  storm: {}
-`,
-);
+writeFileSync(patchFile, heldChordPatch('alpha'));
 
 let session: Session;
 let server: RunningServer;

@@ -8,28 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SupervisedSession } from './supervised.ts';
 import type { HostStatus, Reply, Snapshot } from '../../../shared/protocol.ts';
 import { until } from '../../../../tests/support/wait.ts';
+import { heldChordPatch } from '../../../../tests/support/fixtures.ts';
 
 /** A held sine chord: steady output from the first second. */
-function patchYaml(name: string): string {
-  return `name: ${name}
-tempo: 90
-streams:
-  co2: { unit: ppm, default: 400, valid: [0, 2000], maxRate: 50 }
-signals:
-  level: { from: co2, range: [300, 500] }
-voices:
-  pad:
-    synth: synth
-    oscillator: sine
-    volume: -6
-    envelope: { attack: 0.05, release: 1 }
-    notes: { mode: chord, octave: 3 }
-    rhythm: { hold: true }
-scenes:
-  calm: {}
-  storm: {}
-`;
-}
+const patchYaml = (name: string): string => heldChordPatch(name, { co2: ', maxRate: 50' });
 
 const hooks = process.env.ECOSYM_TEST_HOOKS;
 let host: SupervisedSession;
