@@ -92,6 +92,9 @@ describe('UI: Author bounce', () => {
     }
     expect(lit.columns).toBeGreaterThan(lit.width * 0.8);
     expect(lit.pixels).toBeGreaterThan(lit.width * 3);
+    // A stream with no data file: its preview says so beside the plot, not as an error in the status bar.
+    await page.getByText(/has no source: a preview needs a data file/).waitFor();
+    expect(await page.getByRole('alert').filter({ hasText: 'streamPreview' }).count()).toBe(0);
     await page.screenshot({ path: join(ARTIFACTS, 'author-bounce-1280x800.png'), fullPage: true });
     expect(problems).toEqual([]);
   }, 240_000);

@@ -92,10 +92,14 @@ class AppState {
     if (r.ok && r.data) this.snapshot = r.data as Snapshot;
   }
 
-  /** Sends a command; an error shows in the status bar and the log. */
-  async send(body: CommandBody): Promise<Reply> {
+  /**
+   * Sends a command; an error shows in the status bar and the log, unless
+   * `quiet` (a screen that shows the answer in place, like Author's previews).
+   */
+  async send(body: CommandBody, opts: { quiet?: boolean } = {}): Promise<Reply> {
     if (!this.client) return { v: 1, type: 'reply', ok: false, error: 'not started' };
     const r = await this.client.request(body);
+    if (opts.quiet) return r;
     if (!r.ok) {
       this.lastError = `${body.type}: ${r.error}`;
       this.addLog('error', this.lastError, true);
