@@ -74,6 +74,7 @@ export const Command = z.discriminatedUnion('type', [
       patch: PatchRef.optional(),
       /** Seconds of audio, at most an hour. */
       duration: z.number().positive().max(3600).optional(),
+      /** The WAV's name inside the session's output folder (`out` in the user's patch folder), e.g. "take-1.wav"; absolute paths and `..` are refused. */
       path: z.string().min(1).max(4096).optional(),
       seed: z.number().int().min(0).optional(),
       sampleRate: z.number().int().min(8000).max(192000).optional(),

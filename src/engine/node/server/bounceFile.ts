@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isAbsolute, join, relative, sep } from 'node:path';
 
 /** Where bounces from the UI go, inside the user's patch folder. */
-export const BOUNCE_SUBDIR = 'out';
+export { BOUNCE_SUBDIR } from '../session/outputPath.ts';
 
 /** A file the route may serve, or why not (an HTTP status and a message). */
 export function confineBounce(dir: string, path: string | null): { file: string; bytes: number } | { status: number; error: string } {

@@ -412,3 +412,21 @@ describe('static files', () => {
     }
   });
 });
+
+describe('bounce over the WebSocket', () => {
+  it('refuses an output path outside the output folder (absolute or ..) with a clear error, and starts no bounce', async () => {
+    const c = await client();
+    try {
+      const target = join(dir, 'pwned.wav');
+      const abs = await c.call({ type: 'bounce', duration: 1, path: target });
+      expect(abs.ok).toBe(false);
+      expect(!abs.ok && abs.error).toMatch(new RegExp(`bounce\\.path: ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: give a file name inside the output folder .*out, not an absolute path`));
+      const up = await c.call({ type: 'bounce', duration: 1, path: '../../pwned.wav' });
+      expect(!up.ok && up.error).toMatch(/^bounce\.path: \.\.\/\.\.\/pwned\.wav: "\.\." would leave the output folder /);
+      expect(session.snapshot().bounce ?? null).toBeNull();
+      expect((await c.call({ type: 'bounce', action: 'cancel' })).ok).toBe(false);
+    } finally {
+      await c.close();
+    }
+  });
+});

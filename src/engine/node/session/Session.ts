@@ -57,6 +57,7 @@ import { checkPatchFile, patchInputs } from '../patchCheck.ts';
 import { Telemetry } from './telemetry.ts';
 import { AUTHOR_COMMANDS, Authoring, type AuthorCommand } from './authoring.ts';
 import { defaultPatchesDir } from './library.ts';
+import { BOUNCE_SUBDIR, confineOutputPath } from './outputPath.ts';
 
 /** Things to stop, stopped in reverse order of starting; one failure never skips the rest. */
 export class DisposableStore {
@@ -217,16 +218,20 @@ export class Session implements SessionLink {
   /** Values refused at the gate and commands refused, for tests and status. */
   readonly counts = { commands: 0, refusedCommands: 0, refusedValues: 0 };
 
+  /** The user's patch folder; bounces go to its `out` folder. */
+  private readonly userDir: string;
+
   private constructor(
     private readonly opts: SessionOptions,
     private current: Player,
     private readonly samples: Map<string, AudioBuffer>,
   ) {
     this.pf = opts.patch;
+    this.userDir = resolve(opts.patchesDir ?? defaultPatchesDir());
     this.output = { sink: opts.sink, device: opts.device, sampleRate: opts.sampleRate };
     this.telemetry = new Telemetry(current.engine, current.clock, opts.telemetryFps);
     this.authoring = new Authoring({
-      userDir: resolve(opts.patchesDir ?? defaultPatchesDir()),
+      userDir: this.userDir,
       playing: () => this.pf,
       opened: () => this.opts.patch,
       boundSource: (stream) => this.rebinds.get(stream) ?? this.opts.overrides?.get(stream),
@@ -811,6 +816,9 @@ export class Session implements SessionLink {
       return { data: { path: b.path, state } };
     }
     if (this.bouncing?.current === 'running') return `already bouncing to ${this.bouncing.path} (cancel it first)`;
+    // A client names the file inside the output folder, never a path elsewhere on this machine.
+    const target = confineOutputPath(join(this.userDir, BOUNCE_SUBDIR), c.path!);
+    if ('error' in target) return `bounce.path: ${target.error}`;
     // The child takes a file: a patch given as text (or the playing one, when it came as text) goes to a temporary one.
     let file: string;
     let temp: string | undefined;
@@ -833,7 +841,7 @@ export class Session implements SessionLink {
     const b = new Bounce({
       patch: file,
       duration: c.duration!,
-      path: c.path!,
+      path: target.file,
       seed: c.seed,
       sampleRate: c.sampleRate,
       onUpdate: (u) => this.emit({ type: 'bounce', time: now(), ...u }),

@@ -47,7 +47,7 @@ async function ok(cmd: unknown): Promise<unknown> {
 }
 
 beforeAll(async () => {
-  session = await Session.open({ patch: loadPatchFile(drone), sink: 'none', cacheDir: false, midi: false });
+  session = await Session.open({ patch: loadPatchFile(drone), sink: 'none', cacheDir: false, midi: false, patchesDir: dir });
   session.onEvent((e) => events.push(e));
   await session.start();
   await until(() => (session.snapshot().rmsDb ?? -Infinity) > -40, 'the pad to sound', 30_000);
@@ -59,11 +59,11 @@ afterAll(async () => {
 describe('bounce', () => {
   it('renders a built-in patch in a child process: progress events rise, the WAV has audio, the session plays on', async () => {
     const path = join(dir, 'out', 'stripes.wav');
-    expect(await ok({ type: 'bounce', patch: { id: 'warming-stripes' }, duration: 4, path, seed: 3, sampleRate: 44100 })).toEqual({ path });
+    expect(await ok({ type: 'bounce', patch: { id: 'warming-stripes' }, duration: 4, path: 'stripes.wav', seed: 3, sampleRate: 44100 })).toEqual({ path });
     expect(session.snapshot().bounce).toMatchObject({ path });
     expect(Snapshot.safeParse(session.snapshot()).error).toBeUndefined();
     // One at a time.
-    expect((await session.handle({ type: 'bounce', duration: 1, path: join(dir, 'other.wav') })).ok).toBe(false);
+    expect((await session.handle({ type: 'bounce', duration: 1, path: 'other.wav' })).ok).toBe(false);
     await until(() => bounces(path).some((e) => e.state !== 'running'), 'the bounce to end', 120_000);
     const evs = bounces(path);
     for (const e of evs) expect(EventSchema.safeParse(e).error).toBeUndefined();
@@ -90,27 +90,27 @@ describe('bounce', () => {
   }, 180_000);
 
   it('cancel kills the child and leaves no file behind', async () => {
-    const path = join(dir, 'cancel', 'long.wav');
+    const path = join(dir, 'out', 'cancel', 'long.wav');
     // Ten minutes of carbon-pulse: cancelled at its first percent, long before it could end.
-    await ok({ type: 'bounce', patch: { id: 'carbon-pulse' }, duration: 600, path });
+    await ok({ type: 'bounce', patch: { id: 'carbon-pulse' }, duration: 600, path: 'cancel/long.wav' });
     await until(() => bounces(path).some((e) => e.state === 'running' && e.progress > 0), 'the render to make progress', 120_000);
     expect(await ok({ type: 'bounce', action: 'cancel' })).toEqual({ path, state: 'cancelled' });
     expect(bounces(path).at(-1)).toMatchObject({ state: 'cancelled' });
-    expect(readdirSync(join(dir, 'cancel'))).toEqual([]);
+    expect(readdirSync(join(dir, 'out', 'cancel'))).toEqual([]);
     expect((await session.handle({ type: 'bounce', action: 'cancel' })).ok).toBe(false);
     expect(session.snapshot().rmsDb!).toBeGreaterThan(-40);
   }, 180_000);
 
   it('a broken patch ends in a failed event with its problems, and no file; a path that is not a WAV is refused', async () => {
-    const path = join(dir, 'bad.wav');
-    await ok({ type: 'bounce', patch: { text: 'name: x\ntempo: "fast"\nvoices: {}\n' }, duration: 1, path });
+    const path = join(dir, 'out', 'bad.wav');
+    await ok({ type: 'bounce', patch: { text: 'name: x\ntempo: "fast"\nvoices: {}\n' }, duration: 1, path: 'bad.wav' });
     await until(() => bounces(path).some((e) => e.state !== 'running'), 'the bounce to end', 120_000);
     const last = bounces(path).at(-1)!;
     expect(last.state).toBe('failed');
     expect(last.error).toMatch(/:2: tempo: expected number/);
     expect(existsSync(path)).toBe(false);
     expect(existsSync(`${path}.part`)).toBe(false);
-    const notWav = await session.handle({ type: 'bounce', duration: 1, path: join(dir, 'x.mp3') });
+    const notWav = await session.handle({ type: 'bounce', duration: 1, path: 'x.mp3' });
     expect(!notWav.ok && notWav.error).toMatch(/bounce\.path: bounce needs a path to a \.wav file/);
   }, 180_000);
 });
