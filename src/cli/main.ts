@@ -16,6 +16,7 @@ import { devicesCommand } from './devices.ts';
 import { playCommand } from './play.ts';
 import { renderCommand } from './render.ts';
 import { serveCommand } from './serve.ts';
+import { desktopDecision, localProbe, noDesktopLine, openDesktop } from './desktop.ts';
 import { recordCommand, sourcesCommand } from './sources.ts';
 import { guardClosedOutput, signalExitCode } from './stop.ts';
 
@@ -54,6 +55,7 @@ Usage:
   ecosym logs [show.yaml|DIR] [--follow] [--level warn] [--json]   the installation's logs, pretty
   ecosym service install|uninstall <show.yaml> [--user|--system] [--port P]   a systemd unit that runs the show at boot
   ecosym demo            play the demo patch, or bounce it to out/demo.wav when there is no audio device
+  ecosym start           (npm start) the desktop app on the demo patch; without Electron or a display, says why and runs demo
 
 <patch> is a file (patches/x.yaml) or a built-in name (${PATCHES_DIR}).
 --data binds a source to a stream. URIs: a file (data.csv#COLUMN@TIME, .tsv .json .ndjson
@@ -63,7 +65,8 @@ Usage:
 --speed is data seconds per audio second; without it the data is spread over the render.
 --osc-in and --oscquery listen on 127.0.0.1 unless given a host (0.0.0.0:9000 opens them to the
   network); --osc-allow 192.168.1.0/24 (repeatable) accepts control only from those senders.
---verbose (play, demo): with no audio device, also print what the audio driver said.
+--verbose (play, demo, start): with no audio device, also print what the audio driver said.
+--duration (demo, start): how long the demo plays, or the length of its bounce (default 60s).
 --watch (play): reload the patch when it or a data file it names is saved; a broken
   save is reported with its lines and the last good version plays on. serve always watches
   a patch named as a file (the Author screen's saves swap in); a built-in name with --watch.
@@ -72,17 +75,26 @@ Ctrl-C or SIGTERM stops play, serve, sources and record (exit 130 / 143); a seco
   besides the patch's own folder and the built-in samples/.
 `;
 
-/** The line `demo` ends its first words with: the same UI in a browser, since `npm start` does not open the desktop app. */
+/** The line `demo` starts with: the same UI in a browser, for where the desktop app does not open. */
 const DEMO_UI_LINE = `The app's screens in a browser: npx ecosym serve ${DEMO_PATCH} (prints the URL with its token)`;
 
-async function demo(verbose: boolean): Promise<void> {
+async function demo(verbose: boolean, duration?: string): Promise<void> {
   console.log(DEMO_UI_LINE);
   const probe = await probeAudioDevice();
-  if (probe.device !== 'absent') return playCommand({ patch: DEMO_PATCH, data: [], verbose });
+  if (probe.device !== 'absent') return playCommand({ patch: DEMO_PATCH, data: [], verbose, duration });
   console.log(`No audio device here (${probe.error.message}).`);
   console.log('Bouncing the demo to out/demo.wav instead; play that file anywhere.');
   if (verbose && probe.driverOutput) console.error(`The audio driver said:\n${probe.driverOutput}`);
-  await renderCommand({ patch: DEMO_PATCH, duration: '60s', out: 'out/demo.wav', data: [] });
+  await renderCommand({ patch: DEMO_PATCH, duration: duration ?? '60s', out: 'out/demo.wav', data: [] });
+}
+
+/** `npm start`: the desktop app on the demo patch, or one line why not and the demo. */
+async function start(verbose: boolean, duration?: string): Promise<number> {
+  const decision = desktopDecision(localProbe());
+  if (decision.open) return openDesktop(decision.electron, resolve(PATCHES_DIR, `${DEMO_PATCH}.yaml`));
+  console.log(noDesktopLine(decision.reason));
+  await demo(verbose, duration);
+  return 0;
 }
 
 /** Runs the CLI; returns the exit code. */
@@ -235,8 +247,10 @@ export async function main(argv: string[]): Promise<number> {
       patchesCommand(values.json === true);
       return 0;
     case 'demo':
-      await demo(values.verbose === true);
+      await demo(values.verbose === true, values.duration);
       return 0;
+    case 'start':
+      return start(values.verbose === true, values.duration);
     case undefined:
     case 'help':
     case '--help':

@@ -399,7 +399,9 @@ app
     }
     recent = new RecentFiles(path.join(app.getPath('userData'), 'recent-patches.json'), (l) => console.warn(`[main] ${l}`));
     const last = recent.list()[0]?.path;
-    host = new AudioHost({ patch: last ? { path: last } : { id: 'seattle-drift' }, spawn: spawnUtility, entry: SESSION_CHILD_JS, recent, log: (l) => console.log(`[audio] ${l}`) });
+    // A patch file on the command line (`npm start` names the demo's) opens first; else the last one.
+    const given = process.argv.slice(1).find((a) => /\.(ya?ml|json)$/i.test(a));
+    host = new AudioHost({ patch: given ? { path: path.resolve(given) } : last ? { path: last } : { id: 'seattle-drift' }, spawn: spawnUtility, entry: SESSION_CHILD_JS, recent, log: (l) => console.log(`[audio] ${l}`) });
     host.start().catch((e: unknown) => console.error('[main] audio host:', e));
     buildMenu();
     createWindow();
