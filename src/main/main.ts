@@ -36,7 +36,7 @@ const RENDERER_DIR = path.join(APP_ROOT, 'dist', 'renderer');
 const INDEX_HTML = path.join(RENDERER_DIR, 'index.html');
 /** The read-only audience view: what an installation shows. */
 const AUDIENCE_HTML = path.join(RENDERER_DIR, 'audience.html');
-/** Emitted as CommonJS by tsconfig.preload.json (sandboxed preloads cannot be ESM). */
+/** Bundled as CommonJS by scripts/build-main.mjs (sandboxed preloads cannot be ESM). */
 const PRELOAD_JS = path.join(APP_ROOT, 'dist', 'preload', 'preload.js');
 
 /** The session child process, bundled by scripts/build-cli.mjs. */

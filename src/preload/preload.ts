@@ -6,7 +6,7 @@
  * This runs in a sandboxed renderer, where preloads cannot be ES modules and
  * `require` only knows 'electron' and a few built-ins: the file must stay
  * self-contained (type-only imports from src/shared) and is emitted as
- * CommonJS by tsconfig.preload.json.
+ * CommonJS by scripts/build-main.mjs (everything but 'electron' bundled in).
  */
 import { contextBridge, ipcRenderer } from 'electron';
 import type { IpcRendererEvent } from 'electron';
