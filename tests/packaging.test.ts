@@ -8,7 +8,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import { Ajv } from 'ajv';
 import { minimatch } from 'minimatch';
@@ -121,5 +122,24 @@ describe('electron-builder.yml', () => {
     for (const f of ['src/main/main.ts', 'tests/packaging.test.ts', 'node_modules/.bin/electron', 'dist/main/main.js.map']) expect(matches(f, config.files), f).toBe(false);
     // Covered by the asar integrity fuse: not unpacked.
     for (const f of [pkg.main, 'dist/preload/preload.js', 'dist/renderer/index.html']) expect(matches(f, config.asarUnpack), f).toBe(false);
+  });
+
+  it('scripts/build-main.mjs bundles main as an ES module and the preload as CommonJS needing only electron', () => {
+    const out = mkdtempSync(join(tmpdir(), 'ecosym-build-main-'));
+    try {
+      execFileSync(process.execPath, [join(root, 'scripts/build-main.mjs'), '--out', out], { cwd: root, stdio: 'pipe' });
+      const preload = readFileSync(join(out, 'preload/preload.js'), 'utf8');
+      // A sandboxed preload's require knows 'electron' and a few built-ins only.
+      expect([...new Set(preload.match(/require\("[^"]+"\)/g))]).toEqual(['require("electron")']);
+      expect(preload).not.toMatch(/^\s*(import|export)\s/m);
+      const main = readFileSync(join(out, 'main/main.js'), 'utf8');
+      // Node built-ins and electron imported; the packages bundled in; no audio code in the main process.
+      const imported = new Set([...main.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1]!));
+      expect([...imported].filter((m) => !m.startsWith('node:') && m !== 'electron')).toEqual([]);
+      expect(main).not.toMatch(/node-web-audio-api|node_modules\/tone\//);
+      execFileSync(process.execPath, ['--check', join(out, 'main/main.js')]);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });
