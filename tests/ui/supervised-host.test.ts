@@ -24,10 +24,10 @@ beforeAll(async () => {
   ensureUiBuilt();
   host = new SupervisedSession({
     session: { patch: { id: 'carbon-pulse' }, sink: 'none', cacheDir: false, midi: false },
-    // No spare process (two cores shared), and a first restart 3 s after the fault: the
+    // No spare process (two cores shared), and a first restart 8 s after the fault: the
     // restarting state lasts long enough for the page to be looked at, however fast the child starts.
     standby: false,
-    policy: { initial: 3 },
+    policy: { initial: 8 },
   });
   host.onStatus((s) => statuses.push(s.state));
   await host.start();
@@ -57,6 +57,11 @@ describe('UI: the supervised host is killed and restarted', () => {
     const killed = host.pid!;
     process.kill(killed, 'SIGKILL');
     await conn.getByText(/^audio host restarting…/).waitFor({ timeout: 30_000 });
+    // The server refuses too, at once, for another client: the supervisor answers while no child plays.
+    const rest = await fetch(`${server.baseUrl}api/panic`, { method: 'POST', headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' }, body: '{}' });
+    const restBody = (await rest.json()) as { ok: boolean; error?: string };
+    expect(restBody.ok).toBe(false);
+    expect(restBody.error).toMatch(/restarting/);
     // Why, as the supervisor saw it, beside the state.
     expect(await conn.textContent()).toMatch(/SIGKILL/);
     await page.screenshot({ path: join(ARTIFACTS, 'host-restarting.png') });
