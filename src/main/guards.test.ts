@@ -28,6 +28,9 @@ describe('the main process guards', () => {
     expect(checkIpcArgs('openSessionPort', [])).toEqual([]);
     expect(() => checkIpcArgs('openSessionPort', [1])).toThrow(/session:openPort: expected 0 argument/);
     expect(checkIpcArgs('openRecent', ['/a/b.yaml'])).toEqual(['/a/b.yaml']);
+    expect(checkIpcArgs('setRemoteAccess', [true])).toEqual([true]);
+    expect(() => checkIpcArgs('setRemoteAccess', ['yes'])).toThrow(/app:setRemoteAccess: expected true or false/);
+    expect(() => checkIpcArgs('setRemoteAccess', [])).toThrow(/expected 1 argument/);
     expect(() => checkIpcArgs('openRecent', [{ path: '/a' }])).toThrow(/app:openRecent: expected a file path/);
     expect(() => checkIpcArgs('openRecent', ['x'.repeat(5000)])).toThrow(/at most 4096/);
     expect(() => checkIpcArgs('openRecent', ['/a\0b'])).toThrow(/file path/);

@@ -22,6 +22,7 @@ import type { FromChild } from '../engine/node/session/hostChannel.ts';
 import { AudioHost } from './audioHost.ts';
 import { appUrls, checkIpcArgs, isAppUrl as isAppUrlUnder, isIndexUrl as isIndexUrlOf, isTrustedFrame, windowOptions, windowTitle } from './guards.ts';
 import { RecentFiles } from './recentFiles.ts';
+import { RemoteAccess } from './remoteAccess.ts';
 import { HIDE_CURSOR_CSS, installKeyAction, installMayClose, installShowArg, installWindowOptions, POWER_SAVE_BLOCKER } from './installMode.ts';
 import { loadShowFile, patchRefOf, type LoadedShow } from '../engine/node/install/showFile.ts';
 import { ShowSchedule } from '../engine/core/showSchedule.ts';
@@ -247,6 +248,12 @@ handle('openSessionPort', (_args, event) => {
   port1.start();
   event.sender.postMessage(SESSION_PORT_CHANNEL, null, [port2]);
 });
+// Remote access: off until switched on in Settings (then tablets on the network open the same screens).
+let remote: RemoteAccess | undefined;
+handle('remoteAccess', () => remote?.state ?? { on: false, error: 'the audio host has not started' });
+handle('setRemoteAccess', ([on]) => remote?.set(on) ?? { on: false, error: 'the audio host has not started' });
+app.on('will-quit', () => void remote?.close());
+
 handle('openPatchDialog', (_args, event) => openPatchDialog(BrowserWindow.fromWebContents(event.sender) ?? undefined));
 handle('recentFiles', () => recent.list());
 handle('openRecent', async ([file]) => {
@@ -402,6 +409,7 @@ app
     // A patch file on the command line (`npm start` names the demo's) opens first; else the last one.
     const given = process.argv.slice(1).find((a) => /\.(ya?ml|json)$/i.test(a));
     host = new AudioHost({ patch: given ? { path: path.resolve(given) } : last ? { path: last } : { id: 'seattle-drift' }, spawn: spawnUtility, entry: SESSION_CHILD_JS, recent, log: (l) => console.log(`[audio] ${l}`) });
+    remote = new RemoteAccess({ link: host.session, staticDir: RENDERER_DIR, log: (l) => console.log(`[main] ${l}`) });
     host.start().catch((e: unknown) => console.error('[main] audio host:', e));
     buildMenu();
     createWindow();

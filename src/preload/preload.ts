@@ -10,7 +10,7 @@
  */
 import { contextBridge, ipcRenderer } from 'electron';
 import type { IpcRendererEvent } from 'electron';
-import type { Bridge, IpcChannels, RecentFile, SESSION_PORT_CHANNEL, SessionPort, VersionInfo } from '../shared/ipc.ts';
+import type { Bridge, IpcChannels, RecentFile, RemoteAccessState, SESSION_PORT_CHANNEL, SessionPort, VersionInfo } from '../shared/ipc.ts';
 
 // Restated as literals because a sandboxed preload cannot load src/shared at
 // run time; the annotations make tsc fail if they drift from IpcChannel.
@@ -19,6 +19,8 @@ const OPEN_SESSION_PORT: IpcChannels['openSessionPort'] = 'session:openPort';
 const OPEN_PATCH_DIALOG: IpcChannels['openPatchDialog'] = 'app:openPatchDialog';
 const RECENT_FILES: IpcChannels['recentFiles'] = 'app:recentFiles';
 const OPEN_RECENT: IpcChannels['openRecent'] = 'app:openRecent';
+const REMOTE_ACCESS: IpcChannels['remoteAccess'] = 'app:remoteAccess';
+const SET_REMOTE_ACCESS: IpcChannels['setRemoteAccess'] = 'app:setRemoteAccess';
 const PORT: typeof SESSION_PORT_CHANNEL = 'session:port';
 
 /**
@@ -70,6 +72,16 @@ const bridge: Bridge = {
   openRecent: async (path: string) => {
     await ipcRenderer.invoke(OPEN_RECENT, String(path));
   },
+  remoteAccess: async () => remoteState(await ipcRenderer.invoke(REMOTE_ACCESS)),
+  setRemoteAccess: async (on: boolean) => remoteState(await ipcRenderer.invoke(SET_REMOTE_ACCESS, on === true)),
 };
+
+/** A plain copy of main's answer, with only the fields a {@link RemoteAccessState} has. */
+function remoteState(r: unknown): RemoteAccessState {
+  const o = (r ?? {}) as Record<string, unknown>;
+  const out: RemoteAccessState = { on: o.on === true };
+  for (const k of ['url', 'token', 'viewUrl', 'bound', 'error'] as const) if (typeof o[k] === 'string') out[k] = o[k];
+  return out;
+}
 
 contextBridge.exposeInMainWorld('ecosym', bridge);

@@ -40,6 +40,20 @@ export interface RecentFile {
   openedAt: number;
 }
 
+/** The desktop app's remote access (Settings' switch): a server for tablets on the network. */
+export interface RemoteAccessState {
+  on: boolean;
+  /** While on: the address to open, with the control token. */
+  url?: string;
+  token?: string;
+  /** While on: the read-only audience view's address. */
+  viewUrl?: string;
+  /** The address listened on (0.0.0.0: every interface). */
+  bound?: string;
+  /** Why it is off although switched on (the port is in use…). */
+  error?: string;
+}
+
 /**
  * What the renderer can ask of the rest of the app, exposed by the preload as
  * `window.ecosym`. Named, typed functions only: never a raw `ipcRenderer`.
@@ -59,6 +73,10 @@ export interface Bridge {
   recentFiles(): Promise<RecentFile[]>;
   /** Loads one of them (a path from {@link recentFiles}). */
   openRecent(path: string): Promise<void>;
+  /** Remote access now. */
+  remoteAccess(): Promise<RemoteAccessState>;
+  /** Switches remote access on or off; resolves with the state after. */
+  setRemoteAccess(on: boolean): Promise<RemoteAccessState>;
 }
 
 /**
@@ -71,6 +89,8 @@ export const IpcChannel = {
   openPatchDialog: 'app:openPatchDialog',
   recentFiles: 'app:recentFiles',
   openRecent: 'app:openRecent',
+  remoteAccess: 'app:remoteAccess',
+  setRemoteAccess: 'app:setRemoteAccess',
 } as const satisfies Record<keyof Bridge, string>;
 
 /** Channel names by bridge method, as literal types. */

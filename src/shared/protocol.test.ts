@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Command, MAX_MESSAGE_CHARS, PROTOCOL_VERSION, Reply, parseCommand } from './protocol.ts';
+import { Command, MAX_MESSAGE_CHARS, MAX_MIDI_IN_MESSAGES, PROTOCOL_VERSION, Reply, midiMessageProblem, parseCommand } from './protocol.ts';
 
 function error(input: unknown): string {
   const r = parseCommand(input);
@@ -28,6 +28,7 @@ describe('protocol', () => {
       { type: 'freeze', stream: 'co2', on: true, value: 400 },
       { type: 'rebind', stream: 'co2', uri: 'sim:sine?min=400&max=430' },
       { type: 'midiLearn', target: 'pad.volume' },
+      { type: 'midiIn', port: 'Page knobs', messages: [[0x90, 60, 100], [0xb1, 74, 0], [0xe0, 0, 64], [0xf8], [0xc0, 3]] },
       { type: 'record', action: 'start', path: 'out.wav' },
       { type: 'record', action: 'stop' },
       { type: 'list', what: 'patches' },
@@ -85,6 +86,23 @@ describe('protocol', () => {
         else expect(Reply.safeParse(r.reply).success).toBe(true);
       }),
       { numRuns: 3000 },
+    );
+  });
+
+  it('midiIn takes whole MIDI messages only, and says which message is wrong and why', () => {
+    expect(error({ type: 'midiIn', port: 'p', messages: [[0x90, 60, 1], [0x90, 60]] })).toMatch(/messages\.1.*takes 3 bytes, got 2/);
+    expect(error({ type: 'midiIn', port: 'p', messages: [[60, 1, 2]] })).toMatch(/messages\.0.*status byte/);
+    expect(error({ type: 'midiIn', port: 'p', messages: [[0xb0, 7, 128]] })).toMatch(/messages\.0.*data byte 2/);
+    expect(error({ type: 'midiIn', port: 'p', messages: [[0xf0, 0x7e, 0xf7]] })).toMatch(/SysEx/);
+    expect(error({ type: 'midiIn', port: 'p', messages: Array.from({ length: MAX_MIDI_IN_MESSAGES + 1 }, () => [0xf8]) })).toMatch(/messages/);
+    expect(error({ type: 'midiIn', port: 'p', messages: [[0.5]] })).toMatch(/messages\.0\.0/);
+    // any bytes: accepted exactly when each message is whole
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 4 }), (messages) => {
+        const r = parseCommand({ type: 'midiIn', port: 'p', messages });
+        expect(r.ok).toBe(messages.every((m) => midiMessageProblem(m) === undefined));
+      }),
+      { numRuns: 2000 },
     );
   });
 });

@@ -31,6 +31,34 @@ export const PatchRef = z.union([
 ]);
 export type PatchRef = z.infer<typeof PatchRef>;
 
+/** Most messages one `midiIn` command carries (a page batches a controller's messages). */
+export const MAX_MIDI_IN_MESSAGES = 128;
+
+/**
+ * What is wrong with one MIDI message of `midiIn`, or undefined when it is a
+ * whole channel or real-time message: a status byte (0x80…0xFF, not SysEx),
+ * then as many data bytes (0…127) as that status takes.
+ */
+export function midiMessageProblem(bytes: readonly number[]): string | undefined {
+  const status = bytes[0];
+  if (status === undefined) return 'an empty message';
+  if (!Number.isInteger(status) || status < 0x80 || status > 0xff) return `the first byte must be a status byte (0x80…0xFF), not ${status}`;
+  if (status === 0xf0 || status === 0xf7) return 'SysEx is not forwarded';
+  const want = status < 0xc0 || (status >= 0xe0 && status < 0xf0) ? 3 : status < 0xe0 ? 2 : status === 0xf2 ? 3 : status === 0xf1 || status === 0xf3 ? 2 : 1;
+  if (bytes.length !== want) return `status 0x${status.toString(16)} takes ${want} byte${want === 1 ? '' : 's'}, got ${bytes.length}`;
+  for (let i = 1; i < bytes.length; i++) if (!Number.isInteger(bytes[i]) || bytes[i]! < 0 || bytes[i]! > 127) return `data byte ${i} must be 0…127, not ${bytes[i]}`;
+  return undefined;
+}
+
+const midiMessage = z
+  .array(z.number().int().min(0).max(255))
+  .min(1)
+  .max(3)
+  .superRefine((m, ctx) => {
+    const problem = midiMessageProblem(m);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
 /** Every command a session takes. */
 export const Command = z.discriminatedUnion('type', [
   /** Loads a patch, crossfading from the one playing (seconds; default 2). */
@@ -55,6 +83,13 @@ export const Command = z.discriminatedUnion('type', [
   z.strictObject({ ...base, type: z.literal('freeze'), stream: name, on: z.boolean(), value: z.number().optional() }),
   /** Gives a stream another source, in the `--data STREAM=URI` grammar's URI part. */
   z.strictObject({ ...base, type: z.literal('rebind'), stream: name, uri: z.string().min(1).max(4096) }),
+  /**
+   * MIDI messages from a controller elsewhere (a page's Web MIDI input, named
+   * `port`), handled by the session's MIDI bridge as if they came from one of
+   * its own ports: learn, bindings, notes. Each message is whole (no running
+   * status, no SysEx).
+   */
+  z.strictObject({ ...base, type: z.literal('midiIn'), port: z.string().min(1).max(100), messages: z.array(midiMessage).min(1).max(MAX_MIDI_IN_MESSAGES) }),
   /** Binds the next MIDI control moved to a target, or to a stream (`stream:NAME`). */
   z.strictObject({ ...base, type: z.literal('midiLearn'), target: name, timeoutSeconds: z.number().min(1).max(3600).optional() }),
   /** Records the output to a WAV file (written as `.part`, renamed when stopped). */

@@ -94,6 +94,11 @@ describe('UI: Library', () => {
     const csv = 'year,co2\n' + Array.from({ length: 40 }, (_, i) => `${1990 + i},${600 + (i % 2)}`).join('\n') + '\n';
     await page.getByLabel('Data file for co2').setInputFiles({ name: 'my readings.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
     await page.getByRole('status').filter({ hasText: 'co2 now plays my-readings.csv' }).waitFor();
+    // The picker reads whole at 1024×768: its label and the file given (Chromium's own label was clipped to "No …osen").
+    const card = page.getByRole('group', { name: 'Stream co2: drop a data file' });
+    await card.getByText('my readings.csv', { exact: true }).waitFor();
+    const pick = card.locator('label', { hasText: 'Choose a data file…' });
+    expect(await pick.evaluate((el) => el.scrollWidth <= el.clientWidth && el.getBoundingClientRect().width > 0 && getComputedStyle(el).textOverflow !== 'ellipsis')).toBe(true);
     await eventually(async () => [600, 601].includes((await snapshot()).streams.co2?.raw as number), 'a value of the file to reach the session');
     expect((await snapshot()).streams.co2?.uri).toBe(`${join(userDir, 'data', 'my-readings.csv')}#co2`);
     expect(readFileSync(join(userDir, 'data', 'my-readings.csv'), 'utf8')).toBe(csv);

@@ -28,6 +28,9 @@ import type { MidiSystem } from './system.ts';
 export { bendValue } from './input.ts';
 export { sidecarPath } from './learn.ts';
 
+/** Controllers elsewhere (by port name) the bridge keeps a parser for. */
+const MAX_REMOTE_PORTS = 16;
+
 export interface MidiBridgeOptions {
   engine: Engine;
   patch: Patch;
@@ -52,6 +55,8 @@ export class MidiBridge {
   readonly stats = midiStats();
   private readonly clock: Clock;
   private readonly parser = new MidiParser();
+  /** Parsers of controllers elsewhere, by port name ({@link receiveFrom}). */
+  private readonly remote = new Map<string, MidiParser>();
   private readonly io: MidiPorts;
   private readonly input: MidiInput;
   private readonly learning: MidiLearn;
@@ -122,9 +127,28 @@ export class MidiBridge {
    * performance.now(); a driver's timestamp where there is one).
    */
   receive(bytes: readonly number[], wallMs: number = this.clock.wallMs()): void {
+    this.parse(this.parser, bytes, wallMs);
+  }
+
+  /**
+   * Bytes from a controller elsewhere (a page's Web MIDI input, the `midiIn`
+   * command): the same learn and bindings as the input port, with a parser of
+   * its own per port name so that its messages never mix with the port's.
+   */
+  receiveFrom(port: string, bytes: readonly number[], wallMs: number = this.clock.wallMs()): void {
+    let parser = this.remote.get(port);
+    if (!parser) {
+      // a handful of names at most: the oldest is forgotten
+      if (this.remote.size >= MAX_REMOTE_PORTS) this.remote.delete(this.remote.keys().next().value!);
+      this.remote.set(port, (parser = new MidiParser()));
+    }
+    this.parse(parser, bytes, wallMs);
+  }
+
+  private parse(parser: MidiParser, bytes: readonly number[], wallMs: number): void {
     this.stats.in.messages++;
     try {
-      this.parser.push(bytes, (m) => {
+      parser.push(bytes, (m) => {
         try {
           this.learning.push(m);
         } catch (e) {

@@ -57,4 +57,30 @@ describe('Session and MIDI', () => {
     expect(session.engine.values().streams.knob).toBe(1);
     expect(session.snapshot().streams.knob!.raw).toBe(1);
   }, 30_000);
+
+  it('midiIn (a page\'s controller) goes through the same bindings as the port; bad bytes get an error saying where, and nothing stops', async () => {
+    await new Promise((r) => setTimeout(r, 50));
+    const ok = await session.handle({ type: 'midiIn', port: 'Page Knobs', messages: [[0xb0, 74, 100]] });
+    expect(ok).toMatchObject({ ok: true });
+    await until(() => session.snapshot().streams.knob!.raw === 100 / 127, 'CC 100 from the page to reach the stream');
+    const bad: [unknown, RegExp][] = [
+      [[[0x30, 74, 1]], /messages\.0.*status byte/],
+      [[[0xb0, 74, 200]], /messages\.0/],
+      [[[0xb0, 74]], /takes 3 bytes, got 2/],
+      [[[0xf0, 1, 0xf7]], /SysEx/],
+      [[], /messages/],
+      ['b0 4a 01', /messages/],
+    ];
+    for (const [messages, error] of bad) {
+      const r = await session.handle({ type: 'midiIn', port: 'Page Knobs', messages });
+      expect(r.ok, JSON.stringify(messages)).toBe(false);
+      expect(r.ok ? '' : r.error).toMatch(error);
+    }
+    expect((await session.handle({ type: 'midiIn', port: '', messages: [[0xb0, 74, 1]] })).ok).toBe(false);
+    // the bad ones reached nothing; the session still takes the page's messages
+    expect(session.snapshot().streams.knob!.raw).toBe(100 / 127);
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await session.handle({ type: 'midiIn', port: 'Page Knobs', messages: [[0xb0, 74, 127]] })).ok).toBe(true);
+    await until(() => session.snapshot().streams.knob!.raw === 1, 'CC 127 from the page');
+  }, 30_000);
 });

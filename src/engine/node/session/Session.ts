@@ -758,6 +758,11 @@ export class Session implements SessionLink {
       case 'rebind':
         await this.rebind(c.stream, c.uri);
         return undefined;
+      case 'midiIn': {
+        if (!this.midi) return 'MIDI in: no MIDI bridge is running (the patch has no midi section and no MIDI port was given, or MIDI is unavailable here)';
+        for (const m of c.messages) this.midi.bridge.receiveFrom(c.port, m);
+        return undefined;
+      }
       case 'midiLearn': {
         if (!this.midi) return 'MIDI learn: no MIDI bridge is running (the patch has no midi section and no MIDI port was given, or MIDI is unavailable here)';
         let dest: LearnDestination;
