@@ -50,6 +50,24 @@ export function formatDataTime(t: number, span: number): string {
   return iso.slice(0, 16).replace('T', ' ');
 }
 
+/** Ticks of the axis `[t0, t1]`: data time and label (every other one labelled when they are many). */
+export function ticks(t0: number, t1: number): Array<[number, string]> {
+  const span = t1 - t0;
+  const out: Array<[number, string]> = [];
+  if (span >= 2 * YEAR && Math.abs(t0) >= 1e7) {
+    const y0 = new Date(t0 * 1000).getUTCFullYear();
+    const y1 = new Date(t1 * 1000).getUTCFullYear();
+    const step = [1, 2, 5, 10, 20, 25, 50, 100, 200, 500, 1000].find((s) => (y1 - y0) / s <= 10) ?? 1000;
+    for (let y = Math.ceil(y0 / step) * step; y <= y1; y += step) {
+      const t = Date.UTC(y, 0, 1) / 1000;
+      if (t >= t0 && t <= t1) out.push([t, String(y)]);
+    }
+    return out;
+  }
+  for (let i = 0; i <= 10; i++) out.push([t0 + (i / 10) * span, i % 2 === 0 && i < 10 ? formatDataTime(t0 + (i / 10) * span, span) : '']);
+  return out;
+}
+
 const GRID = '#2a3530';
 const TEXT = '#c8d3cc';
 const HEAD = '#ffffff';
@@ -78,16 +96,16 @@ export function drawTimeline(loops: () => Record<string, [number, number] | null
     const [t0, t1] = ax;
     const ph = h - LABEL_H;
     const x = (t: number) => ((t - t0) / (t1 - t0)) * w;
-    // Ten ticks of data time, labelled.
+    // Ticks of data time, labelled: whole years (1, 2, 5… apart) for data over years, else tenths.
     ctx.font = '11px system-ui';
     ctx.textBaseline = 'alphabetic';
-    for (let i = 0; i <= 10; i++) {
-      const px = (i / 10) * w;
+    for (const [t, text] of ticks(t0, t1)) {
+      const px = x(t);
       ctx.fillStyle = GRID;
       ctx.fillRect(Math.min(px, w - 1), 0, 1, ph);
-      if (i % 2 === 0 && i < 10) {
+      if (text && px < w - 30) {
         ctx.fillStyle = TEXT;
-        ctx.fillText(formatDataTime(t0 + (i / 10) * (t1 - t0), t1 - t0), px + 3, h - 4);
+        ctx.fillText(text, px + 3, h - 4);
       }
     }
     const regions = loops();
