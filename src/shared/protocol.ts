@@ -126,6 +126,23 @@ export const Command = z.discriminatedUnion('type', [
   z
     .strictObject({ ...base, type: z.literal('output'), device: z.string().min(1).max(500).optional(), sampleRate: z.number().int().min(8000).max(192000).optional() })
     .refine((c) => c.device !== undefined || c.sampleRate !== undefined, { message: 'output needs a device or a sampleRate', path: ['device'] }),
+  /**
+   * The transport of file-backed streams (the Live screen's timeline), all of
+   * them or one (`stream`). Data time is the shared axis: `seek` moves every
+   * play head to `time` (epoch seconds; clamped to each file) or to a
+   * `fraction` (0…1) of each file; the value there plays at once.
+   */
+  z
+    .strictObject({ ...base, type: z.literal('seek'), stream: name.optional(), time: z.number().finite().optional(), fraction: z.number().min(0).max(1).optional() })
+    .refine((c) => (c.time === undefined) !== (c.fraction === undefined), { message: 'seek needs a time (data time, epoch seconds) or a fraction (0…1), not both', path: ['time'] }),
+  /** Loops the data-time region `[from, to]` (epoch seconds) of file streams; null plays the whole file again. */
+  z
+    .strictObject({ ...base, type: z.literal('loop'), stream: name.optional(), region: z.tuple([z.number().finite(), z.number().finite()]).nullable() })
+    .refine((c) => c.region === null || c.region[0] < c.region[1], { message: 'the region\'s start must be before its end', path: ['region'] }),
+  /** Plays file streams at `factor` times their documented pace (1/64…64). */
+  z.strictObject({ ...base, type: z.literal('speed'), stream: name.optional(), factor: z.number().min(1 / 64).max(64) }),
+  /** File streams' series, downsampled for drawing (≤ 2 × `buckets` points each, default 400), with their transport. */
+  z.strictObject({ ...base, type: z.literal('fileSeries'), stream: name.optional(), buckets: z.number().int().min(2).max(2000).optional() }),
   /** Asks for a {@link Snapshot} as the reply's data. */
   z.strictObject({ ...base, type: z.literal('snapshot') }),
   /** The patch library: built-in patches and the user's folder, each with its description and streams. */
@@ -198,6 +215,32 @@ export const SessionEvent = z.discriminatedUnion('type', [
 ]);
 export type SessionEvent = z.infer<typeof SessionEvent>;
 
+/** A file stream's transport: play head (data time, record index), loop region and speed. */
+export const FileTransport = z.object({
+  time: z.number(),
+  index: z.number(),
+  count: z.number(),
+  first: z.number(),
+  last: z.number(),
+  loop: z.tuple([z.number(), z.number()]).nullable(),
+  /** Factor of the documented pace. */
+  speed: z.number(),
+  /** Data seconds per second of playing now. */
+  dataSpeed: z.number(),
+  /** False once a file played once has ended. */
+  playing: z.boolean(),
+});
+export type FileTransport = z.infer<typeof FileTransport>;
+
+/** One file stream of the `fileSeries` reply: its points `[time, value]` and transport. */
+export interface FileSeriesEntry {
+  first: number;
+  last: number;
+  count: number;
+  points: Array<[number, number]>;
+  transport: FileTransport;
+}
+
 /** One stream in a {@link Snapshot}. */
 export const StreamState = z.object({
   /** Where its values come from (a source URI), if anywhere. */
@@ -215,6 +258,8 @@ export const StreamState = z.object({
   rejected: z.record(z.string(), z.number()),
   /** What the stream is and what it does to the sound (the patch's words), for the UI. */
   description: z.string().optional(),
+  /** A file-backed stream's transport, once its file has been read. */
+  file: FileTransport.optional(),
 });
 export type StreamState = z.infer<typeof StreamState>;
 
@@ -283,6 +328,8 @@ export const TelemetryFrame = z.object({
   scope: z.array(z.number()),
   streams: z.record(z.string(), z.number()),
   signals: z.record(z.string(), z.number()),
+  /** File streams' play heads: `[data time, record index]`, by stream. */
+  playheads: z.record(z.string(), z.tuple([z.number(), z.number()])).optional(),
 });
 export type TelemetryFrame = z.infer<typeof TelemetryFrame>;
 
@@ -381,7 +428,7 @@ export const ServerMessage = z.union([
 export type ServerMessage = z.infer<typeof ServerMessage>;
 
 /** Commands a read-only client (the audience view) may send. */
-export const READ_ONLY_COMMANDS: readonly CommandType[] = ['snapshot', 'list'];
+export const READ_ONLY_COMMANDS: readonly CommandType[] = ['snapshot', 'list', 'fileSeries'];
 
 /** One stream of a {@link LibraryEntry}. */
 export interface LibraryStream {

@@ -117,6 +117,12 @@ function kick(): void {
 
 document.addEventListener('visibilitychange', kick);
 
+/** Redraws every canvas at the next animation frame, telemetry or not (a drawing's own data changed). */
+export function invalidate(): void {
+  for (const e of entries) e.drawnAt = -1;
+  kick();
+}
+
 /** A Svelte action: `<canvas use:drawn={drawer}>` redraws it from telemetry. */
 export function drawn(canvas: HTMLCanvasElement, draw: Drawer): { update(d: Drawer): void; destroy(): void } {
   const entry: Entry = { canvas, draw, drawnAt: -1 };

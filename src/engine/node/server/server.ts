@@ -166,7 +166,7 @@ const NO_UI_PAGE = `<!doctype html>
 <ul>
 <li><a href="/api/state">GET /api/state</a>: the session's state (JSON)</li>
 <li><a href="/api/patches">GET /api/patches</a>: the built-in patches</li>
-<li>POST /api/load, /api/scene, /api/param, /api/mute, /api/panic; the protocol over a WebSocket at /api/ws</li>
+<li>POST /api/load, /api/scene, /api/param, /api/mute, /api/panic, /api/seek, /api/loop, /api/speed; the protocol over a WebSocket at /api/ws</li>
 </ul>
 </body></html>
 `;
@@ -220,6 +220,12 @@ function restCommand(path: string, body: Record<string, unknown>): unknown {
       return { type: 'panic' };
     case '/api/tempo':
       return { type: 'tempo', bpm: body.bpm };
+    case '/api/seek':
+      return { ...body, type: 'seek' };
+    case '/api/loop':
+      return { ...body, type: 'loop' };
+    case '/api/speed':
+      return { ...body, type: 'speed' };
     case '/api/command':
       return body;
     default:

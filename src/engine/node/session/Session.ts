@@ -229,7 +229,7 @@ export class Session implements SessionLink {
     this.pf = opts.patch;
     this.userDir = resolve(opts.patchesDir ?? defaultPatchesDir());
     this.output = { sink: opts.sink, device: opts.device, sampleRate: opts.sampleRate };
-    this.telemetry = new Telemetry(current.engine, current.clock, opts.telemetryFps);
+    this.telemetry = new Telemetry(current.engine, current.clock, opts.telemetryFps, () => this.playheads());
     this.authoring = new Authoring({
       userDir: this.userDir,
       playing: () => this.pf,
@@ -606,6 +606,7 @@ export class Session implements SessionLink {
       const conditioned: Record<string, number> = {};
       for (const [sig, spec] of Object.entries(patch.signals)) if (spec.from === name && v.signals[sig] !== undefined) conditioned[sig] = v.signals[sig]!;
       const raw = this.last.get(name);
+      const file = this.hub.files().get(name)?.transport();
       streams[name] = {
         ...(st ? { uri: st.uri } : {}),
         state: st?.state ?? 'manual',
@@ -616,6 +617,7 @@ export class Session implements SessionLink {
         accepted: (st?.accepted ?? 0) + inj.accepted,
         rejected,
         ...(patch.streams[name]?.description ? { description: patch.streams[name].description } : {}),
+        ...(file ? { file } : {}),
       };
     }
     const params: Record<string, number> = {};
@@ -801,12 +803,69 @@ export class Session implements SessionLink {
         return this.serially(() => this.reopenOutput(c.device, c.sampleRate));
       case 'list':
         return { data: await this.list(c.what) };
+      case 'seek':
+      case 'loop':
+      case 'speed':
+      case 'fileSeries':
+        return this.transport(c);
       case 'snapshot':
         return { data: this.snapshot() };
       default:
         if (AUTHOR_COMMANDS.has(c.type)) return this.authoring.run(c as AuthorCommand);
         return `command "${(c as Command).type}" is not handled here`;
     }
+  }
+
+  /**
+   * The file streams' transport (the Live screen's timeline): seek, loop,
+   * speed, or their series for drawing. Without a stream, every file stream
+   * whose file has been read; data time is their shared axis, so streams of
+   * the same years move together. Replies with the transports (by stream).
+   */
+  private transport(c: Extract<Command, { type: 'seek' | 'loop' | 'speed' | 'fileSeries' }>): string | { data: unknown } {
+    const all = this.hub.files();
+    if (c.stream !== undefined) {
+      if (!Object.hasOwn(this.pf.patch.streams, c.stream)) return `no stream "${c.stream}" (streams: ${Object.keys(this.pf.patch.streams).join(', ') || 'none'})`;
+      if (!all.has(c.stream)) return `${c.type}: stream "${c.stream}" does not play from a file`;
+    }
+    const files = [...all].filter(([name, f]) => (c.stream === undefined || name === c.stream) && f.transport() !== undefined);
+    if (files.length === 0) return c.stream === undefined ? `${c.type}: no stream of this patch plays from a file (or none has been read yet)` : `${c.type}: the file of "${c.stream}" has not been read yet`;
+    const out: Record<string, unknown> = {};
+    const skipped: Record<string, string> = {};
+    for (const [name, f] of files) {
+      try {
+        switch (c.type) {
+          case 'seek': {
+            const t = f.transport()!;
+            out[name] = f.seek(c.time ?? t.first + c.fraction! * f.span);
+            break;
+          }
+          case 'loop':
+            out[name] = f.setLoop(c.region);
+            break;
+          case 'speed':
+            out[name] = f.setSpeed(c.factor);
+            break;
+          case 'fileSeries':
+            out[name] = { ...f.series(c.buckets ?? 400)!, transport: f.transport()! };
+            break;
+        }
+      } catch (e) {
+        skipped[name] = (e as Error).message;
+      }
+    }
+    if (Object.keys(out).length === 0) return Object.entries(skipped).map(([k, m]) => `${k}: ${m}`).join('; ');
+    return { data: { streams: out, ...(Object.keys(skipped).length ? { skipped } : {}) } };
+  }
+
+  /** File streams' play heads, `[data time, index]`, for telemetry frames. */
+  private playheads(): Record<string, [number, number]> | undefined {
+    let out: Record<string, [number, number]> | undefined;
+    for (const [name, f] of this.hub?.files() ?? []) {
+      const t = f.transport();
+      if (t) (out ??= {})[name] = [t.time, t.index];
+    }
+    return out;
   }
 
   /**
@@ -932,7 +991,7 @@ export class Session implements SessionLink {
     this.output = next;
     this.levels.length = 0;
     this.outputStore.add('player', player, (p) => p.stop());
-    this.telemetry = this.outputStore.add('telemetry', new Telemetry(player.engine, player.clock, this.opts.telemetryFps), (t) => t.dispose());
+    this.telemetry = this.outputStore.add('telemetry', new Telemetry(player.engine, player.clock, this.opts.telemetryFps, () => this.playheads()), (t) => t.dispose());
     for (const sub of this.telemetrySubs) sub.remove = this.telemetry.subscribe(sub.fn);
     this.outputStore.add('recording', this, (x) => x.recording?.stop());
     // The show as it was, from just after the new player's start.

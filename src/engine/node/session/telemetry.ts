@@ -69,6 +69,8 @@ export class Telemetry {
     private readonly engine: Engine,
     private readonly clock: Clock,
     private readonly fps = MAX_FPS,
+    /** File streams' play heads for the frame (the session's transports), if any. */
+    private readonly playheads?: () => TelemetryFrame['playheads'],
   ) {}
 
   /** Subscribes; frames come until the returned function is called. */
@@ -140,6 +142,7 @@ export class Telemetry {
       spectrum[k] = Number.isFinite(m) ? round(Math.max(-140, m), 10) : -140;
     }
     const v = this.engine.values();
+    const heads = this.playheads?.();
     this.frames++;
     return {
       v: PROTOCOL_VERSION,
@@ -151,6 +154,7 @@ export class Telemetry {
       scope,
       streams: v.streams,
       signals: v.signals,
+      ...(heads ? { playheads: heads } : {}),
     };
   }
 

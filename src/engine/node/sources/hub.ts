@@ -270,6 +270,13 @@ export class SourceHub {
     return this.lanes.map((l) => l.health.snapshot(now));
   }
 
+  /** The file sources (the timeline's transports), by stream. */
+  files(): Map<string, FileSource> {
+    const m = new Map<string, FileSource>();
+    for (const l of this.lanes) if (l.source instanceof FileSource) m.set(l.stream, l.source);
+    return m;
+  }
+
   /** The status and transitions of one stream. */
   health(stream: string): SourceHealth | undefined {
     return this.lanes.find((l) => l.stream === stream)?.health;

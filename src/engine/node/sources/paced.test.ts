@@ -37,6 +37,12 @@ const advance = (seconds: number) => vi.advanceTimersByTime(Math.round(seconds *
 
 /** A file source started on a fake clock, once it has read its file. */
 async function file(text: string, name: string, fragment: string, spread?: number) {
+  const { got, errors } = await fileSource(text, name, fragment, spread);
+  return { got, errors };
+}
+
+/** {@link file}, with the source itself (its transport). */
+async function fileSource(text: string, name: string, fragment: string, spread?: number) {
   const dir = mkdtempSync(join(tmpdir(), 'ecosym-paced-'));
   const path = join(dir, name);
   writeFileSync(path, text);
@@ -51,7 +57,7 @@ async function file(text: string, name: string, fragment: string, spread?: numbe
   src.start();
   stops.push(() => src.stop());
   await src.ready;
-  return { got, errors };
+  return { got, errors, src };
 }
 
 describe('FileSource', () => {
@@ -91,6 +97,84 @@ describe('FileSource', () => {
     const f = await file('{"type":"FeatureCollection","features":[]}', 'e.geojson', '');
     expect(f.errors).toHaveLength(1);
     expect(f.errors[0]).toMatch(/e\.geojson: no timed records/);
+  });
+});
+
+describe('FileSource transport (the Live timeline)', () => {
+  // 100 values a data second apart: value i at time 1000 + i, played at 1 data second per second.
+  const csv = 'time,v\n' + Array.from({ length: 100 }, (_, i) => `${1000 + i},${i}`).join('\n');
+
+  it('seek hands over the series value at that time at once, and plays on from there', async () => {
+    const { got, src } = await fileSource(csv, 's.csv', '#v&speed=1&loop=false');
+    advance(3);
+    expect(got.at(-1)!.value).toBe(3);
+    const t = src.seek(1070.5);
+    expect(got.at(-1)!.value).toBe(70);
+    expect(t).toMatchObject({ index: 70, time: 1070.5, count: 100, first: 1000, last: 1099, loop: null, speed: 1 });
+    advance(2);
+    expect(got.at(-1)!.value).toBe(72);
+    // Back to the start: the value jumps back, and data times still only grow (the hub's gate refuses going back).
+    src.seek(1000);
+    expect(got.at(-1)!.value).toBe(0);
+    for (let i = 1; i < got.length; i++) expect(got[i]!.dataTime).toBeGreaterThan(got[i - 1]!.dataTime);
+    expect(() => src.seek(NaN)).toThrow(/finite/);
+  });
+
+  it('a file played once that had ended plays again from where it is sought', async () => {
+    const { got, src } = await fileSource(csv, 's.csv', '#v&speed=50&loop=false');
+    advance(5);
+    expect(src.transport()!.playing).toBe(false);
+    src.seek(1010);
+    expect(got.at(-1)!.value).toBe(10);
+    // 0.2 s at 50 data s/s: about 10 data seconds on (the timer's 20 ms steps).
+    advance(0.2);
+    expect(src.transport()!.playing).toBe(true);
+    expect(got.at(-1)!.value).toBeGreaterThanOrEqual(18);
+    expect(got.at(-1)!.value).toBe(Math.floor(src.transport()!.time - 1000));
+  });
+
+  it('a loop region wraps within it: only its values play, over and over', async () => {
+    const { got, src } = await fileSource(csv, 's.csv', '#v&speed=1');
+    advance(1);
+    expect(() => src.setLoop([1020, 1010])).toThrow(/before/);
+    expect(() => src.setLoop([2000, 3000])).toThrow(/outside the data/);
+    const t = src.setLoop([1020, 1025]);
+    expect(t.loop).toEqual([1020, 1025]);
+    // The head was outside: it moved to the region's start.
+    expect(got.at(-1)!.value).toBe(20);
+    const from = got.length;
+    advance(12.5);
+    const values = got.slice(from).map((r) => r.value);
+    expect(values).toEqual([21, 22, 23, 24, 20, 21, 22, 23, 24, 20, 21, 22]);
+    for (let i = 1; i < got.length; i++) expect(got[i]!.dataTime).toBeGreaterThan(got[i - 1]!.dataTime);
+    expect(src.transport()!.time).toBeCloseTo(1022.5, 6);
+    src.setLoop(null);
+    advance(5);
+    expect(got.at(-1)!.value).toBe(27);
+  });
+
+  it('speed 2 advances twice as far in the same (fake) time; speed 0.5 half as far', async () => {
+    const a = await fileSource(csv, 'a.csv', '#v&speed=1&loop=false');
+    const b = await fileSource(csv, 'b.csv', '#v&speed=1&loop=false');
+    const c = await fileSource(csv, 'c.csv', '#v&speed=1&loop=false');
+    expect(b.src.setSpeed(2)).toMatchObject({ speed: 2, dataSpeed: 2 });
+    c.src.setSpeed(0.5);
+    advance(10);
+    expect(a.src.transport()!.time - 1000).toBeCloseTo(10, 6);
+    expect(b.src.transport()!.time - 1000).toBeCloseTo(20, 6);
+    expect(c.src.transport()!.time - 1000).toBeCloseTo(5, 6);
+    expect([a.got.at(-1)!.value, b.got.at(-1)!.value, c.got.at(-1)!.value]).toEqual([10, 20, 5]);
+    expect(() => b.src.setSpeed(0)).toThrow(/factor/);
+    expect(() => b.src.setSpeed(1000)).toThrow(/factor/);
+  });
+
+  it('series: the file downsampled for drawing, its extremes kept', async () => {
+    const { src } = await fileSource(csv, 's.csv', '#v&speed=1');
+    const s = src.series(10)!;
+    expect(s).toMatchObject({ first: 1000, last: 1099, count: 100 });
+    expect(s.points.length).toBeLessThanOrEqual(20);
+    expect(s.points[0]).toEqual([1000, 0]);
+    expect(s.points.at(-1)).toEqual([1099, 99]);
   });
 });
 

@@ -129,12 +129,56 @@ async function streamCsvSeries(path: string, spec: FileSpec, delimiter: string, 
   return reader.finishAny();
 }
 
+/** Where a file stream's play head is and how it moves: what the Live screen's timeline shows. */
+export interface FileTransport {
+  /** Data time of the play head (the file's own times, whatever loops went by). */
+  time: number;
+  /** Index of the record playing (the last one handed over). */
+  index: number;
+  /** Records in the file. */
+  count: number;
+  /** Data times of the first and last records. */
+  first: number;
+  last: number;
+  /** The loop region `[from, to]` in data time, or null (the whole file, looping when the source loops). */
+  loop: [number, number] | null;
+  /** Factor of the documented pace (1: as `speed`/`loop` say; 2: twice as fast). */
+  speed: number;
+  /** Data seconds per second of playing now (the pace times `speed`). */
+  dataSpeed: number;
+  /** False once a file played once has reached its end. */
+  playing: boolean;
+}
+
+/** A file's series, downsampled for drawing: `[time, value]` pairs (each bucket's lowest and highest, in time order). */
+export interface FileSeries {
+  first: number;
+  last: number;
+  count: number;
+  points: Array<[number, number]>;
+}
+
+/** Bounds of the transport's speed factor. */
+export const MIN_TRANSPORT_SPEED = 1 / 64;
+export const MAX_TRANSPORT_SPEED = 64;
+
 export class FileSource implements Source {
   private timer: Disposable | undefined;
   private records: FeedFile = recordsFile([]);
+  /** The next record to hand over. */
   private index = 0;
-  private loop = 0;
-  private started = 0;
+  /** The play head: data seconds after the first record. */
+  private pos = 0;
+  /** Clock time of the last advance of {@link pos}. */
+  private lastAt = 0;
+  /** The transport's factor of the pace. */
+  private factor = 1;
+  /** Loop region, data seconds after the first record. */
+  private region: [number, number] | undefined;
+  /** Added to the data times handed over, so they only ever grow (loops, seeks back). */
+  private shift = 0;
+  private lastOut = -Infinity;
+  private done = false;
   private readonly sink: SourceSink;
 
   private stopped = false;
@@ -193,11 +237,21 @@ export class FileSource implements Source {
     const pace = paceFor(file.time(0), file.time(n - 1), n, { speed: this.spec.speed, over: this.spreadSeconds });
     this.loaded = `${describeFeedFile({ ...file, report })}; ${describePace('', file.time(0), file.time(n - 1), pace, report?.untimed).slice(2)}`;
     this.onLoaded?.(this.loaded);
-    this.started = this.clock.now();
-    if (this.pump()) this.timer = this.clock.every(STEP, () => this.pump() || this.timer?.dispose());
+    this.lastAt = this.clock.now();
+    this.arm();
   }
 
-  /** Data seconds per second of playback. */
+  private arm(): void {
+    if (this.timer || this.stopped) return;
+    if (this.pump()) this.timer = this.clock.every(STEP, () => this.pump() || this.disarm());
+  }
+
+  private disarm(): void {
+    this.timer?.dispose();
+    this.timer = undefined;
+  }
+
+  /** Data seconds per second of playback, as documented (without the transport's factor). */
   get speed(): number {
     const r = this.records;
     const n = r.length;
@@ -211,33 +265,186 @@ export class FileSource implements Source {
     return n ? loopSpan(r.time(0), r.time(n - 1), n) : 1;
   }
 
+  /** Hands a record over, its data time shifted so times only grow (by at least one step, and by the distance jumped back). */
+  private emit(i: number, due: FeedRecord[]): void {
+    const rec = this.records.record(i);
+    let out = rec.dataTime + this.shift;
+    if (out <= this.lastOut) {
+      this.shift += this.lastOut - out + this.span / this.records.length;
+      out = rec.dataTime + this.shift;
+    }
+    this.lastOut = out;
+    due.push({ ...rec, dataTime: out });
+  }
+
+  /** The last record at or before `offset` data seconds after the first (binary search: times are sorted). */
+  private indexAt(offset: number): number {
+    const r = this.records;
+    const t = r.time(0) + offset;
+    let lo = 0;
+    let hi = r.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (r.time(mid) <= t) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** Moves the play head to `offset` and hands over the value there. */
+  private jump(offset: number, due: FeedRecord[]): void {
+    this.pos = offset;
+    const i = this.indexAt(offset);
+    this.emit(i, due);
+    this.index = i + 1;
+  }
+
   /** Hands over what is due; false once a file played once is done. */
   private pump(): boolean {
     const r = this.records;
-    if (!r.length) return false;
+    if (!r.length || this.done) return false;
+    const now = this.clock.now();
+    this.pos += (now - this.lastAt) * this.speed * this.factor;
+    this.lastAt = now;
     const t0 = r.time(0);
-    const elapsedData = (this.clock.now() - this.started) * this.speed;
+    const [lo, hi] = this.region ?? [0, this.span];
     const due: FeedRecord[] = [];
-    while (this.loop * this.span + r.time(this.index) - t0 <= elapsedData) {
-      const rec = r.record(this.index);
-      due.push({ ...rec, dataTime: rec.dataTime + this.loop * this.span });
-      if (++this.index >= r.length) {
-        if (!this.spec.loop) {
-          if (due.length) this.sink.records(due);
-          return false;
-        }
-        this.index = 0;
-        this.loop++;
-      }
+    for (;;) {
+      while (this.index < r.length && r.time(this.index) - t0 <= this.pos && r.time(this.index) - t0 < hi && due.length <= 10_000) this.emit(this.index++, due);
       if (due.length > 10_000) break;
+      if (this.pos < hi && this.index < r.length) break;
+      if (this.pos < hi) {
+        // Played to the last record; the loop's end (one step on) is not reached yet.
+        if (this.region || this.spec.loop) break;
+        this.done = true;
+        break;
+      }
+      if (!this.region && !this.spec.loop) {
+        this.done = true;
+        break;
+      }
+      // Past the loop's end: back to its start, and on from there.
+      const over = (this.pos - hi) % (hi - lo);
+      this.pos = lo;
+      this.index = this.region ? this.indexAt(lo) : 0;
+      if (this.region) {
+        this.emit(this.index++, due);
+      }
+      this.pos = lo + over;
     }
     if (due.length) this.sink.records(due);
-    return true;
+    return !this.done;
+  }
+
+  /** The play head, loop region and speed now (undefined before the file is read). */
+  transport(): FileTransport | undefined {
+    const r = this.records;
+    const n = r.length;
+    if (!n) return undefined;
+    const t0 = r.time(0);
+    return {
+      time: t0 + Math.min(this.pos, this.span),
+      index: Math.max(0, Math.min(n - 1, this.index - 1)),
+      count: n,
+      first: t0,
+      last: r.time(n - 1),
+      loop: this.region ? [t0 + this.region[0], t0 + this.region[1]] : null,
+      speed: this.factor,
+      dataSpeed: this.speed * this.factor,
+      playing: !this.done,
+    };
+  }
+
+  private loadedOrThrow(): FeedFile {
+    if (!this.records.length) throw new Error(`${this.path}: not read yet (or has no timed records)`);
+    return this.records;
+  }
+
+  /**
+   * Moves the play head to data time `time` (clamped to the file, and into the
+   * loop region when there is one) and hands over the value there at once, as
+   * any new value (the stream's smoothing applies). A file played once that had
+   * ended plays again from there. Returns the play head.
+   */
+  seek(time: number): FileTransport {
+    const r = this.loadedOrThrow();
+    if (!Number.isFinite(time)) throw new Error(`seek: the time must be a finite number of data seconds, got ${time}`);
+    this.pump();
+    const [lo, hi] = this.region ?? [0, this.span];
+    // Inside [lo, hi): the loop's end is the next loop's start.
+    const offset = Math.min(Math.max(time - r.time(0), lo), lo + (hi - lo) * (1 - 1e-9));
+    const due: FeedRecord[] = [];
+    this.jump(offset, due);
+    this.sink.records(due);
+    this.lastAt = this.clock.now();
+    this.done = false;
+    this.arm();
+    return this.transport()!;
+  }
+
+  /**
+   * Loops the data time region `[from, to]` (null: the whole file again). It is
+   * clipped to the file; the play head, if outside, moves to its start.
+   */
+  setLoop(region: [number, number] | null): FileTransport {
+    const r = this.loadedOrThrow();
+    if (region === null) {
+      this.region = undefined;
+      return this.transport()!;
+    }
+    const [from, to] = region;
+    if (!Number.isFinite(from) || !Number.isFinite(to) || !(from < to)) throw new Error(`loop: from (${from}) must be before to (${to})`);
+    const t0 = r.time(0);
+    const lo = Math.max(0, from - t0);
+    const hi = Math.min(this.span, to - t0);
+    if (!(lo < hi)) throw new Error(`loop ${from}–${to}: outside the data (${t0}–${r.time(r.length - 1)})`);
+    this.pump();
+    this.region = [lo, hi];
+    if (this.pos < lo || this.pos >= hi) {
+      const due: FeedRecord[] = [];
+      this.jump(lo, due);
+      this.sink.records(due);
+    }
+    this.done = false;
+    this.lastAt = this.clock.now();
+    this.arm();
+    return this.transport()!;
+  }
+
+  /** Plays at `factor` times the documented pace (what went before counts at the old one). */
+  setSpeed(factor: number): FileTransport {
+    this.loadedOrThrow();
+    if (!(factor >= MIN_TRANSPORT_SPEED && factor <= MAX_TRANSPORT_SPEED)) throw new Error(`speed: a factor from ${MIN_TRANSPORT_SPEED} to ${MAX_TRANSPORT_SPEED}, got ${factor}`);
+    this.pump();
+    this.factor = factor;
+    return this.transport()!;
+  }
+
+  /** The numeric series, at most `2 × buckets` points (each bucket's lowest and highest), for drawing. */
+  series(buckets = 500): FileSeries | undefined {
+    const r = this.records;
+    const n = r.length;
+    if (!n) return undefined;
+    const points: Array<[number, number]> = [];
+    const per = Math.max(1, Math.ceil(n / buckets));
+    for (let b = 0; b < n; b += per) {
+      let lo = -1;
+      let hi = -1;
+      for (let i = b; i < Math.min(n, b + per); i++) {
+        const v = r.record(i).value;
+        if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+        if (lo < 0 || v < (r.record(lo).value as number)) lo = i;
+        if (hi < 0 || v > (r.record(hi).value as number)) hi = i;
+      }
+      if (lo < 0) continue;
+      for (const i of lo === hi ? [lo] : lo < hi ? [lo, hi] : [hi, lo]) points.push([r.time(i), r.record(i).value as number]);
+    }
+    return { first: r.time(0), last: r.time(n - 1), count: n, points };
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.timer?.dispose();
+    this.disarm();
     this.records = recordsFile([]);
   }
 }

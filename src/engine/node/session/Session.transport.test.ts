@@ -1,0 +1,157 @@
+/**
+ * The file streams' transport through the session's commands (the Live
+ * screen's timeline): `seek`, `loop`, `speed` and `fileSeries`, what the
+ * snapshot and telemetry say of the play head, and the errors of bad input.
+ * Positions are checked against the series itself, never against wall time.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadPatchFile } from '../files.ts';
+import { Session } from './Session.ts';
+import { Snapshot, TelemetryFrame, type FileSeriesEntry, type FileTransport } from '../../../shared/protocol.ts';
+import { until } from '../../../../tests/support/wait.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'ecosym-transport-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// 1,000 yearly-ish values a day apart: value i at day i. Spread over 10 min, a day lasts 0.6 s.
+const T0 = Date.UTC(2000, 0, 1) / 1000;
+const DAY = 86400;
+writeFileSync(join(dir, 'co2.csv'), 'time,ppm\n' + Array.from({ length: 1000 }, (_, i) => `${T0 + i * DAY},${300 + i / 10}`).join('\n'));
+writeFileSync(join(dir, 'wind.csv'), 'time,ms\n' + Array.from({ length: 100 }, (_, i) => `${T0 + i * DAY},${i}`).join('\n'));
+writeFileSync(
+  join(dir, 'p.yaml'),
+  `name: transport
+tempo: 90
+streams:
+  co2: { source: "co2.csv#ppm", default: 400, valid: [0, 2000] }
+  wind: { source: "wind.csv#ms", default: 3 }
+  manual: { default: 1 }
+signals:
+  level: { from: co2, range: [300, 400] }
+voices:
+  pad:
+    synth: synth
+    oscillator: sine
+    volume: -12
+    notes: { mode: chord, octave: 3 }
+    rhythm: { hold: true }
+`,
+);
+
+let session: Session;
+async function ok(cmd: unknown): Promise<{ streams: Record<string, FileTransport>; skipped?: Record<string, string> }> {
+  const r = await session.handle(cmd);
+  if (!r.ok) throw new Error(`${JSON.stringify(cmd)}: ${r.error}`);
+  return r.data as never;
+}
+async function fails(cmd: unknown): Promise<string> {
+  const r = await session.handle(cmd);
+  if (r.ok) throw new Error(`${JSON.stringify(cmd)} was accepted`);
+  return r.error;
+}
+const file = (stream: string) => Snapshot.parse(session.snapshot()).streams[stream]!.file!;
+
+beforeAll(async () => {
+  session = await Session.open({ patch: loadPatchFile(join(dir, 'p.yaml')), sink: 'none', cacheDir: false, midi: false, loopSeconds: 600 });
+  await session.start();
+  await until(() => session.snapshot().streams.co2?.file !== undefined && session.snapshot().streams.wind?.file !== undefined, 'both files read', 30_000);
+}, 60_000);
+afterAll(async () => {
+  await session?.stop();
+});
+
+describe('the file transport', () => {
+  it('the snapshot reports each file stream\'s play head, span, loop and speed; a stream with no file has none', () => {
+    const s = Snapshot.parse(session.snapshot());
+    expect(s.streams.co2!.file).toMatchObject({ count: 1000, first: T0, last: T0 + 999 * DAY, loop: null, speed: 1, playing: true });
+    expect(s.streams.wind!.file).toMatchObject({ count: 100, first: T0 });
+    expect(s.streams.manual!.file).toBeUndefined();
+  });
+
+  it('seek to a fraction moves every file stream; the value there reaches the engine', async () => {
+    const r = await ok({ type: 'seek', fraction: 0.75 });
+    // 75 % of co2's 1,000 days (its loop is 1,000 steps) is day 750; of wind's 100 days, day 75.
+    expect(r.streams.co2!.index).toBe(750);
+    expect(r.streams.wind!.index).toBe(75);
+    expect(session.snapshot().streams.co2!.raw).toBeCloseTo(375, 6);
+    expect(session.snapshot().streams.wind!.raw).toBe(75);
+    expect(file('co2').index).toBeGreaterThanOrEqual(750);
+  });
+
+  it('seek to a data time: the shared axis; a file the time is past is clamped to its end', async () => {
+    const r = await ok({ type: 'seek', time: T0 + 500.5 * DAY });
+    expect(r.streams.co2).toMatchObject({ index: 500 });
+    expect(r.streams.co2!.time).toBeCloseTo(T0 + 500.5 * DAY, 3);
+    expect(r.streams.wind!.index).toBe(99);
+    expect(session.snapshot().streams.co2!.raw).toBeCloseTo(350, 6);
+    // One stream alone.
+    await ok({ type: 'seek', stream: 'co2', time: T0 + 10 * DAY });
+    expect(session.snapshot().streams.co2!.raw).toBeCloseTo(301, 6);
+    expect(session.snapshot().streams.wind!.raw).toBeGreaterThanOrEqual(99);
+  });
+
+  it('speed sets the factor of the pace for all file streams, and the snapshot says so', async () => {
+    const before = file('co2').dataSpeed;
+    const r = await ok({ type: 'speed', factor: 2 });
+    expect(r.streams.co2).toMatchObject({ speed: 2 });
+    expect(file('co2').speed).toBe(2);
+    expect(file('co2').dataSpeed).toBeCloseTo(before * 2, 6);
+    expect(file('wind').speed).toBe(2);
+    await ok({ type: 'speed', stream: 'wind', factor: 0.25 });
+    expect([file('co2').speed, file('wind').speed]).toEqual([2, 0.25]);
+  });
+
+  it('loop sets a region in data time; the play head moves into it; null loops the whole file again', async () => {
+    const region = [T0 + 50 * DAY, T0 + 150 * DAY];
+    const r = await ok({ type: 'loop', region });
+    expect(r.streams.co2!.loop).toEqual(region);
+    expect(file('co2').loop).toEqual(region);
+    const t = file('co2').time;
+    expect(t).toBeGreaterThanOrEqual(region[0]!);
+    expect(t).toBeLessThan(region[1]!);
+    // wind's 100 days end at day 99: its region is clipped to its data (and the step after its last value).
+    expect(file('wind').loop).toEqual([T0 + 50 * DAY, T0 + 100 * DAY]);
+    await ok({ type: 'loop', region: null });
+    expect(file('co2').loop).toBeNull();
+  });
+
+  it('a region outside some files is refused for those only; outside all, the reply says why', async () => {
+    const r = await ok({ type: 'loop', region: [T0 + 500 * DAY, T0 + 600 * DAY] });
+    expect(Object.keys(r.streams)).toEqual(['co2']);
+    expect(r.skipped?.wind).toMatch(/outside the data/);
+    expect(await fails({ type: 'loop', region: [T0 - 9e6, T0 - 8e6] })).toMatch(/outside the data/);
+    await ok({ type: 'loop', region: null });
+  });
+
+  it('fileSeries: each file downsampled for drawing, with its transport', async () => {
+    const r = (await ok({ type: 'fileSeries', buckets: 50 })) as unknown as { streams: Record<string, FileSeriesEntry> };
+    expect(r.streams.co2!.points.length).toBeLessThanOrEqual(100);
+    expect(r.streams.co2!.points[0]).toEqual([T0, 300]);
+    expect(r.streams.co2!.points.at(-1)![1]).toBeCloseTo(399.9, 6);
+    expect(r.streams.co2!.transport.count).toBe(1000);
+  });
+
+  it('bad input: a clear error naming what and where', async () => {
+    expect(await fails({ type: 'seek', fraction: 1.5 })).toMatch(/seek\.fraction/);
+    expect(await fails({ type: 'seek' })).toMatch(/a time .* or a fraction/);
+    expect(await fails({ type: 'seek', time: 1, fraction: 0.5 })).toMatch(/not both/);
+    expect(await fails({ type: 'speed', factor: 0 })).toMatch(/speed\.factor/);
+    expect(await fails({ type: 'loop', region: [5, 1] })).toMatch(/loop\.region: the region's start must be before its end/);
+    expect(await fails({ type: 'seek', stream: 'manual', fraction: 0.5 })).toMatch(/"manual" does not play from a file/);
+    expect(await fails({ type: 'seek', stream: 'nope', fraction: 0.5 })).toMatch(/no stream "nope"/);
+  });
+
+  it('telemetry frames carry the play heads', async () => {
+    const frame = await new Promise<TelemetryFrame>((resolve) => {
+      const off = session.onTelemetry((f) => {
+        off();
+        resolve(f);
+      });
+    });
+    const f = TelemetryFrame.parse(frame);
+    expect(Object.keys(f.playheads ?? {}).sort()).toEqual(['co2', 'wind']);
+    expect(f.playheads!.co2![0]).toBeGreaterThanOrEqual(T0);
+  });
+});
