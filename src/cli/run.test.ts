@@ -191,6 +191,21 @@ describe('ecosym run (real supervisor and session, --sink none)', () => {
       expect(h.body.restarts).toBe(0);
       expect(h.body.unplannedSilenceSeconds).toBe(0);
     }
+    // /metrics: each dead source's state and its age, which grows (it never gave a value).
+    const scrape = async () => (await fetch(`${show.base}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } })).text();
+    const ages = (text: string) => new Map([...text.matchAll(/^ecosym_source_age_seconds\{stream="([^"]+)",kind="http"\} ([\d.e+-]+)$/gm)].map((m) => [m[1]!, Number(m[2])]));
+    const first = await scrape();
+    for (const s of streams) {
+      expect(first).toMatch(new RegExp(`^ecosym_source_state\\{stream="${s}",kind="http",state="(connecting|stale|failed|fallback)"\\} 1$`, 'm'));
+      expect(first).not.toMatch(new RegExp(`^ecosym_source_state\\{stream="${s}",kind="http",state="live"\\}`, 'm'));
+    }
+    const a0 = ages(first);
+    expect([...a0.keys()].sort()).toEqual([...streams].sort());
+    // Up 10 s and more by now.
+    for (const age of a0.values()) expect(age).toBeGreaterThan(8);
+    await realSleep(2000);
+    const a1 = ages(await scrape());
+    for (const s of streams) expect(a1.get(s)! - a0.get(s)!).toBeGreaterThan(1);
   }, 240_000);
 
   it('the OSC heartbeat reaches a real UDP socket with its fields; quiet hours cap the measured output', async () => {

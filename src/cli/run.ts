@@ -125,6 +125,8 @@ export async function runCommand(o: RunOptions): Promise<void> {
 
   let beat: Heartbeat | undefined;
   let snapshot: Snapshot | undefined;
+  /** When `snapshot` was taken (epoch ms): source ages move on from it. */
+  let snapshotAt = 0;
   supervised.onHeartbeat((h) => {
     beat = h;
     // Heartbeats after a fault come from the new session only: the first one with sound ends the recovery.
@@ -196,7 +198,10 @@ export async function runCommand(o: RunOptions): Promise<void> {
     ticking = true;
     try {
       const r = await supervised.handle({ type: 'snapshot' });
-      if (r.ok) snapshot = r.data as Snapshot;
+      if (r.ok) {
+        snapshot = r.data as Snapshot;
+        snapshotAt = Date.now();
+      }
       const next = schedule.at(Date.now(), cursor, values);
       const wasOn = now.on;
       now = next;
@@ -298,6 +303,30 @@ export async function runCommand(o: RunOptions): Promise<void> {
     collect() {
       this.reset();
       for (const [stream, st] of Object.entries(snapshot?.streams ?? {})) this.set({ stream, state: st.state }, st.state === 'live' ? 1 : 0);
+    },
+  });
+
+  /** A source's kind, from its URI's scheme (http, file, sim, osc…). */
+  const kindOf = (uri: string | undefined) => (uri ? (/^([a-z][a-z0-9+.-]*):/i.exec(uri)?.[1]?.toLowerCase() ?? 'file') : 'manual');
+  new Gauge({
+    name: 'ecosym_source_state',
+    help: 'Each stream source state: 1 for the state it is in (connecting, live, stale, failed, fallback, manual)',
+    labelNames: ['stream', 'kind', 'state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [stream, st] of Object.entries(snapshot?.streams ?? {})) this.set({ stream, kind: kindOf(st.uri), state: st.state }, 1);
+    },
+  });
+  new Gauge({
+    name: 'ecosym_source_age_seconds',
+    help: 'Seconds since each stream source last gave a value (since it started, when it never did)',
+    labelNames: ['stream', 'kind'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const moved = Math.max(0, (Date.now() - snapshotAt) / 1000);
+      for (const [stream, st] of Object.entries(snapshot?.streams ?? {})) if (st.ageSeconds !== undefined) this.set({ stream, kind: kindOf(st.uri) }, st.ageSeconds + moved);
     },
   });
 

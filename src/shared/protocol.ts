@@ -250,6 +250,8 @@ export const StreamState = z.object({
   link: z.string().optional(),
   /** The last value that reached the engine, as it arrived. */
   raw: z.union([z.number(), z.string()]).optional(),
+  /** Seconds since its source last gave a value (since the source started when it never has); streams with a source only. */
+  ageSeconds: z.number().optional(),
   /** Its signals' conditioned values (0…1), by signal name. */
   conditioned: z.record(z.string(), z.number()),
   frozen: z.boolean(),

@@ -52,7 +52,26 @@ describe('RestartPolicy', () => {
     expect(q.failed(62, 'x', 'crash').crashLoop).toBe(true);
   });
 
+  it('restarts the first fault of a series at once with first: 0, then backs off from initial', () => {
+    const p = new RestartPolicy({ first: 0, initial: 0.25, healthyAfter: 30, crashLoop: { count: 1000, within: 1 } });
+    const delays: number[] = [];
+    let t = 0;
+    for (let i = 0; i < 5; i++) {
+      p.started(t);
+      t += 1;
+      const d = p.failed(t, 'a', 'crash');
+      delays.push(d.delay);
+      t += d.delay;
+    }
+    expect(delays).toEqual([0, 0.25, 0.5, 1, 2]);
+    // Healthy for 30 s: the next fault starts a new series, at once again.
+    p.started(t);
+    expect(p.failed(t + 31, 'a', 'crash').delay).toBe(0);
+  });
+
   it('refuses options that would loop fast or never wait', () => {
+    expect(() => new RestartPolicy({ first: 1, initial: 0.5 })).toThrow(/first ≤ initial/);
+    expect(() => new RestartPolicy({ first: -1 })).toThrow(/first ≤ initial/);
     expect(() => new RestartPolicy({ initial: 0 })).toThrow(/initial > 0/);
     expect(() => new RestartPolicy({ initial: 5, max: 1 })).toThrow(/max ≥ initial/);
   });

@@ -4,7 +4,7 @@
  * host, `ecosym run`), driven by the caller's clock (seconds, any origin).
  *
  * - **Backoff that never gives up**: the first restart after `initial`
- *   seconds, each failure in a row doubling it up to `max`. A process that
+ *   seconds (or `first`, 0 for at once), each failure in a row doubling it up to `max`. A process that
  *   stayed up `healthyAfter` seconds before failing starts the series over, so
  *   a kill every few hours is always answered at once.
  * - **Crash loops per patch**: `crashLoop.count` failures of the same patch
@@ -19,6 +19,8 @@
 export interface RestartPolicyOptions {
   /** Seconds before the first restart of a series (default 0.5). */
   initial?: number;
+  /** Seconds before the very first restart of a series when it differs from `initial` (0: at once; the second waits `initial`). */
+  first?: number;
   /** Each failure in a row multiplies the delay by this (default 2). */
   factor?: number;
   /** Longest delay, seconds (default 30). */
@@ -42,10 +44,10 @@ export interface RestartDecision {
   crashLoop: boolean;
 }
 
-const DEFAULTS = { initial: 0.5, factor: 2, max: 30, healthyAfter: 30, crashLoop: { count: 3, within: 60 } };
+const DEFAULTS: Required<Omit<RestartPolicyOptions, 'first'>> = { initial: 0.5, factor: 2, max: 30, healthyAfter: 30, crashLoop: { count: 3, within: 60 } };
 
 export class RestartPolicy {
-  private readonly o: Required<RestartPolicyOptions>;
+  private readonly o: Required<Omit<RestartPolicyOptions, 'first'>> & { first?: number };
   private inARow = 0;
   private startedAt: number | undefined;
   /** Failure times per patch, within the crash-loop window. */
@@ -57,6 +59,7 @@ export class RestartPolicy {
 
   constructor(opts: RestartPolicyOptions = {}) {
     this.o = { ...DEFAULTS, ...opts };
+    if (this.o.first !== undefined && !(this.o.first >= 0 && this.o.first <= this.o.initial)) throw new Error(`restart policy: need 0 ≤ first ≤ initial (got ${this.o.first}, ${this.o.initial})`);
     if (!(this.o.initial > 0) || !(this.o.factor >= 1) || !(this.o.max >= this.o.initial)) throw new Error(`restart policy: need initial > 0, factor ≥ 1 and max ≥ initial (got ${this.o.initial}, ${this.o.factor}, ${this.o.max})`);
   }
 
@@ -72,7 +75,9 @@ export class RestartPolicy {
     if (this.startedAt !== undefined && now - this.startedAt >= this.o.healthyAfter) this.inARow = 0;
     this.startedAt = undefined;
     this.inARow++;
-    const delay = Math.min(this.o.max, this.o.initial * this.o.factor ** (this.inARow - 1));
+    // With `first`, the series is first, initial, initial × factor…; without, initial, initial × factor…
+    const shift = this.o.first === undefined ? 1 : 2;
+    const delay = this.inARow === 1 && this.o.first !== undefined ? this.o.first : Math.min(this.o.max, this.o.initial * this.o.factor ** (this.inARow - shift));
     const { count, within } = this.o.crashLoop;
     const times = (this.failures.get(patch) ?? []).filter((t) => now - t < within);
     times.push(now);

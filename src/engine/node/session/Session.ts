@@ -220,6 +220,8 @@ export class Session implements SessionLink {
 
   /** The user's patch folder; bounces go to its `out` folder. */
   private readonly userDir: string;
+  /** Wall time (epoch s) the sources of the playing patch were made: a source's age before its first value. */
+  private hubStartedAt = now();
 
   private constructor(
     private readonly opts: SessionOptions,
@@ -496,6 +498,7 @@ export class Session implements SessionLink {
   }
 
   private makeHub(pf: PatchFile): SourceHub {
+    this.hubStartedAt = now();
     const overrides = this.sourceOverrides(pf);
     return new SourceHub({
       patch: pf.patch,
@@ -612,6 +615,8 @@ export class Session implements SessionLink {
         state: st?.state ?? 'manual',
         ...(st?.connection ? { link: st.connection } : {}),
         ...(raw === undefined ? {} : { raw }),
+        // Seconds since its source last gave a value (since the source started, when it never did).
+        ...(st ? { ageSeconds: Math.max(0, now() - (st.lastTime ?? this.hubStartedAt)) } : {}),
         conditioned,
         frozen: this.frozen.has(name),
         accepted: (st?.accepted ?? 0) + inj.accepted,

@@ -17,6 +17,9 @@ import { parentChannel, type FromChild, type HostChannel, type ToChild } from '.
 
 /** Heartbeat period, ms. */
 export const HEARTBEAT_MS = 250;
+/** Heartbeat period for the first {@link FAST_BEATS_MS} ms after a start: the level reaches the parent sooner after a restart. */
+export const FAST_HEARTBEAT_MS = 50;
+export const FAST_BEATS_MS = 1500;
 
 /** Runs a session child on a channel to its parent. Resolves when the session has stopped. */
 export async function runSessionChild(ch: HostChannel<ToChild, FromChild>, exit: (code: number) => void = (c) => process.exit(c)): Promise<void> {
@@ -36,6 +39,7 @@ export async function runSessionChild(ch: HostChannel<ToChild, FromChild>, exit:
   let telemetryOff: (() => void) | undefined;
   let stopping: Promise<void> | undefined;
   const pending: ToChild[] = [];
+  let warming: Promise<void> | undefined;
   let done!: () => void;
   const finished = new Promise<void>((r) => (done = r));
 
@@ -55,6 +59,7 @@ export async function runSessionChild(ch: HostChannel<ToChild, FromChild>, exit:
   const onMessage = (m: ToChild) => {
     if (typeof m !== 'object' || m === null) return;
     if (m.kind === 'start') return void start(m.options);
+    if (m.kind === 'warm') return void (warming ??= warm(m.options));
     if (m.kind === 'stop') return void stop(0);
     if (!session) {
       pending.push(m);
@@ -74,7 +79,26 @@ export async function runSessionChild(ch: HostChannel<ToChild, FromChild>, exit:
     }
   };
 
+  /**
+   * A standby process runs the start path once with no device (the patch
+   * read, the engine built, the context opened and closed, no bridges
+   * started), so that its later `start` runs compiled code with the native
+   * audio module loaded: most of a cold start's time. A failure here is only
+   * logged: the real start reports its own.
+   */
+  const warm = async (options: Extract<ToChild, { kind: 'warm' }>['options']) => {
+    try {
+      const s = await Session.open({ ...options, sink: 'none', patch: readPatch(options.patch), overrides: new Map(options.overrides ?? []), oscIn: undefined, oscQuery: undefined, midi: false, log: () => undefined });
+      await s.stop();
+    } catch (e) {
+      errLine(`warm-up: ${(e as Error)?.message ?? String(e)}`);
+    }
+  };
+
   const start = async (options: Extract<ToChild, { kind: 'start' }>['options']) => {
+    if (session || stopping) return;
+    // Never two contexts at once: a start during the warm-up waits for it.
+    await warming;
     if (session || stopping) return;
     try {
       const pf = readPatch(options.patch);
@@ -87,24 +111,34 @@ export async function runSessionChild(ch: HostChannel<ToChild, FromChild>, exit:
       return void stop(1);
     }
     const s = session;
-    let expected = Date.now() + HEARTBEAT_MS;
-    heartbeat = setInterval(() => {
-      const now = Date.now();
-      const lagMs = Math.max(0, now - expected);
-      expected = now + HEARTBEAT_MS;
-      const { rms } = s.outputLevels();
-      const mem = process.memoryUsage();
-      ch.send({
-        kind: 'heartbeat',
-        at: now,
-        lagMs,
-        rmsDb: rms > 0 ? 20 * Math.log10(rms) : null,
-        patch: s.patchFile.patch.name,
-        scene: s.engine.values().scene ?? null,
-        rss: mem.rss,
-        heapUsed: mem.heapUsed,
-      });
-    }, HEARTBEAT_MS);
+    // Fast beats first (the level after a restart reaches the parent within 50 ms), then every HEARTBEAT_MS.
+    const beats = (period: number) => {
+      let expected = Date.now() + period;
+      return setInterval(() => {
+        const now = Date.now();
+        const lagMs = Math.max(0, now - expected);
+        expected = now + period;
+        const { rms } = s.outputLevels();
+        const mem = process.memoryUsage();
+        ch.send({
+          kind: 'heartbeat',
+          at: now,
+          lagMs,
+          rmsDb: rms > 0 ? 20 * Math.log10(rms) : null,
+          patch: s.patchFile.patch.name,
+          scene: s.engine.values().scene ?? null,
+          rss: mem.rss,
+          heapUsed: mem.heapUsed,
+        });
+      }, period);
+    };
+    heartbeat = beats(FAST_HEARTBEAT_MS);
+    const slow = setTimeout(() => {
+      if (stopping) return;
+      clearInterval(heartbeat);
+      heartbeat = beats(HEARTBEAT_MS);
+    }, FAST_BEATS_MS);
+    slow.unref?.();
     ch.send({ kind: 'ready', pid: process.pid, snapshot: s.snapshot() });
     for (const m of pending.splice(0)) onMessage(m);
   };

@@ -38,6 +38,8 @@ export interface Heartbeat {
 
 export type ToChild =
   | { kind: 'start'; options: ChildStartOptions }
+  /** A standby process: open (and close) the session once with no device, so a later `start` runs warm code. */
+  | { kind: 'warm'; options: ChildStartOptions }
   | { kind: 'command'; seq: number; message: unknown }
   | { kind: 'telemetry'; on: boolean }
   | { kind: 'debugStall'; seconds: number }

@@ -215,8 +215,9 @@ export class SupervisedSession implements SessionLink {
   }
 
   /**
-   * A spare process, its modules loaded, waiting for `start`: a restart then
-   * skips loading the engine (most of a start's time). Made a while after the
+   * A spare process, its modules loaded and warmed up (it has opened and
+   * closed the show's patch once with no device), waiting for `start`: a
+   * restart then skips loading and compiling the engine (most of a start's time). Made a while after the
    * session plays, so it never competes with a start.
    */
   private prepareStandby(): void {
@@ -225,7 +226,9 @@ export class SupervisedSession implements SessionLink {
       this.standbyTimer = undefined;
       if (this.stopping || this.standby) return;
       try {
-        this.standby = this.launch();
+        const spare = (this.standby = this.launch());
+        // It runs the start path once with no device: a restart then runs warm code.
+        spare.send({ kind: 'warm', options: { ...this.o.session, sink: this.sink, patch: this.show.patch } });
       } catch (e) {
         this.log(`could not start a standby session process: ${(e as Error)?.message ?? String(e)}`);
       }
