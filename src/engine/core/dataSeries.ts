@@ -74,7 +74,7 @@ export const MAX_SERIES_ROWS = 30_000_000;
 
 /** `1 d`, `6 h`, `30 s`: a resampling step for reports. */
 export function formatStep(seconds: number): string {
-  for (const [unit, n] of [['d', 86400], ['h', 3600], ['min', 60]] as const) if (seconds >= n && seconds % n === 0) return `${seconds / n} ${unit}`;
+  for (const [unit, n] of [['y', 31_557_600], ['d', 86400], ['h', 3600], ['min', 60]] as const) if (seconds >= n && seconds % n === 0) return `${seconds / n} ${unit}`;
   return `${seconds} s`;
 }
 
