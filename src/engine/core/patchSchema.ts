@@ -626,8 +626,6 @@ export const PatchSchema = PatchBase.superRefine((p, ctx) => {
         if (!scenes.includes(s)) err(['mappings', i, 'steps', j], `unknown scene "${s}" (scenes: ${scenes.join(', ') || 'none'})`);
       });
     }
-    if (t.kind === 'trigger' && sig && !sig.threshold)
-      err(['mappings', i, 'to'], `a trigger fires on threshold crossings: give signal "${m.from}" a threshold`);
     if (m.range && t.kind === 'master' && Math.max(...m.range) > 12) err(['mappings', i, 'range'], 'master.volume above +12 dB');
   });
   for (const [name, s] of Object.entries(p.scenes))
