@@ -13,7 +13,7 @@ import { onsets, rms, spectralCentroid } from '../src/engine/core/analysis.ts';
 
 const SR = 16000;
 /** Seconds of audio per patch (the whole record spread over it), kept short for CI. */
-const DURATION: Record<string, number> = { 'seattle-drift': 12, 'carbon-pulse': 16, 'seattle-sky': 20 };
+const DURATION: Record<string, number> = { 'seattle-drift': 12, 'carbon-pulse': 16, 'seattle-sky': 20, 'four-chapters': 16 };
 
 function flat(feed: StreamFeed): StreamFeed {
   const numbers = feed.points.flatMap((p) => (typeof p.value === 'number' ? [p.value] : [])).sort((a, b) => a - b);

@@ -87,7 +87,7 @@ describe('ecosym schema and patches', () => {
     const r = await ecosym(['patches', '--json']);
     expect(r.code).toBe(0);
     const list = JSON.parse(r.stdout) as Array<{ id: string; name: string; description: string; streams: Array<{ name: string; description?: string }> }>;
-    expect(list.map((p) => p.id)).toStrictEqual(['carbon-pulse', 'iowa-power', 'quake-week', 'seattle-drift', 'seattle-sky', 'warming-stripes']);
+    expect(list.map((p) => p.id)).toStrictEqual(['carbon-pulse', 'four-chapters', 'iowa-power', 'mote-pulse', 'quake-week', 'seattle-drift', 'seattle-sky', 'warming-stripes']);
     for (const p of list) {
       expect(p.description.length).toBeGreaterThan(40);
       expect(p.streams.length).toBeGreaterThan(0);

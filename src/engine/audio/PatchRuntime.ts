@@ -48,6 +48,8 @@ interface ResolvedMapping {
   /** on/off: the scene the last threshold event asked for, until it is set. */
   wanted?: string;
   pending?: { value: number; time: number };
+  /** A trigger from a signal without a threshold: one note per value that arrives. */
+  event?: boolean;
 }
 
 interface SignalState {
@@ -183,6 +185,7 @@ export class PatchRuntime {
         lastIndex: -1,
         lastChange: -Infinity,
         lastApplied: -Infinity,
+        event: target.kind === 'trigger' && !patch.signals[m.from]!.threshold,
       });
     }
     const first = patch.scene ?? Object.keys(patch.scenes)[0];
@@ -195,7 +198,8 @@ export class PatchRuntime {
       let r: { value: number; event?: 'on' | 'off' } | undefined = { value: s.conditioner.value };
       // A rate needs two measured samples: the default would make a rate out of nothing.
       if (Array.isArray(spec.range) && spec.derive !== 'rate') r = s.conditioner.push(patch.streams[spec.from]!.default, opts.startTime);
-      if (r) for (const m of s.mappings) this.apply(m, r.value, r.event, opts.startTime);
+      // A stream's default is not an event: event triggers fire on values that arrive.
+      if (r) for (const m of s.mappings) if (!(m.target.kind === 'trigger' && !spec.threshold)) this.apply(m, r.value, r.event, opts.startTime);
     }
     this.flush(Infinity);
   }
@@ -251,12 +255,18 @@ export class PatchRuntime {
         else this.setScene(steps[i]!, time);
         return;
       }
-      case 'trigger':
-        if (event === 'on') {
-          const v = this.voices.get(t.voice)!;
-          v.oneShot(m.spec.note ?? seq.rootAt(v.spec.notes.octave), time);
-        }
+      case 'trigger': {
+        // With a threshold: one note each time it turns on. Without one, the signal is
+        // an event feed (a quake, a detection): one note for each value that arrives,
+        // as loud as the value mapped through the mapping's range (velocity 0…1).
+        const v = this.voices.get(t.voice)!;
+        const octave = v.spec.notes.octave + Math.round(seq.voices.get(t.voice)?.mod.octave ?? 0);
+        if (m.event) {
+          const velocity = mapToRange(x, m.range[0], m.range[1], m.curve);
+          if (Number.isFinite(velocity) && velocity > 0) v.oneShot(m.spec.note ?? seq.rootAt(octave), time, Math.min(1, velocity));
+        } else if (event === 'on') v.oneShot(m.spec.note ?? seq.rootAt(octave), time);
         return;
+      }
     }
     const value = mapToRange(x, m.range[0], m.range[1], m.curve);
     if (!Number.isFinite(value)) return;

@@ -74,7 +74,7 @@ export const MAX_SERIES_ROWS = 30_000_000;
 
 /** `1 d`, `6 h`, `30 s`: a resampling step for reports. */
 export function formatStep(seconds: number): string {
-  for (const [unit, n] of [['d', 86400], ['h', 3600], ['min', 60]] as const) if (seconds >= n && seconds % n === 0) return `${seconds / n} ${unit}`;
+  for (const [unit, n] of [['y', 31_557_600], ['d', 86400], ['h', 3600], ['min', 60]] as const) if (seconds >= n && seconds % n === 0) return `${seconds / n} ${unit}`;
   return `${seconds} s`;
 }
 
@@ -138,7 +138,8 @@ export const TIME_FORMATS = 'a year, year-month (2020-03), an ISO 8601 date or d
 /**
  * Combines rows that share a time, or a resampling step (`step` seconds from
  * the first time), with `agg` (default: keep the first when no step is given,
- * mean when one is). `times` must be sorted. Returns the new columns and how
+ * mean when one is; `count` with a step also gives the steps with none, as 0).
+ * `times` must be sorted. Returns the new columns and how
  * many rows were merged into others.
  */
 export function combineRows(times: Float64Array, values: Float64Array, agg: Aggregate | undefined, step?: number): { times: Float64Array; values: Float64Array; merged: number } {
@@ -163,8 +164,16 @@ export function combineRows(times: Float64Array, values: Float64Array, agg: Aggr
     }
     const count = j - i;
     outT[n] = step !== undefined ? t0 + k * step : times[i]!;
-    outV[n++] = how === 'mean' ? sum / count : how === 'sum' ? sum : how === 'max' ? max : how === 'min' ? min : how === 'last' ? values[j - 1]! : values[i]!;
+    outV[n++] = how === 'mean' ? sum / count : how === 'sum' ? sum : how === 'max' ? max : how === 'min' ? min : how === 'last' ? values[j - 1]! : how === 'count' ? count : values[i]!;
     i = j;
+  }
+  if (how === 'count' && step !== undefined && n > 1) {
+    // Counting events a step: a step with none is a 0, not a gap.
+    const steps = Math.round((outT[n - 1]! - t0) / step) + 1;
+    const denseT = new Float64Array(steps).map((_, k) => t0 + k * step);
+    const denseV = new Float64Array(steps);
+    for (let k = 0; k < n; k++) denseV[Math.round((outT[k]! - t0) / step)] = outV[k]!;
+    return { times: denseT, values: denseV, merged: times.length - n };
   }
   return { times: outT.slice(0, n), values: outV.slice(0, n), merged: times.length - n };
 }

@@ -512,7 +512,7 @@ export function patchReferenceMarkdown(schema: Json = patchJsonSchema()): string
     [
       '| target | what it does |',
       '|---|---|',
-      '| `<voice>.trigger` | plays one note (`note`, default the chord root) each time the signal\'s threshold turns on |',
+      '| `<voice>.trigger` | plays one note (`note`, default the chord root) each time the signal\'s threshold turns on; from a signal without a threshold, one note for each value its stream sends (an event feed: one note per quake), its velocity the value mapped through `range` (default 0…1) |',
       '| `key.mode` | picks a mode from `steps` by the signal\'s value (e.g. `[lydian, ionian, dorian, aeolian, phrygian]`) |',
       '| `scene` | picks a scene from `steps` by value, or `on` / `off` scenes from the signal\'s threshold |',
     ].join('\n'),

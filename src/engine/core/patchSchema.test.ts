@@ -357,13 +357,6 @@ const CASES: Case[] = [
   { what: 'tempo not a number', text: broken('tempo: 90', 'tempo: fast'), path: 'tempo', line: 2, says: ['expected number', '(got "fast")'] },
   { what: 'a typo in a top-level key', text: broken('tempo: 90', 'tempoo: 90'), path: '', line: 2, says: ['unknown key "tempoo" (did you mean "tempo"?)'] },
   { what: 'an unknown signal in a mapping', text: broken('{ from: warm, to:', '{ from: cold, to:'), path: 'mappings[0].from', line: 16, says: ['unknown signal "cold" (signals: warm)'] },
-  {
-    what: 'a trigger from a signal without threshold',
-    text: broken('to: pad.filter.frequency', 'to: pad.trigger'),
-    path: 'mappings[0].to',
-    line: 16,
-    says: ['a trigger fires on threshold crossings: give signal "warm" a threshold'],
-  },
   { what: 'a scene mapping to an unknown scene', text: broken('to: pad.filter.frequency }', 'to: scene, steps: [calm, storm] }'), path: 'mappings[0].steps[1]', line: 16, says: ['unknown scene "storm" (scenes: calm)'] },
   { what: 'a scene mapping with nothing to switch to', text: broken('to: pad.filter.frequency }', 'to: scene }'), path: 'mappings[0]', line: 16, says: ['a scene mapping needs on/off scenes or steps'] },
   { what: 'on/off without a threshold', text: broken('to: pad.filter.frequency }', 'to: scene, on: calm }'), path: 'mappings[0].on', line: 16, says: ['on/off need a threshold on signal "warm"'] },

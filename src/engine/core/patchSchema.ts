@@ -84,8 +84,8 @@ const Stream = z
     agg: z
       .enum(AGGREGATES as [Aggregate, ...Aggregate[]])
       .optional()
-      .describe('File sources: combine rows of the same time (or resampling step): mean, sum, last, max, min or first (default: keep the first and report the others; with resample: mean). Same as `&agg=`'),
-    resample: Duration.optional().describe('File sources: one value every step of data time ("1d", "1h", "30s"), combined by agg. Same as `&resample=`'),
+      .describe('File sources: combine rows of the same time (or resampling step): mean, sum, last, max, min, first or count (how many: events a day with resample) (default: keep the first and report the others; with resample: mean). Same as `&agg=`'),
+    resample: Duration.optional().describe('File sources: one value every step of data time ("1d", "1h", "30s"), combined by agg; CSV, JSON, NDJSON and GeoJSON alike. Same as `&resample=`'),
     tz: z
       .string()
       .refine((tz) => timeZoneProblem(tz) === undefined, { message: 'expected an IANA time zone like "Europe/Paris", "UTC", or an offset like "+02:00"' })
@@ -626,8 +626,6 @@ export const PatchSchema = PatchBase.superRefine((p, ctx) => {
         if (!scenes.includes(s)) err(['mappings', i, 'steps', j], `unknown scene "${s}" (scenes: ${scenes.join(', ') || 'none'})`);
       });
     }
-    if (t.kind === 'trigger' && sig && !sig.threshold)
-      err(['mappings', i, 'to'], `a trigger fires on threshold crossings: give signal "${m.from}" a threshold`);
     if (m.range && t.kind === 'master' && Math.max(...m.range) > 12) err(['mappings', i, 'range'], 'master.volume above +12 dB');
   });
   for (const [name, s] of Object.entries(p.scenes))

@@ -7,7 +7,7 @@
  */
 import { JSONPath } from 'jsonpath-plus';
 import { parse } from 'csv-parse/sync';
-import { parseCsvSeries, parseTimeCell } from '../dataSeries.ts';
+import { combineRows, parseCsvSeries, parseTimeCell, type LoadReport } from '../dataSeries.ts';
 import { parseFiniteNumber } from '../numbers.ts';
 import type { FieldSelect, FileFormat, Shaping } from './uri.ts';
 
@@ -221,6 +221,41 @@ export function filterRecords(records: FeedRecord[], where: Shaping['where'], fi
     throw new Error(`${file}: no records where ${where.map(([c, v]) => `${c}=${v}`).join(' and ')} (of ${records.length}; values of ${k}: ${seen.join(', ') || 'none: no such property'})`);
   }
   return kept;
+}
+
+/**
+ * `agg` and `resample` for records of JSON, NDJSON and GeoJSON files, as for CSV
+ * columns (see {@link combineRows}): records with a time and a numeric value
+ * (any record with a time for `count`) are sorted and combined; the others are
+ * counted in the report. Combined records keep only their value and time.
+ * Without `agg` or `resample` the records are returned as they are.
+ */
+export function shapeRecords(records: FeedRecord[], shaping: Shaping | undefined, file: string, text = false): { records: FeedRecord[]; report?: LoadReport } {
+  const agg = shaping?.agg;
+  const step = shaping?.resample;
+  if (agg === undefined && step === undefined) return { records };
+  if (text) throw new Error(`${file}: agg and resample combine numbers; a stream of categories cannot use them`);
+  const rejected: LoadReport['rejected'] = {};
+  const examples: string[] = [];
+  const reject = (why: 'bad time' | 'not a number', i: number, v: unknown) => {
+    rejected[why] = (rejected[why] ?? 0) + 1;
+    if (examples.length < 3) examples.push(`record ${i + 1}: ${why} ${JSON.stringify(v)?.slice(0, 30) ?? ''}`);
+  };
+  const kept: Array<{ t: number; v: number; i: number }> = [];
+  records.forEach((r, i) => {
+    if (!Number.isFinite(r.dataTime)) return reject('bad time', i, r.dataTime);
+    const v = agg === 'count' ? 1 : typeof r.value === 'number' ? r.value : typeof r.value === 'string' ? parseFiniteNumber(r.value) : NaN;
+    if (typeof v !== 'number' || !Number.isFinite(v)) return reject('not a number', i, r.value);
+    kept.push({ t: r.dataTime, v, i });
+  });
+  const how = agg ?? 'mean';
+  if (kept.length === 0)
+    throw new Error(`${file}: nothing to combine by ${how}: none of the ${records.length} records has a time and a numeric value (first: ${examples[0] ?? 'no records'}; name them with &time= and &value=)`);
+  kept.sort((a, b) => a.t - b.t || a.i - b.i);
+  const c = combineRows(Float64Array.from(kept, (k) => k.t), Float64Array.from(kept, (k) => k.v), agg, step);
+  const report: LoadReport = { rows: records.length, kept: c.times.length, rejected, examples, sorted: false, combined: { rows: c.merged, agg: how } };
+  if (step !== undefined) report.resampled = { step };
+  return { records: Array.from(c.times, (t, i) => ({ dataTime: t, value: c.values[i]! })), report };
 }
 
 /**

@@ -18,8 +18,9 @@ export type FileFormat = 'csv' | 'tsv' | 'json' | 'ndjson' | 'geojson';
 export type SimShape = 'walk' | 'sine' | 'daily' | 'seasonal' | 'noise' | 'steps';
 export type PayloadFormat = 'auto' | 'number' | 'json' | 'text';
 /** How rows that share a time (or a resampling step) are combined. */
-export type Aggregate = 'mean' | 'sum' | 'last' | 'max' | 'min' | 'first';
-export const AGGREGATES: readonly Aggregate[] = ['mean', 'sum', 'last', 'max', 'min', 'first'];
+/** How rows of one time (or resampling step) combine; `count` is how many there were (events a day). */
+export type Aggregate = 'mean' | 'sum' | 'last' | 'max' | 'min' | 'first' | 'count';
+export const AGGREGATES: readonly Aggregate[] = ['mean', 'sum', 'last', 'max', 'min', 'first', 'count'];
 
 /**
  * Row selection and shaping of a data file: the same in a URI

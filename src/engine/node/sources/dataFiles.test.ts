@@ -164,6 +164,39 @@ describe('row selection and shaping on real public files', () => {
     await expect(load(join(ROOT, 'samples/data/earthquakes.json'), '#&format=geojson&where=magType=richter')).rejects.toThrow(/no records where magType=richter \(of 1707; values of magType: .*ml/);
   });
 
+  it('GeoJSON quakes per day (resample=1d, agg=count) and the largest of each day (agg=max), checked against the file', async () => {
+    const { readFileSync } = await import('node:fs');
+    const QUAKES = join(ROOT, 'samples/data/earthquakes.json');
+    const doc = JSON.parse(readFileSync(QUAKES, 'utf8')) as { features: Array<{ properties: { time: number; mag: number | null } }> };
+    const events = doc.features.map((f) => ({ t: f.properties.time / 1000, mag: f.properties.mag }));
+    const t0 = Math.min(...events.map((e) => e.t));
+    const day = (t: number) => Math.floor((t - t0) / 86400);
+    const days = Math.max(...events.map((e) => day(e.t))) + 1;
+    const perDay = Array.from({ length: days }, (_, d) => events.filter((e) => day(e.t) === d));
+
+    const counts = await load(QUAKES, '#&resample=1d&agg=count');
+    expect(values(counts).map((r) => r.value)).toStrictEqual(perDay.map((d) => d.length));
+    expect(values(counts).map((r) => r.dataTime)).toStrictEqual(perDay.map((_, d) => t0 + d * 86400));
+    expect(describeFeedFile(counts)).toBe(`1707 rows: ${days} kept, ${1707 - days} combined by count into steps of 1 d`);
+
+    const largest = await load(QUAKES, '#&value=mag&resample=1d&agg=max');
+    expect(values(largest).map((r) => r.value)).toStrictEqual(perDay.map((d) => Math.max(...d.flatMap((e) => (typeof e.mag === 'number' ? [e.mag] : [])))));
+    // The same grammar on a stream of a patch: the stream's agg and resample apply to JSON too.
+    const viaStream = await collectFeed('perDay', QUAKES, { resample: 86400, agg: 'count' } as never, { duration: 10, baseDir: dir });
+    expect(viaStream.feed.points.map((p) => p.value)).toStrictEqual(perDay.map((d) => d.length));
+  });
+
+  it('JSON agg/resample errors say what and where: nothing numeric, categories, an unknown agg', async () => {
+    const path = write('labels.json', JSON.stringify([{ time: '2020-01-01', value: 'calm' }, { time: '2020-01-02', value: 'storm' }]));
+    await expect(load(path, '#&resample=1d')).rejects.toThrow(`${path}: nothing to combine by mean: none of the 2 records has a time and a numeric value (first: record 1: not a number "calm"; name them with &time= and &value=)`);
+    await expect(readFeedFile(path, parseSourceUri(path + '#&agg=max') as never, { text: true })).rejects.toThrow(`${path}: agg and resample combine numbers; a stream of categories cannot use them`);
+    expect(() => parseSourceUri(path + '#&agg=median')).toThrow(/agg/);
+    const mixed = write('mixed.ndjson', '{"time":"2020-01-01T00:00","value":1}\n{"time":"2020-01-01T06:00","value":"n/a"}\n{"time":"2020-01-01T12:00","value":3}\n{"value":9}\n');
+    const f = await load(mixed, '#&resample=1d');
+    expect(values(f)).toStrictEqual([{ dataTime: Date.UTC(2020, 0, 1) / 1000, value: 2 }]);
+    expect(describeFeedFile(f)).toBe('4 rows: 1 kept, 1 combined by mean into steps of 1 d, 2 rejected (not a number: 1, bad time: 1; first: record 2: not a number "n/a")');
+  });
+
   it('a missing column, an empty filter and an unparseable date each say what and where', async () => {
     await expect(load(IOWA, '#net_generation@year&where=fuel=Coal')).rejects.toThrow(`${IOWA}:1: no column "fuel" to filter on (where fuel=Coal; columns: year, source, net_generation)`);
     await expect(load(IOWA, '#net_generation@year&where=source=Coal')).rejects.toThrow(`${IOWA}: no rows where source=Coal (of 51 rows; values of source: Fossil Fuels, Nuclear Energy, Renewables)`);

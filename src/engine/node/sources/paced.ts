@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { parse } from 'csv-parse';
 import { csvDelimiter, csvError, csvOptions, CsvSeriesReader, formatLoadReport, type LoadReport, type SeriesLimits } from '../../core/dataSeries.ts';
-import { filterRecords, isRecording, parseFeedFile, sniffFormat, type FeedRecord } from '../../core/sources/records.ts';
+import { filterRecords, isRecording, parseFeedFile, shapeRecords, sniffFormat, type FeedRecord } from '../../core/sources/records.ts';
 import { Simulator } from '../../core/sources/sim.ts';
 import { describePace, loopSpan, paceFor } from '../../core/pace.ts';
 import type { SourceSpec } from '../../core/sources/uri.ts';
@@ -84,7 +84,10 @@ export async function readFeedFile(path: string, spec: FileSpec, limits: FeedFil
   });
   const records = parseFeedFile(text, spec, path);
   const format2 = spec.format ?? sniffFormat(text);
-  return recordsFile(format2 === 'csv' || format2 === 'tsv' ? records : filterRecords(records, spec.shaping.where, path));
+  // CSV text read whole (a recording) was shaped by its parser; documents are filtered and combined here.
+  if (format2 === 'csv' || format2 === 'tsv') return recordsFile(records);
+  const shaped = shapeRecords(filterRecords(records, spec.shaping.where, path), spec.shaping, path, limits.text);
+  return { ...recordsFile(shaped.records), ...(shaped.report && { report: shaped.report }) };
 }
 
 async function readHead(path: string, bytes: number): Promise<string> {
