@@ -89,6 +89,19 @@ describe('formats, stems and channels', () => {
     expect(b.out).toContain('made for 8 channels (ring); this output has 2: folded down to stereo');
   });
 
+  it('--stems on an 8-channel patch writes 8-channel stems, in two renders when they do not fit beside the mix in one', async () => {
+    const file = join(dir, 'ring.wav');
+    const { code, out } = await run(['render', 'patches/examples/ring-of-eight.yaml', '--duration', '2s', '--stems', '--out', file]).closed;
+    expect(code, out).toBe(0);
+    expect(out).toContain('stems: render 2 of 2 (hall)');
+    expect(out).toMatch(/Wrote 4 stems .*8 channels each, positioned as in the mix/);
+    for (const n of ['drone', 'wind', 'bells', 'hall']) {
+      const f = join(dir, `ring.${n}.wav`);
+      expect(execFileSync('sox', ['--i', '-c', f], { encoding: 'utf8' }).trim(), f).toBe('8');
+      expect(execFileSync('sox', ['--i', '-s', f], { encoding: 'utf8' }).trim(), f).toBe(String(2 * 48000));
+    }
+  });
+
   it('refuses what a format cannot hold, saying why', async () => {
     const { code, out } = await run(['render', 'carbon-pulse', '--duration', '1s', '--format', 'flac', '--bits', '32f', '--out', join(dir, 'x.flac')]).closed;
     expect(code).toBe(2);

@@ -4,7 +4,7 @@
 import { relative } from 'node:path';
 import { formatSeconds } from '../engine/core/units.ts';
 import { loadPatchFile, loadPatchSamples, patchId, resolvePatchPath, writeFileAtomic } from '../engine/node/files.ts';
-import { renderOffline, stemNames } from '../engine/node/render.ts';
+import { renderOffline, stemNames, stemWidth } from '../engine/node/render.ts';
 import { FlacStreamWriter } from '../engine/node/flacStream.ts';
 import { planFor } from '../engine/node/bridges/oscOut.ts';
 import { oscLogLine, type TimedOscMessage } from '../engine/core/oscOut.ts';
@@ -126,7 +126,11 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
   if (format === 'wav' && wavDataBytes(Math.round(duration * sampleRate), { channels, depth: bits }) > WAV_MAX_DATA_BYTES)
     throw new UsageError(`--duration ${formatSeconds(duration)}: more than a WAV's 4 GB at ${channels} channels, ${bits}-bit; use a lower bit depth or a shorter piece`);
   const stems = a.stems ? stemNames(pf.patch) : [];
-  if (channels + 2 * stems.length > 32) throw new UsageError(`--stems: ${stems.length} voices and buses need ${2 * stems.length} channels besides the mix's ${channels}; a render holds at most 32`);
+  // A stem has the layout's channels in a positioned patch: as many as fit beside the mix go in each render.
+  const width = stemWidth(pf.patch, channels);
+  const perRender = Math.floor((32 - channels) / width);
+  if (stems.length && perRender < 1) throw new UsageError(`--stems: a stem of ${width} channels does not fit beside the mix's ${channels} in a render (at most 32 channels)`);
+  const groups = stems.length ? Array.from({ length: Math.ceil(stems.length / perRender) }, (_, g) => stems.slice(g * perRender, (g + 1) * perRender)) : [[]];
   if (format === 'flac' && channels > 8) throw new UsageError(`--format flac: FLAC holds at most 8 channels, the output has ${channels}`);
   const frames = Math.max(128, Math.round(duration * sampleRate));
   const open = (path: string, n: number): Promise<AudioWriter> =>
@@ -141,7 +145,7 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
   };
   try {
     writers.push(await open(out, channels));
-    for (const name of stems) writers.push(await open(stemPath(name), 2));
+    for (const name of stems) writers.push(await open(stemPath(name), width));
   } catch (e) {
     abortAll();
     throw e;
@@ -159,49 +163,58 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
   let peak = 0;
   let power = 0;
   const bar = progressReporter(progressBar('rendering'));
-  let result: Awaited<ReturnType<typeof renderOffline>>;
+  let result!: Awaited<ReturnType<typeof renderOffline>>;
   try {
-    result = await renderOffline({
-      patch: pf.patch,
-      duration,
-      sampleRate,
-      seed,
-      samples,
-      data: feeds,
-      channels,
-      stems: stems.length > 0,
-      onProgress: (done, total) => bar.update(done, total),
-      onBlock: (block, _start, frames) => {
-        writer.write(block.slice(0, channels), frames);
-        stems.forEach((_, k) => writers[k + 1]!.write(block.slice(channels + 2 * k, channels + 2 * k + 2), frames));
-        for (const ch of block.slice(0, channels))
-          for (let i = 0; i < frames; i++) {
-            const x = ch[i]!;
-            if (!Number.isFinite(x)) continue;
-            const m = Math.abs(x);
-            if (m > peak) peak = m;
-            power += x * x;
-          }
-      },
-      onEvent:
-        oscPlan || recorder
-          ? (e) => {
-              recorder?.event(e);
-              if (oscPlan && (e.type === 'note' || e.type === 'beat' || e.type === 'scene' || e.type === 'threshold' || e.type === 'mute'))
-                oscMessages.push(...oscPlan.event(e));
+    // Past 32 channels the stems take more than one render; only the first writes the mix and the events.
+    for (const [g, group] of groups.entries()) {
+      const first = g === 0;
+      const offset = groups.slice(0, g).reduce((n, x) => n + x.length, 0);
+      if (!first && !a.quiet) log(`  stems: render ${g + 1} of ${groups.length} (${group.join(', ')})`);
+      const pass = await renderOffline({
+        patch: pf.patch,
+        duration,
+        sampleRate,
+        seed,
+        samples,
+        data: feeds,
+        channels,
+        stems: group,
+        onProgress: (done, total) => bar.update((g * total + done) / groups.length, total),
+        onBlock: (block, _start, frames) => {
+          group.forEach((_, k) => writers[offset + k + 1]!.write(block.slice(channels + width * k, channels + width * (k + 1)), frames));
+          if (!first) return;
+          writer.write(block.slice(0, channels), frames);
+          for (const ch of block.slice(0, channels))
+            for (let i = 0; i < frames; i++) {
+              const x = ch[i]!;
+              if (!Number.isFinite(x)) continue;
+              const m = Math.abs(x);
+              if (m > peak) peak = m;
+              power += x * x;
             }
+        },
+        onEvent:
+          first && (oscPlan || recorder)
+            ? (e) => {
+                recorder?.event(e);
+                if (oscPlan && (e.type === 'note' || e.type === 'beat' || e.type === 'scene' || e.type === 'threshold' || e.type === 'mute'))
+                  oscMessages.push(...oscPlan.event(e));
+              }
+            : undefined,
+        actions: first && oscPlan
+          ? Array.from({ length: Math.floor(duration * oscSection!.rate) }, (_, i) => ({
+              time: i / oscSection!.rate,
+              // The plan remembers what it sent: it samples in the delivery, in order with the events.
+              run: (engine: Engine, time: number) => {
+                const values = engine.values();
+                return () => void oscMessages.push(...oscPlan.sample(time, values));
+              },
+            }))
           : undefined,
-      actions: oscPlan
-        ? Array.from({ length: Math.floor(duration * oscSection!.rate) }, (_, i) => ({
-            time: i / oscSection!.rate,
-            // The plan remembers what it sent: it samples in the delivery, in order with the events.
-            run: (engine: Engine, time: number) => {
-              const values = engine.values();
-              return () => void oscMessages.push(...oscPlan.sample(time, values));
-            },
-          }))
-        : undefined,
-    });
+      });
+      if (first) result = pass;
+      else result!.errors.push(...pass.errors);
+    }
     for (const w of writers) w.finish();
   } catch (e) {
     abortAll();
@@ -231,7 +244,7 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
     ...(stems.length && { stemFiles: writers.slice(1).map((w) => w.path) }),
   };
   if (ipcProgress()) process.send!({ type: 'rendered', ...summary });
-  if (!a.quiet && stems.length) log(`Wrote ${stems.length} stems (voices dry, bus returns; before the master): ${writers.slice(1).map((w) => w.path).join(', ')}`);
+  if (!a.quiet && stems.length) log(`Wrote ${stems.length} stems (voices dry, bus returns; before the master${width > 2 ? `; ${width} channels each, positioned as in the mix` : ''}): ${writers.slice(1).map((w) => w.path).join(', ')}`);
   if (!a.quiet) log(`Wrote ${out}: ${formatSeconds(duration)}, peak ${dbfs(peak)}, RMS ${dbfs(rms)}, ${result.notes} notes, ${result.speed.toFixed(1)}x real time`);
   if (recorder && a.midi) {
     const voices = Object.keys(pf.patch.voices);

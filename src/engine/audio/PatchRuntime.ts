@@ -15,7 +15,7 @@ import { makeProbe, probeFault, type AudioFault } from './health.ts';
 import type { MasterChain } from './master.ts';
 import { rampTo, setAt } from './params.ts';
 import { VoiceGroup, type SampleLookup } from './voices.ts';
-import { outputPlan, resolveLayout } from '../core/spatial.ts';
+import { isPositioned, outputPlan, resolveLayout } from '../core/spatial.ts';
 import { SpatialStrip, type SpatialPlan } from './spatial.ts';
 
 /** Something the engine reports to its hosts (UI, OSC, MIDI, logs). */
@@ -134,8 +134,7 @@ export class PatchRuntime {
     this.sequencer = new Sequencer(patch, opts.startTime, seed);
 
     // Positions: every voice and bus of a patch with an output section, or any with a position.
-    const positioned = patch.output !== undefined || [...Object.values(patch.voices), ...Object.values(patch.buses)].some((v) => v.position !== undefined);
-    if (positioned) {
+    if (isPositioned(patch)) {
       const layout = resolveLayout(patch.output);
       const plan = outputPlan(layout, opts.master.channels);
       this.spatialPlan = { layout, ...plan };
@@ -496,13 +495,15 @@ export class PatchRuntime {
   }
 
   /**
-   * Where each voice's dry sound (its level and pan applied, before any position)
-   * and each bus's return can be heard on their own, by name: for stems.
+   * Where each voice's dry sound (its level and pan applied) and each bus's
+   * return can be heard on their own, by name: for stems. A positioned voice or
+   * bus is heard after its position, in the layout's channels (the spatial plan's),
+   * so that the stems sum to what reaches the master.
    */
   stemTaps(): Map<string, AudioNode> {
     const taps = new Map<string, AudioNode>();
-    for (const [name, s] of this.strips) taps.set(name, s.out);
-    for (const [name, b] of this.buses) taps.set(name, b.returnNode);
+    for (const [name, s] of this.strips) taps.set(name, this.spatial.get(name)?.output ?? s.out);
+    for (const [name, b] of this.buses) taps.set(name, this.spatial.get(name)?.output ?? b.returnNode);
     return taps;
   }
 

@@ -83,6 +83,11 @@ export class SpatialStrip {
     }
   }
 
+  /** The positioned sound, in the plan's channels (what a stem of it records). */
+  get output(): AudioNode {
+    return this.merger;
+  }
+
   /** The place now (degrees or 0…1), for the OSC address space and the UI. */
   get currentPlace(): number {
     return this.place;

@@ -256,6 +256,11 @@ export function outputPlan(layout: Layout, available: number): { channels: numbe
   };
 }
 
+/** Whether a patch places its voices and buses on a layout: it has an output section, or any of them a position. */
+export function isPositioned(p: { output?: unknown; voices: Record<string, { position?: unknown }>; buses: Record<string, { position?: unknown }> }): boolean {
+  return p.output !== undefined || [...Object.values(p.voices), ...Object.values(p.buses)].some((v) => v.position !== undefined);
+}
+
 /** The cross-references of positions (speaker, zone, followed signal), for the patch schema. */
 export function checkPositions(
   p: { output?: OutputSpec; voices: Record<string, { position?: PositionSpec }>; buses: Record<string, { position?: PositionSpec }>; signals: Record<string, unknown> },

@@ -17,7 +17,7 @@ import { liveSourceCount, setOfflineClock } from '../audio/platform/index.ts';
 import type { Patch } from '../core/patchSchema.ts';
 import type { TimedValue } from '../core/dataSeries.ts';
 import { Timeline } from '../core/timeline.ts';
-import { resolveLayout } from '../core/spatial.ts';
+import { isPositioned, outputPlan, resolveLayout } from '../core/spatial.ts';
 
 /** Data for one stream, already placed on the render's timeline. */
 export interface StreamFeed {
@@ -94,12 +94,22 @@ export interface RenderOptions {
    */
   onBlock?: (channels: Float32Array[], startFrame: number, frames: number) => void;
   /**
-   * Also records each voice (dry: its level and pan, before its position and any
-   * bus) and each bus's return as a stereo stem, before the master chain. The
-   * audio then holds the mix's channels first, then two per stem, in the order of
-   * {@link RenderResult.stems}. At most 32 channels in all.
+   * Also records each voice (dry: its level and pan, no bus) and each bus's
+   * return as a stem, before the master chain: true for all of them
+   * ({@link stemNames}), or a list of names. In a positioned patch (one with an
+   * `output` section) a stem is its voice or bus after its position, with as many
+   * channels as the mix's layout (folded down: 2), so the stems sum to what
+   * reaches the master; otherwise a stem is stereo. See {@link stemWidth}. The
+   * audio then holds the mix's channels first, then each stem's, in the order of
+   * {@link RenderResult.stems}. At most 32 channels in all: a caller with more
+   * renders the stems in groups (the render is deterministic).
    */
-  stems?: boolean;
+  stems?: boolean | readonly string[];
+}
+
+/** Channels of each stem: the mix's layout's (as planned for `mixChannels`) in a positioned patch, else 2. */
+export function stemWidth(patch: Patch, mixChannels: number): number {
+  return isPositioned(patch) ? outputPlan(resolveLayout(patch.output), mixChannels).channels : 2;
 }
 
 /** Frames per block given to {@link RenderOptions.onBlock}. */
@@ -179,9 +189,13 @@ async function renderOnce(
   const sampleRate = opts.sampleRate ?? 48000;
   const length = Math.max(128, Math.round(opts.duration * sampleRate));
   const mixChannels = opts.channels ?? resolveLayout(opts.patch.output).channels;
-  const stems = opts.stems ? stemNames(opts.patch) : [];
-  const total = mixChannels + 2 * stems.length;
-  if (total > 32) throw new Error(`stems: ${stems.length} voices and buses make ${total} channels with the mix's ${mixChannels}; a render holds at most 32`);
+  const all = stemNames(opts.patch);
+  const stems = opts.stems === true ? all : opts.stems ? [...opts.stems] : [];
+  const unknown = stems.find((n) => !all.includes(n));
+  if (unknown !== undefined) throw new Error(`stems: no voice or bus "${unknown}" (voices and buses: ${all.join(', ')})`);
+  const width = stemWidth(opts.patch, mixChannels);
+  const total = mixChannels + width * stems.length;
+  if (total > 32) throw new Error(`stems: ${stems.length} stems of ${width} channels make ${total} channels with the mix's ${mixChannels}; a render holds at most 32`);
   const raw = new OfflineAudioContext({ numberOfChannels: total, length, sampleRate });
   const ctx = new Tone.OfflineContext(raw as unknown as OfflineAudioContext);
   // With stems, the master ends in the mix's channels of a merger that also takes each stem.
@@ -220,7 +234,7 @@ async function renderOnce(
   engine.load(opts.patch, { time: 0 });
   if (stems.length) {
     const taps = engine.runtime!.stemTaps();
-    stems.forEach((name, k) => toMerger(taps.get(name)!, 2, mixChannels + 2 * k));
+    stems.forEach((name, k) => toMerger(taps.get(name)!, width, mixChannels + width * k));
   }
 
   const quantum = 128 / sampleRate;
