@@ -50,7 +50,7 @@ function fakeWebMidi(): void {
 const fire = (page: Page, bytes: number[]) => page.evaluate((b) => (window as unknown as { fireMidi: (bytes: number[]) => void }).fireMidi(b), bytes);
 
 beforeAll(async () => {
-  // The session's own MIDI: JavaScript ports only (no ALSA here), so its bridge runs.
+  // The session's own MIDI: JavaScript ports only, the same on every machine.
   const s = await openMidiSystem({ virtual: true });
   if ('unavailable' in s) throw new Error(s.unavailable);
   const file = join(dir, 'front.yaml');

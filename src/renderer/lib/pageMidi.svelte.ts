@@ -10,7 +10,7 @@
  * input can be switched off (remembered in localStorage); switching one off
  * releases the notes it held.
  */
-import { WebMidi, type Input, type MessageEvent as MidiEvent } from 'webmidi';
+import type { Input, MessageEvent as MidiEvent, WebMidi as WebMidiType } from 'webmidi';
 import { MAX_MIDI_IN_MESSAGES, midiMessageProblem } from '../../shared/protocol.ts';
 import { app } from './app.svelte.ts';
 
@@ -66,6 +66,8 @@ class PageMidi {
   private readonly held = new Map<string, Set<number>>();
   private readonly listening = new Map<string, { input: Input; fn: (e: MidiEvent) => void }>();
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** webmidi, loaded when first enabled (most pages never use it). */
+  private midi: typeof WebMidiType | undefined;
 
   /** Enables Web MIDI when this page enabled it before (no prompt comes unasked). */
   resume(): void {
@@ -80,7 +82,9 @@ class PageMidi {
       return;
     }
     this.state = 'enabling';
+    let WebMidi: typeof WebMidiType;
     try {
+      ({ WebMidi } = await import('webmidi'));
       await WebMidi.enable({ sysex: false });
     } catch (e) {
       this.state = 'unavailable';
@@ -88,6 +92,7 @@ class PageMidi {
       return;
     }
     storage()?.setItem(ENABLED_KEY, '1');
+    this.midi = WebMidi;
     this.state = 'on';
     this.reason = undefined;
     WebMidi.addListener('connected', () => this.update());
@@ -106,7 +111,8 @@ class PageMidi {
 
   /** The inputs present now; listens to those switched on. */
   private update(): void {
-    const present = new Map(WebMidi.inputs.map((i) => [i.name, i] as const));
+    if (!this.midi) return;
+    const present = new Map(this.midi.inputs.map((i) => [i.name, i] as const));
     for (const [name, l] of this.listening) {
       if (present.get(name) === l.input && !this.switchedOff.has(name)) continue;
       l.input.removeListener('midimessage', l.fn);

@@ -123,6 +123,21 @@ describe('MIDI in: notes', () => {
     expect(e.heldNotes).toBe(0);
   });
 
+  it('a controller elsewhere (receiveFrom) plays through the same path, its bytes never mixed with the port\'s running status', async () => {
+    const r = await rig();
+    const e = r.player.engine;
+    r.bridge.receive([0x90, 60, 100]); // the port: note on, running status note-on from here
+    r.bridge.receiveFrom('Page Knobs', [0x90, 62, 100]); // the page: a note of its own…
+    r.bridge.receiveFrom('Page Knobs', [0xb1, 1, 5]); // …and a controller (one parser would now read [64, 100] as a CC)
+    expect(e.heldNotes).toBe(2);
+    r.bridge.receive([64, 100]); // the port's running status still holds after the page's message
+    expect(e.heldNotes).toBe(3);
+    r.bridge.receiveFrom('Page Knobs', [0x80, 62, 0]);
+    r.bridge.receive([0x80, 60, 0, 0x80, 64, 0]);
+    expect(e.heldNotes).toBe(0);
+    expect(r.bridge.stats.in.notes).toBe(3);
+  });
+
   it('routes channels to voices', async () => {
     const r = await rig({ play: { keys: 2, beat: 3 } });
     const e = r.player.engine;

@@ -50,6 +50,12 @@ export interface MidiSystem {
   close(): void;
 }
 
+/** A MIDI system with no ports, for a bridge on a machine without MIDI: it only takes bytes given to it (`MidiBridge.receiveFrom`). */
+export function portlessMidi(): MidiSystem {
+  const none = (name: string) => Promise.reject(new Error(`no MIDI ports on this machine ("${name}")`));
+  return { kind: 'virtual', ports: () => Promise.resolve({ inputs: [], outputs: [] }), openInput: none, openOutput: none, close: () => undefined };
+}
+
 export type MidiAvailability = { ok: true; kind: 'native' | 'virtual' } | { ok: false; reason: string };
 
 /** Platforms jazz-midi has a binary for (node_modules/jazz-midi/index.js). */

@@ -36,7 +36,7 @@ import { OscControl } from '../bridges/oscControl.ts';
 import { OscQueryServer } from '../bridges/oscQuery.ts';
 import { OscOutBridge, type OscTarget } from '../bridges/oscOut.ts';
 import { MidiBridge, sidecarPath } from '../midi/bridge.ts';
-import { openMidiSystem, type MidiSystem } from '../midi/system.ts';
+import { openMidiSystem, portlessMidi, type MidiSystem } from '../midi/system.ts';
 import {
   errorReply,
   okReply,
@@ -198,7 +198,8 @@ export class Session implements SessionLink {
   private query: OscQueryServer | undefined;
   private oscOut: OscOutBridge | undefined;
   private lights: ArtNetBridge[] = [];
-  private midi: { bridge: MidiBridge; system: MidiSystem } | undefined;
+  /** The MIDI bridge; `unavailable`: why this machine has no MIDI ports (the bridge then only takes `midiIn`). */
+  private midi: { bridge: MidiBridge; system: MidiSystem; unavailable?: string } | undefined;
   private recording: Recording | undefined;
   private bouncing: Bounce | undefined;
   private tempoFixed: number | undefined;
@@ -469,10 +470,13 @@ export class Session implements SessionLink {
     const patch = this.pf.patch;
     const m = this.opts.midi;
     if (m === false || (patch.midi === undefined && m?.input === undefined && m?.output === undefined && !m?.always)) return;
-    const system = await openMidiSystem();
-    if ('unavailable' in system) return log(`MIDI disabled: ${system.unavailable}.`);
+    const opened = await openMidiSystem();
+    // No MIDI ports here: the bridge still runs for controllers elsewhere (a page's Web MIDI, `midiIn`).
+    const unavailable = 'unavailable' in opened ? opened.unavailable : undefined;
+    if (unavailable !== undefined) log(`MIDI ports disabled: ${unavailable}. MIDI from a page's controller (midiIn) still plays.`);
+    const system = 'unavailable' in opened ? portlessMidi() : opened;
     const bridge = new MidiBridge({ engine: this.gatedEngine(), patch, system, input: m?.input, output: m?.output, sidecar: sidecarPath(this.pf.file), log: (x) => log(`  ${x}`) });
-    this.midi = this.bridgeStore.add('MIDI', { bridge, system }, async (x) => {
+    this.midi = this.bridgeStore.add('MIDI', { bridge, system, unavailable }, async (x) => {
       await x.bridge.stop();
       x.system.close();
     });
@@ -930,6 +934,7 @@ export class Session implements SessionLink {
         }
       });
     if (what === 'midiPorts') {
+      if (this.midi?.unavailable !== undefined) return { available: false, reason: this.midi.unavailable };
       const system = this.midi?.system ?? (await openMidiSystem());
       if ('unavailable' in system) return { available: false, reason: system.unavailable };
       return { available: true, ...(await system.ports()) };
