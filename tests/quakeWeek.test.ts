@@ -36,9 +36,12 @@ describe('quake-week: one sound per quake', () => {
     const pf = loadPatchFile(resolvePatchPath('quake-week'));
     const feeds = (await collectFeeds(pf.patch, pf.dir, new Map(), { duration: DURATION, speed: SPEED })).map((c) => c.feed);
     const quakes = feeds.find((f) => f.stream === 'magnitude')!.points.filter((p) => p.time < DURATION - 0.5);
-    const out = await renderOffline({ patch: pf.patch, duration: DURATION, sampleRate: SR, data: feeds });
+    let strokes = 0;
+    const out = await renderOffline({ patch: pf.patch, duration: DURATION, sampleRate: SR, data: feeds, onEvent: (e) => void (e.type === 'note' && e.voice === 'gong' && strokes++) });
     const x = out.channels[0]!;
 
+    // Each quake is a note event too (counted, and seen by MIDI out and lights).
+    expect(strokes).toBe(feeds.find((f) => f.stream === 'magnitude')!.points.filter((p) => p.time < DURATION).length);
     // Quakes closer than the onset detector's 50 ms gap are heard as one stroke.
     const apart = quakes.filter((q, i) => i === 0 || q.time - quakes[i - 1]!.time >= 0.05);
     const found = onsets(x, SR).filter((t) => t < DURATION - 0.5);

@@ -7,7 +7,7 @@ import { Conditioner, mapToRange, type ConditionSpec, type Curve } from '../core
 import type { MappingSpec, Patch, SignalSpec } from '../core/patchSchema.ts';
 import { Sequencer, type BeatEvent, type NoteEvent } from '../core/sequencer.ts';
 import { clampTo, GLOBAL_PARAMS, parseTarget, SEND_PARAM, targetDefaults, VOICE_PARAMS, type Target } from '../core/targets.ts';
-import type { ModeName } from '../core/theory.ts';
+import { noteToMidi, type ModeName } from '../core/theory.ts';
 import type { VoiceParam } from '../core/targets.ts';
 import { dbToGain } from '../core/units.ts';
 import { Bus } from './buses.ts';
@@ -260,10 +260,15 @@ export class PatchRuntime {
         // as loud as the value mapped through the mapping's range (velocity 0…1).
         const v = this.voices.get(t.voice)!;
         const octave = v.spec.notes.octave + Math.round(seq.voices.get(t.voice)?.mod.octave ?? 0);
-        if (m.event) {
-          const velocity = mapToRange(x, m.range[0], m.range[1], m.curve);
-          if (Number.isFinite(velocity) && velocity > 0) v.oneShot(m.spec.note ?? seq.rootAt(octave), time, Math.min(1, velocity));
-        } else if (event === 'on') v.oneShot(m.spec.note ?? seq.rootAt(octave), time);
+        let velocity = 0.9;
+        if (m.event) velocity = Math.min(1, mapToRange(x, m.range[0], m.range[1], m.curve));
+        else if (event !== 'on') return;
+        if (!Number.isFinite(velocity) || velocity <= 0) return;
+        const note = m.spec.note ?? seq.rootAt(octave);
+        v.oneShot(note, time, velocity);
+        // A triggered note is a note like the sequencer's: counted, and seen by MIDI out, lights and OSC (step -1: off the grid).
+        const midi = typeof note === 'number' ? note : noteToMidi(note);
+        if (midi !== undefined) this.opts.onEvent?.({ type: 'note', voice: t.voice, notes: [midi], time, duration: 0.5, velocity, step: -1 });
         return;
       }
     }

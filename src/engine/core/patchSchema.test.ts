@@ -86,7 +86,7 @@ describe('built-in patches', () => {
     const p = parsePatchOrThrow(readFileSync(PATCH_DIR + 'carbon-pulse.yaml', 'utf8'), 'carbon-pulse.yaml');
     expect(p.signals.concentration).toStrictEqual({ from: 'co2', range: [315, 415], curve: 'lin', smooth: 0.5, clamp: true, invert: false });
     expect(p.signals.season!.range).toStrictEqual({ auto: 2 * 365.25 * 86400 });
-    expect(p.signals.tipping!.threshold).toStrictEqual({ above: 0.85, hysteresis: 0.03, hold: 0 });
+    expect(p.signals.tipping!.threshold).toStrictEqual({ above: 0.85, hysteresis: 0.03, hold: 1 });
     expect(p.buses.echo).toStrictEqual({ type: 'delay', time: '8n.', feedback: 0.35, wet: 0.3 });
     expect(p.scenes.baseline).toStrictEqual({ fade: 2, voices: {} });
   });

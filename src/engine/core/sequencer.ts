@@ -28,7 +28,7 @@ export interface NoteEvent {
   duration: number;
   /** 0…1 */
   velocity: number;
-  /** Global 16th-step index, for tracing and tests. */
+  /** Global 16th-step index, for tracing and tests (-1: a triggered note, off the grid). */
   step: number;
 }
 
