@@ -112,4 +112,25 @@ describe('UI: Live timeline', () => {
     expect(problems).toEqual([]);
     await page.context().close();
   }, 60_000);
+
+  it('the same over REST: POST /api/seek, /api/loop, /api/speed; bad input is a 400 saying what', async () => {
+    const post = async (path: string, body: unknown) => {
+      const r = await fetch(`${show.server.baseUrl}api/${path}`, { method: 'POST', headers: { Authorization: `Bearer ${show.server.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      return { status: r.status, body: (await r.json()) as { ok: boolean; error?: string } };
+    };
+    expect((await post('speed', { factor: 0.5 })).status).toBe(200);
+    expect((await transport()).speed).toBe(0.5);
+    expect((await post('seek', { fraction: 0.5 })).status).toBe(200);
+    const f = await transport();
+    expect(fraction(f, f.time)).toBeGreaterThanOrEqual(0.5);
+    expect(fraction(f, f.time)).toBeLessThan(0.55);
+    const region = [f.first + (f.last - f.first) * 0.1, f.first + (f.last - f.first) * 0.2];
+    expect((await post('loop', { region })).status).toBe(200);
+    expect((await transport()).loop).toEqual(region);
+    expect((await post('loop', { region: null })).status).toBe(200);
+    const bad = await post('seek', { fraction: 2 });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatch(/seek\.fraction/);
+    expect((await post('speed', { factor: 100 })).body.error).toMatch(/speed\.factor/);
+  }, 60_000);
 });
