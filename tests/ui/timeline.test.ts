@@ -100,14 +100,27 @@ describe('UI: Live timeline', () => {
     await page.context().close();
   }, 120_000);
 
-  it('fits at 1024×768', async () => {
-    const { page, problems } = await open({ width: 1024, height: 768 });
+  it('fits at 1024×768; the series is asked for once, not with every snapshot', async () => {
+    const p = await show.page({ width: 1024, height: 768 });
+    const { page, problems } = p;
+    let seriesAsked = 0;
+    let snapshots = 0;
+    page.on('websocket', (ws) =>
+      ws.on('framesent', (f) => {
+        const text = String(f.payload);
+        if (text.includes('"fileSeries"')) seriesAsked++;
+        if (text.includes('"snapshot"')) snapshots++;
+      }),
+    );
+    await page.goto(`${show.server.baseUrl}?token=${show.server.token}#/Live`);
     const track = page.getByRole('slider', { name: 'Timeline' });
     await track.waitFor();
     const box = (await track.boundingBox())!;
     expect(box.width).toBeGreaterThan(600);
     expect(box.x + box.width).toBeLessThanOrEqual(1024);
-    await page.waitForTimeout(500);
+    // The UI refreshes its snapshot every second: after three of them, still one request for the series.
+    while (snapshots < 3) await page.waitForTimeout(200);
+    expect(seriesAsked).toBe(1);
     await page.screenshot({ path: join(ARTIFACTS, 'live-timeline-1024x768.png'), fullPage: true });
     expect(problems).toEqual([]);
     await page.context().close();
