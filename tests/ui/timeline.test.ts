@@ -100,16 +100,50 @@ describe('UI: Live timeline', () => {
     await page.context().close();
   }, 120_000);
 
-  it('fits at 1024×768', async () => {
-    const { page, problems } = await open({ width: 1024, height: 768 });
+  it('fits at 1024×768; the series is asked for once, not with every snapshot', async () => {
+    const p = await show.page({ width: 1024, height: 768 });
+    const { page, problems } = p;
+    let seriesAsked = 0;
+    let snapshots = 0;
+    page.on('websocket', (ws) =>
+      ws.on('framesent', (f) => {
+        const text = String(f.payload);
+        if (text.includes('"fileSeries"')) seriesAsked++;
+        if (text.includes('"snapshot"')) snapshots++;
+      }),
+    );
+    await page.goto(`${show.server.baseUrl}?token=${show.server.token}#/Live`);
     const track = page.getByRole('slider', { name: 'Timeline' });
     await track.waitFor();
     const box = (await track.boundingBox())!;
     expect(box.width).toBeGreaterThan(600);
     expect(box.x + box.width).toBeLessThanOrEqual(1024);
-    await page.waitForTimeout(500);
+    // The UI refreshes its snapshot every second: after three of them, still one request for the series.
+    while (snapshots < 3) await page.waitForTimeout(200);
+    expect(seriesAsked).toBe(1);
     await page.screenshot({ path: join(ARTIFACTS, 'live-timeline-1024x768.png'), fullPage: true });
     expect(problems).toEqual([]);
     await page.context().close();
+  }, 60_000);
+
+  it('the same over REST: POST /api/seek, /api/loop, /api/speed; bad input is a 400 saying what', async () => {
+    const post = async (path: string, body: unknown) => {
+      const r = await fetch(`${show.server.baseUrl}api/${path}`, { method: 'POST', headers: { Authorization: `Bearer ${show.server.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      return { status: r.status, body: (await r.json()) as { ok: boolean; error?: string } };
+    };
+    expect((await post('speed', { factor: 0.5 })).status).toBe(200);
+    expect((await transport()).speed).toBe(0.5);
+    expect((await post('seek', { fraction: 0.5 })).status).toBe(200);
+    const f = await transport();
+    expect(fraction(f, f.time)).toBeGreaterThanOrEqual(0.5);
+    expect(fraction(f, f.time)).toBeLessThan(0.55);
+    const region = [f.first + (f.last - f.first) * 0.1, f.first + (f.last - f.first) * 0.2];
+    expect((await post('loop', { region })).status).toBe(200);
+    expect((await transport()).loop).toEqual(region);
+    expect((await post('loop', { region: null })).status).toBe(200);
+    const bad = await post('seek', { fraction: 2 });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatch(/seek\.fraction/);
+    expect((await post('speed', { factor: 100 })).body.error).toMatch(/speed\.factor/);
   }, 60_000);
 });

@@ -2,10 +2,11 @@
  * The file streams' transport through the session's commands (the Live
  * screen's timeline): `seek`, `loop`, `speed` and `fileSeries`, what the
  * snapshot and telemetry say of the play head, and the errors of bad input.
- * Positions are checked against the series itself, never against wall time.
+ * Positions are checked against the series itself, never against wall time;
+ * a seek's jump in value is heard without a click (measured on a recording).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadPatchFile } from '../files.ts';
@@ -37,6 +38,8 @@ voices:
     volume: -12
     notes: { mode: chord, octave: 3 }
     rhythm: { hold: true }
+mappings:
+  - { from: level, to: pad.volume, range: [-30, -6] }
 `,
 );
 
@@ -154,4 +157,48 @@ describe('the file transport', () => {
     expect(Object.keys(f.playheads ?? {}).sort()).toEqual(['co2', 'wind']);
     expect(f.playheads!.co2![0]).toBeGreaterThanOrEqual(T0);
   });
+
+  it('a seek changes the sound without a click: the jump in value is ramped like any data change', async () => {
+    await ok({ type: 'loop', region: null });
+    await ok({ type: 'speed', factor: 1 });
+    await ok({ type: 'seek', time: T0 });
+    await until(() => (session.snapshot().rmsDb ?? -Infinity) > -60, 'the pad to sound', 30_000);
+    const path = join(dir, 'seek.wav');
+    await session.handle({ type: 'record', action: 'start', path });
+    await until(() => (session.snapshot().recording?.seconds ?? 0) > 1.5, 'a second and a half before the seek', 20_000);
+    const seekAt = session.snapshot().recording!.seconds;
+    // From 300 ppm (the pad at −30 dB) to 380 (about −11 dB) at once.
+    await ok({ type: 'seek', time: T0 + 800 * DAY });
+    expect(session.snapshot().streams.co2!.raw).toBeCloseTo(380, 6);
+    await until(() => (session.snapshot().recording?.seconds ?? 0) > seekAt + 2.5, 'the change to settle', 20_000);
+    await session.handle({ type: 'record', action: 'stop' });
+    const { left, sampleRate } = readWav(path);
+    const at = Math.round(seekAt * sampleRate);
+    const before = maxKink(left, Math.round(0.3 * sampleRate), at - sampleRate * 0.2);
+    const after = maxKink(left, at + sampleRate * 1.5, at + sampleRate * 2.4);
+    const during = maxKink(left, at - sampleRate * 0.2, at + sampleRate * 1.5);
+    const rms = (a: number, b: number) => Math.sqrt(left.subarray(Math.round(a), Math.round(b)).reduce((p, v) => p + v * v, 0) / (b - a));
+    expect(before).toBeGreaterThan(0);
+    // The pad got louder (by ~19 dB; at least 12 dB here, its smoothing may not be done yet).
+    expect(rms(at + sampleRate * 1.5, at + sampleRate * 2.4) / rms(sampleRate * 0.3, at - sampleRate * 0.2)).toBeGreaterThan(4);
+    // A click is a kink far above both steady states; a ramp stays between them.
+    expect(during).toBeLessThan(2 * Math.max(before, after));
+  }, 60_000);
 });
+
+/** Reads a float WAV the recorder wrote: interleaved stereo after the 44-byte header; the left channel. */
+function readWav(path: string): { left: Float32Array; sampleRate: number } {
+  const b = readFileSync(path);
+  const bytes = b.readUInt32LE(40);
+  const all = new Float32Array(b.buffer.slice(b.byteOffset + 44, b.byteOffset + 44 + bytes));
+  const left = new Float32Array(all.length / 2);
+  for (let i = 0; i < left.length; i++) left[i] = all[i * 2]!;
+  return { left, sampleRate: b.readUInt32LE(24) };
+}
+
+/** Largest sample-to-sample change of the slope, |x[n] − 2x[n−1] + x[n−2]|, over [from, to): a click moves it far more than a held chord does. */
+function maxKink(x: Float32Array, from: number, to: number): number {
+  let m = 0;
+  for (let i = Math.max(2, Math.round(from)); i < Math.min(x.length, Math.round(to)); i++) m = Math.max(m, Math.abs(x[i]! - 2 * x[i - 1]! + x[i - 2]!));
+  return m;
+}

@@ -344,6 +344,35 @@ export class SupervisedSession implements SessionLink {
     this.prepareStandby();
     this.firstStart?.resolve();
     this.firstStart = undefined;
+    if (last) void this.restoreTransport(last, child);
+  }
+
+  /**
+   * The file streams' transport as the last snapshot saw it (speed, loop
+   * region, play head), once the new child has read its files: a restart
+   * does not send the data back to its start. Waits at most ~10 s.
+   */
+  private async restoreTransport(last: Snapshot, child: ChildHandle | undefined): Promise<void> {
+    const files = Object.entries(last.streams).flatMap(([stream, st]) => (st.file ? [{ stream, file: st.file }] : []));
+    if (files.length === 0) return;
+    for (let i = 0; ; i++) {
+      if (this.child !== child || this.stopping) return;
+      const r = await this.request({ type: 'snapshot' });
+      if (r.ok && files.every(({ stream }) => (r.data as Snapshot).streams[stream]?.file !== undefined)) break;
+      if (i >= 100) return this.log('restore: the data files were not read within 10 s; their play heads start over');
+      await new Promise((done) => setTimeout(done, 100));
+    }
+    for (const { stream, file } of files) {
+      const cmds: Command[] = [];
+      if (file.speed !== 1) cmds.push({ type: 'speed', stream, factor: file.speed });
+      if (file.loop) cmds.push({ type: 'loop', stream, region: file.loop });
+      cmds.push({ type: 'seek', stream, time: file.time });
+      for (const c of cmds) {
+        if (this.child !== child || this.stopping) return;
+        const r = await this.request(c);
+        if (!r.ok) this.log(`restore: ${c.type} ${stream}: ${r.error}`);
+      }
+    }
   }
 
   private tick(): void {
