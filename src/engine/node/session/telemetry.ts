@@ -140,6 +140,7 @@ export class Telemetry {
       spectrum[k] = Number.isFinite(m) ? round(Math.max(-140, m), 10) : -140;
     }
     const v = this.engine.values();
+    const space = this.engine.space();
     this.frames++;
     return {
       v: PROTOCOL_VERSION,
@@ -151,6 +152,7 @@ export class Telemetry {
       scope,
       streams: v.streams,
       signals: v.signals,
+      ...(space && { space: { ...space, places: Object.fromEntries(Object.entries(space.places).map(([n, x]) => [n, round(x, 1e3)])) } }),
     };
   }
 
