@@ -332,6 +332,20 @@ export const TelemetryFrame = z.object({
   signals: z.record(z.string(), z.number()),
   /** File streams' play heads: `[data time, record index]`, by stream. */
   playheads: z.record(z.string(), z.tuple([z.number(), z.number()])).optional(),
+  /**
+   * A patch with positions: its layout as played (speaker angles in degrees, or
+   * places 0…1 on a line; null for 5.1's LFE; `folded` to stereo on a smaller
+   * output) and where each voice and bus is on it now.
+   */
+  space: z
+    .object({
+      layout: z.string(),
+      kind: z.enum(['circle', 'line']),
+      speakers: z.array(z.number().nullable()),
+      folded: z.boolean(),
+      places: z.record(z.string(), z.number()),
+    })
+    .optional(),
 });
 export type TelemetryFrame = z.infer<typeof TelemetryFrame>;
 

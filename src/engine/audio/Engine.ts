@@ -456,6 +456,18 @@ export class Engine {
     this.fail(new Error(`audio fault at ${now.toFixed(3)} s: ${found.fault === 'runaway' ? 'a runaway level' : 'non-finite samples'} ${where}; rebuilt ${rebuilt.join(', ')}${more}`));
   }
 
+  /**
+   * The playing patch's speaker layout (as played: `folded` to stereo on a
+   * smaller output) and where each voice and bus is on it (see
+   * PatchRuntime.positions); undefined for a patch without positions.
+   */
+  space(): { layout: string; kind: 'circle' | 'line'; speakers: Array<number | null>; folded: boolean; places: Record<string, number> } | undefined {
+    const rt = this.current;
+    const plan = rt?.spatialPlan;
+    if (!rt || !plan) return undefined;
+    return { layout: plan.layout.name, kind: plan.layout.kind, speakers: [...plan.layout.speakers], folded: plan.folded, places: rt.positions() };
+  }
+
   /** Latest signal values (0…1) and raw stream values of the playing patch. */
   values(): { signals: Record<string, number>; streams: Record<string, number>; scene?: string } {
     const rt = this.current;

@@ -309,6 +309,8 @@ export class PatchRuntime {
    * same target takes over again (last writer wins).
    */
   setParameter(text: string, value: number, time: number): string | undefined {
+    const positioned = this.positionOf(text);
+    if (positioned) return this.setPosition(positioned, value, time);
     const t = parseTarget(text, [...this.voices.keys()], [...this.buses.keys()]);
     if (typeof t === 'string') return t;
     if (typeof value !== 'number' || !Number.isFinite(value)) return `${text}: expected a finite number`;
@@ -347,6 +349,8 @@ export class PatchRuntime {
    * sequencer. Undefined for targets without a value (trigger, scene, mode).
    */
   parameterValue(text: string, time: number): number | undefined {
+    const positioned = this.positionOf(text);
+    if (positioned) return this.spatial.get(positioned)?.currentPlace;
     const t = parseTarget(text, [...this.voices.keys()], [...this.buses.keys()]);
     if (typeof t === 'string') return undefined;
     switch (t.kind) {
@@ -510,6 +514,34 @@ export class PatchRuntime {
     for (const [name, s] of this.strips) taps.set(name, this.spatial.get(name)?.output ?? s.out);
     for (const [name, b] of this.buses) taps.set(name, this.spatial.get(name)?.output ?? b.returnNode);
     return taps;
+  }
+
+  /** The voice or bus of a `<name>.position` target, if it names one. */
+  private positionOf(text: string): string | undefined {
+    const m = /^(.+)\.position$/.exec(text);
+    return m && (this.voices.has(m[1]!) || this.buses.has(m[1]!)) ? m[1] : undefined;
+  }
+
+  /**
+   * Moves a voice or bus with a fixed position to `place` (degrees, or 0…1 on a
+   * line or zones) from `time`. Returns an error sentence for one that moves by
+   * itself (orbit, drift, follow, mapped) or in a patch without positions.
+   */
+  setPosition(name: string, place: number, time: number): string | undefined {
+    const strip = this.spatial.get(name);
+    if (!strip) return `${name}.position: this patch has no positions (it needs an output section or a position)`;
+    if (typeof place !== 'number' || !Number.isFinite(place)) return `${name}.position: expected a finite number`;
+    if (strip.moving) return `${name}.position: ${name} moves by itself (its position is not fixed); only a fixed position can be set`;
+    strip.moveTo(this.spatialPlan!.layout.kind === 'line' ? Math.min(1, Math.max(0, place)) : place, time);
+    return undefined;
+  }
+
+  /**
+   * Where each positioned voice and bus is (degrees, or 0…1 on a line), as
+   * scheduled: a moving one up to a scheduler window ahead. Empty without positions.
+   */
+  positions(): Record<string, number> {
+    return Object.fromEntries([...this.spatial].map(([name, s]) => [name, s.currentPlace]));
   }
 
   /** Current value of every signal, 0…1. */

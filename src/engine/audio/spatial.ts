@@ -26,7 +26,8 @@ export class SpatialStrip {
   private scheduledUntil: number;
   /** The last place scheduled (a follow glides from it). */
   private place: number;
-  private readonly moving: boolean;
+  /** It moves by itself (orbit, drift, follow): its place cannot be set. */
+  readonly moving: boolean;
 
   constructor(
     raw: BaseAudioContext,
@@ -81,6 +82,12 @@ export class SpatialStrip {
       gains.forEach((v, c) => this.gains[c]!.gain.linearRampToValueAtTime(v, t));
       this.scheduledUntil = t;
     }
+  }
+
+  /** Puts a fixed position at `place` from `time`, gliding over one control step (no click). */
+  moveTo(place: number, time: number): void {
+    this.place = place;
+    this.gainsAt(place).forEach((v, c) => this.gains[c]!.gain.setTargetAtTime(v, Math.max(0, time), SPATIAL_STEP / 3));
   }
 
   /** The positioned sound, in the plan's channels (what a stem of it records). */

@@ -8,6 +8,16 @@
  * callback threw InvalidStateError), points sit on 128-frame render quanta, and
  * Tone runs on a Tone.OfflineContext wrapping our raw context (so Tone treats the
  * context as running, and its clock is ours: we set its time at each window).
+ *
+ * One context renders the whole piece. Rendering in segments (a fresh context per
+ * segment, started a pre-roll early, the pre-roll thrown away) is not done. It
+ * gives the same samples only if the engine can start at a piece time other than
+ * its context's 0 (today the sequencer's steps, and so its step-keyed randomness,
+ * count from the context's start) and nothing remembers further back than the
+ * pre-roll: oscillators started once and never restarted (LFOs; a held voice
+ * whose notes do not change), noise loops, the conditioners' smoothing and
+ * auto-range windows, thresholds' holds. OscillatorNode takes no start phase, so
+ * an oscillator running since 0 cannot be carried into a new context.
  */
 import { nodePlatform } from './platform/index.ts';
 import { suspendPointsRegistered } from './platform/suspend.ts';

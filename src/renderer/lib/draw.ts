@@ -116,3 +116,67 @@ export function sparkline(series: () => Series | undefined, color = GREEN): Draw
     ctx.stroke();
   };
 }
+
+/** Colours of the voices and buses on the speaker layout, in order. */
+const PLACE_COLOURS = ['#7dffb0', '#ffe066', '#6bc7ff', '#ff9f6b', '#d59bff', '#ff6b9f', '#b0ff6b', '#ffffff'];
+
+/**
+ * The speaker layout of a patch with positions: its speakers (numbered by
+ * channel) on a circle seen from above (0° in front, at the top; 90° right) or
+ * along a line, and a dot per voice and bus where it is now. The same, as text,
+ * goes to the aria-description of the canvas's labelled parent.
+ */
+export const drawSpace: Drawer = (ctx, w, h) => {
+  const s = telemetry.frame?.space;
+  const holder = ctx.canvas.parentElement;
+  ctx.font = '11px system-ui';
+  if (!s) {
+    ctx.fillStyle = TEXT;
+    ctx.fillText('this patch has no positions (no output section)', 4, h / 2 + 4);
+    holder?.setAttribute('aria-description', 'No positions');
+    return;
+  }
+  const names = Object.keys(s.places);
+  /** Where a place is drawn; `inset` < 1 draws it inside the ring (sounds inside, speakers on it). */
+  let at: (place: number, inset?: number) => [number, number];
+  if (s.kind === 'circle') {
+    const cx = w / 2;
+    const cy = h / 2;
+    const r = Math.min(w, h) / 2 - 18;
+    ctx.strokeStyle = GRID;
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    ctx.arc(cx, cy, r, 0, 2 * Math.PI);
+    ctx.stroke();
+    at = (deg, inset = 1) => [cx + inset * r * Math.sin((deg * Math.PI) / 180), cy - inset * r * Math.cos((deg * Math.PI) / 180)];
+  } else {
+    const y = h / 2;
+    ctx.fillStyle = GRID;
+    ctx.fillRect(16, y, w - 32, 1);
+    at = (p, inset = 1) => [16 + Math.min(1, Math.max(0, p)) * (w - 32), y + (inset < 1 ? 16 : 0)];
+  }
+  s.speakers.forEach((sp, c) => {
+    if (sp === null) return;
+    const [x, y] = at(sp);
+    ctx.fillStyle = TEXT;
+    ctx.fillRect(x - 6, y - 6, 12, 12);
+    ctx.fillStyle = '#10161a';
+    ctx.fillText(String(c + 1), x - (c + 1 >= 10 ? 6 : 3), y + 4);
+  });
+  names.forEach((name, i) => {
+    const [x, y] = at(s.places[name]!, 0.78);
+    const colour = PLACE_COLOURS[i % PLACE_COLOURS.length]!;
+    ctx.fillStyle = colour;
+    ctx.beginPath();
+    ctx.arc(x, y, 5, 0, 2 * Math.PI);
+    ctx.fill();
+    ctx.fillText(name, x + 8, y - 6 + (i % 2) * 14);
+  });
+  if (s.folded) {
+    ctx.fillStyle = YELLOW;
+    ctx.fillText('folded down to stereo on this output', 4, h - 4);
+  }
+  const show = (p: number) => (s.kind === 'circle' ? `${Math.round(p)}°` : p.toFixed(2));
+  const text = `${s.layout} of ${s.speakers.length} speakers${s.folded ? ', folded down to stereo' : ''}; ${names.map((n) => `${n} at ${show(s.places[n]!)}`).join(', ')}`;
+  if (holder && holder.getAttribute('aria-description') !== text) holder.setAttribute('aria-description', text);
+};

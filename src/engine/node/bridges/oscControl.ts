@@ -9,6 +9,7 @@
  *   /eco/voice/<voice>/send/<bus> f   send level 0…1
  *   /eco/voice/<voice>/trigger [f]    a one-shot (velocity 0…1)
  *   /eco/bus/<bus>/<param> f          wet, feedback
+ *   /eco/voice|bus/<name>/position f  where it is (degrees, or 0…1 on a line); set only a fixed one
  *   /eco/master/volume f              dB
  *   /eco/tempo f                      BPM
  *   /eco/scene s|i                    a scene by name or index
@@ -35,6 +36,7 @@ import type { OscReceived } from '../osc/udp.ts';
 import { acquireOscPort, type OscPortLease } from '../osc/ports.ts';
 import { oscArgValue } from '../sources/osc.ts';
 import { AllowList } from '../../core/osc/allow.ts';
+import { fixedPlace, isPositioned, resolveLayout } from '../../core/spatial.ts';
 
 export interface ControlAddress {
   address: string;
@@ -47,6 +49,8 @@ export interface ControlAddress {
   /** Other actions. */
   action?: 'scene' | 'scene-named' | 'mute' | 'panic' | 'stream';
   name?: string;
+  /** OSCQuery ACCESS, where it is not the default for its kind (1 read only, 3 read and write). */
+  access?: 1 | 3;
 }
 
 /** The control address space of a patch. */
@@ -62,6 +66,24 @@ export function controlAddresses(patch: Patch): ControlAddress[] {
   for (const b of Object.keys(patch.buses))
     for (const [param, info] of Object.entries(BUS_PARAMS))
       out.push({ address: `/eco/bus/${b}/${param}`, types: 'f', description: `${b} ${param} (${info.unit})`, range: info.limits, target: `${b}.${param}` });
+  // Positions (a patch with an output section or any position): read, and set where fixed.
+  if (isPositioned(patch)) {
+    const layout = resolveLayout(patch.output);
+    const unit = layout.kind === 'line' ? '0…1 along the line' : 'degrees, 0 front, 90 right';
+    const range = layout.kind === 'line' ? ([0, 1] as const) : ([-180, 360] as const);
+    for (const [kind, specs] of [['voice', patch.voices], ['bus', patch.buses]] as const)
+      for (const [name, spec] of Object.entries(specs)) {
+        const fixed = typeof fixedPlace(layout, spec.position ?? 0) === 'number';
+        out.push({
+          address: `/eco/${kind}/${name}/position`,
+          types: 'f',
+          description: `${name}: where it is on the ${layout.name} layout (${unit})${fixed ? '' : '; it moves by itself: read only'}`,
+          range,
+          target: `${name}.position`,
+          access: fixed ? 3 : 1,
+        });
+      }
+  }
   out.push({ address: '/eco/master/volume', types: 'f', description: 'Master level (dB)', range: GLOBAL_PARAMS['master.volume'].limits, target: 'master.volume' });
   out.push({ address: '/eco/tempo', types: 'f', description: 'Tempo (BPM)', range: GLOBAL_PARAMS.tempo.limits, target: 'tempo' });
   out.push({ address: '/eco/scene', types: 's', description: `Scene by name or index (${Object.keys(patch.scenes).join(', ') || 'none'})`, action: 'scene' });

@@ -7,6 +7,7 @@ import { startPlayer } from '../realtime.ts';
 import { OscControl } from './oscControl.ts';
 import { OscQueryServer, type OscQueryOptions } from './oscQuery.ts';
 import { until } from '../../../../tests/support/wait.ts';
+import { OscUdpPort } from '../osc/udp.ts';
 
 const patch = PatchSchema.parse({
   name: 'query',
@@ -146,4 +147,58 @@ describe('OscQueryServer', () => {
     expect(closed).toBe(1013);
     expect(q.stats.refusedClients).toBe(1);
   });
+});
+
+describe('positions in the address space', () => {
+  const ring = PatchSchema.parse({
+    name: 'ring',
+    streams: { co2: { default: 400 } },
+    output: { layout: 'ring', channels: 4 },
+    buses: { hall: { type: 'reverb', position: 180 } },
+    voices: {
+      pad: { synth: 'fm', rhythm: { hold: true }, position: 90 },
+      wob: { synth: 'synth', rhythm: { hold: true }, position: { orbit: 20 } },
+    },
+  });
+
+  it('reads each voice and bus position over OSCQuery, and sets a fixed one over real UDP (a moving one is refused, saying why)', async () => {
+    const player = await startPlayer({ patch: ring, sink: 'none' });
+    cleanup.push(() => player.stop());
+    const control = new OscControl(player.engine);
+    const oscPort = await control.listen('127.0.0.1', 0);
+    cleanup.push(() => control.close());
+    const q = new OscQueryServer(player.engine, control, { name: ring.name, oscPort });
+    const base = `http://127.0.0.1:${await q.listen('127.0.0.1', 0)}`;
+    cleanup.push(() => q.close());
+    const get = async (path: string) => (await (await fetch(`${base}${path}`)).json()) as Record<string, unknown>;
+    const value = async (path: string) => ((await get(`${path}?VALUE`)).VALUE as number[])[0];
+    /** Polls the server until `ok` holds of the value at `path`. */
+    const eventually = async (path: string, ok: (v: number | undefined) => boolean) => {
+      let v = await value(path);
+      for (let i = 0; i < 200 && !ok(v); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        v = await value(path);
+      }
+      expect(ok(v), `${path} = ${v}`).toBe(true);
+    };
+    expect(await get('/eco/voice/pad/position')).toMatchObject({ TYPE: 'f', ACCESS: 3, VALUE: [90], RANGE: [{ MIN: -180, MAX: 360 }] });
+    expect(await get('/eco/bus/hall/position')).toMatchObject({ ACCESS: 3, VALUE: [180] });
+    // An orbit moves by itself: read only, and its value moves.
+    const wob = await get('/eco/voice/wob/position');
+    expect(wob).toMatchObject({ ACCESS: 1 });
+    expect(String(wob.DESCRIPTION)).toContain('moves by itself');
+    const first = (wob.VALUE as number[])[0]!;
+    await eventually('/eco/voice/wob/position', (v) => v !== first);
+
+    const tx = new OscUdpPort();
+    await tx.open({ host: '127.0.0.1', port: 0 });
+    cleanup.push(() => tx.close());
+    await tx.send({ address: '/eco/voice/pad/position', args: [{ type: 'f', value: -45 }] }, '127.0.0.1', oscPort);
+    await eventually('/eco/voice/pad/position', (v) => v === -45);
+    // The engine's space (what telemetry sends) has it too, with the layout's speakers.
+    expect(player.engine.space()).toMatchObject({ layout: 'ring', kind: 'circle', speakers: [0, 90, 180, 270], places: { pad: -45, hall: 180 } });
+    await tx.send({ address: '/eco/voice/wob/position', args: [{ type: 'f', value: 10 }] }, '127.0.0.1', oscPort);
+    await until(() => control.stats.rejected > 0, 'the moving position refused');
+    expect(control.stats.lastError).toBe('/eco/voice/wob/position: wob.position: wob moves by itself (its position is not fixed); only a fixed position can be set');
+  }, 60_000);
 });

@@ -87,7 +87,7 @@ export class OscQueryServer {
     const leaves: Leaf[] = this.control.addresses().map((a: ControlAddress) => ({
       address: a.address,
       type: a.types,
-      access: a.action === 'stream' || a.address === '/eco/scene' || a.address === '/eco/mute' ? 3 : 2,
+      access: a.access ?? (a.action === 'stream' || a.address === '/eco/scene' || a.address === '/eco/mute' ? 3 : 2),
       description: a.description,
       range: a.range,
       value:

@@ -143,6 +143,7 @@ export class Telemetry {
     }
     const v = this.engine.values();
     const heads = this.playheads?.();
+    const space = this.engine.space();
     this.frames++;
     return {
       v: PROTOCOL_VERSION,
@@ -155,6 +156,7 @@ export class Telemetry {
       streams: v.streams,
       signals: v.signals,
       ...(heads ? { playheads: heads } : {}),
+      ...(space && { space: { ...space, places: Object.fromEntries(Object.entries(space.places).map(([n, x]) => [n, round(x, 1e3)])) } }),
     };
   }
 
