@@ -162,12 +162,16 @@ export async function runSessionChild(ch: HostChannel<ToChild, FromChild>, exit:
       }, period);
     };
     // The output watch: a context that says it runs but whose clock stands still has lost its device.
-    let clockAt = s.player.raw.currentTime;
+    let raw = s.player.raw;
+    let clockAt = raw.currentTime;
     let clockMovedAt = Date.now();
     const outputLost = (now: number): boolean => {
-      if (deviceGoneByTest() && s.player.raw.state === 'running') void s.player.raw.suspend();
-      const t = s.player.raw.currentTime;
-      if (t > clockAt + 0.01 || (s.player.raw.state !== 'running' && !deviceGoneByTest())) {
+      // An `output` command swaps the context: its clock starts afresh.
+      const swapped = raw !== s.player.raw;
+      raw = s.player.raw;
+      if (deviceGoneByTest() && raw.state === 'running') void raw.suspend();
+      const t = raw.currentTime;
+      if (swapped || t > clockAt + 0.01 || (raw.state !== 'running' && !deviceGoneByTest())) {
         clockAt = t;
         clockMovedAt = now;
         return false;
