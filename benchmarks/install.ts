@@ -9,6 +9,14 @@
  * seen over HTTP, and the median of the supervisor's own figure
  * (lastRecoverySeconds). Goal ≤ 3 s.
  *
+ * soak-rss-slope, soak-heap-slope (only with `--soak` or `--soak-minutes=N`;
+ * 60 min by default, 3 with --quick): `ecosym run` of carbon-pulse for N
+ * minutes of real time, its session process SIGKILLed every 10 min (every
+ * minute with --quick); the session's RSS and heap in use are read from
+ * /metrics every 10 s (5 s with --quick), leaving out the first 60 s (20 s)
+ * after each start, while the new process loads. Rows: the least-squares
+ * slope of each in MB per hour (goal: flat within noise) and the samples' spread.
+ *
  * rt-cpu/<patch>: the CPU share of one core of `ecosym play <patch> --sink none`
  * over 10 s of real time after 5 s of warm-up (utime + stime from /proc, Linux
  * only). Goal ≤ 20 %.
@@ -121,8 +129,82 @@ async function rtCpu(quick: boolean, row: (name: string, value: number, unit: st
   }
 }
 
-export async function benchInstall(quick: boolean, row: (name: string, value: number, unit: string) => void): Promise<void> {
+/** Least-squares slope of ys over xs. */
+export function slope(xs: number[], ys: number[]): number {
+  const n = xs.length;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (xs[i]! - mx) * (ys[i]! - my);
+    sxx += (xs[i]! - mx) ** 2;
+  }
+  return sxx > 0 ? sxy / sxx : 0;
+}
+
+async function soak(minutes: number, quick: boolean, row: (name: string, value: number, unit: string) => void): Promise<void> {
+  const killEvery = quick ? 60 : 600;
+  const sampleEvery = quick ? 5 : 10;
+  const settle = quick ? 20 : 60;
+  const dir = mkdtempSync(join(tmpdir(), 'ecosym-bench-soak-'));
+  writeFileSync(join(dir, 'show.yaml'), 'playlist:\n  - { patch: carbon-pulse }\n');
+  const p = spawn(process.execPath, [BIN, 'run', join(dir, 'show.yaml'), '--port', '0', '--token', TOKEN, '--sink', 'none', '--log-dir', join(dir, 'logs')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  p.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+  try {
+    for (let i = 0; !/UI http:\/\/127\.0\.0\.1:\d+\//.test(err); i++) {
+      if (i > 1200 || p.exitCode !== null) throw new Error(`ecosym run did not start: ${err}`);
+      await sleep(100);
+    }
+    const base = `http://127.0.0.1:${/UI http:\/\/127\.0\.0\.1:(\d+)\//.exec(err)![1]}`;
+    const metric = (text: string, name: string) => {
+      const m = new RegExp(`^${name} ([\\d.e+-]+)$`, 'm').exec(text);
+      return m ? Number(m[1]) : undefined;
+    };
+    const t0 = performance.now();
+    const hours: number[] = [];
+    const rss: number[] = [];
+    const heap: number[] = [];
+    let startedAt = t0;
+    let lastPid: number | undefined;
+    let nextKill = t0 + killEvery * 1000;
+    while (performance.now() - t0 < minutes * 60_000) {
+      await sleep(sampleEvery * 1000);
+      const h = (await (await fetch(`${base}/health`)).json()) as Health;
+      if (h.pid !== lastPid) {
+        lastPid = h.pid ?? undefined;
+        startedAt = performance.now();
+      }
+      if (performance.now() >= nextKill && h.pid) {
+        process.kill(h.pid, 'SIGKILL');
+        nextKill += killEvery * 1000;
+        continue;
+      }
+      if (!h.playing || performance.now() - startedAt < settle * 1000) continue;
+      const text = await (await fetch(`${base}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } })).text();
+      const r = metric(text, 'ecosym_session_rss_bytes');
+      const u = metric(text, 'ecosym_session_heap_used_bytes');
+      if (r === undefined || u === undefined) continue;
+      hours.push((performance.now() - t0) / 3_600_000);
+      rss.push(r / 2 ** 20);
+      heap.push(u / 2 ** 20);
+    }
+    if (hours.length < 3) throw new Error(`soak: only ${hours.length} samples in ${minutes} min`);
+    const spread = (xs: number[]) => Math.max(...xs) - Math.min(...xs);
+    console.log(`  soak: ${hours.length} samples over ${minutes} min, ${Math.floor((minutes * 60) / killEvery)} kills`);
+    row('soak-rss-slope', slope(hours, rss), `MB/h over ${minutes} min, a kill every ${killEvery / 60} min (goal: flat within noise)`);
+    row('soak-rss-spread', spread(rss), 'MB (max − min of the samples)');
+    row('soak-heap-slope', slope(hours, heap), `MB/h over ${minutes} min (goal: flat within noise)`);
+    row('soak-heap-spread', spread(heap), 'MB (max − min of the samples)');
+  } finally {
+    await stopProcess(p);
+  }
+}
+
+export async function benchInstall(quick: boolean, row: (name: string, value: number, unit: string) => void, soakMinutes?: number): Promise<void> {
   console.log('\ninstallation (ecosym run):');
+  if (soakMinutes !== undefined) return soak(soakMinutes, quick, row);
   await restartToSound(quick ? 3 : 10, row);
   await rtCpu(quick, row);
 }

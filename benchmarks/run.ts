@@ -39,7 +39,9 @@
  * Files (benchmarks/files.ts; `--files` runs only these): patch parsing time and
  * its growth with size, CSV streaming speed and heap per row.
  * Installation (benchmarks/install.ts; `--install` runs only these): restart-to-sound of
- * `ecosym run` after a SIGKILL of its session (median and max of 10), rt-cpu/<patch>.
+ * `ecosym run` after a SIGKILL of its session (median and max of 10), rt-cpu/<patch>;
+ * `--soak` (60 min, 3 with --quick) or `--soak-minutes=N` runs only the soak:
+ * soak-rss-slope and soak-heap-slope, MB/h of the session across a kill every 10 min.
  * Supervised session (benchmarks/host.ts; `--host` runs only these): restart-to-sound,
  * SIGKILL of the session child to its output above −60 dBFS again (median of 10).
  * UI (benchmarks/ui.ts; `--ui` runs only these): canvas work per frame on Live in
@@ -87,6 +89,10 @@ const cliOnly = process.argv.includes('--cli');
 const scaleOnly = process.argv.includes('--scale');
 const filesOnly = process.argv.includes('--files');
 const installOnly = process.argv.includes('--install');
+// The installation soak (1 h; 3 min with --quick) runs only when asked: --soak or --soak-minutes=N.
+const soakArg = process.argv.find((a) => a === '--soak' || a.startsWith('--soak-minutes='));
+const soakMinutes = soakArg === undefined ? undefined : soakArg === '--soak' ? (quick ? 3 : 60) : Number(soakArg.slice(15));
+if (soakMinutes !== undefined && !(soakMinutes > 0)) throw new Error(`${soakArg}: expected a number of minutes > 0`);
 const hostOnly = process.argv.includes('--host');
 const uiOnly = process.argv.includes('--ui');
 const serverOnly = process.argv.includes('--server');
@@ -198,7 +204,7 @@ async function swapGrowth(pf: PatchFile, samples: Map<string, AudioBuffer>, swap
 
 const fuzzFailed = fuzzRuns ? await benchFuzz(fuzzRuns, fuzzSeed, row) : 0;
 // --rows names per-patch groups only: it runs none of the live-data, MIDI, CLI or file rows.
-const nonPatchOnly = sourcesOnly || midiOnly || cliOnly || filesOnly || installOnly || hostOnly || uiOnly || serverOnly || scaleOnly || sessionOnly || fuzzRuns > 0;
+const nonPatchOnly = soakMinutes !== undefined || sourcesOnly || midiOnly || cliOnly || filesOnly || installOnly || hostOnly || uiOnly || serverOnly || scaleOnly || sessionOnly || fuzzRuns > 0;
 const groupOnly = nonPatchOnly || rowGroups !== undefined;
 if (!only && (!groupOnly || sourcesOnly)) {
   benchCore(quick, row);
@@ -209,7 +215,7 @@ if (!only && (!groupOnly || sourcesOnly)) {
 if (!only && (!groupOnly || midiOnly)) await benchMidi(quick, row);
 if (!only && (!groupOnly || cliOnly)) await benchCli(quick, row);
 if (!only && (!groupOnly || filesOnly)) await benchFiles(row);
-if (!only && (!groupOnly || installOnly)) await benchInstall(quick, row);
+if (!only && (!groupOnly || installOnly || soakMinutes !== undefined)) await benchInstall(quick, row, soakMinutes);
 if (!only && (!groupOnly || hostOnly)) await benchHost(quick, row);
 if (!only && (!groupOnly || uiOnly)) await benchUi(quick, row);
 if (!only && (!groupOnly || serverOnly)) await benchServer(quick, row);

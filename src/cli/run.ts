@@ -105,7 +105,7 @@ export async function runCommand(o: RunOptions): Promise<void> {
       ...(show.bridges.oscQuery ? { oscQuery: hostPort(show.bridges.oscQuery, '127.0.0.1') } : {}),
       midi: show.bridges.midiIn || show.bridges.midiOut ? { input: show.bridges.midiIn, output: show.bridges.midiOut } : false,
     },
-    policy: INSTALL_TIMINGS.restart,
+    policy: { ...INSTALL_TIMINGS.restart, deviceMax: INSTALL_TIMINGS.device.max },
     hangAfter: INSTALL_TIMINGS.hangAfter,
     retryFirstStart: true,
     ...(show.fallback ? { fallback: ref(show.fallback) } : {}),

@@ -11,6 +11,8 @@
  *   within `crashLoop.within` seconds say that patch cannot run here; the
  *   caller moves on (the next patch of a playlist, a safe fallback) and the
  *   patch's count starts over.
+ * - **No audio device** (`device`): retried at least every `deviceMax`
+ *   seconds and never a crash loop: a device that comes back is used at once.
  * - **Hangs**: a process whose heartbeat has not arrived for `hangAfter`
  *   seconds is hung ({@link HeartbeatWatch}); the caller kills it and it
  *   counts as a failure like any other.
@@ -29,10 +31,12 @@ export interface RestartPolicyOptions {
   healthyAfter?: number;
   /** Failures of one patch within a window that make a crash loop (default 3 in 60 s). */
   crashLoop?: { count: number; within: number };
+  /** Longest delay between retries of a missing audio device, seconds (default 1): it may come back any moment. */
+  deviceMax?: number;
 }
 
 /** Why a session process went away. */
-export type FaultCause = 'exit' | 'crash' | 'hang' | 'start' | 'silence';
+export type FaultCause = 'exit' | 'crash' | 'hang' | 'start' | 'silence' | 'device';
 
 /** What the caller should do after a failure. */
 export interface RestartDecision {
@@ -44,7 +48,7 @@ export interface RestartDecision {
   crashLoop: boolean;
 }
 
-const DEFAULTS: Required<Omit<RestartPolicyOptions, 'first'>> = { initial: 0.5, factor: 2, max: 30, healthyAfter: 30, crashLoop: { count: 3, within: 60 } };
+const DEFAULTS: Required<Omit<RestartPolicyOptions, 'first'>> = { initial: 0.5, factor: 2, max: 30, healthyAfter: 30, crashLoop: { count: 3, within: 60 }, deviceMax: 1 };
 
 export class RestartPolicy {
   private readonly o: Required<Omit<RestartPolicyOptions, 'first'>> & { first?: number };
@@ -53,7 +57,7 @@ export class RestartPolicy {
   /** Failure times per patch, within the crash-loop window. */
   private readonly failures = new Map<string, number[]>();
   /** Failures by cause, since the policy was made. */
-  readonly counts: Record<FaultCause, number> = { exit: 0, crash: 0, hang: 0, start: 0, silence: 0 };
+  readonly counts: Record<FaultCause, number> = { exit: 0, crash: 0, hang: 0, start: 0, silence: 0, device: 0 };
   /** Every failure, since the policy was made. */
   total = 0;
 
@@ -78,6 +82,8 @@ export class RestartPolicy {
     // With `first`, the series is first, initial, initial × factor…; without, initial, initial × factor…
     const shift = this.o.first === undefined ? 1 : 2;
     const delay = this.inARow === 1 && this.o.first !== undefined ? this.o.first : Math.min(this.o.max, this.o.initial * this.o.factor ** (this.inARow - shift));
+    // No device is not the patch's fault: no crash loop, and retried at least every deviceMax seconds.
+    if (cause === 'device') return { delay: Math.min(delay, this.o.deviceMax), attempt: this.inARow, crashLoop: false };
     const { count, within } = this.o.crashLoop;
     const times = (this.failures.get(patch) ?? []).filter((t) => now - t < within);
     times.push(now);

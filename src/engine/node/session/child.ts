@@ -11,6 +11,7 @@
  * when fresh, else these sources through tsx), with ECOSYM_SESSION_CHILD=1:
  * importing this file anywhere else does nothing.
  */
+import { existsSync } from 'node:fs';
 import '../platform/installGlobals.ts';
 import { readPatch, Session } from './Session.ts';
 import { parentChannel, type FromChild, type HostChannel, type ToChild } from './hostChannel.ts';
@@ -20,6 +21,26 @@ export const HEARTBEAT_MS = 250;
 /** Heartbeat period for the first {@link FAST_BEATS_MS} ms after a start: the level reaches the parent sooner after a restart. */
 export const FAST_HEARTBEAT_MS = 50;
 export const FAST_BEATS_MS = 1500;
+/**
+ * Seconds the audio clock may stand still while the context says it runs
+ * before the output counts as lost (a USB interface unplugged: its stream
+ * stops, and with it the context's clock). The process then exits with
+ * {@link DEVICE_LOST_EXIT}, and its supervisor starts it again until a device opens.
+ */
+export const DEVICE_STALL_S = 1.5;
+export const DEVICE_LOST_EXIT = 3;
+/** The line a child fails with when no output device opens or the one it had went away (supervisors match it). */
+export const NO_DEVICE_TEXT = 'no audio output device';
+
+/**
+ * Test hook (ECOSYM_TEST_HOOKS=1 only): while the file ECOSYM_TEST_DEVICE_GONE
+ * names exists, the device is gone: a start fails as with no device, and a
+ * playing session's context is suspended, so its clock really stops.
+ */
+function deviceGoneByTest(): boolean {
+  const file = process.env.ECOSYM_TEST_DEVICE_GONE;
+  return process.env.ECOSYM_TEST_HOOKS === '1' && !!file && existsSync(file);
+}
 
 /** Runs a session child on a channel to its parent. Resolves when the session has stopped. */
 export async function runSessionChild(ch: HostChannel<ToChild, FromChild>, exit: (code: number) => void = (c) => process.exit(c)): Promise<void> {
@@ -101,6 +122,7 @@ export async function runSessionChild(ch: HostChannel<ToChild, FromChild>, exit:
     await warming;
     if (session || stopping) return;
     try {
+      if (deviceGoneByTest()) throw new Error(`${NO_DEVICE_TEXT} could be opened (test hook: ${process.env.ECOSYM_TEST_DEVICE_GONE} exists)`);
       const pf = readPatch(options.patch);
       const s = await Session.open({ ...options, patch: pf, overrides: new Map(options.overrides ?? []), log: (line) => errLine(line.trim()) });
       session = s;
@@ -118,6 +140,13 @@ export async function runSessionChild(ch: HostChannel<ToChild, FromChild>, exit:
         const now = Date.now();
         const lagMs = Math.max(0, now - expected);
         expected = now + period;
+        if (stopping) return;
+        if (outputLost(now)) {
+          const error = `${NO_DEVICE_TEXT}: the output stopped (its clock stood still for ${DEVICE_STALL_S} s while playing); the device went away`;
+          errLine(error);
+          ch.send({ kind: 'failed', where: 'run', error });
+          return void stop(DEVICE_LOST_EXIT);
+        }
         const { rms } = s.outputLevels();
         const mem = process.memoryUsage();
         ch.send({
@@ -131,6 +160,23 @@ export async function runSessionChild(ch: HostChannel<ToChild, FromChild>, exit:
           heapUsed: mem.heapUsed,
         });
       }, period);
+    };
+    // The output watch: a context that says it runs but whose clock stands still has lost its device.
+    let raw = s.player.raw;
+    let clockAt = raw.currentTime;
+    let clockMovedAt = Date.now();
+    const outputLost = (now: number): boolean => {
+      // An `output` command swaps the context: its clock starts afresh.
+      const swapped = raw !== s.player.raw;
+      raw = s.player.raw;
+      if (deviceGoneByTest() && raw.state === 'running') void raw.suspend();
+      const t = raw.currentTime;
+      if (swapped || t > clockAt + 0.01 || (raw.state !== 'running' && !deviceGoneByTest())) {
+        clockAt = t;
+        clockMovedAt = now;
+        return false;
+      }
+      return now - clockMovedAt > DEVICE_STALL_S * 1000;
     };
     heartbeat = beats(FAST_HEARTBEAT_MS);
     const slow = setTimeout(() => {

@@ -407,18 +407,19 @@ export class SupervisedSession implements SessionLink {
     this.pending.clear();
     if (this.stopping) return;
     const wasReady = this.ready;
-    const cause: FaultCause = this.forcedCause ?? (!wasReady ? 'start' : this.hung ? 'hang' : signal ? 'crash' : 'exit');
+    const noDevice = !this.hung && !signal && /no audio output device/.test(this.childError ?? '');
+    const cause: FaultCause = this.forcedCause ?? (noDevice ? 'device' : !wasReady ? 'start' : this.hung ? 'hang' : signal ? 'crash' : 'exit');
     const detail = this.childError ?? (this.hung ? `no heartbeat for ${this.o.hangAfter ?? 5} s` : lastLine(this.stderrTail));
     this.childError = `${how}${detail ? `: ${detail}` : ''}`;
     this.fault(cause);
   }
 
   private fault(cause: FaultCause): void {
-    const message = `session process ${cause === 'start' ? 'failed to start' : cause === 'hang' ? 'hung' : 'died'}: ${this.childError ?? 'unknown'}`;
+    const message = `session process ${cause === 'device' ? 'has no audio device' : cause === 'start' ? 'failed to start' : cause === 'hang' ? 'hung' : 'died'}: ${this.childError ?? 'unknown'}`;
     this.lastFault = { cause, message, at: wallSeconds() };
     this.ready = false;
     this.emitEvent({ type: 'error', time: wallSeconds(), where: 'audio host', message: message.slice(0, 500) });
-    if (cause === 'start' && this.o.silentWithoutDevice && this.sink !== 'none' && /no audio output device/.test(this.childError ?? '')) {
+    if ((cause === 'start' || cause === 'device') && this.o.silentWithoutDevice && this.sink !== 'none' && /no audio output device/.test(this.childError ?? '')) {
       // Not a fault of the patch: play silently at once, so the UI works.
       this.sink = 'none';
       this.log(`${message}; playing with no audio device`);
@@ -436,7 +437,7 @@ export class SupervisedSession implements SessionLink {
       return;
     }
     const d = this.policy.failed(monoSeconds(), patchKey(this.show.patch), cause);
-    let reason = `${message}; restarting in ${d.delay} s`;
+    let reason = cause === 'device' ? `${message}; trying the device again in ${d.delay} s (attempt ${d.attempt})` : `${message}; restarting in ${d.delay} s`;
     const instead = d.crashLoop ? this.o.onCrashLoop?.(this.show.patch) : undefined;
     if (instead && patchKey(instead) !== patchKey(this.show.patch)) {
       reason += `; ${patchKey(this.show.patch)} keeps failing: playing ${patchKey(instead)} instead`;
