@@ -2,7 +2,7 @@
  * `ecosym`: the command-line host of the engine.
  */
 import '../engine/node/platform/installGlobals.ts';
-import { setPriority } from 'node:os';
+import { getPriority, setPriority } from 'node:os';
 import { delimiter, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PATCHES_DIR } from '../engine/node/files.ts';
@@ -283,7 +283,7 @@ export async function run(argv: string[]): Promise<void> {
  * This bundle as a process entry of its own, its arguments in `ECOSYM_ARGV` (a
  * JSON array): how the desktop app's main process starts a bounce's render as
  * an Electron utility process (src/engine/node/session/renderProcess.ts), where
- * bin/ecosym.mjs is not packaged. `ECOSYM_NICENESS` lowers its priority first,
+ * bin/ecosym.mjs is not packaged. `ECOSYM_NICENESS` lowers its priority first (by that many steps),
  * so the threads it starts run below the show too. Exits once the command ends.
  */
 const argvJson = process.env.ECOSYM_ARGV;
@@ -302,7 +302,8 @@ if (argvJson !== undefined) {
   const niceness = Number(process.env.ECOSYM_NICENESS);
   if (Number.isInteger(niceness) && niceness > 0) {
     try {
-      setPriority(0, Math.min(19, niceness));
+      // Relative, as nice(1) is: that many steps below the process that started it.
+      setPriority(0, Math.min(19, getPriority(0) + niceness));
     } catch {
       // not allowed here: it runs at the same priority
     }
