@@ -228,13 +228,14 @@ const launchRenderUtility: LaunchRender = ({ args, niceness, cwd }) => {
   const child = utilityProcess.fork(CLI_JS, [], {
     env: { ...process.env, ECOSYM_PROGRESS: 'ipc', ECOSYM_ARGV: JSON.stringify(args), ECOSYM_NICENESS: String(niceness) },
     cwd,
-    stdio: 'pipe',
+    // stderr read for a failure's message; stdout (its summary line) not kept, so it can never fill a pipe.
+    stdio: ['ignore', 'ignore', 'pipe'],
     serviceName: 'Eco-Symphony bounce',
   });
-  let exited = false;
+  let exited: { code: number } | undefined;
   const exitFns: Array<(code: number | null) => void> = [];
   child.once('exit', (code) => {
-    exited = true;
+    exited = { code };
     for (const fn of exitFns.splice(0)) fn(code);
   });
   return {
@@ -243,7 +244,7 @@ const launchRenderUtility: LaunchRender = ({ args, niceness, cwd }) => {
     },
     onMessage: (fn) => void child.on('message', fn),
     onStderr: (fn) => void child.stderr?.on('data', (d: Buffer) => fn(d.toString('utf8'))),
-    onExit: (fn) => (exited ? fn(null) : void exitFns.push(fn)),
+    onExit: (fn) => (exited ? fn(exited.code) : void exitFns.push(fn)),
     onSpawn: (fn) => void child.once('spawn', fn),
     kill: () => {
       if (exited || child.pid === undefined) return void child.kill();
