@@ -2,14 +2,15 @@
  * A bounce whose render is started by the parent of the session (the desktop
  * app: the session child asks main over its host channel, main starts the CLI
  * bundle as a process of its own). Here "main" is this test process and forks
- * dist/cli/main.js with its arguments in ECOSYM_ARGV, as main.ts does with
+ * the CLI bundle (dist/cli/main.js, or one built from the sources when that is
+ * stale) with its arguments in ECOSYM_ARGV, as main.ts does with
  * Electron's utilityProcess.fork: a real render process, its progress relayed
  * across the channel, its priority lowered, a cancel that kills it and leaves
  * no file. Then the whole path through a supervised session child.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fork } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, fork } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { getPriority, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -21,13 +22,23 @@ import { SupervisedSession } from './supervised.ts';
 import type { SessionEvent } from '../../../shared/protocol.ts';
 import { until } from '../../../../tests/support/wait.ts';
 
-const CLI_JS = resolve(PROJECT_ROOT, 'dist/cli/main.js');
 const dir = mkdtempSync(join(tmpdir(), 'ecosym-render-process-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** The CLI bundle: dist/cli/main.js when its build is fresh, else one built from these sources under the project (never in dist/, which other tests may be running). */
+let CLI_JS = resolve(PROJECT_ROOT, 'dist/cli/main.js');
+let built: string | undefined;
 beforeAll(async () => {
   const { builtAndFresh } = (await import(pathToFileURL(resolve(PROJECT_ROOT, 'bin/dist.mjs')).href)) as { builtAndFresh(root: URL): boolean };
-  if (!builtAndFresh(pathToFileURL(`${PROJECT_ROOT}/`))) throw new Error('dist/cli is missing or older than the sources: run node scripts/build-cli.mjs first');
+  if (builtAndFresh(pathToFileURL(`${PROJECT_ROOT}/`))) return;
+  const cache = resolve(PROJECT_ROOT, 'node_modules/.cache');
+  mkdirSync(cache, { recursive: true });
+  built = mkdtempSync(join(cache, 'ecosym-build-'));
+  execFileSync(process.execPath, [resolve(PROJECT_ROOT, 'scripts/build-cli.mjs'), '--out', built], { stdio: 'pipe' });
+  CLI_JS = join(built, 'cli/main.js');
+}, 120_000);
+afterAll(() => {
+  if (built) rmSync(built, { recursive: true, force: true });
 });
 
 /** main.ts's launcher with child_process.fork in place of utilityProcess.fork: the CLI bundle, its arguments in ECOSYM_ARGV. */
@@ -156,6 +167,19 @@ describe('a render started by the parent', () => {
     expect(await c.finished).toBe('failed');
     expect(readdirSync(join(dir, 'closed'))).toEqual([]);
   }, 180_000);
+});
+
+describe('the CLI bundle as a process entry (ECOSYM_ARGV)', () => {
+  it('refuses arguments that are not a JSON array of strings with a clear error and exit 2', async () => {
+    for (const bad of ['render x', '{"render": 1}', '["render", 3]']) {
+      const cp = fork(CLI_JS, [], { env: { ...process.env, ECOSYM_ARGV: bad }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+      let err = '';
+      cp.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      const code = await new Promise<number | null>((done) => cp.once('exit', done));
+      expect(code, bad).toBe(2);
+      expect(err).toMatch(/ECOSYM_ARGV must be a JSON array of strings/);
+    }
+  }, 60_000);
 });
 
 describe('a bounce in a supervised session child with renderViaParent', () => {
