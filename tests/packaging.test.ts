@@ -7,7 +7,7 @@
  * `files` globs, evaluated with minimatch as electron-builder does.
  */
 import { describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
@@ -74,6 +74,10 @@ describe('electron-builder.yml', () => {
       enableEmbeddedAsarIntegrityValidation: true,
       onlyLoadAppFromAsar: true,
     });
+    // With runAsNode off, Electron's binary never runs as Node: no code may count on it (a bounce's
+    // render in the app is a utility process main starts, src/engine/node/session/renderProcess.ts).
+    const asNode = spawnSync('git', ['grep', '-l', 'ELECTRON_RUN_AS_NODE', '--', 'src', 'bin', 'scripts'], { cwd: root, encoding: 'utf8' });
+    expect(asNode.status, asNode.stdout).toBe(1); // git grep: 1 = not found
     expect(pkg.scripts.dist).toMatch(/^npm run prepare && electron-builder --config electron-builder\.yml/);
     expect(pkg.devDependencies['electron-builder']).toBeDefined();
     // Valid for the electron-builder installed: its own JSON schema of the configuration.
@@ -87,9 +91,11 @@ describe('electron-builder.yml', () => {
     expect(binaries.some((f) => f.startsWith('node_modules/node-web-audio-api/') && f.endsWith('.linux-x64-gnu.node'))).toBe(true);
     expect(binaries.some((f) => f.startsWith('node_modules/jazz-midi/'))).toBe(true);
     expect(packedBinaries(config.asarUnpack, binaries)).toEqual([]);
-    // node-web-audio-api whole (its loader looks beside itself), and the session child bundle.
+    // node-web-audio-api whole (its loader looks beside itself), the session child bundle, and
+    // the CLI bundle a bounce's render runs as (a utility process main starts for the session).
     expect(matches('node_modules/node-web-audio-api/index.cjs', config.asarUnpack)).toBe(true);
     expect(matches('dist/cli/session-child.js', config.asarUnpack)).toBe(true);
+    expect(matches('dist/cli/main.js', config.asarUnpack)).toBe(true);
     // Without the catch-all, jazz-midi's binaries would be packed: the check says so.
     const withoutCatchAll = config.asarUnpack.filter((p) => p !== '**/*.node');
     const packed = packedBinaries(withoutCatchAll, binaries);
@@ -104,13 +110,14 @@ describe('electron-builder.yml', () => {
       'dist/renderer/index.html',
       'dist/renderer/audience.html',
       'dist/cli/session-child.js',
+      'dist/cli/main.js',
       'dist/.cli-built',
       'package.json',
     ];
     expect(pkg.main).toBe('dist/main/main.js');
     // The paths main.ts loads, so this list cannot drift from it unnoticed.
     const mainSource = readFileSync(join(root, 'src/main/main.ts'), 'utf8');
-    for (const f of ["'dist', 'renderer'", "'dist', 'preload', 'preload.js'", "'dist', 'cli', 'session-child.js'"]) expect(mainSource).toContain(f);
+    for (const f of ["'dist', 'renderer'", "'dist', 'preload', 'preload.js'", "'dist', 'cli', 'session-child.js'", "'dist', 'cli', 'main.js'"]) expect(mainSource).toContain(f);
     const tracked = execFileSync('git', ['ls-files', 'patches', 'samples', 'schema'], { cwd: root, encoding: 'utf8' }).split('\n').filter(Boolean);
     expect(tracked.some((f) => f.startsWith('patches/') && f.endsWith('.yaml'))).toBe(true);
     expect(tracked.some((f) => f.startsWith('samples/'))).toBe(true);

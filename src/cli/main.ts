@@ -2,6 +2,7 @@
  * `ecosym`: the command-line host of the engine.
  */
 import '../engine/node/platform/installGlobals.ts';
+import { getPriority, setPriority } from 'node:os';
 import { delimiter, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PATCHES_DIR } from '../engine/node/files.ts';
@@ -276,4 +277,37 @@ export async function run(argv: string[]): Promise<void> {
     code = e instanceof UsageError ? e.exitCode : (e as { code?: string })?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 2 : 1;
   }
   process.exitCode = signalExitCode() ?? code;
+}
+
+/**
+ * This bundle as a process entry of its own, its arguments in `ECOSYM_ARGV` (a
+ * JSON array): how the desktop app's main process starts a bounce's render as
+ * an Electron utility process (src/engine/node/session/renderProcess.ts), where
+ * bin/ecosym.mjs is not packaged. `ECOSYM_NICENESS` lowers its priority first (by that many steps),
+ * so the threads it starts run below the show too. Exits once the command ends.
+ */
+const argvJson = process.env.ECOSYM_ARGV;
+if (argvJson !== undefined) {
+  delete process.env.ECOSYM_ARGV;
+  let argv: unknown;
+  try {
+    argv = JSON.parse(argvJson);
+  } catch {
+    argv = undefined;
+  }
+  if (!Array.isArray(argv) || !argv.every((a) => typeof a === 'string')) {
+    console.error('ecosym: ECOSYM_ARGV must be a JSON array of strings');
+    process.exit(2);
+  }
+  const niceness = Number(process.env.ECOSYM_NICENESS);
+  if (Number.isInteger(niceness) && niceness > 0) {
+    try {
+      // Relative, as nice(1) is: that many steps below the process that started it.
+      setPriority(0, Math.min(19, getPriority(0) + niceness));
+    } catch {
+      // not allowed here: it runs at the same priority
+    }
+  }
+  // The exit waits a moment for the last messages to the parent to leave.
+  void run(argv as string[]).then(() => setTimeout(() => process.exit(), 200).unref());
 }

@@ -63,24 +63,32 @@ export interface RenderSummary {
 }
 
 /**
- * True when a parent process asked for progress over IPC (`ECOSYM_PROGRESS=ipc`
- * and an IPC channel: a session's bounce runs this command in a child).
+ * Where to send progress when a parent process asked for it (`ECOSYM_PROGRESS=ipc`:
+ * a session's bounce runs this command in a child): Node's IPC, or an Electron
+ * utility process's `process.parentPort` (the desktop app). Undefined otherwise.
  */
-function ipcProgress(): boolean {
-  return process.env.ECOSYM_PROGRESS === 'ipc' && typeof process.send === 'function' && process.connected;
+function ipcProgress(): ((m: unknown) => void) | undefined {
+  if (process.env.ECOSYM_PROGRESS !== 'ipc') return undefined;
+  const port = (process as unknown as { parentPort?: { postMessage(m: unknown): void } }).parentPort;
+  if (port) return (m) => port.postMessage(m);
+  if (typeof process.send !== 'function' || !process.connected) return undefined;
+  return (m) => {
+    if (process.connected) process.send!(m);
+  };
 }
 
 /** The terminal's bar, plus `{type: 'progress', done, total}` messages to the parent at each whole percent. */
 function progressReporter(bar: ReturnType<typeof progressBar>): ReturnType<typeof progressBar> {
-  if (!ipcProgress()) return bar;
+  const send = ipcProgress();
+  if (!send) return bar;
   let last = -1;
   return {
     update(done, total) {
       bar.update(done, total);
       const pct = Math.floor((100 * done) / total);
-      if (pct === last || !process.connected) return;
+      if (pct === last) return;
       last = pct;
-      process.send!({ type: 'progress', done, total });
+      send({ type: 'progress', done, total });
     },
     end: () => bar.end(),
   };
@@ -243,7 +251,7 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
     ...(a.midi && { midiFile: a.midi }),
     ...(stems.length && { stemFiles: writers.slice(1).map((w) => w.path) }),
   };
-  if (ipcProgress()) process.send!({ type: 'rendered', ...summary });
+  ipcProgress()?.({ type: 'rendered', ...summary });
   if (!a.quiet && stems.length) log(`Wrote ${stems.length} stems (voices dry, bus returns; before the master${width > 2 ? `; ${width} channels each, positioned as in the mix` : ''}): ${writers.slice(1).map((w) => w.path).join(', ')}`);
   if (!a.quiet) log(`Wrote ${out}: ${formatSeconds(duration)}, peak ${dbfs(peak)}, RMS ${dbfs(rms)}, ${result.notes} notes, ${result.speed.toFixed(1)}x real time`);
   if (recorder && a.midi) {

@@ -12,6 +12,7 @@
  */
 import type { HostStatus, PatchRef, Reply } from '../shared/protocol.ts';
 import type { ChildStartOptions, SpawnChild } from '../engine/node/session/hostChannel.ts';
+import type { LaunchRender } from '../engine/node/session/renderProcess.ts';
 import { SupervisedSession, type SupervisedOptions } from '../engine/node/session/supervised.ts';
 import { connectSessionPort, type PortLike } from './sessionPort.ts';
 import type { RecentFiles } from './recentFiles.ts';
@@ -30,6 +31,8 @@ export interface AudioHostOptions {
   /** Supervision settings (tests shorten them). */
   supervise?: Pick<SupervisedOptions, 'hangAfter' | 'policy' | 'startTimeout' | 'env' | 'snapshotEvery'>;
   log?: (line: string) => void;
+  /** Starts a bounce's render process for the session child (main.ts: an Electron utility process running the CLI bundle). */
+  launchRender?: LaunchRender;
 }
 
 export class AudioHost {
@@ -38,7 +41,8 @@ export class AudioHost {
 
   constructor(private readonly o: AudioHostOptions) {
     this.session = new SupervisedSession({
-      session: { sink: 'default', ...(o.session ?? {}), patch: o.patch },
+      session: { sink: 'default', ...(o.session ?? {}), patch: o.patch, ...(o.launchRender ? { renderViaParent: true } : {}) },
+      launchRender: o.launchRender,
       spawn: o.spawn,
       entry: o.entry,
       fallback: o.fallback ?? { id: 'seattle-drift' },

@@ -19,6 +19,7 @@ import { CSP } from '../shared/csp.ts';
 import { IpcChannel, SESSION_PORT_CHANNEL, type Bridge, type VersionInfo } from '../shared/ipc.ts';
 import type { ChildHandle, SpawnChild } from '../engine/node/session/hostChannel.ts';
 import type { FromChild } from '../engine/node/session/hostChannel.ts';
+import type { LaunchRender } from '../engine/node/session/renderProcess.ts';
 import { AudioHost } from './audioHost.ts';
 import { appUrls, checkIpcArgs, isAppUrl as isAppUrlUnder, isIndexUrl as isIndexUrlOf, isTrustedFrame, windowOptions, windowTitle } from './guards.ts';
 import { RecentFiles } from './recentFiles.ts';
@@ -42,6 +43,8 @@ const PRELOAD_JS = path.join(APP_ROOT, 'dist', 'preload', 'preload.js');
 
 /** The session child process, bundled by scripts/build-cli.mjs. */
 const SESSION_CHILD_JS = path.join(APP_ROOT, 'dist', 'cli', 'session-child.js');
+/** The CLI bundle: a bounce's `ecosym render` runs it as a utility process (its arguments in ECOSYM_ARGV, see src/cli/main.ts). */
+const CLI_JS = path.join(APP_ROOT, 'dist', 'cli', 'main.js');
 
 /** file:// URL prefix of everything the app's pages may be loaded from. */
 const { prefix: APP_URL_PREFIX, index: INDEX_URL } = appUrls(RENDERER_DIR);
@@ -184,7 +187,8 @@ handle('getVersion', (): VersionInfo => ({
  * process does not answer a polite kill, so SIGKILL by pid.
  */
 const spawnUtility: SpawnChild = (entry, env): ChildHandle => {
-  const child = utilityProcess.fork(entry, [], { env: { ...process.env, ...env }, stdio: 'pipe', serviceName: 'Eco-Symphony audio' });
+  // stdout goes where main's goes: a pipe nobody reads fills up and then blocks the audio process.
+  const child = utilityProcess.fork(entry, [], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'pipe'], serviceName: 'Eco-Symphony audio' });
   let exit: { code: number } | undefined;
   const exitFns: Array<(code: number | null, signal: string | null) => void> = [];
   child.once('exit', (code) => {
@@ -211,6 +215,47 @@ const spawnUtility: SpawnChild = (entry, env): ChildHandle => {
       }
     },
     onStderr: (fn) => void child.stderr?.on('data', (d: Buffer) => fn(d.toString('utf8'))),
+  };
+};
+
+/**
+ * A bounce's render for the session child (which can start neither Electron as
+ * Node, the runAsNode fuse being off, nor a utility process): the CLI bundle as
+ * a utility process, at the niceness asked (it lowers its own priority before
+ * it starts work; src/engine/node/session/renderProcess.ts has the protocol;
+ * ECOSYM_PROGRESS=ipc as its RENDER_ENV says, written out here so this bundle
+ * takes no engine code).
+ */
+const launchRenderUtility: LaunchRender = ({ args, niceness, cwd }) => {
+  const child = utilityProcess.fork(CLI_JS, [], {
+    env: { ...process.env, ECOSYM_PROGRESS: 'ipc', ECOSYM_ARGV: JSON.stringify(args), ECOSYM_NICENESS: String(niceness) },
+    cwd,
+    // stderr read for a failure's message; stdout (its summary line) not kept, so it can never fill a pipe.
+    stdio: ['ignore', 'ignore', 'pipe'],
+    serviceName: 'Eco-Symphony bounce',
+  });
+  let exited: { code: number } | undefined;
+  const exitFns: Array<(code: number | null) => void> = [];
+  child.once('exit', (code) => {
+    exited = { code };
+    for (const fn of exitFns.splice(0)) fn(code);
+  });
+  return {
+    get pid() {
+      return child.pid;
+    },
+    onMessage: (fn) => void child.on('message', fn),
+    onStderr: (fn) => void child.stderr?.on('data', (d: Buffer) => fn(d.toString('utf8'))),
+    onExit: (fn) => (exited ? fn(exited.code) : void exitFns.push(fn)),
+    onSpawn: (fn) => void child.once('spawn', fn),
+    kill: () => {
+      if (exited || child.pid === undefined) return void child.kill();
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        child.kill();
+      }
+    },
   };
 };
 
@@ -349,6 +394,7 @@ function startInstallation(show: LoadedShow): void {
     ...(show.show.fallback ? { fallback: patchRefOf(show.show.fallback, show.dir) } : {}),
     spawn: spawnUtility,
     entry: SESSION_CHILD_JS,
+    launchRender: launchRenderUtility,
     session: {
       sink: 'default',
       maxLevelDb: show.show.maxLevel,
@@ -408,7 +454,7 @@ app
     const last = recent.list()[0]?.path;
     // A patch file on the command line (`npm start` names the demo's) opens first; else the last one.
     const given = process.argv.slice(1).find((a) => /\.(ya?ml|json)$/i.test(a));
-    host = new AudioHost({ patch: given ? { path: path.resolve(given) } : last ? { path: last } : { id: 'seattle-drift' }, spawn: spawnUtility, entry: SESSION_CHILD_JS, recent, log: (l) => console.log(`[audio] ${l}`) });
+    host = new AudioHost({ patch: given ? { path: path.resolve(given) } : last ? { path: last } : { id: 'seattle-drift' }, spawn: spawnUtility, entry: SESSION_CHILD_JS, launchRender: launchRenderUtility, recent, log: (l) => console.log(`[audio] ${l}`) });
     remote = new RemoteAccess({ link: host.session, staticDir: RENDERER_DIR, log: (l) => console.log(`[main] ${l}`) });
     host.start().catch((e: unknown) => console.error('[main] audio host:', e));
     buildMenu();

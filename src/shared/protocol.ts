@@ -92,7 +92,11 @@ export const Command = z.discriminatedUnion('type', [
   z.strictObject({ ...base, type: z.literal('midiIn'), port: z.string().min(1).max(100), messages: z.array(midiMessage).min(1).max(MAX_MIDI_IN_MESSAGES) }),
   /** Binds the next MIDI control moved to a target, or to a stream (`stream:NAME`). */
   z.strictObject({ ...base, type: z.literal('midiLearn'), target: name, timeoutSeconds: z.number().min(1).max(3600).optional() }),
-  /** Records the output to a WAV file (written as `.part`, renamed when stopped). */
+  /**
+   * Records the output to a WAV file (written as `.part`, renamed when stopped):
+   * `path` names it inside the session's output folder (`out` in the user's patch
+   * folder), as for `bounce`; absolute paths and `..` are refused.
+   */
   z
     .strictObject({ ...base, type: z.literal('record'), action: z.enum(['start', 'stop']), path: z.string().min(1).max(4096).optional() })
     .refine((c) => c.action === 'stop' || c.path !== undefined, { message: 'record start needs a path (a .wav file)', path: ['path'] }),

@@ -5,7 +5,7 @@
  * read-only client, limits, and telemetry that flows only while a client listens.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,7 +86,7 @@ async function client(path = `/api/ws?token=${server?.token}`, headers: Record<s
 }
 
 beforeAll(async () => {
-  session = await Session.open({ patch: loadPatchFile(patchFile), sink: 'none', cacheDir: false, midi: false });
+  session = await Session.open({ patch: loadPatchFile(patchFile), sink: 'none', cacheDir: false, midi: false, patchesDir: dir });
   await session.start();
   server = await startServer({ link: session, port: 0, viewToken: 'audience-view-token', limits: { messagesPerSecond: 1000, messageBurst: 1000 } });
   await until(() => (session.snapshot().rmsDb ?? -Infinity) > -40, 'the pad to sound', 30_000);
@@ -425,6 +425,38 @@ describe('bounce over the WebSocket', () => {
       expect(!up.ok && up.error).toMatch(/^bounce\.path: \.\.\/\.\.\/pwned\.wav: "\.\." would leave the output folder /);
       expect(session.snapshot().bounce ?? null).toBeNull();
       expect((await c.call({ type: 'bounce', action: 'cancel' })).ok).toBe(false);
+    } finally {
+      await c.close();
+    }
+  });
+});
+
+describe('record over the WebSocket', () => {
+  it('refuses a recording path outside the output folder (absolute, .. or a symlinked folder) with a clear error, and records nothing', async () => {
+    const c = await client();
+    try {
+      const target = join(dir, 'pwned-take.wav');
+      const abs = await c.call({ type: 'record', action: 'start', path: target });
+      expect(abs.ok).toBe(false);
+      expect(!abs.ok && abs.error).toMatch(new RegExp(`^record\\.path: ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: give a file name inside the output folder .*out, not an absolute path`));
+      const up = await c.call({ type: 'record', action: 'start', path: '../../pwned-take.wav' });
+      expect(!up.ok && up.error).toMatch(/^record\.path: \.\.\/\.\.\/pwned-take\.wav: "\.\." would leave the output folder /);
+      // A folder inside out/ that is a link to elsewhere does not lead the write out either.
+      const elsewhere = mkdtempSync(join(tmpdir(), 'ecosym-elsewhere-'));
+      try {
+        mkdirSync(join(dir, 'out'), { recursive: true });
+        symlinkSync(elsewhere, join(dir, 'out', 'escape'));
+        const linked = await c.call({ type: 'record', action: 'start', path: 'escape/take.wav' });
+        expect(!linked.ok && linked.error).toMatch(/^record\.path: escape\/take\.wav: .*escape is a link leading out of the output folder /);
+        expect(readdirSync(elsewhere)).toEqual([]);
+      } finally {
+        rmSync(join(dir, 'out', 'escape'), { force: true });
+        rmSync(elsewhere, { recursive: true, force: true });
+      }
+      expect(existsSync(target)).toBe(false);
+      expect(existsSync(`${target}.part`)).toBe(false);
+      expect(session.snapshot().recording ?? null).toBeNull();
+      expect((await c.call({ type: 'record', action: 'stop' })).ok).toBe(false);
     } finally {
       await c.close();
     }

@@ -88,7 +88,7 @@ function maxKink(x: Float32Array, from: number, to: number): number {
 }
 
 beforeAll(async () => {
-  session = await Session.open({ patch: loadPatchFile(fileA), sink: 'none', cacheDir: false, midi: false, oscIn: { host: '127.0.0.1', port: 0 } });
+  session = await Session.open({ patch: loadPatchFile(fileA), sink: 'none', cacheDir: false, midi: false, patchesDir: dir, oscIn: { host: '127.0.0.1', port: 0 } });
   session.onEvent((e) => events.push(e));
   await session.start();
   // Generous: a loaded machine may take seconds before the first audible block.
@@ -165,10 +165,10 @@ describe('Session', () => {
   }, 60_000);
 
   it('records the output to a .part file, renamed to the WAV when stopped', async () => {
-    const path = join(dir, 'take.wav');
-    await ok({ type: 'record', action: 'start', path });
+    const path = join(dir, 'out', 'take.wav');
+    expect(await ok({ type: 'record', action: 'start', path: 'take.wav' })).toEqual({ path });
     expect(existsSync(`${path}.part`)).toBe(true);
-    expect(await fails({ type: 'record', action: 'start', path })).toMatch(/already recording/);
+    expect(await fails({ type: 'record', action: 'start', path: 'take.wav' })).toMatch(/already recording/);
     await until(() => (session.snapshot().recording?.seconds ?? 0) > 0.5, 'half a second recorded', 20_000);
     const data = (await ok({ type: 'record', action: 'stop' })) as { seconds: number };
     expect(existsSync(`${path}.part`)).toBe(false);
@@ -259,8 +259,8 @@ describe('Session', () => {
   it('hot-swaps to another patch with no click, keeping scene, tempo and stream values', async () => {
     await ok({ type: 'scene', name: 'calm' });
     await ok({ type: 'tempo', bpm: 100 });
-    const path = join(dir, 'swap.wav');
-    await ok({ type: 'record', action: 'start', path });
+    const path = join(dir, 'out', 'swap.wav');
+    await ok({ type: 'record', action: 'start', path: 'swap.wav' });
     await until(() => (session.snapshot().recording?.seconds ?? 0) > 1, 'a second before the swap', 20_000);
     const swapAt = session.snapshot().recording!.seconds;
     await ok({ type: 'load', patch: { path: fileB }, crossfade: 1 });

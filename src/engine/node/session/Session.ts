@@ -18,9 +18,9 @@
  * control, an `inject` command), passes the hub's gate before the engine sees it.
  */
 import type { SessionLink } from './link.ts';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Engine, EngineEvent } from '../../audio/Engine.ts';
 import { parsePatchOrThrow } from '../../core/patchLoader.ts';
 import { parseTarget, targetInfo } from '../../core/targets.ts';
@@ -53,6 +53,7 @@ import {
 import { startRecording, type Recording } from './recorder.ts';
 import { FileWatcher } from './watch.ts';
 import { Bounce } from './bounce.ts';
+import type { LaunchRender } from './renderProcess.ts';
 import { checkPatchFile, patchInputs } from '../patchCheck.ts';
 import { Telemetry } from './telemetry.ts';
 import { AUTHOR_COMMANDS, Authoring, type AuthorCommand } from './authoring.ts';
@@ -148,6 +149,8 @@ export interface SessionOptions {
   levelCapDb?: number;
   /** Seconds over which the output fades in from silence after the start and after the output re-opens (default 0). */
   fadeIn?: number;
+  /** Starts a bounce's render process (default: this process spawns it; the desktop app's session child asks its main process, see renderProcess.ts). */
+  launchRender?: LaunchRender;
 }
 
 /** The first value and its time, for levels over a window. */
@@ -799,7 +802,11 @@ export class Session implements SessionLink {
           return { data: { path: rec.path, seconds } };
         }
         if (this.recording) return `already recording to ${this.recording.path}`;
-        const path = resolve(c.path!);
+        // Like a bounce: a client names the file inside the output folder, never a path elsewhere on this machine.
+        const target = confineOutputPath(join(this.userDir, BOUNCE_SUBDIR), c.path ?? '');
+        if ('error' in target) return `record.path: ${target.error}`;
+        const path = target.file;
+        mkdirSync(dirname(path), { recursive: true });
         this.recording = startRecording(this.player.raw, e.master.analyser, path, (err) =>
           this.emit({ type: 'record', time: now(), state: 'failed', path, error: (err as Error)?.message ?? String(err) }),
         );
@@ -918,6 +925,7 @@ export class Session implements SessionLink {
       seed: c.seed,
       sampleRate: c.sampleRate,
       onUpdate: (u) => this.emit({ type: 'bounce', time: now(), ...u }),
+      launch: this.opts.launchRender,
     });
     this.bouncing = b;
     if (temp) void b.finished.then(() => rmSync(temp, { recursive: true, force: true }));

@@ -2,17 +2,17 @@
  * An offline bounce while a show plays: `ecosym render` run in a child
  * process, so the render's CPU and memory never touch the process that plays
  * (and at a lower scheduling priority, so on a busy machine the playing
- * session wins). Progress comes back over Node IPC (`ECOSYM_PROGRESS=ipc`).
+ * session wins). Progress comes back over the child's channel
+ * (`ECOSYM_PROGRESS=ipc`). Who starts the process is injected (renderProcess.ts):
+ * the session itself under Node, the main process in the desktop app.
  *
  * The child writes `<path>.part` (itself atomically); the bounce renames it to
  * `<path>` once the child has finished. Cancel kills the child and removes
  * whatever it left, so no broken file is ever at `<path>`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { PROJECT_ROOT } from '../files.ts';
+import { spawnRender, type LaunchRender, type RenderProcess } from './renderProcess.ts';
 
 export type BounceState = 'running' | 'done' | 'cancelled' | 'failed';
 
@@ -39,20 +39,16 @@ export interface BounceOptions {
   onUpdate: (u: BounceUpdate) => void;
   /** Niceness of the child (default 10: below the playing session). */
   niceness?: number;
+  /** Starts the render process (default {@link spawnRender}; the desktop app's session asks its main process). */
+  launch?: LaunchRender;
 }
 
-/** nice(1), which starts a program at a lower priority (it execs it: the pid stays the child's). */
-const NICE = '/usr/bin/nice';
-
-/** The `ecosym` launcher (it runs the built CLI, or the sources through tsx). */
-const BIN = resolve(PROJECT_ROOT, 'bin/ecosym.mjs');
-
 /** Keeps the last `max` characters of a stream's text (for a failure's message). */
-function tail(max: number): { add(d: Buffer): void; text(): string } {
+function tail(max: number): { add(d: string): void; text(): string } {
   let t = '';
   return {
     add(d) {
-      t = (t + d.toString()).slice(-max);
+      t = (t + d).slice(-max);
     },
     text: () => t,
   };
@@ -61,7 +57,7 @@ function tail(max: number): { add(d: Buffer): void; text(): string } {
 export class Bounce {
   readonly path: string;
   private readonly part: string;
-  private readonly child: ChildProcess;
+  private readonly child: RenderProcess;
   private state: BounceState = 'running';
   private progressNow = 0;
   private cancelling = false;
@@ -73,31 +69,15 @@ export class Bounce {
     this.path = resolve(opts.path);
     this.part = `${this.path}.part`;
     mkdirSync(dirname(this.path), { recursive: true });
-    const args = [BIN, 'render', opts.patch, '--duration', `${opts.duration}s`, '--out', this.part, '--bits', '24'];
+    const args = ['render', opts.patch, '--duration', `${opts.duration}s`, '--out', this.part, '--bits', '24'];
     if (opts.seed !== undefined) args.push('--seed', String(opts.seed));
     if (opts.sampleRate !== undefined) args.push('--sample-rate', String(opts.sampleRate));
-    // Started under nice(1) where there is one, so every thread of the child (and
-    // of what it starts) runs below the show; otherwise reniced once started.
-    const niceness = opts.niceness ?? 10;
-    const nice = process.platform !== 'win32' && existsSync(NICE) ? NICE : undefined;
-    this.child = spawn(nice ?? process.execPath, nice ? ['-n', String(niceness), process.execPath, ...args] : args, {
-      cwd: process.cwd(),
-      // ELECTRON_RUN_AS_NODE: in the desktop app's audio host, execPath is Electron's binary.
-      env: { ...process.env, ECOSYM_PROGRESS: 'ipc', ELECTRON_RUN_AS_NODE: '1' },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
-    try {
-      if (!nice && this.child.pid !== undefined) setPriority(this.child.pid, niceness);
-    } catch {
-      // not allowed here: the child runs at the same priority
-    }
-    const out = tail(2000);
+    this.child = (opts.launch ?? spawnRender)({ args, niceness: opts.niceness ?? 10, cwd: process.cwd() });
     const err = tail(4000);
-    this.child.stdout!.on('data', (d: Buffer) => out.add(d));
-    this.child.stderr!.on('data', (d: Buffer) => err.add(d));
-    this.child.on('message', (m: unknown) => this.message(m));
+    this.child.onStderr((d) => err.add(d));
+    this.child.onMessage((m: unknown) => this.message(m));
     this.finished = new Promise<BounceState>((done) => {
-      const settle = (code: number | null, error?: Error) => {
+      const settle = (code: number | null, error?: string) => {
         let state: BounceState;
         let message: string | undefined;
         if (this.cancelling) state = 'cancelled';
@@ -112,7 +92,7 @@ export class Bounce {
         } else {
           state = 'failed';
           const said = err.text().trim().split('\n').filter((l) => !/^warning:/.test(l)).slice(-3).join('\n');
-          message = error?.message ?? (said || `ecosym render exited with code ${code}`);
+          message = error ?? (said || `ecosym render exited with code ${code}`);
         }
         if (state !== 'done') this.cleanUp();
         this.state = state;
@@ -120,17 +100,10 @@ export class Bounce {
         this.update({ ...(state === 'done' ? this.summary : {}), ...(message === undefined ? {} : { error: message }) });
         done(state);
       };
-      let settled = false;
-      this.child.once('error', (e) => {
-        if (!settled) settle(null, e);
-        settled = true;
-      });
-      this.child.once('close', (code) => {
-        if (!settled) settle(code);
-        settled = true;
-      });
+      this.child.onExit((code, error) => settle(code, error));
     });
-    this.update({});
+    // (A launcher that refused at once has already settled it.)
+    if (this.state === 'running') this.update({});
   }
 
   /** Progress 0…1. */
@@ -180,7 +153,7 @@ export class Bounce {
     if (this.state === 'running' && !this.cancelling) {
       this.cancelling = true;
       // SIGKILL: a render has nothing worth saving, and must not linger while the show plays.
-      this.child.kill('SIGKILL');
+      this.child.kill();
     }
     return this.finished;
   }

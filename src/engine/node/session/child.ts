@@ -15,6 +15,7 @@ import { existsSync } from 'node:fs';
 import '../platform/installGlobals.ts';
 import { readPatch, Session } from './Session.ts';
 import { parentChannel, type FromChild, type HostChannel, type ToChild } from './hostChannel.ts';
+import { renderViaParent } from './renderProcess.ts';
 
 /** Heartbeat period, ms. */
 export const HEARTBEAT_MS = 250;
@@ -124,7 +125,14 @@ export async function runSessionChild(ch: HostChannel<ToChild, FromChild>, exit:
     try {
       if (deviceGoneByTest()) throw new Error(`${NO_DEVICE_TEXT} could be opened (test hook: ${process.env.ECOSYM_TEST_DEVICE_GONE} exists)`);
       const pf = readPatch(options.patch);
-      const s = await Session.open({ ...options, patch: pf, overrides: new Map(options.overrides ?? []), log: (line) => errLine(line.trim()) });
+      const { renderViaParent: viaParent, ...rest } = options;
+      const s = await Session.open({
+        ...rest,
+        patch: pf,
+        overrides: new Map(options.overrides ?? []),
+        log: (line) => errLine(line.trim()),
+        launchRender: viaParent ? renderViaParent((m) => ch.send(m), (fn) => void ch.onMessage(fn)) : undefined,
+      });
       session = s;
       s.onEvent((event) => ch.send({ kind: 'event', event }));
       await s.start();

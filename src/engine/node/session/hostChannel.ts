@@ -8,17 +8,21 @@
  * The messages ({@link ToChild}, {@link FromChild}) wrap the session protocol
  * of `src/shared/protocol.ts`: commands and replies matched by `seq`, events,
  * telemetry, plus what only a supervisor needs (start options, heartbeats,
- * snapshots for restore).
+ * snapshots for restore), and a bounce's render process started by the
+ * parent on the child's behalf (renderProcess.ts).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import type { PatchRef, Reply, SessionEvent, Snapshot, TelemetryFrame } from '../../../shared/protocol.ts';
 import type { SessionOptions } from './Session.ts';
+import type { RenderReport, RenderRequest } from './renderProcess.ts';
 
 /** How the child opens its session: {@link SessionOptions} as plain data. */
-export interface ChildStartOptions extends Omit<SessionOptions, 'patch' | 'log' | 'overrides'> {
+export interface ChildStartOptions extends Omit<SessionOptions, 'patch' | 'log' | 'overrides' | 'launchRender'> {
   patch: PatchRef;
   /** stream → source URI, replacing the patch's default sources. */
   overrides?: Array<[string, string]>;
+  /** Bounces ask the parent to start their render process (`render` messages; the desktop app, where the child cannot start one). */
+  renderViaParent?: boolean;
 }
 
 /** What the child says every heartbeat period (about 250 ms). */
@@ -43,7 +47,8 @@ export type ToChild =
   | { kind: 'command'; seq: number; message: unknown }
   | { kind: 'telemetry'; on: boolean }
   | { kind: 'debugStall'; seconds: number }
-  | { kind: 'stop' };
+  | { kind: 'stop' }
+  | RenderReport;
 
 export type FromChild =
   | { kind: 'ready'; pid: number; snapshot: Snapshot }
@@ -52,7 +57,8 @@ export type FromChild =
   | { kind: 'event'; event: SessionEvent }
   | { kind: 'telemetry'; frame: TelemetryFrame }
   | Heartbeat
-  | { kind: 'stopped' };
+  | { kind: 'stopped' }
+  | RenderRequest;
 
 /** One side of the channel. */
 export interface HostChannel<In, Out> {

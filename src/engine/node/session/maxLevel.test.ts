@@ -42,16 +42,16 @@ function peakDb(path: string): number {
 }
 
 async function loudestTake(maxLevelDb: number | undefined, name: string): Promise<number> {
-  const session = await Session.open({ patch: loadPatchFile(join(dir, 'loud.yaml')), sink: 'none', cacheDir: false, midi: false, maxLevelDb });
+  const session = await Session.open({ patch: loadPatchFile(join(dir, 'loud.yaml')), sink: 'none', cacheDir: false, midi: false, patchesDir: dir, maxLevelDb });
   try {
     await session.start();
     await until(() => (session.snapshot().rmsDb ?? -Infinity) > -40, 'the saw to sound', 30_000);
-    const path = join(dir, `${name}.wav`);
+    const path = join(dir, 'out', `${name}.wav`);
     const ok = async (c: unknown) => {
       const r = await session.handle(c);
       if (!r.ok) throw new Error(`${JSON.stringify(c)}: ${r.error}`);
     };
-    await ok({ type: 'record', action: 'start', path });
+    await ok({ type: 'record', action: 'start', path: `${name}.wav` });
     // Everything a UI or an OSC message could do to make it louder.
     await ok({ type: 'param', target: 'master.volume', value: 12 });
     await ok({ type: 'param', target: 'saw.volume', value: 6 });
@@ -74,13 +74,13 @@ describe('maxLevel (the session master ceiling)', () => {
   }, 120_000);
 
   it('a level cap (quiet hours) is measured lower on the real-time output; a cap above maxLevel does not lift it', async () => {
-    const session = await Session.open({ patch: loadPatchFile(join(dir, 'loud.yaml')), sink: 'none', cacheDir: false, midi: false, maxLevelDb: -6, fadeIn: 0.5 });
+    const session = await Session.open({ patch: loadPatchFile(join(dir, 'loud.yaml')), sink: 'none', cacheDir: false, midi: false, patchesDir: dir, maxLevelDb: -6, fadeIn: 0.5 });
     try {
       await session.start();
       await until(() => (session.snapshot().rmsDb ?? -Infinity) > -20, 'the saw to sound', 30_000);
       const take = async (name: string) => {
-        const path = join(dir, `${name}.wav`);
-        await session.handle({ type: 'record', action: 'start', path });
+        const path = join(dir, 'out', `${name}.wav`);
+        await session.handle({ type: 'record', action: 'start', path: `${name}.wav` });
         await until(() => (session.snapshot().recording?.seconds ?? 0) > 0.5, '0.5 s recorded', 30_000);
         await session.handle({ type: 'record', action: 'stop' });
         return peakDb(path);

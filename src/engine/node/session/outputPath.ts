@@ -1,5 +1,5 @@
 /**
- * Where a client may have the session write a file (a bounce): only inside the
+ * Where a client may have the session write a file (a bounce, a recording): only inside the
  * session's output folder. A client names the file relative to that folder
  * ("take-1.wav", "mixes/take-2.wav"); an absolute path, a `..` step, or a
  * folder or file that is a symlink leading out of it is refused with a message
@@ -8,7 +8,7 @@
 import { lstatSync, mkdirSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep, win32 } from 'node:path';
 
-/** The session's output folder inside the user's patch folder: where bounces go (GET /api/bounce.wav serves it). */
+/** The session's output folder inside the user's patch folder: where bounces and recordings go (GET /api/bounce.wav serves it). */
 export const BOUNCE_SUBDIR = 'out';
 
 /** The absolute file to write, or why not. */
@@ -45,7 +45,7 @@ export function confineOutputPath(dir: string, path: string): { file: string } |
   }
   for (const f of [file, `${file}.part`]) {
     try {
-      if (lstatSync(f).isSymbolicLink()) return { error: `${path}: ${f} is a symlink; bounces write only plain files in ${where}` };
+      if (lstatSync(f).isSymbolicLink()) return { error: `${path}: ${f} is a symlink; the session writes only plain files in ${where}` };
     } catch {
       // absent: fine
     }

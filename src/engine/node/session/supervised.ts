@@ -26,6 +26,7 @@ import { HeartbeatWatch, RestartPolicy, type FaultCause, type RestartPolicyOptio
 import { errorReply, okReply, parseCommand, type Command, type HostStatus, type PatchRef, type Reply, type SessionEvent, type Snapshot, type TelemetryFrame } from '../../../shared/protocol.ts';
 import { PROJECT_ROOT } from '../files.ts';
 import type { SessionLink } from './link.ts';
+import { isRenderRequest, serveRenders, type LaunchRender } from './renderProcess.ts';
 import { forkChild, type ChildHandle, type ChildStartOptions, type FromChild, type Heartbeat, type SpawnChild } from './hostChannel.ts';
 
 /** The script a supervisor starts: the bundle when fresh, else the sources through tsx. */
@@ -62,6 +63,11 @@ export interface SupervisedOptions {
   silentWithoutDevice?: boolean;
   /** Lines about faults and restarts, and the child's stderr. */
   log?: (line: string) => void;
+  /**
+   * Starts the render processes a child asks for (`render` messages: a bounce in
+   * a child started with `session.renderViaParent`); without it they are refused.
+   */
+  launchRender?: LaunchRender;
 }
 
 /** The last fault: why the child went away, and when (epoch seconds). */
@@ -197,8 +203,11 @@ export class SupervisedSession implements SessionLink {
   /** Starts a session process and wires it; it plays once sent `start`. */
   private launch(): ChildHandle {
     const child = (this.o.spawn ?? forkChild)(this.o.entry ?? SESSION_CHILD_ENTRY, { ECOSYM_SESSION_CHILD: '1', ...(this.o.env ?? {}) });
+    // A bounce's render, started here for the child; killed with it.
+    const renders = serveRenders((r) => child.send(r), this.o.launchRender);
     child.onMessage((m) => {
-      if (this.child === child) this.message(m);
+      if (isRenderRequest(m)) renders.handle(m);
+      else if (this.child === child) this.message(m);
     });
     child.onStderr?.((text) => {
       if (this.child !== child) return;
@@ -206,6 +215,7 @@ export class SupervisedSession implements SessionLink {
       for (const line of text.split('\n')) if (line.trim()) this.log(line);
     });
     child.onExit((code, signal) => {
+      renders.close();
       if (this.standby === child) this.standby = undefined;
       if (this.child !== child) return;
       this.child = undefined;

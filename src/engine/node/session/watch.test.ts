@@ -115,7 +115,7 @@ describe('Session with watch', () => {
   beforeAll(async () => {
     writeFileSync(csv, 'time,value\n0,2\n1,4\n2,6\n3,8\n');
     writeFileSync(file, patchText(90));
-    session = await Session.open({ patch: loadPatchFile(file), sink: 'none', cacheDir: false, midi: false, watch: { crossfade: 0.2, debounceMs: 50 } });
+    session = await Session.open({ patch: loadPatchFile(file), sink: 'none', cacheDir: false, midi: false, patchesDir: dir, watch: { crossfade: 0.2, debounceMs: 50 } });
     session.onEvent((e) => events.push(e));
     await session.start();
     await until(() => (session.snapshot().peakDb ?? -Infinity) > -30, 'the ticks to sound', 30_000);
@@ -132,8 +132,8 @@ describe('Session with watch', () => {
   });
 
   it('swaps in a valid change: the new tempo is in the snapshot and heard', async () => {
-    const wav = join(dir, 'tempo.wav');
-    expect((await session.handle({ type: 'record', action: 'start', path: wav })).ok).toBe(true);
+    const wav = join(dir, 'out', 'tempo.wav');
+    expect((await session.handle({ type: 'record', action: 'start', path: 'tempo.wav' })).ok).toBe(true);
     await until(() => seconds() > 3, 'three seconds at 90 BPM', 30_000);
     const changedAt = seconds();
     saveByRename(file, patchText(150));
