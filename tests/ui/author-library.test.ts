@@ -73,7 +73,7 @@ describe('UI: Library', () => {
     const patches = page.getByRole('list', { name: 'Patches' });
     await patches.getByRole('listitem', { name: 'Carbon Pulse' }).waitFor();
     expect(await patches.getByRole('listitem', { name: 'alpha' }).getByText('yours').count()).toBe(1);
-    await page.getByRole('searchbox', { name: 'Search patches' }).fill('NASA');
+    await page.getByRole('searchbox', { name: 'Search patches' }).fill('Sonification first');
     await eventually(async () => (await patches.locator(':scope > li.patch').count()) === 1, 'the search to leave one patch');
     expect(await patches.getByRole('listitem', { name: 'Warming Stripes' }).count()).toBe(1);
     await page.getByRole('searchbox', { name: 'Search patches' }).fill('');
