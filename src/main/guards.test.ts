@@ -31,6 +31,9 @@ describe('the main process guards', () => {
     expect(checkIpcArgs('setRemoteAccess', [true])).toEqual([true]);
     expect(() => checkIpcArgs('setRemoteAccess', ['yes'])).toThrow(/app:setRemoteAccess: expected true or false/);
     expect(() => checkIpcArgs('setRemoteAccess', [])).toThrow(/expected 1 argument/);
+    expect(checkIpcArgs('setRemoteAddress', [{ host: '0.0.0.0', port: 8080 }])).toEqual([{ host: '0.0.0.0', port: 8080 }]);
+    for (const bad of [null, 'x', { host: '0.0.0.0' }, { host: 1, port: 8080 }, { host: '0.0.0.0', port: '8080' }, { host: 'h'.repeat(300), port: 1 }, { host: 'a', port: 1, extra: 1 }])
+      expect(() => checkIpcArgs('setRemoteAddress', [bad])).toThrow(/app:setRemoteAddress: expected \{ host: text, port: number \}/);
     expect(() => checkIpcArgs('openRecent', [{ path: '/a' }])).toThrow(/app:openRecent: expected a file path/);
     expect(() => checkIpcArgs('openRecent', ['x'.repeat(5000)])).toThrow(/at most 4096/);
     expect(() => checkIpcArgs('openRecent', ['/a\0b'])).toThrow(/file path/);

@@ -55,13 +55,18 @@ export class IpcArgumentError extends Error {
  */
 export function checkIpcArgs<K extends keyof Bridge>(method: K, args: readonly unknown[]): Parameters<Bridge[K]> {
   const channel = IpcChannel[method];
-  const arity: Record<keyof Bridge, number> = { getVersion: 0, openSessionPort: 0, openPatchDialog: 0, recentFiles: 0, openRecent: 1, remoteAccess: 0, setRemoteAccess: 1 };
+  const arity: Record<keyof Bridge, number> = { getVersion: 0, openSessionPort: 0, openPatchDialog: 0, recentFiles: 0, openRecent: 1, remoteAccess: 0, setRemoteAccess: 1, setRemoteAddress: 1 };
   if (args.length !== arity[method]) throw new IpcArgumentError(`${channel}: expected ${arity[method]} argument(s), got ${args.length}`);
   if (method === 'openRecent') {
     const p = args[0];
     if (typeof p !== 'string' || p.length === 0 || p.length > 4096 || p.includes('\0')) throw new IpcArgumentError(`${channel}: expected a file path (a non-empty string of at most 4096 characters)`);
   }
   if (method === 'setRemoteAccess' && typeof args[0] !== 'boolean') throw new IpcArgumentError(`${channel}: expected true or false`);
+  if (method === 'setRemoteAddress') {
+    const a = args[0] as { host?: unknown; port?: unknown } | null;
+    if (typeof a !== 'object' || a === null || Object.keys(a).length !== 2 || typeof a.host !== 'string' || a.host.length > 255 || typeof a.port !== 'number')
+      throw new IpcArgumentError(`${channel}: expected { host: text, port: number }`);
+  }
   return args as Parameters<Bridge[K]>;
 }
 

@@ -24,6 +24,7 @@ import { AudioHost } from './audioHost.ts';
 import { appUrls, checkIpcArgs, isAppUrl as isAppUrlUnder, isIndexUrl as isIndexUrlOf, isTrustedFrame, windowOptions, windowTitle } from './guards.ts';
 import { RecentFiles } from './recentFiles.ts';
 import { RemoteAccess } from './remoteAccess.ts';
+import { AppSettings } from './appSettings.ts';
 import { HIDE_CURSOR_CSS, installKeyAction, installMayClose, installShowArg, installWindowOptions, POWER_SAVE_BLOCKER } from './installMode.ts';
 import { loadShowFile, patchRefOf, type LoadedShow } from '../engine/node/install/showFile.ts';
 import { ShowSchedule } from '../engine/core/showSchedule.ts';
@@ -297,6 +298,7 @@ handle('openSessionPort', (_args, event) => {
 let remote: RemoteAccess | undefined;
 handle('remoteAccess', () => remote?.state ?? { on: false, error: 'the audio host has not started' });
 handle('setRemoteAccess', ([on]) => remote?.set(on) ?? { on: false, error: 'the audio host has not started' });
+handle('setRemoteAddress', ([a]) => remote?.setAddress(a) ?? { on: false, error: 'the audio host has not started' });
 app.on('will-quit', () => void remote?.close());
 
 handle('openPatchDialog', (_args, event) => openPatchDialog(BrowserWindow.fromWebContents(event.sender) ?? undefined));
@@ -455,7 +457,11 @@ app
     // A patch file on the command line (`npm start` names the demo's) opens first; else the last one.
     const given = process.argv.slice(1).find((a) => /\.(ya?ml|json)$/i.test(a));
     host = new AudioHost({ patch: given ? { path: path.resolve(given) } : last ? { path: last } : { id: 'seattle-drift' }, spawn: spawnUtility, entry: SESSION_CHILD_JS, launchRender: launchRenderUtility, recent, log: (l) => console.log(`[audio] ${l}`) });
-    remote = new RemoteAccess({ link: host.session, staticDir: RENDERER_DIR, log: (l) => console.log(`[main] ${l}`) });
+    // Remote access as the user left it last time (settings.json; off and 0.0.0.0:8080 at first).
+    const settings = new AppSettings(path.join(app.getPath('userData'), 'settings.json'), (l) => console.warn(`[main] ${l}`));
+    const r = settings.remote;
+    remote = new RemoteAccess({ link: host.session, staticDir: RENDERER_DIR, host: r.host, port: r.port, onChange: (s) => settings.setRemote(s), log: (l) => console.log(`[main] ${l}`) });
+    if (r.on) void remote.set(true);
     host.start().catch((e: unknown) => console.error('[main] audio host:', e));
     buildMenu();
     createWindow();

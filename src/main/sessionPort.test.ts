@@ -114,6 +114,24 @@ describe('a session port', () => {
     expect(r.conn.stats.sent).toBe(sent);
   });
 
+  it("a window that closes with a page controller's keys held lets go of exactly its notes", async () => {
+    const a = open();
+    const b = open();
+    await until(() => a.got.some((m) => m.type === 'hello') && b.got.some((m) => m.type === 'hello'), 'hello');
+    const before = session.engine.heldNotes;
+    a.send({ type: 'midiIn', port: 'Keys', messages: [[0x90, 60, 100], [0x90, 62, 100]], id: 'a' });
+    // a renderer naming another client is ignored: it is always itself
+    b.send({ type: 'midiIn', port: 'Keys', messages: [[0x90, 65, 100]], client: 'port-1', id: 'b' });
+    await until(() => replies(a.got).some((m) => m.id === 'a') && replies(b.got).some((m) => m.id === 'b'), 'both replies');
+    expect(replies(a.got).find((m) => m.id === 'a')).toMatchObject({ ok: true });
+    expect(session.engine.heldNotes).toBe(before + 3);
+    a.other.close();
+    await until(() => session.engine.heldNotes === before + 1, "the closed window's two notes let go");
+    expect(session.bridges.midi!.remoteHeld()).toBe(1);
+    b.conn.close();
+    await until(() => session.engine.heldNotes === before, "the other window's note let go");
+  });
+
   it('checks message kinds and sizes before anything parses them', () => {
     expect(portMessageProblem({ type: 'panic' })).toBeUndefined();
     expect(portMessageProblem('{"type":"panic"}')).toBeUndefined();

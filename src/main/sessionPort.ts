@@ -11,7 +11,7 @@
  * the session validates the command itself (`parseCommand`). A bad message
  * gets an error reply; nothing a renderer sends can throw in main.
  */
-import { errorReply, MAX_MESSAGE_CHARS, PROTOCOL_VERSION, type HostStatus, type ServerMessage, type Snapshot } from '../shared/protocol.ts';
+import { errorReply, MAX_MESSAGE_CHARS, PROTOCOL_VERSION, stampClient, type HostStatus, type ServerMessage, type Snapshot } from '../shared/protocol.ts';
 import type { SessionLink } from '../engine/node/session/link.ts';
 
 /** The two ends a session port needs, whatever made it. */
@@ -48,6 +48,8 @@ export function portMessageProblem(data: unknown): string | undefined {
   return text.length > MAX_MESSAGE_CHARS ? `message too large: ${text.length} characters of JSON (at most ${MAX_MESSAGE_CHARS})` : undefined;
 }
 
+let portCount = 0;
+
 /** Connects a port to a session link. Returns the connection; it closes itself when the port closes. */
 export function connectSessionPort(link: StatusLink, port: PortLike, opts: SessionPortOptions = {}) {
   const rate = opts.maxPerSecond ?? 200;
@@ -55,6 +57,9 @@ export function connectSessionPort(link: StatusLink, port: PortLike, opts: Sessi
   let tokens = rate;
   let refilled = nowMs();
   let closed = false;
+  /** The name the session knows this renderer by; `midi`: it sent MIDI, whose notes are let go when it closes. */
+  const name = `port-${++portCount}`;
+  let midi = false;
   const stats = { received: 0, refused: 0, sent: 0 };
   const send = (m: ServerMessage) => {
     if (closed) return;
@@ -81,6 +86,8 @@ export function connectSessionPort(link: StatusLink, port: PortLike, opts: Sessi
     if (closed) return;
     closed = true;
     for (const off of offs) off();
+    // a window closed or reloaded with keys held: the session lets go of its notes
+    if (midi) void link.handle({ type: 'midiRelease', client: name }).catch(() => undefined);
     try {
       port.close();
     } catch {
@@ -104,7 +111,9 @@ export function connectSessionPort(link: StatusLink, port: PortLike, opts: Sessi
       stats.refused++;
       return send(errorReply(undefined, problem));
     }
-    void link.handle(data).then(send, (e: unknown) => send(errorReply(undefined, String((e as Error)?.message ?? e))));
+    const command = stampClient(data, name);
+    if (command !== data) midi = true;
+    void link.handle(command).then(send, (e: unknown) => send(errorReply(undefined, String((e as Error)?.message ?? e))));
   });
   const status = link.status;
   if (status) send(status);

@@ -10,7 +10,7 @@
  */
 import { contextBridge, ipcRenderer } from 'electron';
 import type { IpcRendererEvent } from 'electron';
-import type { Bridge, IpcChannels, RecentFile, RemoteAccessState, SESSION_PORT_CHANNEL, SessionPort, VersionInfo } from '../shared/ipc.ts';
+import type { Bridge, IpcChannels, RecentFile, RemoteAccessAddress, RemoteAccessState, SESSION_PORT_CHANNEL, SessionPort, VersionInfo } from '../shared/ipc.ts';
 
 // Restated as literals because a sandboxed preload cannot load src/shared at
 // run time; the annotations make tsc fail if they drift from IpcChannel.
@@ -21,6 +21,7 @@ const RECENT_FILES: IpcChannels['recentFiles'] = 'app:recentFiles';
 const OPEN_RECENT: IpcChannels['openRecent'] = 'app:openRecent';
 const REMOTE_ACCESS: IpcChannels['remoteAccess'] = 'app:remoteAccess';
 const SET_REMOTE_ACCESS: IpcChannels['setRemoteAccess'] = 'app:setRemoteAccess';
+const SET_REMOTE_ADDRESS: IpcChannels['setRemoteAddress'] = 'app:setRemoteAddress';
 const PORT: typeof SESSION_PORT_CHANNEL = 'session:port';
 
 /**
@@ -74,13 +75,15 @@ const bridge: Bridge = {
   },
   remoteAccess: async () => remoteState(await ipcRenderer.invoke(REMOTE_ACCESS)),
   setRemoteAccess: async (on: boolean) => remoteState(await ipcRenderer.invoke(SET_REMOTE_ACCESS, on === true)),
+  setRemoteAddress: async (a: RemoteAccessAddress) => remoteState(await ipcRenderer.invoke(SET_REMOTE_ADDRESS, { host: String(a?.host), port: Number(a?.port) })),
 };
 
 /** A plain copy of main's answer, with only the fields a {@link RemoteAccessState} has. */
 function remoteState(r: unknown): RemoteAccessState {
   const o = (r ?? {}) as Record<string, unknown>;
   const out: RemoteAccessState = { on: o.on === true };
-  for (const k of ['url', 'token', 'viewUrl', 'bound', 'error'] as const) if (typeof o[k] === 'string') out[k] = o[k];
+  for (const k of ['url', 'token', 'viewUrl', 'bound', 'error', 'host'] as const) if (typeof o[k] === 'string') out[k] = o[k];
+  if (typeof o.port === 'number') out.port = o.port;
   return out;
 }
 

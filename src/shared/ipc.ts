@@ -40,9 +40,18 @@ export interface RecentFile {
   openedAt: number;
 }
 
+/** Where remote access listens: an address of this machine (0.0.0.0: every network interface) and a port. */
+export interface RemoteAccessAddress {
+  host: string;
+  port: number;
+}
+
 /** The desktop app's remote access (Settings' switch): a server for tablets on the network. */
 export interface RemoteAccessState {
   on: boolean;
+  /** The address set (listened on while on; remembered across runs). */
+  host?: string;
+  port?: number;
   /** While on: the address to open, with the control token. */
   url?: string;
   token?: string;
@@ -77,6 +86,8 @@ export interface Bridge {
   remoteAccess(): Promise<RemoteAccessState>;
   /** Switches remote access on or off; resolves with the state after. */
   setRemoteAccess(on: boolean): Promise<RemoteAccessState>;
+  /** Sets remote access's address (checked; while on, the server moves there); resolves with the state after. */
+  setRemoteAddress(address: RemoteAccessAddress): Promise<RemoteAccessState>;
 }
 
 /**
@@ -91,6 +102,7 @@ export const IpcChannel = {
   openRecent: 'app:openRecent',
   remoteAccess: 'app:remoteAccess',
   setRemoteAccess: 'app:setRemoteAccess',
+  setRemoteAddress: 'app:setRemoteAddress',
 } as const satisfies Record<keyof Bridge, string>;
 
 /** Channel names by bridge method, as literal types. */

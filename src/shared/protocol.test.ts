@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Command, MAX_MESSAGE_CHARS, MAX_MIDI_IN_MESSAGES, PROTOCOL_VERSION, Reply, midiMessageProblem, parseCommand } from './protocol.ts';
+import { Command, MAX_MESSAGE_CHARS, MAX_MIDI_IN_MESSAGES, PROTOCOL_VERSION, Reply, midiMessageProblem, parseCommand, stampClient } from './protocol.ts';
 
 function error(input: unknown): string {
   const r = parseCommand(input);
@@ -87,6 +87,14 @@ describe('protocol', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+
+  it('stampClient names the client on midiIn and midiRelease only, replacing a name the client gave', () => {
+    expect(stampClient({ type: 'midiIn', port: 'p', messages: [[0xf8]], client: 'other' }, 'me')).toMatchObject({ type: 'midiIn', client: 'me' });
+    expect(stampClient(JSON.stringify({ type: 'midiRelease', client: 'other' }), 'me')).toEqual({ type: 'midiRelease', client: 'me' });
+    const text = JSON.stringify({ type: 'panic' });
+    expect(stampClient(text, 'me')).toBe(text);
+    expect(stampClient('{"type":', 'me')).toBe('{"type":');
   });
 
   it('midiIn takes whole MIDI messages only, and says which message is wrong and why', () => {

@@ -50,6 +50,12 @@ export function midiMessageProblem(bytes: readonly number[]): string | undefined
   return undefined;
 }
 
+/**
+ * The connection a command came through, set by the transport (the server, the
+ * app's session port): a client's own value is replaced ({@link stampClient}).
+ */
+const client = z.string().min(1).max(100).optional();
+
 const midiMessage = z
   .array(z.number().int().min(0).max(255))
   .min(1)
@@ -89,7 +95,13 @@ export const Command = z.discriminatedUnion('type', [
    * its own ports: learn, bindings, notes. Each message is whole (no running
    * status, no SysEx).
    */
-  z.strictObject({ ...base, type: z.literal('midiIn'), port: z.string().min(1).max(100), messages: z.array(midiMessage).min(1).max(MAX_MIDI_IN_MESSAGES) }),
+  z.strictObject({ ...base, type: z.literal('midiIn'), port: z.string().min(1).max(100), messages: z.array(midiMessage).min(1).max(MAX_MIDI_IN_MESSAGES), client }),
+  /**
+   * A controller elsewhere went away: the session lets go of every note its
+   * page ports hold (all of `client`'s, or only `port`'s). The server and the
+   * app's session port send it when a client's connection closes.
+   */
+  z.strictObject({ ...base, type: z.literal('midiRelease'), port: z.string().min(1).max(100).optional(), client }),
   /** Binds the next MIDI control moved to a target, or to a stream (`stream:NAME`). */
   z.strictObject({ ...base, type: z.literal('midiLearn'), target: name, timeoutSeconds: z.number().min(1).max(3600).optional() }),
   /**
@@ -414,6 +426,18 @@ export function parseCommand(input: unknown): { ok: true; command: Command } | {
     .map((i) => `${[type, ...i.path.map(String)].join('.')}: ${i.message}`.slice(0, 200))
     .join('; ');
   return { ok: false, reply: errorReply(id, where) };
+}
+
+/**
+ * What a transport hands the session for one message from a client: a
+ * `midiIn` or `midiRelease` gets the client's name (replacing any the client
+ * set, so one client can never let go of another's notes); anything else, and
+ * anything invalid, passes unchanged (the session says what is wrong).
+ */
+export function stampClient(message: unknown, client: string): unknown {
+  const p = parseCommand(message);
+  if (!p.ok || (p.command.type !== 'midiIn' && p.command.type !== 'midiRelease')) return message;
+  return { ...p.command, client };
 }
 
 /**

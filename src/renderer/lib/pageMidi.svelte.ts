@@ -5,17 +5,15 @@
  * to the session as `midiIn` commands, where its MIDI bridge treats them as
  * one of its own ports: the same learn, bindings and played voices.
  *
- * Messages are batched (one command every {@link FLUSH_MS} at most, under the
- * server's rate limit), in order; SysEx and active sensing stay here. Each
+ * Messages are batched (midiOutbox.ts: in order, split when a batch is full,
+ * under the server's rate limit); SysEx and active sensing stay here. Each
  * input can be switched off (remembered in localStorage); switching one off
  * releases the notes it held.
  */
 import type { Input, MessageEvent as MidiEvent, WebMidi as WebMidiType } from 'webmidi';
-import { MAX_MIDI_IN_MESSAGES, midiMessageProblem } from '../../shared/protocol.ts';
+import { midiMessageProblem } from '../../shared/protocol.ts';
 import { app } from './app.svelte.ts';
-
-/** Longest wait before a batch of messages goes out (ms): 25 commands a second at most. */
-export const FLUSH_MS = 40;
+import { MidiOutbox } from './midiOutbox.ts';
 const OFF_KEY = 'ecosym.pageMidi.off';
 const ENABLED_KEY = 'ecosym.pageMidi.enabled';
 
@@ -27,31 +25,6 @@ export interface PageMidiInput {
   sent: number;
 }
 
-/**
- * One input's messages waiting to go out. When a batch is full (a dense
- * controller), a newer value of a controller or pitch bend already waiting
- * replaces the older one; anything else is dropped and counted.
- */
-export class MidiBatch {
-  messages: number[][] = [];
-  dropped = 0;
-
-  push(bytes: readonly number[]): void {
-    const m = [...bytes];
-    if (this.messages.length < MAX_MIDI_IN_MESSAGES) return void this.messages.push(m);
-    const kind = m[0]! & 0xf0;
-    const same = kind === 0xb0 ? this.messages.findIndex((x) => x[0] === m[0] && x[1] === m[1]) : kind === 0xe0 ? this.messages.findIndex((x) => x[0] === m[0]) : -1;
-    if (same >= 0) this.messages[same] = m;
-    else this.dropped++;
-  }
-
-  take(): number[][] {
-    const m = this.messages;
-    this.messages = [];
-    return m;
-  }
-}
-
 class PageMidi {
   /** off: not asked yet; on: Web MIDI enabled; unavailable: not here or refused (see `reason`). */
   state = $state<'off' | 'enabling' | 'on' | 'unavailable'>('off');
@@ -61,11 +34,10 @@ class PageMidi {
   lastError = $state<string | undefined>(undefined);
 
   private readonly switchedOff = new Set<string>(readList(OFF_KEY));
-  private readonly batches = new Map<string, MidiBatch>();
+  private readonly outbox = new MidiOutbox((port, messages) => this.send(port, messages));
   /** Notes held, per input name: `status << 8 | note`. */
   private readonly held = new Map<string, Set<number>>();
   private readonly listening = new Map<string, { input: Input; fn: (e: MidiEvent) => void }>();
-  private timer: ReturnType<typeof setTimeout> | undefined;
   /** webmidi, loaded when first enabled (most pages never use it). */
   private midi: typeof WebMidiType | undefined;
 
@@ -146,25 +118,14 @@ class PageMidi {
   }
 
   private queue(name: string, bytes: readonly number[]): void {
-    let b = this.batches.get(name);
-    if (!b) this.batches.set(name, (b = new MidiBatch()));
-    b.push(bytes);
-    this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
+    this.outbox.queue(name, bytes);
   }
 
-  private flush(): void {
-    this.timer = undefined;
-    if (app.readOnly) {
-      this.batches.clear();
-      return;
-    }
-    for (const [port, b] of this.batches) {
-      const messages = b.take();
-      if (messages.length === 0) continue;
-      const input = this.inputs.find((i) => i.name === port);
-      if (input) input.sent += messages.length;
-      void app.send({ type: 'midiIn', port, messages }, { quiet: true }).then((r) => (this.lastError = r.ok ? undefined : r.error));
-    }
+  private send(port: string, messages: number[][]): void {
+    if (app.readOnly) return this.outbox.clear();
+    const input = this.inputs.find((i) => i.name === port);
+    if (input) input.sent += messages.length;
+    void app.send({ type: 'midiIn', port, messages }, { quiet: true }).then((r) => (this.lastError = r.ok ? undefined : r.error));
   }
 
   private releaseHeld(name: string): void {

@@ -138,6 +138,28 @@ describe('MIDI in: notes', () => {
     expect(r.bridge.stats.in.notes).toBe(3);
   });
 
+  it("a controller elsewhere that goes away lets go of exactly its notes, those under its sustain pedal too", async () => {
+    const r = await rig();
+    const e = r.player.engine;
+    r.bridge.receive([0x90, 48, 100]); // the port's own note stays
+    r.bridge.receiveFrom('Keys', [0x90, 60, 100, 0x90, 62, 100], undefined, 'page-a');
+    r.bridge.receiveFrom('Keys', [0x90, 64, 100], undefined, 'page-b'); // same name, another page
+    r.bridge.receiveFrom('Keys', [0xb0, 64, 127, 0x80, 62, 0], undefined, 'page-a'); // pedal down, 62 let up: still sounding
+    expect(e.heldNotes).toBe(4);
+    expect(r.bridge.remoteHeld('page-a')).toBe(1);
+    expect(r.bridge.releaseRemote('page-a')).toBe(1);
+    // 60 released, and 62 with the pedal let up
+    expect(e.heldNotes).toBe(2);
+    expect(r.bridge.remoteHeld()).toBe(1);
+    expect(r.bridge.releaseRemote('page-a')).toBe(0); // twice: nothing more
+    expect(r.bridge.releaseRemote('page-b', 'Other')).toBe(0); // another port name of page-b: not this one
+    expect(e.heldNotes).toBe(2);
+    expect(r.bridge.releaseRemote('page-b', 'Keys')).toBe(1);
+    expect(e.heldNotes).toBe(1);
+    r.bridge.receive([0x80, 48, 0]);
+    expect(e.heldNotes).toBe(0);
+  });
+
   it('routes channels to voices', async () => {
     const r = await rig({ play: { keys: 2, beat: 3 } });
     const e = r.player.engine;

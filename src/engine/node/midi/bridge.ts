@@ -14,7 +14,7 @@ import type { Engine, EngineEvent } from '../../audio/Engine.ts';
 import type { Clock, Disposable } from '../../core/clock.ts';
 import type { ClockFollower, ClockOut } from '../../core/midi/clock.ts';
 import { resolveMidi, type ControlBinding, type LearnDestination, type MidiSetup } from '../../core/midi/config.ts';
-import { MidiParser } from '../../core/midi/parser.ts';
+import { MidiParser, type MidiMessage } from '../../core/midi/parser.ts';
 import type { Patch } from '../../core/patchSchema.ts';
 import { clockFor } from '../clock.ts';
 import { MidiClockIn, MidiClockOut } from './clock.ts';
@@ -28,8 +28,25 @@ import type { MidiSystem } from './system.ts';
 export { bendValue } from './input.ts';
 export { sidecarPath } from './learn.ts';
 
-/** Controllers elsewhere (by port name) the bridge keeps a parser for. */
+/** Controllers elsewhere (by client and port name) the bridge keeps a parser for. */
 const MAX_REMOTE_PORTS = 16;
+
+/**
+ * A controller elsewhere: its own parser (running status never mixes with
+ * another's), and what it holds down now, so that when it goes away (a page
+ * closed, its client cut off) exactly its notes are let go.
+ */
+interface RemotePort {
+  /** The client it came through (a WebSocket connection of the server), when known. */
+  client: string | undefined;
+  parser: MidiParser;
+  /** Notes held down: `channel << 7 | note`. */
+  held: Set<number>;
+  /** Channels whose sustain pedal it holds down. */
+  pedal: Set<number>;
+}
+
+const remoteKey = (client: string | undefined, port: string) => `${client ?? ''}\u0000${port}`;
 
 export interface MidiBridgeOptions {
   engine: Engine;
@@ -55,8 +72,8 @@ export class MidiBridge {
   readonly stats = midiStats();
   private readonly clock: Clock;
   private readonly parser = new MidiParser();
-  /** Parsers of controllers elsewhere, by port name ({@link receiveFrom}). */
-  private readonly remote = new Map<string, MidiParser>();
+  /** Controllers elsewhere, by client and port name ({@link receiveFrom}). */
+  private readonly remote = new Map<string, RemotePort>();
   private readonly io: MidiPorts;
   private readonly input: MidiInput;
   private readonly learning: MidiLearn;
@@ -133,23 +150,68 @@ export class MidiBridge {
   /**
    * Bytes from a controller elsewhere (a page's Web MIDI input, the `midiIn`
    * command): the same learn and bindings as the input port, with a parser of
-   * its own per port name so that its messages never mix with the port's.
+   * its own per port name (and client) so that its messages never mix with
+   * the port's. The notes it holds are tracked: {@link releaseRemote}.
    */
-  receiveFrom(port: string, bytes: readonly number[], wallMs: number = this.clock.wallMs()): void {
-    let parser = this.remote.get(port);
-    if (!parser) {
-      // a handful of names at most: the oldest is forgotten
-      if (this.remote.size >= MAX_REMOTE_PORTS) this.remote.delete(this.remote.keys().next().value!);
-      this.remote.set(port, (parser = new MidiParser()));
+  receiveFrom(port: string, bytes: readonly number[], wallMs: number = this.clock.wallMs(), client?: string): void {
+    const key = remoteKey(client, port);
+    let r = this.remote.get(key);
+    if (!r) {
+      // a handful of names at most: the oldest is forgotten, and what it held let go
+      if (this.remote.size >= MAX_REMOTE_PORTS) this.forget(this.remote.keys().next().value!, wallMs);
+      this.remote.set(key, (r = { client, parser: new MidiParser(), held: new Set(), pedal: new Set() }));
     }
-    this.parse(parser, bytes, wallMs);
+    const held = r;
+    this.parse(r.parser, bytes, wallMs, (m) => {
+      if (m.type === 'noteOn') held.held.add((m.channel << 7) | m.note);
+      else if (m.type === 'noteOff') held.held.delete((m.channel << 7) | m.note);
+      else if (m.type === 'cc' && m.controller === 64) {
+        if (m.value >= 64) held.pedal.add(m.channel);
+        else held.pedal.delete(m.channel);
+      } else if (m.type === 'cc' && (m.controller === 120 || m.controller === 123)) held.held.clear();
+    });
   }
 
-  private parse(parser: MidiParser, bytes: readonly number[], wallMs: number): void {
+  /**
+   * A controller elsewhere went away (its page closed, its connection
+   * dropped): the notes it held and its sustain pedal are let go, as if it
+   * had sent the note-offs, and its parser is forgotten. `port` undefined:
+   * every port of `client`. Returns how many notes were let go.
+   */
+  releaseRemote(client: string | undefined, port?: string): number {
+    let n = 0;
+    for (const [key, r] of [...this.remote]) if (r.client === client && (port === undefined || key === remoteKey(client, port))) n += this.forget(key);
+    return n;
+  }
+
+  /** Notes held down now by controllers elsewhere (all, or one client's). */
+  remoteHeld(client?: string): number {
+    let n = 0;
+    for (const r of this.remote.values()) if (client === undefined || r.client === client) n += r.held.size;
+    return n;
+  }
+
+  private forget(key: string, wallMs: number = this.clock.wallMs()): number {
+    const r = this.remote.get(key);
+    if (!r) return 0;
+    this.remote.delete(key);
+    const n = r.held.size;
+    const wall = wallMs / 1000;
+    try {
+      for (const ch of r.pedal) this.input.handle({ type: 'cc', channel: ch, controller: 64, value: 0 }, wall);
+      for (const k of r.held) this.input.handle({ type: 'noteOff', channel: k >> 7, note: k & 0x7f, velocity: 0 }, wall);
+    } catch (e) {
+      countError(this.stats, e);
+    }
+    return n;
+  }
+
+  private parse(parser: MidiParser, bytes: readonly number[], wallMs: number, seen?: (m: MidiMessage) => void): void {
     this.stats.in.messages++;
     try {
       parser.push(bytes, (m) => {
         try {
+          seen?.(m);
           this.learning.push(m);
         } catch (e) {
           countError(this.stats, e);

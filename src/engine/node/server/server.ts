@@ -21,10 +21,11 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import sirv from 'sirv';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
+import { randomBytes } from 'node:crypto';
 import type { SessionLink } from '../session/link.ts';
 import { CSP } from '../../../shared/csp.ts';
 import { BOUNCE_SUBDIR, confineBounce, sendWav } from './bounceFile.ts';
-import { errorReply, parseCommand, PROTOCOL_VERSION, READ_ONLY_COMMANDS, type Command, type HostStatus, type Reply, type Snapshot } from '../../../shared/protocol.ts';
+import { errorReply, parseCommand, PROTOCOL_VERSION, stampClient, READ_ONLY_COMMANDS, type Command, type HostStatus, type Reply, type Snapshot } from '../../../shared/protocol.ts';
 import { accessOf, cookieName, generateToken, hostAllowed, originAllowed, RateLimiter, servedHostnames, tokenOf, type Access } from './security.ts';
 
 /** Limits of one server; every one has a default. */
@@ -135,6 +136,10 @@ interface Client {
   refusedInARow: number;
   alive: boolean;
   ready: boolean;
+  /** The name the session knows this connection by (its page MIDI ports' notes are let go when it closes). */
+  name: string;
+  /** It sent MIDI (midiIn): closing it lets go of what its controllers hold. */
+  midi: boolean;
 }
 
 /** Security headers on every answer. */
@@ -243,6 +248,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const bindHost = o.host ?? '127.0.0.1';
   const stats: ServerStats = { connections: 0, rejectedUpgrades: 0, messages: 0, refusedRate: 0, telemetrySent: 0, telemetryDropped: 0, slowDisconnects: 0 };
   const clients = new Set<Client>();
+  /** Names clients get: unique across the servers of one session (the app's and a remote one). */
+  const serverName = randomBytes(4).toString('hex');
+  let clientCount = 0;
   const routes = new Map((o.routes ?? []).map((r) => [`${r.method} ${r.path}`, r]));
   const hasUi = o.staticDir !== undefined && existsSync(join(o.staticDir, 'index.html'));
   const staticFiles = hasUi
@@ -359,12 +367,17 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       if (!parsed.ok) reply = parsed.reply;
       else if (!READ_ONLY_COMMANDS.includes(parsed.command.type)) reply = errorReply(parsed.command.id, `"${parsed.command.type}": this client may only watch (read-only token); it may send ${READ_ONLY_COMMANDS.join(', ')}`);
       else reply = await link.handle(parsed.command);
-    } else reply = await link.handle(text);
+    } else {
+      // MIDI from this client's controllers carries its name, so that its notes can be let go when it goes.
+      const command = stampClient(text, c.name);
+      if (command !== text) c.midi = true;
+      reply = await link.handle(command);
+    }
     send(c, JSON.stringify(reply), false);
   }
 
   async function onConnection(ws: WebSocket, access: Exclude<Access, 'none'>): Promise<void> {
-    const c: Client = { ws, access, limiter: new RateLimiter(limits.messagesPerSecond, limits.messageBurst), refusedInARow: 0, alive: true, ready: false };
+    const c: Client = { ws, access, limiter: new RateLimiter(limits.messagesPerSecond, limits.messageBurst), refusedInARow: 0, alive: true, ready: false, name: `ws-${serverName}-${++clientCount}`, midi: false };
     clients.add(c);
     stats.connections++;
     // Messages that come before the hello are answered after it, in order.
@@ -377,6 +390,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     ws.on('close', () => {
       clients.delete(c);
       updateTelemetry();
+      // Closed, dropped or cut off with keys held: the session lets go of its notes (after its messages already queued).
+      if (c.midi) chain = chain.then(() => link.handle({ type: 'midiRelease', client: c.name })).then(() => undefined, () => undefined);
     });
     const hello = (async () => {
       const s = await snapshot();

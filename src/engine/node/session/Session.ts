@@ -478,12 +478,43 @@ export class Session implements SessionLink {
     const unavailable = 'unavailable' in opened ? opened.unavailable : undefined;
     if (unavailable !== undefined) log(`MIDI ports disabled: ${unavailable}. MIDI from a page's controller (midiIn) still plays.`);
     const system = 'unavailable' in opened ? portlessMidi() : opened;
-    const bridge = new MidiBridge({ engine: this.gatedEngine(), patch, system, input: m?.input, output: m?.output, sidecar: sidecarPath(this.pf.file), log: (x) => log(`  ${x}`) });
+    await this.runMidiBridge(system, unavailable, m?.input, m?.output, log);
+  }
+
+  private async runMidiBridge(system: MidiSystem, unavailable: string | undefined, input: string | undefined, output: string | undefined, log: (line: string) => void): Promise<void> {
+    const bridge = new MidiBridge({ engine: this.gatedEngine(), patch: this.pf.patch, system, input, output, sidecar: sidecarPath(this.pf.file), log: (x) => log(`  ${x}`) });
     this.midi = this.bridgeStore.add('MIDI', { bridge, system, unavailable }, async (x) => {
       await x.bridge.stop();
       x.system.close();
+      if (this.midi === x) this.midi = undefined;
     });
     await bridge.start();
+  }
+
+  /** A page bridge being started ({@link midiBridge}). */
+  private midiStarting: Promise<void> | undefined;
+
+  /**
+   * The MIDI bridge for `midiIn` and `midiLearn`: the running one, or, when
+   * the patch asked for none, one started now for controllers elsewhere only
+   * (a page's Web MIDI): it opens no port of this machine, plays the patch's
+   * first voice (or its midi.play) and learns like any other. A load stops it;
+   * the next `midiIn` starts it again.
+   */
+  private async midiBridge(): Promise<MidiBridge> {
+    if (this.midiStarting) await this.midiStarting;
+    if (this.midi) return this.midi.bridge;
+    const log = this.opts.log ?? (() => undefined);
+    this.midiStarting ??= this.serially(async () => {
+      if (this.midi || this.stopped) return;
+      await this.runMidiBridge(portlessMidi(), undefined, undefined, undefined, log);
+      log(`  MIDI: a page's controller plays "${this.pf.patch.name}" (midiIn; no MIDI port of this machine opened)`);
+    }).finally(() => (this.midiStarting = undefined));
+    await this.midiStarting;
+    // (set by the start just awaited)
+    const started = this.midi as { bridge: MidiBridge } | undefined;
+    if (!started) throw new Error('MIDI in: the session has stopped');
+    return started.bridge;
   }
 
   /**
@@ -773,12 +804,15 @@ export class Session implements SessionLink {
         await this.rebind(c.stream, c.uri);
         return undefined;
       case 'midiIn': {
-        if (!this.midi) return 'MIDI in: no MIDI bridge is running (the patch has no midi section and no MIDI port was given, or MIDI is unavailable here)';
-        for (const m of c.messages) this.midi.bridge.receiveFrom(c.port, m);
+        const bridge = await this.midiBridge();
+        for (const m of c.messages) bridge.receiveFrom(c.port, m, undefined, c.client);
         return undefined;
       }
+      case 'midiRelease': {
+        if (this.midiStarting) await this.midiStarting;
+        return { data: { released: this.midi?.bridge.releaseRemote(c.client, c.port) ?? 0 } };
+      }
       case 'midiLearn': {
-        if (!this.midi) return 'MIDI learn: no MIDI bridge is running (the patch has no midi section and no MIDI port was given, or MIDI is unavailable here)';
         let dest: LearnDestination;
         if (c.target.startsWith('stream:')) {
           const stream = c.target.slice(7);
@@ -789,7 +823,7 @@ export class Session implements SessionLink {
           if (typeof t === 'string') return t;
           dest = { to: c.target };
         }
-        void this.midi.bridge.learn(dest, (c.timeoutSeconds ?? 30) * 1000).catch(() => undefined);
+        void (await this.midiBridge()).learn(dest, (c.timeoutSeconds ?? 30) * 1000).catch(() => undefined);
         return undefined;
       }
       case 'record': {
