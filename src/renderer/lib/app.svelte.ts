@@ -39,6 +39,8 @@ class AppState {
   sceneChangedAt = $state(0);
   /** The last offline bounce's state (`bounce` events): progress while running, the file when done. */
   bounce = $state<Extract<SessionEvent, { type: 'bounce' }> | undefined>(undefined);
+  /** The last recording's state (`record` events): started, stopped (the file written, its length) or failed. */
+  record = $state<Extract<SessionEvent, { type: 'record' }> | undefined>(undefined);
 
   private client: SessionClient | undefined;
   private logN = 0;
@@ -140,6 +142,7 @@ class AppState {
         void this.refresh();
         return;
       case 'record':
+        this.record = e;
         this.addLog('record', `recording ${e.state}: ${e.path}${e.error ? ` (${e.error})` : ''}`, e.state === 'failed');
         return;
       case 'error':

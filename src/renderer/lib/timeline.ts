@@ -5,7 +5,7 @@
  * from telemetry frames (`playheads`), the loop region and a region being dragged.
  * Data time (epoch seconds) is the x axis all file streams share.
  */
-import type { FileSeriesEntry } from '../../shared/protocol.ts';
+import type { FileSeriesEntry, FileTransport, Snapshot } from '../../shared/protocol.ts';
 import { invalidate, telemetry, type Drawer } from './telemetry.ts';
 import { SIGNAL_COLOURS } from './previewPlot.ts';
 
@@ -25,6 +25,40 @@ export function setSeries(entries: Record<string, FileSeriesEntry>): void {
 /** The data span of one file: first to one step past the last (where its loop starts over). */
 export function spanOf(e: { first: number; last: number; count: number }): [number, number] {
   return [e.first, e.count < 2 ? e.first + 1 : e.first + ((e.last - e.first) * e.count) / (e.count - 1)];
+}
+
+/** The speed factors offered (Live's Timeline, Perform's transport). */
+export const SPEEDS = [0.25, 0.5, 1, 2, 4, 8];
+
+/** The choices for a Speed select: {@link SPEEDS}, with the speed now among them when it is another. */
+export function speedChoices(speed: number): number[] {
+  return SPEEDS.includes(speed) ? SPEEDS : [...SPEEDS, speed].sort((a, b) => a - b);
+}
+
+/** The snapshot's file streams with their transports, in the snapshot's order. */
+export function fileStreams(snap: Snapshot | undefined): Array<{ name: string; file: FileTransport }> {
+  return Object.entries(snap?.streams ?? {}).flatMap(([name, st]) => (st.file ? [{ name, file: st.file }] : []));
+}
+
+/** Every file's span together (from the snapshot, before any series came); undefined with no files. */
+export function filesSpan(files: Array<{ file: FileTransport }>): [number, number] | undefined {
+  if (files.length === 0) return undefined;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const { file } of files) {
+    const [a, b] = spanOf(file);
+    lo = Math.min(lo, a);
+    hi = Math.max(hi, b);
+  }
+  return [lo, hi];
+}
+
+/** Data time per second of playing, in the largest fitting unit. */
+export function fmtSpeed(dataPerSecond: number): string {
+  const units: Array<[string, number]> = [['years', 365.25 * 86400], ['days', 86400], ['hours', 3600], ['minutes', 60], ['seconds', 1]];
+  const [u, s] = units.find(([, s]) => dataPerSecond >= s) ?? ['seconds', 1];
+  const n = dataPerSecond / s;
+  return `${n >= 10 ? n.toFixed(0) : n.toPrecision(2)} ${u} of data a second`;
 }
 
 /** The x axis: every file's span together; undefined with no series. */

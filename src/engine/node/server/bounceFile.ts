@@ -1,6 +1,7 @@
 /**
- * `GET /api/bounce.wav?path=…`: a bounced WAV, for the Author screen's player
- * and waveform. Only files in the bounce folder (`<user's patch folder>/out`)
+ * `GET /api/bounce.wav?path=…`: a bounced or recorded WAV, for the Author screen's
+ * player and waveform and the Perform screen's last recording. Only files in the
+ * session's output folder (`<user's patch folder>/out`)
  * are served: the path is resolved through symlinks and must stay inside that
  * folder's real path, end in `.wav` and be a regular file. Byte ranges are
  * honoured (a media element seeks with them).
