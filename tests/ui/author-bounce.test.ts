@@ -123,7 +123,7 @@ describe('UI: Author bounce', () => {
       const r = await fetch(wavUrl(p), { headers: auth() });
       return { status: r.status, error: ((await r.json()) as { error: string }).error };
     };
-    expect(await status(outside)).toMatchObject({ status: 403, error: expect.stringMatching(/outside the bounce folder/) });
+    expect(await status(outside)).toMatchObject({ status: 403, error: expect.stringMatching(/outside the output folder/) });
     expect((await status(join(userDir, 'out', '..', '..', 'secret.wav'))).status).toBe(403);
     expect((await status(join(userDir, 'out', 'link.wav'))).status).toBe(403);
     expect((await status('/etc/passwd')).status).toBe(400);

@@ -22,7 +22,7 @@ export function confineBounce(dir: string, path: string | null): { file: string;
   try {
     root = realpathSync(dir);
   } catch {
-    return { status: 404, error: `bounce.wav: no bounce folder ${dir} yet` };
+    return { status: 404, error: `bounce.wav: no output folder ${dir} yet (bounces and recordings go there)` };
   }
   try {
     file = realpathSync(isAbsolute(path) ? path : join(root, path));
@@ -30,7 +30,7 @@ export function confineBounce(dir: string, path: string | null): { file: string;
     return { status: 404, error: `bounce.wav: no file ${path}` };
   }
   const rel = relative(root, file);
-  if (rel === '' || rel.startsWith('..') || isAbsolute(rel) || rel.split(sep).includes('..')) return { status: 403, error: `bounce.wav: ${path} is outside the bounce folder ${dir}` };
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel) || rel.split(sep).includes('..')) return { status: 403, error: `bounce.wav: ${path} is outside the output folder ${dir}` };
   const st = statSync(file);
   if (!st.isFile()) return { status: 404, error: `bounce.wav: ${path} is not a file` };
   return { file, bytes: st.size };

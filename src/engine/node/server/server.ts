@@ -503,7 +503,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     res.end(NO_UI_PAGE);
   }
 
-  // The bounce folder: given, or the session's user folder's `out` (asked once; a failure is asked again next time).
+  // The output folder (bounces and recordings): given, or the session's user folder's `out` (asked once; a failure is asked again next time).
   let bounceDirOnce: Promise<string> | undefined;
   function bounceDir(): Promise<string> {
     if (o.bounceDir !== undefined) return Promise.resolve(o.bounceDir);
