@@ -68,6 +68,6 @@ describe('one time axis for a patch\'s dated streams (sharedPaces)', () => {
 
   it('the pace line states the shared span and the streams on it', () => {
     const placed = sharedPaces(new Map([['anomaly', yearly], ['decade', fiveYear]]), { over: 600 });
-    expect(describePlacement('decade', placed.get('decade')!)).toBe('decade: 1880–2023 over 10 min, 1 year = 4.1 s (one time axis with anomaly)');
+    expect(describePlacement('decade', placed.get('decade')!)).toBe('decade: 1880–2023 over 10 min, 1 year = 4.1 s, one time axis with anomaly');
   });
 });

@@ -96,7 +96,7 @@ export function sharedPaces(spans: ReadonlyMap<string, PacedSpan>, opts: { speed
 /** The pace line of a placed stream: {@link describePace} on its axis, naming the streams that share it. */
 export function describePlacement(stream: string, p: Placement, untimed = false): string {
   const line = describePace(stream, p.first, p.last, p.pace, untimed);
-  return p.sharedWith.length > 1 ? `${line} (one time axis with ${p.sharedWith.filter((s) => s !== stream).join(', ')})` : line;
+  return p.sharedWith.length > 1 ? `${line}, one time axis with ${p.sharedWith.filter((s) => s !== stream).join(', ')}` : line;
 }
 
 const YEAR = 365.25 * 86400;

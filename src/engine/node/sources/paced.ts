@@ -321,8 +321,9 @@ export class FileSource implements Source {
     this.t0 = p.origin;
     this.loopLength = p.pace.loopSpan;
     this.paceSpeed = p.pace.speed;
-    const line = placement ? describePlacement('', p) : describePace('', file.time(0), file.time(n - 1), p.pace, report?.untimed);
-    this.loaded = `${describeFeedFile({ ...file, report })}; ${line.slice(2)}`;
+    const name = this.name ?? '';
+    const line = placement ? describePlacement(name, p) : describePace(name, file.time(0), file.time(n - 1), p.pace, report?.untimed);
+    this.loaded = `${describeFeedFile({ ...file, report })}; ${line.slice(name.length + 2)}`;
     this.onLoaded?.(this.loaded);
     this.lastAt = placement && !peer ? this.axis!.startedAt : this.clock.now();
     if (peer) {
