@@ -26,6 +26,13 @@ describe('validate with data', () => {
     expect(out.some((l) => l.includes('sits on unsmoothed data'))).toBe(true);
   });
 
+  it('the pace lines state the time axis the dated streams share', async () => {
+    const out: string[] = [];
+    expect(await validateDataCommand([join(PROJECT_ROOT, 'patches/four-chapters.yaml')], (s) => out.push(s), (s) => out.push(s))).toBe(0);
+    expect(out).toContain("    pace: 1880–2023 over 10 min, 1 year = 4.1 s, one time axis with decade (play's default 10 min loop)");
+    expect(out).toContain("    pace: 1880–2023 over 10 min, 1 year = 4.1 s, one time axis with anomaly (play's default 10 min loop)");
+  });
+
   it('a missing column is an error naming the file, and validate exits 1; --no-data skips the data', async () => {
     const file = patch('iowa-electricity.csv#generation@year', '  g: { from: e }');
     const errs: string[] = [];

@@ -8,8 +8,7 @@
 import { Conditioner } from '../engine/core/conditioning.ts';
 import { isLive, parseSourceUri } from '../engine/core/sources/uri.ts';
 import { conditionSpec } from '../engine/audio/PatchRuntime.ts';
-import { collectFeed } from '../engine/node/sources/collect.ts';
-import { takesText } from '../engine/node/sources/hub.ts';
+import { collectStreams } from '../engine/node/sources/collect.ts';
 import { dirname, resolve } from 'node:path';
 import { loadPatchFile, readPatchResult, resolvePatchPath, type PatchFile } from '../engine/node/files.ts';
 import { dataOverrides } from './common.ts';
@@ -65,6 +64,8 @@ const fmt = (x: number) => (Math.abs(x) >= 1000 || x === Math.round(x) ? String(
 export async function dataReport(pf: PatchFile, bindings: string[] = []): Promise<StreamReport[]> {
   const overrides = dataOverrides(pf, bindings);
   const out: StreamReport[] = [];
+  // All file streams at once: the dated ones share one time axis (their pace lines say so).
+  const collected = await collectStreams(pf.patch, pf.dir, overrides, { duration: REPORT_SECONDS, skip: (_, spec) => isLive(spec) });
   for (const [stream, spec] of Object.entries(pf.patch.streams)) {
     const source = overrides.get(stream) ?? spec.source;
     const r: StreamReport = { stream, source: source ?? '', signals: [], warnings: [] };
@@ -86,7 +87,9 @@ export async function dataReport(pf: PatchFile, bindings: string[] = []): Promis
     }
     let points;
     try {
-      const c = await collectFeed(stream, source, spec, { duration: REPORT_SECONDS, baseDir: pf.dir, text: takesText(pf.patch, stream) });
+      const c = collected.get(stream);
+      if (c === undefined) throw new Error(`${stream}: not read`);
+      if (c instanceof Error) throw c;
       points = c.feed.points;
       r.described = c.described;
       r.pace = c.pace;

@@ -63,7 +63,8 @@ Usage:
   .geojson, or a recording), http(s)://…#JSONPATH&interval=60s, ws://…#JSONPATH,
   mqtt://host:1883/topic/+#JSONPATH, osc://:9000/address, sim:walk?min=0&max=100.
   render fetches an HTTP feed once and captures ws/mqtt/osc live for --duration first.
---speed is data seconds per audio second; without it the data is spread over the render.
+--speed is data seconds per audio second; without it the data is spread over the render
+  (the dated file streams of a patch on one time axis, the union of their spans).
 --osc-in and --oscquery listen on 127.0.0.1 unless given a host (0.0.0.0:9000 opens them to the
   network); --osc-allow 192.168.1.0/24 (repeatable) accepts control only from those senders.
 --verbose (play, demo, start): with no audio device, also print what the audio driver said.

@@ -5,6 +5,14 @@
  * repeats a time). Without a speed that loop is spread over `over` seconds of
  * playing (the render's length, or `play --loop`, default 10 min); with one
  * (`--speed N`, `&speed=N`: data seconds per second) it plays at that speed.
+ *
+ * One clock for a patch's dated streams ({@link sharedPaces}): the file streams
+ * with dates and no `&speed=` of their own share one mapping from data time to
+ * play time, over the union of their loops (earliest first time to latest loop
+ * end), so the same data time sounds at the same moment in every one of them
+ * (a 5-year mean ending in 2020 and the yearly series ending in 2023 stay on
+ * the same year). A stream with its own `&speed=`, and a file without dates
+ * (rows in order), keeps a pace of its own.
  */
 
 export interface Pace {
@@ -28,6 +36,67 @@ export function paceFor(first: number, last: number, n: number, opts: { speed?: 
   const span = loopSpan(first, last, n);
   const speed = opts.speed ?? (span > 0 ? span / opts.over : 1);
   return { speed, spread: opts.speed === undefined, loopSpan: span, loopSeconds: span / speed };
+}
+
+/** A file stream's data, as pacing sees it. */
+export interface PacedSpan {
+  /** Data times of its first and last values, and how many there are. */
+  first: number;
+  last: number;
+  n: number;
+  /** The stream's own `&speed=` (it then keeps its own pace). */
+  speed?: number;
+  /** Rows in order, without dates (they keep their own pace). */
+  untimed?: boolean;
+}
+
+/** Where a stream sits on playing time: its value at data time t plays at (t − origin) / pace.speed. */
+export interface Placement {
+  pace: Pace;
+  /** Data time played at time 0 of each loop. */
+  origin: number;
+  /** First and last data times of the axis it plays on (the union of the shared streams', or its own). */
+  first: number;
+  last: number;
+  /** The streams sharing this axis (itself included); empty when it keeps its own pace. */
+  sharedWith: string[];
+}
+
+/**
+ * The placement of every file stream of a patch: the dated streams without a
+ * speed of their own share one axis over the union of their loops, at
+ * `opts.speed` (`--speed`) or spread over `opts.over` seconds; the others are
+ * paced alone ({@link paceFor}). `render`, `play` and `inspect` all use this.
+ */
+export function sharedPaces(spans: ReadonlyMap<string, PacedSpan>, opts: { speed?: number; over: number }): Map<string, Placement> {
+  const out = new Map<string, Placement>();
+  const members = [...spans].filter(([, s]) => !s.untimed && s.speed === undefined);
+  if (members.length > 0) {
+    let origin = Infinity;
+    let end = -Infinity;
+    let last = -Infinity;
+    for (const [, s] of members) {
+      origin = Math.min(origin, s.first);
+      end = Math.max(end, s.first + loopSpan(s.first, s.last, s.n));
+      last = Math.max(last, s.last);
+    }
+    const span = end - origin;
+    const speed = opts.speed ?? (span > 0 ? span / opts.over : 1);
+    const pace: Pace = { speed, spread: opts.speed === undefined, loopSpan: span > 0 ? span : 1, loopSeconds: (span > 0 ? span : 1) / speed };
+    const names = members.map(([k]) => k);
+    for (const [k] of members) out.set(k, { pace, origin, first: origin, last, sharedWith: names.length > 1 ? names : [] });
+  }
+  for (const [k, s] of spans) {
+    if (out.has(k)) continue;
+    out.set(k, { pace: paceFor(s.first, s.last, s.n, { speed: s.speed ?? opts.speed, over: opts.over }), origin: s.first, first: s.first, last: s.last, sharedWith: [] });
+  }
+  return out;
+}
+
+/** The pace line of a placed stream: {@link describePace} on its axis, naming the streams that share it. */
+export function describePlacement(stream: string, p: Placement, untimed = false): string {
+  const line = describePace(stream, p.first, p.last, p.pace, untimed);
+  return p.sharedWith.length > 1 ? `${line}, one time axis with ${p.sharedWith.filter((s) => s !== stream).join(', ')}` : line;
 }
 
 const YEAR = 365.25 * 86400;

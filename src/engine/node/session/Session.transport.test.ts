@@ -75,11 +75,18 @@ describe('the file transport', () => {
 
   it('seek to a fraction moves every file stream; the value there reaches the engine', async () => {
     const r = await ok({ type: 'seek', fraction: 0.75 });
-    // 75 % of co2's 1,000 days (its loop is 1,000 steps) is day 750; of wind's 100 days, day 75.
+    // Both dated files play on one time axis, the union of their loops (co2's 1,000 days):
+    // 75 % of it is day 750 for both; wind's 100 days are over by then, so it holds its last.
     expect(r.streams.co2!.index).toBe(750);
-    expect(r.streams.wind!.index).toBe(75);
+    expect(r.streams.wind!.index).toBe(99);
+    expect(r.streams.wind!.time).toBe(r.streams.co2!.time);
     expect(session.snapshot().streams.co2!.raw).toBeCloseTo(375, 6);
-    expect(session.snapshot().streams.wind!.raw).toBe(75);
+    expect(session.snapshot().streams.wind!.raw).toBe(99);
+    // Day 50 is day 50 in both.
+    const back = await ok({ type: 'seek', fraction: 0.05 });
+    expect([back.streams.co2!.index, back.streams.wind!.index]).toEqual([50, 50]);
+    expect(session.snapshot().streams.wind!.raw).toBe(50);
+    await ok({ type: 'seek', fraction: 0.75 });
     expect(file('co2').index).toBeGreaterThanOrEqual(750);
   });
 
@@ -114,16 +121,17 @@ describe('the file transport', () => {
     const t = file('co2').time;
     expect(t).toBeGreaterThanOrEqual(region[0]!);
     expect(t).toBeLessThan(region[1]!);
-    // wind's 100 days end at day 99: its region is clipped to its data (and the step after its last value).
-    expect(file('wind').loop).toEqual([T0 + 50 * DAY, T0 + 100 * DAY]);
+    // wind's 100 days end at day 99, but it loops the same region of the shared axis (holding its last value past its end).
+    expect(file('wind').loop).toEqual(region);
+    expect(file('wind').time).toBe(t);
     await ok({ type: 'loop', region: null });
     expect(file('co2').loop).toBeNull();
   });
 
-  it('a region outside some files is refused for those only; outside all, the reply says why', async () => {
+  it('a region past a file\'s end is still on the shared axis (it holds its last value); outside the axis, the reply says why', async () => {
     const r = await ok({ type: 'loop', region: [T0 + 500 * DAY, T0 + 600 * DAY] });
-    expect(Object.keys(r.streams)).toEqual(['co2']);
-    expect(r.skipped?.wind).toMatch(/outside the data/);
+    expect(Object.keys(r.streams)).toEqual(['co2', 'wind']);
+    expect(r.streams.wind!.index).toBe(99);
     expect(await fails({ type: 'loop', region: [T0 - 9e6, T0 - 8e6] })).toMatch(/outside the data/);
     await ok({ type: 'loop', region: null });
   });

@@ -886,8 +886,8 @@ export class Session implements SessionLink {
       try {
         switch (c.type) {
           case 'seek': {
-            const t = f.transport()!;
-            out[name] = f.seek(c.time ?? t.first + c.fraction! * f.span);
+            // A fraction of the loop: the shared axis's for the dated streams (they move together).
+            out[name] = f.seek(c.time ?? f.origin + c.fraction! * f.span);
             break;
           }
           case 'loop':

@@ -233,6 +233,18 @@ describe('streamPreview', () => {
     expect(Math.max(...(p.raw as number[]))).toBe(hi);
   });
 
+  it('the dated file streams of a patch preview at the speed of their shared time axis (as they play)', async () => {
+    const path = join(PATCHES_DIR, 'four-chapters.yaml');
+    const text = readFileSync(path, 'utf8');
+    const yearly = await ok<StreamPreview>({ type: 'streamPreview', text, path, stream: 'anomaly' });
+    const fiveYear = await ok<StreamPreview>({ type: 'streamPreview', text, path, stream: 'decade' });
+    expect(yearly.rows).toBe(144);
+    // 1880–2023 yearly (a loop to 2024) and 5-year means to 2020 (a loop to 2025): one axis, the union.
+    expect(fiveYear.speed).toBe(yearly.speed);
+    const alone = await ok<StreamPreview>({ type: 'streamPreview', text: text.replace(/\n {2}decade:[\s\S]*?(?=\nsignals:)/, '\n  decade: { default: 0 }\n'), path, stream: 'anomaly' });
+    expect(alone.speed / yearly.speed).toBeCloseTo(144 / 145, 3);
+  });
+
   it('says what is wrong: an unknown stream, a live source, a patch with errors', async () => {
     expect(await fails({ type: 'streamPreview', text: pulse, stream: 'wind' })).toMatch(/no stream "wind"/);
     const live = patchYaml('x').replace('default: 400,', 'default: 400, source: "sim:walk",');

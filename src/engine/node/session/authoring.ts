@@ -129,6 +129,7 @@ export class Authoring {
           uri: resolve(file) === resolve(this.host.playing().file) ? this.host.boundSource(c.stream) : undefined,
           spreadSeconds: this.host.pace.spreadSeconds,
           speed: this.host.pace.speed,
+          sourceOf: (stream) => (resolve(file) === resolve(this.host.playing().file) ? this.host.boundSource(stream) : undefined),
         });
         return { data: preview };
       }

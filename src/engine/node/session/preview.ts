@@ -9,7 +9,8 @@
 import { resolve } from 'node:path';
 import { Conditioner } from '../../core/conditioning.ts';
 import type { Patch } from '../../core/patchSchema.ts';
-import { parseSourceUri } from '../../core/sources/uri.ts';
+import { parseSourceUri, withStreamShaping } from '../../core/sources/uri.ts';
+import { sharedPaces, type PacedSpan } from '../../core/pace.ts';
 import { conditionSpec } from '../../audio/PatchRuntime.ts';
 import { describeFeedFile, readFeedFile, type FeedFile } from '../sources/paced.ts';
 
@@ -79,6 +80,33 @@ export interface PreviewOptions {
   /** Files with no speed are spread over this many seconds (the session's loop; 600 by default). */
   spreadSeconds?: number;
   speed?: number;
+  /** Other streams' sources in place of the patch's (the session's bindings), for the shared time axis. */
+  sourceOf?: (stream: string) => string | undefined;
+}
+
+/**
+ * The data seconds per second a dated file stream plays at: its patch's dated
+ * file streams share one time axis (core/pace.ts, sharedPaces), so the others'
+ * spans count. A file that cannot be read is left out (its own errors are its preview's).
+ */
+async function axisSpeed(patch: Patch, stream: string, own: PacedSpan, opts: PreviewOptions): Promise<number> {
+  const spans = new Map<string, PacedSpan>([[stream, own]]);
+  await Promise.all(
+    Object.entries(patch.streams).map(async ([name, s]) => {
+      const uri = opts.sourceOf?.(name) ?? s.source;
+      if (name === stream || !uri) return;
+      try {
+        const spec = withStreamShaping(parseSourceUri(uri), s);
+        if (spec.kind !== 'file' || spec.speed !== undefined) return;
+        const f = await readFeedFile(resolve(opts.baseDir, spec.path), spec);
+        const times = Array.from({ length: f.length }, (_, i) => f.time(i)).filter(Number.isFinite);
+        if (times.length && !f.report?.untimed) spans.set(name, { first: times[0]!, last: times[times.length - 1]!, n: times.length });
+      } catch {
+        // Not readable here: its own preview says why.
+      }
+    }),
+  );
+  return sharedPaces(spans, { speed: opts.speed, over: opts.spreadSeconds ?? 600 }).get(stream)!.pace.speed;
 }
 
 /** Computes the preview of one stream of a patch. Throws what is wrong (no such stream, not a file, unreadable). */
@@ -103,7 +131,8 @@ export async function streamPreview(patch: Patch, stream: string, opts: PreviewO
   }
   const n = times.length;
   const span = n < 2 ? 1 : ((times[n - 1]! - times[0]!) * n) / (n - 1);
-  const speed = spec.speed ?? opts.speed ?? (span > 0 ? span / (opts.spreadSeconds ?? 600) : 1);
+  const speed =
+    spec.speed ?? (n && !file.report?.untimed ? await axisSpeed(patch, stream, { first: times[0]!, last: times[n - 1]!, n }, opts) : (opts.speed ?? (span > 0 ? span / (opts.spreadSeconds ?? 600) : 1)));
   const numeric = Float64Array.from(values, (v) => (typeof v === 'number' && Number.isFinite(v) ? v : NaN));
   const keep = thinIndices(numeric, MAX_PREVIEW_POINTS);
   const valid = s.valid;

@@ -11,7 +11,7 @@ import { Float64Column, placeSeries, type Series, type Thinning } from '../../co
 import { Simulator } from '../../core/sources/sim.ts';
 import { parseSourceUri, withStreamShaping, type SourceSpec } from '../../core/sources/uri.ts';
 import type { FeedRecord } from '../../core/sources/records.ts';
-import { describePace, paceFor } from '../../core/pace.ts';
+import { describePlacement, sharedPaces, type PacedSpan, type Placement } from '../../core/pace.ts';
 import { REJECT_REASONS, type SampleGate } from '../../core/sources/gate.ts';
 import type { Patch } from '../../core/patchSchema.ts';
 import type { StreamFeed } from '../render.ts';
@@ -104,6 +104,47 @@ async function capture(spec: SourceSpec, seconds: number, ctx: SourceContext): P
   return got;
 }
 
+type FileSourceSpec = Extract<SourceSpec, { kind: 'file' }>;
+
+/** A file stream read and gated, not yet placed on the render's time. */
+interface ReadFile {
+  stream: string;
+  series: Series<number | string>;
+  span: PacedSpan;
+  /** The `described` line, less the thinning (known once placed). */
+  describe: (thinned: string) => string;
+  untimed: boolean;
+}
+
+async function readFileStream(stream: string, src: FileSourceSpec, spec: StreamSpec, opts: { baseDir: string; text?: boolean }): Promise<ReadFile> {
+  const text = opts.text ?? false;
+  const path = resolve(opts.baseDir, src.path);
+  const file = await readFeedFile(path, src, { text });
+  const { series, gate } = gateRecords(file, spec, text, (i) => i);
+  const loaded = describeFeedFile(file);
+  if (series.values.length === 0) throw new Error(`${path}: no usable values for stream "${stream}" (${loaded}${gateRejections(gate)})`);
+  const label = src.column ? `${src.column}${src.timeColumn ? ` @ ${src.timeColumn}` : ''}` : src.path;
+  const n = series.times.length;
+  const untimed = file.report?.untimed ?? false;
+  return {
+    stream,
+    series,
+    span: { first: series.times[0]!, last: series.times[n - 1]!, n, untimed, ...(src.speed !== undefined && { speed: src.speed }) },
+    describe: (thinned) => `${stream} ← ${label} (${loaded}; ${n} values${gateRejections(gate)}${thinned})`,
+    untimed,
+  };
+}
+
+/** Places a read file on the render's time by its placement (core/pace.ts): data time t at (t − origin) / speed. */
+function placeFile(read: ReadFile, placement: Placement, duration: number): Collected {
+  const thin: Thinning = { perSecond: RENDER_POINTS_PER_SECOND, dropped: 0 };
+  const speed = placement.pace.speed;
+  const offset = (read.span.first - placement.origin) / speed;
+  const points = placeSeries(read.series, duration, speed, offset, thin).filter((p) => p.time <= duration + 1e-9);
+  const thinned = thin.dropped ? `; thinned to at most ${thin.perSecond} a second of audio: ${thin.dropped} dropped` : '';
+  return { feed: { stream: read.stream, points }, described: read.describe(thinned), pace: describePlacement(read.stream, placement, read.untimed) };
+}
+
 /**
  * The data of one stream for a render of `duration` seconds. `onCapture` is
  * told before a live capture starts (it takes `duration` of wall time).
@@ -124,19 +165,9 @@ export async function collectFeed(
 
   switch (src.kind) {
     case 'file': {
-      const path = resolve(opts.baseDir, src.path);
-      const file = await readFeedFile(path, src, { text });
-      const { series, gate } = gateRecords(file, spec, text, (i) => i);
-      const loaded = describeFeedFile(file);
-      if (series.values.length === 0) throw new Error(`${path}: no usable values for stream "${stream}" (${loaded}${gateRejections(gate)})`);
-      const label = src.column ? `${src.column}${src.timeColumn ? ` @ ${src.timeColumn}` : ''}` : src.path;
-      // The pace of play (core/pace.ts): a speed, or the loop spread over the render.
-      const n = series.times.length;
-      const first = series.times[0]!;
-      const last = series.times[n - 1]!;
-      const pace = paceFor(first, last, n, { speed: src.speed ?? opts.speed, over: opts.duration });
-      const points = place(series, pace.speed);
-      return { feed: { stream, points }, described: describe(label, n, gate, loaded), pace: describePace(stream, first, last, pace, file.report?.untimed) };
+      const read = await readFileStream(stream, src, spec, opts);
+      const placement = sharedPaces(new Map([[stream, read.span]]), { speed: opts.speed, over: opts.duration }).get(stream)!;
+      return placeFile(read, placement, opts.duration);
     }
     case 'sim': {
       const sim = new Simulator(src, Date.UTC(2025, 0, 1) / 1000);
@@ -172,20 +203,55 @@ export async function collectFeed(
   }
 }
 
-/** The data of every stream with a source: `overrides` (stream → URI) first, then the patch defaults. */
+/**
+ * The data of every stream with a source: `overrides` (stream → URI) first,
+ * then the patch defaults. The dated file streams share one time axis
+ * ({@link sharedPaces}). Each entry is the stream's data or the error reading it.
+ */
+export async function collectStreams(
+  patch: Patch,
+  patchDir: string,
+  overrides: ReadonlyMap<string, string>,
+  opts: { duration: number; speed?: number; onCapture?: (stream: string, uri: string) => void; skip?: (stream: string, spec: SourceSpec) => boolean },
+): Promise<Map<string, Collected | Error>> {
+  const out = new Map<string, Collected | Error>();
+  const files: ReadFile[] = [];
+  const fail = (stream: string) => (e: unknown) => void out.set(stream, e instanceof Error ? e : new Error(String(e)));
+  // Live captures run side by side, so two feeds take one duration, not two.
+  await Promise.all(
+    Object.entries(patch.streams).flatMap(([stream, spec]) => {
+      const uri = overrides.get(stream) ?? spec.source;
+      if (!uri) return [];
+      const text = takesText(patch, stream);
+      let src: SourceSpec;
+      try {
+        src = withStreamShaping(parseSourceUri(uri), spec);
+      } catch (e) {
+        fail(stream)(e);
+        return [];
+      }
+      if (opts.skip?.(stream, src)) return [];
+      if (src.kind === 'file') return [readFileStream(stream, src, spec, { baseDir: patchDir, text }).then((r) => void files.push(r), fail(stream))];
+      return [collectFeed(stream, uri, spec, { ...opts, baseDir: patchDir, text }).then((c) => void out.set(stream, c), fail(stream))];
+    }),
+  );
+  const placements = sharedPaces(new Map(files.map((f) => [f.stream, f.span])), { speed: opts.speed, over: opts.duration });
+  for (const f of files) out.set(f.stream, placeFile(f, placements.get(f.stream)!, opts.duration));
+  // In the patch's order.
+  return new Map(Object.keys(patch.streams).flatMap((k) => (out.has(k) ? [[k, out.get(k)!] as const] : [])));
+}
+
+/** The data of every stream with a source (see {@link collectStreams}); the first error throws. */
 export async function collectFeeds(
   patch: Patch,
   patchDir: string,
   overrides: ReadonlyMap<string, string>,
   opts: { duration: number; speed?: number; onCapture?: (stream: string, uri: string) => void },
 ): Promise<Collected[]> {
-  // Live captures run side by side, so two feeds take one duration, not two.
-  return Promise.all(
-    Object.entries(patch.streams).flatMap(([stream, spec]) => {
-      const uri = overrides.get(stream) ?? spec.source;
-      return uri ? [collectFeed(stream, uri, spec, { ...opts, baseDir: patchDir, text: takesText(patch, stream) })] : [];
-    }),
-  );
+  const all = [...(await collectStreams(patch, patchDir, overrides, opts)).values()];
+  const failed = all.find((c): c is Error => c instanceof Error);
+  if (failed) throw failed;
+  return all as Collected[];
 }
 
 /** The feeds of a patch's own default sources for a render of `duration` seconds. */

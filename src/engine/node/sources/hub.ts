@@ -16,7 +16,7 @@ import type { Patch } from '../../core/patchSchema.ts';
 import { FeedCache, defaultCacheDir } from './cache.ts';
 import { HttpSource } from './http.ts';
 import { MqttSource } from './mqtt.ts';
-import { FileSource, SimSource } from './paced.ts';
+import { FileSource, SimSource, TimeAxis } from './paced.ts';
 import { WsSource } from './ws.ts';
 import { OscSource } from './osc.ts';
 import type { Source, SourceSink } from './types.ts';
@@ -32,6 +32,10 @@ export interface SourceContext {
   onLoaded?: (summary: string) => void;
   /** The stream maps text categories: a file's text cells are kept. */
   text?: boolean;
+  /** The patch's one clock for its dated file streams (core/pace.ts, sharedPaces); without it each file is paced alone. */
+  axis?: TimeAxis;
+  /** The stream's name (pace lines). */
+  stream?: string;
 }
 
 /** Makes the source of a spec. */
@@ -39,13 +43,16 @@ export function createSource(spec: SourceSpec, sink: SourceSink, ctx: SourceCont
   switch (spec.kind) {
     case 'file':
       return new FileSource(
-        spec.speed === undefined && ctx.speed !== undefined ? { ...spec, speed: ctx.speed } : spec,
+        // On a shared axis, `ctx.speed` is the axis's (a speed in the spec is the file's own).
+        spec.speed === undefined && ctx.speed !== undefined && !ctx.axis ? { ...spec, speed: ctx.speed } : spec,
         resolve(ctx.baseDir, spec.path),
         sink,
         ctx.spreadSeconds,
         undefined,
         ctx.onLoaded,
         { text: ctx.text },
+        ctx.axis,
+        ctx.stream,
       );
     case 'sim':
       return new SimSource(spec, sink);
@@ -112,8 +119,12 @@ export class SourceHub {
   /** Values delivered per stream (tests and benchmarks). */
   readonly delivered = new Map<string, number>();
 
+  /** One clock for the patch's dated file streams: a seek, loop or speed moves them together. */
+  private readonly axis: TimeAxis;
+
   constructor(private readonly opts: HubOptions) {
     this.now = opts.now ?? (() => Date.now() / 1000);
+    this.axis = opts.axis ?? new TimeAxis({ ...(opts.speed !== undefined && { speed: opts.speed }), over: opts.spreadSeconds ?? 600 });
     const t = this.now();
     for (const [stream, s] of Object.entries(opts.patch.streams)) {
       const uri = opts.overrides?.get(stream) ?? s.source;
@@ -176,7 +187,7 @@ export class SourceHub {
     const last = numeric[numeric.length - 1];
     if (last) lane.supervisor.restore(last.value, last.dataTime);
     try {
-      lane.source = (this.opts.create ?? createSource)(lane.spec, this.sink(lane), { ...this.opts, text: takesText(this.opts.patch, lane.stream), onLoaded: (summary) => this.opts.onFileLoaded?.(lane.stream, summary) });
+      lane.source = (this.opts.create ?? createSource)(lane.spec, this.sink(lane), { ...this.opts, axis: this.axis, stream: lane.stream, text: takesText(this.opts.patch, lane.stream), onLoaded: (summary) => this.opts.onFileLoaded?.(lane.stream, summary) });
       lane.source.start();
     } catch (e) {
       lane.health.error(e, this.now());

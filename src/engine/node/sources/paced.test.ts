@@ -226,3 +226,77 @@ describe('one pace for play and render (core/pace.ts)', () => {
     expect(rendered.feed.points.map((p) => Math.round(p.time))).toStrictEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   });
 });
+
+describe('one time axis for the dated file streams of a patch (core/pace.ts, sharedPaces)', () => {
+  const ROOT = new URL('../../../../', import.meta.url).pathname;
+  const GLOBAL = join(ROOT, 'samples/data/global-temp.csv');
+  const YEAR = 365.25 * 86400;
+
+  /** The data time a stream plays at render time `t`: linear between its points (what its pace maps t to). */
+  function dataTimeAt(points: Array<{ time: number; dataTime?: number }>, t: number): number {
+    let i = points.findIndex((p) => p.time > t);
+    if (i <= 0) i = i === 0 ? 1 : points.length - 1;
+    const a = points[i - 1]!;
+    const b = points[i]!;
+    return a.dataTime! + ((t - a.time) / (b.time - a.time)) * (b.dataTime! - a.dataTime!);
+  }
+
+  it('four-chapters rendered: the 5-year means and the yearly series play the same year at the same moment', async () => {
+    vi.useRealTimers();
+    const { loadPatchFile } = await import('../files.ts');
+    const { collectFeeds } = await import('./collect.ts');
+    const pf = loadPatchFile(join(ROOT, 'patches/four-chapters.yaml'));
+    const got = await collectFeeds(pf.patch, pf.dir, new Map(), { duration: 60 });
+    const anomaly = got.find((c) => c.feed.stream === 'anomaly')!;
+    const decade = got.find((c) => c.feed.stream === 'decade')!;
+    expect(decade.feed.points.length).toBeLessThan(anomaly.feed.points.length / 4);
+    // At each 5-year point, the yearly stream is at the same data time (not a year or more apart).
+    const checked = [1, 5, 10, 15, 20, decade.feed.points.length - 1].map((i) => decade.feed.points[i]!);
+    for (const p of checked) expect(Math.abs(dataTimeAt(anomaly.feed.points, p.time) - p.dataTime!) / YEAR).toBeLessThan(0.01);
+    // The last years: 2023 of the yearly series comes after the last 5-year mean (2020), on the same clock.
+    expect(anomaly.feed.points.at(-1)!.time).toBeGreaterThan(decade.feed.points.at(-1)!.time);
+    // The pace lines state the shared span.
+    expect(decade.pace).toMatch(/^decade: 1880–2023 over 1 min, .*one time axis with anomaly$/);
+    expect(anomaly.pace).toMatch(/, one time axis with decade$/);
+  });
+
+  it('played: two file sources on one TimeAxis hand out the same year when the render places it', async () => {
+    const { collectStreams } = await import('./collect.ts');
+    const { TimeAxis } = await import('./paced.ts');
+    vi.useRealTimers();
+    const uris = { anomaly: `${GLOBAL}#temp@year&loop=false`, decade: `${GLOBAL}#temp@year&resample=5y&loop=false` };
+    const patch = { streams: { anomaly: { source: uris.anomaly }, decade: { source: uris.decade } }, signals: {} } as never;
+    const rendered = await collectStreams(patch, ROOT, new Map(), { duration: 20 });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance', 'Date'], now: Date.UTC(2025, 0, 1) });
+    const clock = fakeClock();
+    const axis = new TimeAxis({ over: 20 }, clock);
+    const t0 = performance.now();
+    const played: Record<string, Array<FeedRecord & { at: number }>> = { anomaly: [], decade: [] };
+    const sources = Object.entries(uris).map(([name, uri]) => {
+      const src = new FileSource(parseSourceUri(uri) as Extract<SourceSpec, { kind: 'file' }>, GLOBAL, {
+        records: (rs) => played[name]!.push(...rs.map((r) => ({ ...r, at: (performance.now() - t0) / 1000 }))),
+        error: (e) => { throw e; },
+        connecting: () => {},
+      }, 20, clock, undefined, {}, axis, name);
+      src.start();
+      stops.push(() => src.stop());
+      return src;
+    });
+    await Promise.all(sources.map((s) => s.ready));
+    advance(10);
+    // One transport: the play heads are at the same data time.
+    expect(sources[0]!.transport()!.time).toBe(sources[1]!.transport()!.time);
+    advance(11);
+    for (const name of ['anomaly', 'decade'] as const) {
+      const points = (rendered.get(name) as { feed: { points: Array<{ time: number; dataTime?: number }> } }).feed.points;
+      expect(played[name]).toHaveLength(points.length);
+      // Each value is out within one timer step (20 ms) after its place in the render.
+      played[name]!.forEach((r, i) => {
+        expect(r.dataTime).toBe(points[i]!.dataTime);
+        expect(r.at - points[i]!.time).toBeGreaterThanOrEqual(-1e-9);
+        expect(r.at - points[i]!.time).toBeLessThanOrEqual(0.021);
+      });
+    }
+    expect(sources[0]!.loaded).toMatch(/1880–2023 over 20 s, .*, one time axis with decade$/);
+  });
+});

@@ -9,7 +9,7 @@ import { parse } from 'csv-parse';
 import { csvDelimiter, csvError, csvOptions, CsvSeriesReader, formatLoadReport, type LoadReport, type SeriesLimits } from '../../core/dataSeries.ts';
 import { filterRecords, isRecording, parseFeedFile, shapeRecords, sniffFormat, type FeedRecord } from '../../core/sources/records.ts';
 import { Simulator } from '../../core/sources/sim.ts';
-import { describePace, loopSpan, paceFor } from '../../core/pace.ts';
+import { describePace, describePlacement, loopSpan, paceFor, sharedPaces, type PacedSpan, type Placement } from '../../core/pace.ts';
 import type { SourceSpec } from '../../core/sources/uri.ts';
 import type { Clock, Disposable } from '../../core/clock.ts';
 import { wallClock } from '../clock.ts';
@@ -165,6 +165,59 @@ export interface FileSeries {
 export const MIN_TRANSPORT_SPEED = 1 / 64;
 export const MAX_TRANSPORT_SPEED = 64;
 
+/**
+ * One clock for the dated file streams of a patch (core/pace.ts, sharedPaces):
+ * each file source without a speed of its own joins when it starts, tells its
+ * span once read (or that it keeps its own pace: no dates, or no data), and
+ * starts playing when every member has, all at the same moment on one mapping
+ * from data time to play time. A source joining later (a stream given another
+ * file while playing) takes the axis as it is and the play head of a member.
+ */
+export class TimeAxis {
+  private readonly pending = new Set<FileSource>();
+  private readonly spans = new Map<FileSource, PacedSpan>();
+  private readonly waiters: Array<() => void> = [];
+  private placed: Map<FileSource, Placement> | undefined;
+  /** Clock time at which the members started. */
+  startedAt = 0;
+
+  /** `speed`: `--speed` (data seconds per second), else the union is spread over `over` seconds. */
+  constructor(
+    readonly opts: { speed?: number; over: number },
+    private readonly clock: Clock = wallClock(),
+  ) {}
+
+  join(member: FileSource): void {
+    if (!this.placed) this.pending.add(member);
+  }
+
+  /**
+   * The member's span (null: it keeps its own pace). Resolves, once every
+   * member has said, to its placement (undefined: its own pace) and, for a
+   * member joining late, another member to take the play head from.
+   */
+  async settle(member: FileSource, span: PacedSpan | null): Promise<{ placement?: Placement; peer?: FileSource }> {
+    if (this.placed) {
+      // Late: the axis stays as it is (a file longer than it is cut at its loop's end).
+      const [peer, placement] = [...this.placed].find(([m]) => m !== member && m.transport() !== undefined) ?? [];
+      if (!span || !placement || !peer) return {};
+      this.placed.set(member, placement);
+      return { placement, peer };
+    }
+    if (span) this.spans.set(member, span);
+    this.pending.delete(member);
+    if (this.pending.size > 0) await new Promise<void>((r) => this.waiters.push(r));
+    else {
+      const names = new Map([...this.spans.keys()].map((m, i) => [m, `${m.name ?? `file ${i + 1}`}`]));
+      const byName = sharedPaces(new Map([...this.spans].map(([m, s]) => [names.get(m)!, s])), this.opts);
+      this.placed = new Map([...this.spans.keys()].map((m) => [m, byName.get(names.get(m)!)!]));
+      this.startedAt = this.clock.now();
+      for (const w of this.waiters.splice(0)) w();
+    }
+    return { placement: this.placed!.get(member) };
+  }
+}
+
 export class FileSource implements Source {
   private timer: Disposable | undefined;
   private records: FeedFile = recordsFile([]);
@@ -176,6 +229,11 @@ export class FileSource implements Source {
   private lastAt = 0;
   /** The transport's factor of the pace. */
   private factor = 1;
+  /** Data time at the start of each loop (the first record's, or the shared axis's). */
+  private t0 = 0;
+  /** Data seconds of a loop and data seconds per second of playing (its own pace, or the shared axis's). */
+  private loopLength = 1;
+  private paceSpeed = 1;
   /** Loop region, data seconds after the first record. */
   private region: [number, number] | undefined;
   /** Added to the data times handed over, so they only ever grow (loops, seeks back). */
@@ -199,6 +257,10 @@ export class FileSource implements Source {
     private readonly clock: Clock = wallClock(),
     private readonly onLoaded?: (summary: string) => void,
     private readonly limits: FeedFileLimits = {},
+    /** The patch's shared time axis, for a file without a speed of its own. */
+    private readonly axis?: TimeAxis,
+    /** The stream's name (pace lines). */
+    readonly name?: string,
   ) {
     this.sink = guarded(sink);
   }
@@ -211,7 +273,13 @@ export class FileSource implements Source {
 
   start(): void {
     this.sink.connecting();
+    if (this.onAxis) this.axis!.join(this);
     this.ready = this.load();
+  }
+
+  /** True when it plays on the patch's shared axis (no speed of its own). */
+  private get onAxis(): boolean {
+    return this.axis !== undefined && this.spec.speed === undefined;
   }
 
   private async load(): Promise<void> {
@@ -219,10 +287,14 @@ export class FileSource implements Source {
     try {
       file = await readFeedFile(this.path, this.spec, this.limits);
     } catch (e) {
+      if (this.onAxis) void this.axis!.settle(this, null);
       this.sink.error(e);
       return;
     }
-    if (this.stopped) return;
+    if (this.stopped) {
+      if (this.onAxis) void this.axis!.settle(this, null);
+      return;
+    }
     const report = file.report;
     // Records without a time cannot be paced (a CSV's rows always have one).
     if (!report) {
@@ -230,17 +302,39 @@ export class FileSource implements Source {
       for (let i = 0; i < file.length; i++) if (Number.isFinite(file.time(i))) timed.push(file.record(i));
       file = recordsFile(timed);
     }
+    const n = file.length;
+    const span: PacedSpan | null = n && !report?.untimed ? { first: file.time(0), last: file.time(n - 1), n } : null;
+    // On the shared axis, it waits for the patch's other dated files to be read.
+    const { placement, peer } = this.onAxis ? await this.axis!.settle(this, span) : {};
+    if (this.stopped) return;
     this.records = file;
-    if (this.records.length === 0) {
+    if (n === 0) {
       this.loaded = describeFeedFile(file);
       this.onLoaded?.(this.loaded);
       return this.sink.error(new Error(`${this.path}: no timed records`));
     }
-    const n = file.length;
-    const pace = paceFor(file.time(0), file.time(n - 1), n, { speed: this.spec.speed, over: this.spreadSeconds });
-    this.loaded = `${describeFeedFile({ ...file, report })}; ${describePace('', file.time(0), file.time(n - 1), pace, report?.untimed).slice(2)}`;
+    const own = (): Placement => {
+      const pace = paceFor(file.time(0), file.time(n - 1), n, { speed: this.spec.speed ?? this.axis?.opts.speed, over: this.spreadSeconds });
+      return { pace, origin: file.time(0), first: file.time(0), last: file.time(n - 1), sharedWith: [] };
+    };
+    const p = placement ?? own();
+    this.t0 = p.origin;
+    this.loopLength = p.pace.loopSpan;
+    this.paceSpeed = p.pace.speed;
+    const name = this.name ?? '';
+    const line = placement ? describePlacement(name, p) : describePace(name, file.time(0), file.time(n - 1), p.pace, report?.untimed);
+    this.loaded = `${describeFeedFile({ ...file, report })}; ${line.slice(name.length + 2)}`;
     this.onLoaded?.(this.loaded);
-    this.lastAt = this.clock.now();
+    this.lastAt = placement && !peer ? this.axis!.startedAt : this.clock.now();
+    if (peer) {
+      // Joining a playing axis: the same play head, loop and speed as the others.
+      peer.pump();
+      this.pos = peer.pos;
+      this.factor = peer.factor;
+      this.region = peer.region;
+      this.index = this.indexAt(this.pos) + (this.records.time(0) - this.t0 <= this.pos ? 1 : 0);
+      this.lastAt = peer.lastAt;
+    }
     this.arm();
   }
 
@@ -256,16 +350,24 @@ export class FileSource implements Source {
 
   /** Data seconds per second of playback, as documented (without the transport's factor). */
   get speed(): number {
-    const r = this.records;
-    const n = r.length;
-    return n ? paceFor(r.time(0), r.time(n - 1), n, { speed: this.spec.speed, over: this.spreadSeconds }).speed : 1;
+    return this.records.length ? this.paceSpeed : 1;
   }
 
-  /** The data's span, plus one step so a loop does not repeat a time. */
+  /** Data seconds of a loop: the data's span plus one step, or the shared axis's. */
   get span(): number {
+    return this.records.length ? this.loopLength : 1;
+  }
+
+  /** Data time at the start of a loop: the first record's, or the shared axis's. */
+  get origin(): number {
+    return this.t0;
+  }
+
+  /** Data seconds between two of its records, on average (its own span plus one step, over its count). */
+  private get step(): number {
     const r = this.records;
     const n = r.length;
-    return n ? loopSpan(r.time(0), r.time(n - 1), n) : 1;
+    return n ? loopSpan(r.time(0), r.time(n - 1), n) / n : 1;
   }
 
   /** Hands a record over, its data time shifted so times only grow (by at least one step, and by the distance jumped back). */
@@ -273,7 +375,7 @@ export class FileSource implements Source {
     const rec = this.records.record(i);
     let out = rec.dataTime + this.shift;
     if (out <= this.lastOut) {
-      this.shift += this.lastOut - out + this.span / this.records.length;
+      this.shift += this.lastOut - out + this.step;
       out = rec.dataTime + this.shift;
     }
     this.lastOut = out;
@@ -283,7 +385,7 @@ export class FileSource implements Source {
   /** The last record at or before `offset` data seconds after the first (binary search: times are sorted). */
   private indexAt(offset: number): number {
     const r = this.records;
-    const t = r.time(0) + offset;
+    const t = this.t0 + offset;
     let lo = 0;
     let hi = r.length - 1;
     while (lo < hi) {
@@ -298,6 +400,11 @@ export class FileSource implements Source {
   private jump(offset: number, due: FeedRecord[]): void {
     this.pos = offset;
     const i = this.indexAt(offset);
+    // Before its first record (a stream whose data starts later on the shared axis), nothing is due yet.
+    if (this.records.time(i) - this.t0 > offset) {
+      this.index = i;
+      return;
+    }
     this.emit(i, due);
     this.index = i + 1;
   }
@@ -307,9 +414,9 @@ export class FileSource implements Source {
     const r = this.records;
     if (!r.length || this.done) return false;
     const now = this.clock.now();
-    this.pos += (now - this.lastAt) * this.speed * this.factor;
-    this.lastAt = now;
-    const t0 = r.time(0);
+    this.pos += Math.max(0, now - this.lastAt) * this.speed * this.factor;
+    this.lastAt = Math.max(now, this.lastAt);
+    const t0 = this.t0;
     const [lo, hi] = this.region ?? [0, this.span];
     const due: FeedRecord[] = [];
     for (;;) {
@@ -330,7 +437,7 @@ export class FileSource implements Source {
       const over = (this.pos - hi) % (hi - lo);
       this.pos = lo;
       this.index = this.region ? this.indexAt(lo) : 0;
-      if (this.region) {
+      if (this.region && r.time(this.index) - t0 <= lo) {
         this.emit(this.index++, due);
       }
       this.pos = lo + over;
@@ -344,12 +451,12 @@ export class FileSource implements Source {
     const r = this.records;
     const n = r.length;
     if (!n) return undefined;
-    const t0 = r.time(0);
+    const t0 = this.t0;
     return {
       time: t0 + Math.min(this.pos, this.span),
       index: Math.max(0, Math.min(n - 1, this.index - 1)),
       count: n,
-      first: t0,
+      first: r.time(0),
       last: r.time(n - 1),
       loop: this.region ? [t0 + this.region[0], t0 + this.region[1]] : null,
       speed: this.factor,
@@ -370,12 +477,12 @@ export class FileSource implements Source {
    * ended plays again from there. Returns the play head.
    */
   seek(time: number): FileTransport {
-    const r = this.loadedOrThrow();
+    this.loadedOrThrow();
     if (!Number.isFinite(time)) throw new Error(`seek: the time must be a finite number of data seconds, got ${time}`);
     this.pump();
     const [lo, hi] = this.region ?? [0, this.span];
     // Inside [lo, hi): the loop's end is the next loop's start.
-    const offset = Math.min(Math.max(time - r.time(0), lo), lo + (hi - lo) * (1 - 1e-9));
+    const offset = Math.min(Math.max(time - this.t0, lo), lo + (hi - lo) * (1 - 1e-9));
     const due: FeedRecord[] = [];
     this.jump(offset, due);
     this.sink.records(due);
@@ -390,17 +497,17 @@ export class FileSource implements Source {
    * clipped to the file; the play head, if outside, moves to its start.
    */
   setLoop(region: [number, number] | null): FileTransport {
-    const r = this.loadedOrThrow();
+    this.loadedOrThrow();
     if (region === null) {
       this.region = undefined;
       return this.transport()!;
     }
     const [from, to] = region;
     if (!Number.isFinite(from) || !Number.isFinite(to) || !(from < to)) throw new Error(`loop: from (${from}) must be before to (${to})`);
-    const t0 = r.time(0);
+    const t0 = this.t0;
     const lo = Math.max(0, from - t0);
     const hi = Math.min(this.span, to - t0);
-    if (!(lo < hi)) throw new Error(`loop ${from}–${to}: outside the data (${t0}–${r.time(r.length - 1)})`);
+    if (!(lo < hi)) throw new Error(`loop ${from}–${to}: outside the data (${t0}–${t0 + this.span})`);
     this.pump();
     this.region = [lo, hi];
     if (this.pos < lo || this.pos >= hi) {
