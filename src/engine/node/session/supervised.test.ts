@@ -6,6 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SupervisedSession } from './supervised.ts';
+import { INSTALL_TIMINGS } from '../../core/installPolicy.ts';
+import type { Heartbeat } from './hostChannel.ts';
 import type { HostStatus, Reply, Snapshot } from '../../../shared/protocol.ts';
 import { until } from '../../../../tests/support/wait.ts';
 import { heldChordPatch } from '../../../../tests/support/fixtures.ts';
@@ -30,8 +32,8 @@ beforeAll(async () => {
   host = new SupervisedSession({
     session: { patch: { text: patchYaml('alpha') }, sink: 'none', cacheDir: false, midi: false },
     env: { ECOSYM_TEST_HOOKS: '1' },
-    // Long enough that a loaded 2-core machine never looks hung by accident.
-    hangAfter: 5,
+    // The installation's limit: long enough that a loaded 2-core machine never looks hung by accident.
+    hangAfter: INSTALL_TIMINGS.hangAfter,
     snapshotEvery: 0.5,
   });
   host.onStatus((s) => statuses.push(s));
@@ -99,10 +101,30 @@ describe('SupervisedSession', () => {
     expect(s.rmsDb!).toBeGreaterThan(-60);
   });
 
-  it('a stalled event loop: no heartbeat, killed and restarted, same patch and scene', async () => {
+  it('an event loop blocked 2.5 s (a starved machine, under hangAfter) is not a hang: the same process plays on', async () => {
+    await until(sounding, 'the child to sound');
     const before = host.pid!;
     const restarts = host.restarts;
-    expect(await host.handle({ type: 'debugStall', seconds: 30 })).toMatchObject({ ok: true });
+    const beats: Heartbeat[] = [];
+    const off = host.onHeartbeat((h) => beats.push(h));
+    expect(await host.handle({ type: 'debugStall', seconds: 2.5 })).toMatchObject({ ok: true });
+    // Answered once the stall is over (commands queue behind it in the child).
+    expect(await host.handle({ type: 'snapshot' })).toMatchObject({ ok: true });
+    // The stall was real: a heartbeat came over 2 s late.
+    await until(() => beats.some((b) => b.lagMs >= 2000), 'the heartbeat after the stall');
+    const n = beats.length;
+    await until(() => beats.length >= n + 4, 'heartbeats after the stall');
+    off();
+    expect(host.pid).toBe(before);
+    expect(host.restarts).toBe(restarts);
+    expect(host.faults.hang).toBe(0);
+    expect(host.status.state).toBe('playing');
+  });
+
+  it('a stalled event loop (10 s, past hangAfter): no heartbeat, killed and restarted, same patch and scene', async () => {
+    const before = host.pid!;
+    const restarts = host.restarts;
+    expect(await host.handle({ type: 'debugStall', seconds: 10 })).toMatchObject({ ok: true });
     // Sent to the stalled child, which can never answer: an error reply when it is killed, and never run later.
     const late = await host.handle({ type: 'scene', name: 'calm', id: 'late' });
     expect(late).toMatchObject({ ok: false, id: 'late' });
