@@ -121,6 +121,29 @@ describe('SupervisedSession', () => {
     expect(host.status.state).toBe('playing');
   });
 
+  it('an output switch (the context swapped, its clock new) while the device watch runs is no device loss', async () => {
+    await until(sounding, 'the child to sound');
+    const before = host.pid!;
+    const restarts = host.restarts;
+    const devices = host.faults.device;
+    const beats: Heartbeat[] = [];
+    const off = host.onHeartbeat((h) => beats.push(h));
+    // Each switch opens a new context (another sample rate, so it is really new) and closes the old one.
+    for (const sampleRate of [44100, 48000, 22050, 48000]) {
+      const r = await host.handle({ type: 'output', device: 'none', sampleRate });
+      expect(r).toMatchObject({ ok: true, data: { sink: 'none', sampleRate } });
+    }
+    // Past the watch's limit (DEVICE_STALL_S = 1.5 s) after the last switch, on the child's own heartbeats.
+    const n = beats.length;
+    await until(() => beats.length >= n + 12, 'three seconds of heartbeats after the switches');
+    off();
+    expect(host.faults.device).toBe(devices);
+    expect(host.pid).toBe(before);
+    expect(host.restarts).toBe(restarts);
+    expect(sounding()).toBe(true);
+    expect((await snapshot()).engine).toMatchObject({ sampleRate: 48000 });
+  });
+
   it('a stalled event loop (10 s, past hangAfter): no heartbeat, killed and restarted, same patch and scene', async () => {
     const before = host.pid!;
     const restarts = host.restarts;
