@@ -3,12 +3,16 @@
  * see injected: a kill every few hours, hangs, silent sessions, audio devices
  * unplugged for seconds to minutes, feed outages, and a patch that crashes its
  * process 20 s after every start. The supervisor's decisions are the real
- * ones (InstallPolicy, RestartPolicy, HeartbeatWatch, SilenceWatch,
- * ShowSchedule, the state file on disk); the session process is modelled:
+ * ones: `installPolicy()`, the object `ecosym run` gives its SupervisedSession
+ * (which asks it after every fault, with the playlist from the current entry
+ * as candidates and the show's fallback, as here), with INSTALL_TIMINGS'
+ * hangAfter for the HeartbeatWatch, the SilenceWatch, the ShowSchedule and
+ * the state file on disk; the session process is modelled:
  * it sounds 0.5–1 s after it is started (the figure `npm run bench --
  * --install` checks on the real one), stops sounding when killed, hung (after
  * its 0.1 s look-ahead) or silenced, and fails to start while the device is
- * missing. Checked against the plan: audio back within 3 s of each fault, no
+ * missing. Checked against the plan: audio back within 3 s of each fault (of
+ * a hang: of its detection limit, hangAfter, which a starved machine must not reach), no
  * silence longer than 2 s that no fault explains, the state file readable at
  * every fault and equal to the last state written.
  */
