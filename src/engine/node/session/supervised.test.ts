@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SupervisedSession } from './supervised.ts';
-import { INSTALL_TIMINGS } from '../../core/installPolicy.ts';
+import { INSTALL_TIMINGS, InstallPolicy, type InstallDecision } from '../../core/installPolicy.ts';
 import type { Heartbeat } from './hostChannel.ts';
 import type { HostStatus, Reply, Snapshot } from '../../../shared/protocol.ts';
 import { until } from '../../../../tests/support/wait.ts';
@@ -180,6 +180,35 @@ describe('SupervisedSession', () => {
 });
 
 describe('SupervisedSession, first start', () => {
+  it('a patch in a crash loop: the decision model skips it and the next candidate plays, its decisions told to the caller', async () => {
+    const broken = { text: 'name: broken\nvoices: 3\n' };
+    const good = { text: patchYaml('next') };
+    const policy = new InstallPolicy({ restart: { initial: 0.1, crashLoop: { count: 2, within: 600 } }, skipFor: 600 });
+    const decisions: InstallDecision[] = [];
+    const h = new SupervisedSession({
+      session: { patch: broken, sink: 'none', cacheDir: false, midi: false },
+      policy,
+      candidates: () => [broken, good],
+      keyOf: (p) => ('text' in p && p.text.startsWith('name: broken') ? 'broken' : 'next'),
+      onDecision: (d) => decisions.push(d),
+      retryFirstStart: true,
+      standby: false,
+    });
+    try {
+      await h.start();
+      expect(decisions.map((d) => [d.patch, d.skipped])).toStrictEqual([
+        ['broken', false],
+        ['next', true],
+      ]);
+      // The caller's policy object is the one that decided: it holds the skip.
+      expect(policy.skippedAt(performance.now() / 1000).map(([p]) => p)).toStrictEqual(['broken']);
+      expect(h.faults.start).toBe(2);
+      await until(() => h.lastHeartbeat?.patch === 'next', 'the next candidate to play');
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('a patch that does not load: start() rejects with the reason and nothing keeps running', async () => {
     const h = new SupervisedSession({ session: { patch: { text: 'name: broken\nvoices: 3\n' }, sink: 'none', cacheDir: false, midi: false } });
     await expect(h.start()).rejects.toThrow(/voices/);
