@@ -123,7 +123,8 @@ export async function runCommand(o: RunOptions): Promise<void> {
         patchFaults++;
         log.error({ patch: keyOf(failing), next: d.patch, fallback: d.fallback }, `patch ${keyOf(failing)} keeps failing: skipped for ${INSTALL_TIMINGS.skipFor} s`);
       }
-      playing = d.patch;
+      // Another patch starts only after a crash loop: `playing` is then a show name (one the show's own patches map to).
+      if (d.patch !== keyOf(failing)) playing = d.patch;
     },
     log: (line) => log.warn({ where: 'supervisor' }, line),
   });
