@@ -12,7 +12,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { encodeMessage } from '../engine/core/osc/codec.ts';
-import { INSTALL_TIMINGS, InstallPolicy, LevelCapFollower, SilenceWatch } from '../engine/core/installPolicy.ts';
+import { INSTALL_TIMINGS, installPolicy, LevelCapFollower, SilenceWatch } from '../engine/core/installPolicy.ts';
 import { ShowSchedule, type PlaylistCursor, type ShowNow } from '../engine/core/showSchedule.ts';
 import type { ShowEntry } from '../engine/core/showSchema.ts';
 import { loadShowFile, patchRefKey, patchRefOf } from '../engine/node/install/showFile.ts';
@@ -66,7 +66,8 @@ export async function runCommand(o: RunOptions): Promise<void> {
   log.info({ show: loaded.file, sink, pid: process.pid }, 'ecosym run: starting the show');
 
   const schedule = new ShowSchedule(show);
-  const policy = new InstallPolicy({ restart: INSTALL_TIMINGS.restart, device: INSTALL_TIMINGS.device, skipFor: INSTALL_TIMINGS.skipFor });
+  // The one decision model: the supervised session runs it after every fault; its skips are read here and kept in the state file.
+  const policy = installPolicy();
   const silence = new SilenceWatch(show.silenceFloor, INSTALL_TIMINGS.rearmGrace);
   const caps = new LevelCapFollower(show.maxLevel);
   const ref = (p: string): PatchRef => patchRefOf(p, loaded.dir);
@@ -81,11 +82,17 @@ export async function runCommand(o: RunOptions): Promise<void> {
   let cursor: PlaylistCursor | undefined = now.cursor;
   let entry: ShowEntry | undefined = now.entry;
   const entries = () => (cursor ? schedule.entries(cursor.playlist) : show.playlist);
-  const candidates = () => {
+  /** The playlist's patches from the current entry on. */
+  const fromCursor = () => {
     const list = entries().map((e) => e.patch);
     const i = cursor?.index ?? 0;
-    return [...list.slice(i), ...list.slice(0, i)].filter((p) => !policy.isSkipped(secs(), p));
+    return [...list.slice(i), ...list.slice(0, i)];
   };
+  const candidates = () => fromCursor().filter((p) => !policy.isSkipped(secs(), p));
+  // The policy knows patches by their show names (as the state file keeps them).
+  const nameOf = new Map<string, string>();
+  for (const p of [...show.playlist.map((e) => e.patch), ...Object.values(show.playlists).flatMap((l) => l.map((e) => e.patch)), ...(show.fallback ? [show.fallback] : [])]) nameOf.set(patchRefKey(ref(p)), p);
+  const keyOf = (r: PatchRef) => nameOf.get(patchRefKey(r)) ?? patchRefKey(r);
   const firstPatch = saved?.patch && saved.cursor && cursor && saved.cursor.index === cursor.index && saved.cursor.playlist === cursor.playlist ? saved.patch : (candidates()[0] ?? show.playlist[0]!.patch);
   let playing = firstPatch;
   let lastFaultAt: number | undefined;
@@ -105,20 +112,19 @@ export async function runCommand(o: RunOptions): Promise<void> {
       ...(show.bridges.oscQuery ? { oscQuery: hostPort(show.bridges.oscQuery, '127.0.0.1') } : {}),
       midi: show.bridges.midiIn || show.bridges.midiOut ? { input: show.bridges.midiIn, output: show.bridges.midiOut } : false,
     },
-    policy: { ...INSTALL_TIMINGS.restart, deviceMax: INSTALL_TIMINGS.device.max },
+    policy,
     hangAfter: INSTALL_TIMINGS.hangAfter,
     retryFirstStart: true,
     ...(show.fallback ? { fallback: ref(show.fallback) } : {}),
-    onCrashLoop: (failing) => {
-      const key = patchRefKey(failing);
-      const name = entries().find((e) => patchRefKey(ref(e.patch)) === key)?.patch ?? key;
-      policy.skip(secs(), name);
-      patchFaults++;
-      const next = candidates()[0];
-      log.error({ patch: name, next: next ?? show.fallback ?? null }, `patch ${name} keeps failing: skipped for ${INSTALL_TIMINGS.skipFor} s`);
-      if (!next) return undefined;
-      playing = next;
-      return ref(next);
+    candidates: () => fromCursor().map(ref),
+    keyOf,
+    onDecision: (d, failing) => {
+      if (d.skipped) {
+        patchFaults++;
+        log.error({ patch: keyOf(failing), next: d.patch, fallback: d.fallback }, `patch ${keyOf(failing)} keeps failing: skipped for ${INSTALL_TIMINGS.skipFor} s`);
+      }
+      // Another patch starts only after a crash loop: `playing` is then a show name (one the show's own patches map to).
+      if (d.patch !== keyOf(failing)) playing = d.patch;
     },
     log: (line) => log.warn({ where: 'supervisor' }, line),
   });

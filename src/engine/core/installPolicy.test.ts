@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InstallPolicy, LevelCapFollower, SilenceWatch } from './installPolicy.ts';
+import { INSTALL_TIMINGS, InstallPolicy, installPolicy, LevelCapFollower, SilenceWatch } from './installPolicy.ts';
 import { parseShowText } from './showSchema.ts';
 import { ShowSchedule } from './showSchedule.ts';
 
@@ -28,16 +28,24 @@ describe('install policy', () => {
     expect(q.choose(1, LIST)).toStrictEqual({ patch: 'a', fallback: false });
   });
 
-  it('a missing device is retried soon and capped, is never blamed on the patch, and starts over once playing', () => {
-    const p = new InstallPolicy({ restart: { crashLoop: { count: 2, within: 60 } }, device: { initial: 0.25, max: 1 } });
+  it('a missing device is retried soon and capped (the restart policy\'s deviceMax), is never blamed on the patch, and starts over once healthy', () => {
+    const p = installPolicy();
     const delays = [0, 1, 2, 3, 4, 5].map((i) => p.failed(i, 'a', 'device', LIST));
-    expect(delays.map((d) => d.delay)).toStrictEqual([0.25, 0.5, 1, 1, 1, 1]);
+    expect(delays.map((d) => d.delay)).toStrictEqual([0, 0.25, 0.5, 1, 1, 1]);
     expect(delays.every((d) => d.patch === 'a' && !d.skipped)).toBe(true);
     expect(p.isSkipped(6, 'a')).toBe(false);
     p.started(7);
-    expect(p.failed(8, 'a', 'device', LIST).delay).toBe(0.25);
+    expect(p.failed(7 + INSTALL_TIMINGS.restart.healthyAfter, 'a', 'device', LIST).delay).toBe(0);
     expect(p.counts.device).toBe(7);
-    expect(p.restart.total).toBe(0);
+  });
+
+  it('a failure that is no crash loop restarts the patch that failed, even when it is not the first candidate', () => {
+    const p = new InstallPolicy({ restart: { crashLoop: { count: 3, within: 60 } } });
+    expect(p.failed(0, 'b', 'crash', LIST)).toMatchObject({ patch: 'b', skipped: false, fallback: false });
+    expect(p.failed(1, 'x', 'hang', LIST, 'safe')).toMatchObject({ patch: 'x', skipped: false });
+    // Default candidates: the failing patch alone; in a crash loop with a fallback, the fallback.
+    const q = new InstallPolicy({ restart: { crashLoop: { count: 1, within: 60 } } });
+    expect(q.failed(0, 'x', 'crash', undefined, 'safe')).toMatchObject({ patch: 'safe', skipped: true, fallback: true });
   });
 });
 

@@ -1,22 +1,25 @@
 /**
- * The decisions of an installation's supervisor (`ecosym run`) on top of the
- * session's {@link RestartPolicy}: which patch to start after a failure (a
- * patch in a crash loop is skipped for a while: the next playlist entry, or
- * the show's fallback when every entry is skipped), how soon to retry an
- * audio device that went away (short, capped retries: a USB interface plugged
- * back must sound at once), and the silence watch (output below the floor
- * while the show should sound: re-arm first, then restart). Pure: times are
- * seconds on the caller's clock.
+ * The one decision model of a supervisor: what to do when its session
+ * process fails. {@link SupervisedSession} (src/engine/node/session/supervised.ts)
+ * runs it for `ecosym run` and the desktop app's audio host alike, and the
+ * 30-day soak test (src/engine/node/install/soak.test.ts) drives the same
+ * object with the same {@link INSTALL_TIMINGS}. It owns the choice of patch;
+ * the {@link RestartPolicy} it holds owns the timing:
+ *
+ * - **when** (RestartPolicy): the backoff series for every cause, a missing
+ *   audio device's retries capped at `deviceMax` and never a crash loop;
+ * - **what** (here): a patch in a crash loop is skipped for `skipFor`
+ *   seconds: the next of the caller's candidates (an installation's playlist
+ *   from its current entry on) that is not skipped, else the fallback, else
+ *   the failing patch again: never nothing. Any other failure restarts the
+ *   patch that failed.
+ *
+ * Pure: times are seconds on the caller's clock; patches are the caller's keys.
  */
 import { RestartPolicy, type FaultCause, type RestartPolicyOptions } from './restartPolicy.ts';
 
-/** A fault as the supervisor sees it: the session's causes, plus the audio device gone. */
-export type InstallFault = FaultCause | 'device';
-
 export interface InstallPolicyOptions {
   restart?: RestartPolicyOptions;
-  /** First and longest delay between retries of a missing audio device, seconds (default 0.5 and 2). */
-  device?: { initial: number; max: number };
   /** Seconds a patch in a crash loop is skipped before it gets another chance (default 3600). */
   skipFor?: number;
 }
@@ -27,35 +30,35 @@ export interface InstallDecision {
   patch: string;
   /** The failing patch is in a crash loop and is skipped for a while. */
   skipped: boolean;
-  /** The patch is the fallback because every entry is skipped. */
+  /** The patch is the fallback because every candidate is skipped. */
   fallback: boolean;
+  /** Failures in a row so far (the restart policy's). */
   attempt: number;
 }
 
 export class InstallPolicy {
   readonly restart: RestartPolicy;
-  private readonly device: { initial: number; max: number };
   private readonly skipFor: number;
-  private deviceInARow = 0;
   /** Patch → until when it is skipped. */
   private readonly skipped = new Map<string, number>();
-  /** Failures by cause (the device's too). */
-  readonly counts: Record<InstallFault, number> = { exit: 0, crash: 0, hang: 0, start: 0, silence: 0, device: 0 };
 
   constructor(opts: InstallPolicyOptions = {}) {
     this.restart = new RestartPolicy(opts.restart);
-    this.device = opts.device ?? { initial: 0.5, max: 2 };
     this.skipFor = opts.skipFor ?? 3600;
-    if (!(this.device.initial > 0 && this.device.max >= this.device.initial)) throw new Error(`install policy: need 0 < device.initial ≤ device.max (got ${this.device.initial}, ${this.device.max})`);
+    if (!(this.skipFor >= 0)) throw new Error(`install policy: need skipFor ≥ 0 seconds (got ${this.skipFor})`);
+  }
+
+  /** Failures by cause since the policy was made. */
+  get counts(): Readonly<Record<FaultCause, number>> {
+    return this.restart.counts;
   }
 
   /** The session (re)started and plays at `now`. */
   started(now: number): void {
     this.restart.started(now);
-    this.deviceInARow = 0;
   }
 
-  /** Skips `patch` from `now` for `skipFor` seconds (a crash loop seen by the caller). */
+  /** Skips `patch` from `now` for `skipFor` seconds (also: skips read back from a state file). */
   skip(now: number, patch: string): void {
     this.skipped.set(patch, now + this.skipFor);
   }
@@ -88,21 +91,18 @@ export class InstallPolicy {
   }
 
   /**
-   * The session playing `patch` failed. A missing device is retried soon and
-   * never blamed on the patch; any other fault goes through the restart
-   * policy's backoff, and a crash loop marks the patch skipped.
+   * The session playing `patch` failed with `cause`: when to start again
+   * (the restart policy's delay) and which patch. `candidates` defaults to
+   * the failing patch alone.
    */
-  failed(now: number, patch: string, cause: InstallFault, candidates: readonly string[], fallback?: string): InstallDecision {
-    this.counts[cause]++;
-    if (cause === 'device') {
-      this.deviceInARow++;
-      const delay = Math.min(this.device.max, this.device.initial * 2 ** (this.deviceInARow - 1));
-      return { delay, patch, skipped: false, fallback: false, attempt: this.deviceInARow };
-    }
+  failed(now: number, patch: string, cause: FaultCause, candidates: readonly string[] = [patch], fallback?: string): InstallDecision {
     const d = this.restart.failed(now, patch, cause);
-    if (d.crashLoop && patch !== fallback) this.skip(now, patch);
-    const next = this.choose(now, candidates.includes(patch) || patch === fallback ? candidates : [patch, ...candidates], fallback);
-    return { delay: d.delay, patch: next.patch, skipped: d.crashLoop && patch !== fallback, fallback: next.fallback, attempt: d.attempt };
+    const skipped = d.crashLoop && patch !== fallback;
+    if (skipped) this.skip(now, patch);
+    // Not in a crash loop (and not skipped since): the same patch again.
+    if (!this.isSkipped(now, patch)) return { delay: d.delay, patch, skipped: false, fallback: patch === fallback && !candidates.includes(patch), attempt: d.attempt };
+    const next = this.choose(now, candidates.includes(patch) ? candidates : [patch, ...candidates], fallback);
+    return { delay: d.delay, patch: next.patch, skipped, fallback: next.fallback, attempt: d.attempt };
   }
 }
 
@@ -164,20 +164,28 @@ export class SilenceWatch {
 }
 
 /**
- * The installation's timings, chosen so a fault is answered within 3 s: a kill
- * is restarted at once (a second fault in a row after 0.25 s, then doubling), a hang is seen after 1.5 s without a heartbeat
- * (heartbeats come every 250 ms), a missing device is retried at most every
+ * The installation's timings, chosen so a fault is answered within 3 s of
+ * being detectable: a kill is restarted at once (a second fault in a row
+ * after 0.25 s, then doubling), a missing device is retried at most every
  * second, and a re-arm that did not bring the sound back is followed by a
- * restart after 0.5 s. The 30-day soak test (node/install/soak.test.ts) checks
- * the plan; `npm run bench -- --install` measures the real restart-to-sound.
+ * restart after 0.5 s. A hang is a heartbeat (every 250 ms) missing for
+ * `hangAfter` = 5 s: a starved 2-core machine was seen to delay one by
+ * 1.6 s, and a false hang restarts a playing show (worse than a late
+ * detection); a session that plays but stops sounding is the silence
+ * watch's, not a hang. The 30-day soak test (node/install/soak.test.ts)
+ * checks the plan; `npm run bench -- --install` measures the real restart-to-sound.
  */
 export const INSTALL_TIMINGS = {
-  restart: { first: 0, initial: 0.25, factor: 2, max: 30, healthyAfter: 30, crashLoop: { count: 3, within: 60 } },
-  hangAfter: 1.5,
-  device: { initial: 0.25, max: 1 },
+  restart: { first: 0, initial: 0.25, factor: 2, max: 30, healthyAfter: 30, crashLoop: { count: 3, within: 60 }, deviceMax: 1 },
+  hangAfter: 5,
   rearmGrace: 0.5,
   skipFor: 3600,
 } as const;
+
+/** The decisions of `ecosym run`, with {@link INSTALL_TIMINGS}: the object the soak test drives too. */
+export function installPolicy(): InstallPolicy {
+  return new InstallPolicy({ restart: INSTALL_TIMINGS.restart, skipFor: INSTALL_TIMINGS.skipFor });
+}
 
 /**
  * The schedule's level cap, followed: {@link LevelCapFollower.want} says the

@@ -1,7 +1,9 @@
 /**
  * When to restart a session's process, and when a patch has failed too often
- * to try again: the pure decisions of a supervisor (the desktop app's audio
- * host, `ecosym run`), driven by the caller's clock (seconds, any origin).
+ * to try again: the timing half of a supervisor's decisions (the desktop app's
+ * audio host, `ecosym run`), driven by the caller's clock (seconds, any
+ * origin). Supervisors do not call it directly: `InstallPolicy`
+ * (installPolicy.ts) holds one and adds which patch to play after a crash loop.
  *
  * - **Backoff that never gives up**: the first restart after `initial`
  *   seconds (or `first`, 0 for at once), each failure in a row doubling it up to `max`. A process that
@@ -17,7 +19,6 @@
  *   seconds is hung ({@link HeartbeatWatch}); the caller kills it and it
  *   counts as a failure like any other.
  */
-
 export interface RestartPolicyOptions {
   /** Seconds before the first restart of a series (default 0.5). */
   initial?: number;

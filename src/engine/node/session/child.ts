@@ -61,6 +61,8 @@ export async function runSessionChild(ch: HostChannel<ToChild, FromChild>, exit:
   let telemetryOff: (() => void) | undefined;
   let stopping: Promise<void> | undefined;
   const pending: ToChild[] = [];
+  /** `output` commands running: the device watch waits for them. */
+  let outputSwitches = 0;
   let warming: Promise<void> | undefined;
   let done!: () => void;
   const finished = new Promise<void>((r) => (done = r));
@@ -88,7 +90,15 @@ export async function runSessionChild(ch: HostChannel<ToChild, FromChild>, exit:
       return;
     }
     const s = session;
-    if (m.kind === 'command') void s.handle(m.message).then((reply) => ch.send({ kind: 'reply', seq: m.seq, reply }));
+    if (m.kind === 'command') {
+      // An output switch opens the new context while the old one closes (on some systems the old one's device stalls meanwhile): no device watch until it is done.
+      const switching = (m.message as { type?: unknown } | null)?.type === 'output';
+      if (switching) outputSwitches++;
+      void s.handle(m.message).then((reply) => {
+        if (switching) outputSwitches--;
+        ch.send({ kind: 'reply', seq: m.seq, reply });
+      });
+    }
     else if (m.kind === 'telemetry') {
       telemetryOff?.();
       telemetryOff = m.on ? s.onTelemetry((frame) => ch.send({ kind: 'telemetry', frame })) : undefined;
@@ -174,8 +184,8 @@ export async function runSessionChild(ch: HostChannel<ToChild, FromChild>, exit:
     let clockAt = raw.currentTime;
     let clockMovedAt = Date.now();
     const outputLost = (now: number): boolean => {
-      // An `output` command swaps the context: its clock starts afresh.
-      const swapped = raw !== s.player.raw;
+      // An `output` command swaps the context: the watch pauses while it runs, and the new clock starts afresh.
+      const swapped = raw !== s.player.raw || outputSwitches > 0;
       raw = s.player.raw;
       if (deviceGoneByTest() && raw.state === 'running') void raw.suspend();
       const t = raw.currentTime;

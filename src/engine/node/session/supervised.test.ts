@@ -6,6 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SupervisedSession } from './supervised.ts';
+import { INSTALL_TIMINGS, InstallPolicy, type InstallDecision } from '../../core/installPolicy.ts';
+import type { Heartbeat } from './hostChannel.ts';
 import type { HostStatus, Reply, Snapshot } from '../../../shared/protocol.ts';
 import { until } from '../../../../tests/support/wait.ts';
 import { heldChordPatch } from '../../../../tests/support/fixtures.ts';
@@ -30,8 +32,8 @@ beforeAll(async () => {
   host = new SupervisedSession({
     session: { patch: { text: patchYaml('alpha') }, sink: 'none', cacheDir: false, midi: false },
     env: { ECOSYM_TEST_HOOKS: '1' },
-    // Long enough that a loaded 2-core machine never looks hung by accident.
-    hangAfter: 5,
+    // The installation's limit: long enough that a loaded 2-core machine never looks hung by accident.
+    hangAfter: INSTALL_TIMINGS.hangAfter,
     snapshotEvery: 0.5,
   });
   host.onStatus((s) => statuses.push(s));
@@ -99,10 +101,53 @@ describe('SupervisedSession', () => {
     expect(s.rmsDb!).toBeGreaterThan(-60);
   });
 
-  it('a stalled event loop: no heartbeat, killed and restarted, same patch and scene', async () => {
+  it('an event loop blocked 2.5 s (a starved machine, under hangAfter) is not a hang: the same process plays on', async () => {
+    await until(sounding, 'the child to sound');
     const before = host.pid!;
     const restarts = host.restarts;
-    expect(await host.handle({ type: 'debugStall', seconds: 30 })).toMatchObject({ ok: true });
+    const beats: Heartbeat[] = [];
+    const off = host.onHeartbeat((h) => beats.push(h));
+    expect(await host.handle({ type: 'debugStall', seconds: 2.5 })).toMatchObject({ ok: true });
+    // Answered once the stall is over (commands queue behind it in the child).
+    expect(await host.handle({ type: 'snapshot' })).toMatchObject({ ok: true });
+    // The stall was real: a heartbeat came over 2 s late.
+    await until(() => beats.some((b) => b.lagMs >= 2000), 'the heartbeat after the stall');
+    const n = beats.length;
+    await until(() => beats.length >= n + 4, 'heartbeats after the stall');
+    off();
+    expect(host.pid).toBe(before);
+    expect(host.restarts).toBe(restarts);
+    expect(host.faults.hang).toBe(0);
+    expect(host.status.state).toBe('playing');
+  });
+
+  it('an output switch (the context swapped, its clock new) while the device watch runs is no device loss', async () => {
+    await until(sounding, 'the child to sound');
+    const before = host.pid!;
+    const restarts = host.restarts;
+    const devices = host.faults.device;
+    const beats: Heartbeat[] = [];
+    const off = host.onHeartbeat((h) => beats.push(h));
+    // Each switch opens a new context (another sample rate, so it is really new) and closes the old one.
+    for (const sampleRate of [44100, 48000, 22050, 48000]) {
+      const r = await host.handle({ type: 'output', device: 'none', sampleRate });
+      expect(r).toMatchObject({ ok: true, data: { sink: 'none', sampleRate } });
+    }
+    // Past the watch's limit (DEVICE_STALL_S = 1.5 s) after the last switch, on the child's own heartbeats.
+    const n = beats.length;
+    await until(() => beats.length >= n + 12, 'three seconds of heartbeats after the switches');
+    off();
+    expect(host.faults.device).toBe(devices);
+    expect(host.pid).toBe(before);
+    expect(host.restarts).toBe(restarts);
+    expect(sounding()).toBe(true);
+    expect((await snapshot()).engine).toMatchObject({ sampleRate: 48000 });
+  });
+
+  it('a stalled event loop (10 s, past hangAfter): no heartbeat, killed and restarted, same patch and scene', async () => {
+    const before = host.pid!;
+    const restarts = host.restarts;
+    expect(await host.handle({ type: 'debugStall', seconds: 10 })).toMatchObject({ ok: true });
     // Sent to the stalled child, which can never answer: an error reply when it is killed, and never run later.
     const late = await host.handle({ type: 'scene', name: 'calm', id: 'late' });
     expect(late).toMatchObject({ ok: false, id: 'late' });
@@ -135,6 +180,35 @@ describe('SupervisedSession', () => {
 });
 
 describe('SupervisedSession, first start', () => {
+  it('a patch in a crash loop: the decision model skips it and the next candidate plays, its decisions told to the caller', async () => {
+    const broken = { text: 'name: broken\nvoices: 3\n' };
+    const good = { text: patchYaml('next') };
+    const policy = new InstallPolicy({ restart: { initial: 0.1, crashLoop: { count: 2, within: 600 } }, skipFor: 600 });
+    const decisions: InstallDecision[] = [];
+    const h = new SupervisedSession({
+      session: { patch: broken, sink: 'none', cacheDir: false, midi: false },
+      policy,
+      candidates: () => [broken, good],
+      keyOf: (p) => ('text' in p && p.text.startsWith('name: broken') ? 'broken' : 'next'),
+      onDecision: (d) => decisions.push(d),
+      retryFirstStart: true,
+      standby: false,
+    });
+    try {
+      await h.start();
+      expect(decisions.map((d) => [d.patch, d.skipped])).toStrictEqual([
+        ['broken', false],
+        ['next', true],
+      ]);
+      // The caller's policy object is the one that decided: it holds the skip.
+      expect(policy.skippedAt(performance.now() / 1000).map(([p]) => p)).toStrictEqual(['broken']);
+      expect(h.faults.start).toBe(2);
+      await until(() => h.lastHeartbeat?.patch === 'next', 'the next candidate to play');
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('a patch that does not load: start() rejects with the reason and nothing keeps running', async () => {
     const h = new SupervisedSession({ session: { patch: { text: 'name: broken\nvoices: 3\n' }, sink: 'none', cacheDir: false, midi: false } });
     await expect(h.start()).rejects.toThrow(/voices/);

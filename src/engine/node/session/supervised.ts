@@ -10,9 +10,11 @@
  *   restarting, stopped) to `onStatus` listeners.
  * - Watches it: an exit, a heartbeat missing for `hangAfter` seconds (then
  *   SIGKILL) or a start that never finishes is a fault, counted with its
- *   cause ({@link SupervisedSession.lastFault}), and the child is started
- *   again after the {@link RestartPolicy}'s delay, which never gives up. A
- *   patch in a crash loop gives way to the fallback patch, when there is one.
+ *   cause ({@link SupervisedSession.lastFault}). What happens next is the
+ *   {@link InstallPolicy}'s decision (the one model the soak test drives too):
+ *   the child is started again after its delay, which never gives up, and a
+ *   patch in a crash loop gives way to the next of `candidates` (an
+ *   installation's playlist) or to the fallback patch.
  * - Restores what the show was: the patch last loaded, the scene, a fixed
  *   tempo, mute, parameters set, frozen and rebound streams and the values of
  *   streams with no source, from the commands that changed them and the last
@@ -22,7 +24,8 @@
  *   reply too (it may or may not have run, and is not replayed).
  */
 import { resolve } from 'node:path';
-import { HeartbeatWatch, RestartPolicy, type FaultCause, type RestartPolicyOptions } from '../../core/restartPolicy.ts';
+import { HeartbeatWatch, type FaultCause, type RestartPolicyOptions } from '../../core/restartPolicy.ts';
+import { InstallPolicy, type InstallDecision } from '../../core/installPolicy.ts';
 import { errorReply, okReply, parseCommand, type Command, type HostStatus, type PatchRef, type Reply, type SessionEvent, type Snapshot, type TelemetryFrame } from '../../../shared/protocol.ts';
 import { PROJECT_ROOT } from '../files.ts';
 import type { SessionLink } from './link.ts';
@@ -41,20 +44,29 @@ export interface SupervisedOptions {
   entry?: string;
   /** Environment added for the child. */
   env?: Record<string, string>;
-  policy?: RestartPolicyOptions;
-  /** Seconds without a heartbeat after which the child is hung (default 5). */
+  /**
+   * The decisions after a fault: an {@link InstallPolicy} the caller keeps (to
+   * read its skips), or the timings of a new one's {@link RestartPolicy}.
+   */
+  policy?: InstallPolicy | RestartPolicyOptions;
+  /** Seconds without a heartbeat after which the child is hung (default 5: a starved machine delays a heartbeat by seconds, never by 5). */
   hangAfter?: number;
   /** Seconds a child may take from spawn to playing (default 60: tsx on a busy machine is slow). */
   startTimeout?: number;
   /** Seconds between the snapshots kept for restore (default 2). */
   snapshotEvery?: number;
-  /** A patch to play instead of one in a crash loop. */
+  /** A patch to play when every candidate is in a crash loop. */
   fallback?: PatchRef;
   /**
-   * Asked first when a patch is in a crash loop: the patch to play instead
-   * (an installation's next playlist entry), or undefined for the fallback.
+   * The patches to choose from when the one playing is in a crash loop, in
+   * order (an installation's playlist from its current entry on; default: the
+   * patch playing alone).
    */
-  onCrashLoop?: (failing: PatchRef) => PatchRef | undefined;
+  candidates?: () => PatchRef[];
+  /** Keys patches for the policy (default: by id, path or text); an installation uses its show's patch names. */
+  keyOf?: (p: PatchRef) => string;
+  /** Told every decision after a fault, with the patch that failed and the one that will start. */
+  onDecision?: (d: InstallDecision, failing: PatchRef, next: PatchRef) => void;
   /** Keep trying when the very first start fails (default false: `start()` rejects with the child's error). */
   retryFirstStart?: boolean;
   /** Keep a spare process loaded for a fast restart (default true; costs one idle Node process). */
@@ -100,7 +112,7 @@ function patchKey(p: PatchRef): string {
 
 export class SupervisedSession implements SessionLink {
   private readonly o: SupervisedOptions;
-  private readonly policy: RestartPolicy;
+  private readonly policy: InstallPolicy;
   private readonly watch: HeartbeatWatch;
   private child: ChildHandle | undefined;
   private state: State = 'stopped';
@@ -114,6 +126,9 @@ export class SupervisedSession implements SessionLink {
   private timer: NodeJS.Timeout | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private spawnedAt = 0;
+  /** When {@link tick} last ran, and whether it skipped judging a hang because it ran late. */
+  private tickAt = monoSeconds();
+  private excused = false;
   private ready = false;
   private hung = false;
   private childError: string | undefined;
@@ -140,7 +155,7 @@ export class SupervisedSession implements SessionLink {
   constructor(opts: SupervisedOptions) {
     this.o = opts;
     this.sink = opts.session.sink;
-    this.policy = new RestartPolicy(opts.policy);
+    this.policy = opts.policy instanceof InstallPolicy ? opts.policy : new InstallPolicy({ restart: opts.policy });
     this.watch = new HeartbeatWatch(opts.hangAfter ?? 5, monoSeconds());
     this.show = { patch: opts.session.patch, scene: null, tempoFixed: undefined, muted: undefined, params: new Map(), frozen: new Map(), rebinds: new Map() };
   }
@@ -396,7 +411,12 @@ export class SupervisedSession implements SessionLink {
       }
       return;
     }
-    if (this.watch.hung(now) && !this.hung) {
+    // This process starved (its own tick came over a second late): heartbeats may wait unread
+    // behind this timer, so the child is not judged on this tick, only on the next.
+    const late = now - this.tickAt > 1 && !this.excused;
+    this.excused = late;
+    this.tickAt = now;
+    if (!late && this.watch.hung(now) && !this.hung) {
       this.hung = true;
       this.log(`session process ${this.child.pid} hung: no heartbeat for ${this.watch.silentFor(now).toFixed(1)} s; killing it`);
       this.child.kill();
@@ -446,26 +466,30 @@ export class SupervisedSession implements SessionLink {
       void this.stop().then(() => fs.reject(new Error(this.childError ?? message)));
       return;
     }
-    const d = this.policy.failed(monoSeconds(), patchKey(this.show.patch), cause);
+    const key = this.o.keyOf ?? patchKey;
+    const failing = this.show.patch;
+    const refs = new Map<string, PatchRef>();
+    for (const p of this.o.candidates?.() ?? [failing]) if (!refs.has(key(p))) refs.set(key(p), p);
+    const candidates = [...refs.keys()];
+    if (this.o.fallback) refs.set(key(this.o.fallback), this.o.fallback);
+    refs.set(key(failing), failing);
+    const d = this.policy.failed(monoSeconds(), key(failing), cause, candidates, this.o.fallback && key(this.o.fallback));
+    const next = refs.get(d.patch) ?? failing;
     let reason = cause === 'device' ? `${message}; trying the device again in ${d.delay} s (attempt ${d.attempt})` : `${message}; restarting in ${d.delay} s`;
-    const instead = d.crashLoop ? this.o.onCrashLoop?.(this.show.patch) : undefined;
-    if (instead && patchKey(instead) !== patchKey(this.show.patch)) {
-      reason += `; ${patchKey(this.show.patch)} keeps failing: playing ${patchKey(instead)} instead`;
-      this.show.patch = instead;
-      this.show.params.clear();
-      this.show.frozen.clear();
-      this.show.rebinds.clear();
-      this.lastSnapshot = undefined;
-      this.lastHeartbeat = undefined;
-    } else if (d.crashLoop && this.o.fallback && patchKey(this.o.fallback) !== patchKey(this.show.patch)) {
-      reason += `; ${patchKey(this.show.patch)} keeps failing: playing the fallback patch`;
-      this.show.patch = this.o.fallback;
+    if (d.patch !== key(failing)) {
+      reason += `; ${key(failing)} keeps failing: playing ${d.fallback ? 'the fallback patch ' : ''}${d.patch} instead`;
+      this.show.patch = next;
       this.show.params.clear();
       this.show.frozen.clear();
       this.show.rebinds.clear();
       this.show.scene = null;
       this.lastSnapshot = undefined;
       this.lastHeartbeat = undefined;
+    }
+    try {
+      this.o.onDecision?.(d, failing, next);
+    } catch {
+      // a listener's failure must not reach the supervisor
     }
     this.log(reason);
     this.setState('restarting', reason);
