@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadPatchFile, PATCHES_DIR, PROJECT_ROOT } from '../files.ts';
 import { readFeedFile } from '../sources/paced.ts';
+import { collectStreams, type Collected } from '../sources/collect.ts';
+import { checkPatchText } from './library.ts';
 import { parseSourceUri } from '../../core/sources/uri.ts';
 import { Session } from './Session.ts';
 import type { Reply } from '../../../shared/protocol.ts';
@@ -243,6 +245,72 @@ describe('streamPreview', () => {
     expect(fiveYear.speed).toBe(yearly.speed);
     const alone = await ok<StreamPreview>({ type: 'streamPreview', text: text.replace(/\n {2}decade:[\s\S]*?(?=\nsignals:)/, '\n  decade: { default: 0 }\n'), path, stream: 'anomaly' });
     expect(alone.speed / yearly.speed).toBeCloseTo(144 / 145, 3);
+  });
+
+  /** The values and data times `render` feeds the engine for each stream of a patch text (over a 10-minute render, no thinning at these sizes). */
+  async function rendered(text: string, path: string): Promise<Map<string, { values: unknown[]; times: number[] }>> {
+    const r = checkPatchText(text, path);
+    if (!r.ok) throw new Error(JSON.stringify(r.errors));
+    const all = await collectStreams(r.pf.patch, r.pf.dir, new Map(), { duration: 600 });
+    return new Map(
+      [...all].map(([k, c]) => {
+        if (c instanceof Error) throw c;
+        const { points } = (c as Collected).feed;
+        return [k, { values: points.map((p) => p.value), times: points.map((p) => p.dataTime!) }];
+      }),
+    );
+  }
+
+  it("reads a stream as render does: iowa-power's streams, each one source picked by the patch's `where:`", async () => {
+    const path = join(PATCHES_DIR, 'iowa-power.yaml');
+    const text = readFileSync(path, 'utf8');
+    const feeds = await rendered(text, path);
+    const raws: Array<Array<number | null>> = [];
+    for (const stream of ['fossil', 'nuclear', 'renewables']) {
+      const p = await ok<StreamPreview>({ type: 'streamPreview', text, path, stream });
+      const feed = feeds.get(stream)!;
+      // 17 years (2001–2017) of one source, not the 51 rows of all three.
+      expect(feed.values.length).toBe(17);
+      expect(p.rows).toBe(17);
+      expect(p.raw).toEqual(feed.values);
+      expect(p.t).toEqual(feed.times);
+      expect(p.summary).toMatch(/17 values/);
+      raws.push(p.raw);
+    }
+    // Three different series: fossil far above nuclear, renewables growing past it.
+    expect(Math.min(...(raws[0] as number[]))).toBeGreaterThan(Math.max(...(raws[1] as number[])));
+    expect(raws[2]!.at(-1)!).toBeGreaterThan(raws[2]![0]! * 5);
+  });
+
+  it("reads a stream's `resample:` and `agg:` patch fields (and its gate) as render does", async () => {
+    const path = join(userDir, 'peaks.yaml');
+    const csv = join(PROJECT_ROOT, 'samples/data/global-temp.csv');
+    const text = `name: peaks
+streams:
+  peak: { source: "${csv}#temp@year", resample: 10y, agg: max, unit: degC, default: 0, valid: [0.05, 3] }
+  yearly: { source: "${csv}#temp@year", unit: degC, default: 0 }
+signals:
+  warmth: { from: peak, range: [-0.5, 1.2] }
+voices:
+  pad: { synth: synth, notes: { mode: chord, octave: 3 }, rhythm: { hold: true } }
+`;
+    const feeds = await rendered(text, path);
+    const peak = await ok<StreamPreview>({ type: 'streamPreview', text, path, stream: 'peak' });
+    const yearly = await ok<StreamPreview>({ type: 'streamPreview', text, path, stream: 'yearly' });
+    expect(yearly.rows).toBe(144);
+    // 1880–2023 in 10-year maxima is 15 values, less the early decades whose peak is under the valid range.
+    expect(peak.rows).toBeGreaterThan(5);
+    expect(peak.rows).toBeLessThan(15);
+    expect(peak.raw).toEqual(feeds.get('peak')!.values);
+    expect(peak.t).toEqual(feeds.get('peak')!.times);
+    expect(peak.summary).toMatch(/rejected \(out-of-range/);
+    // Each decade's value is the greatest year of it (max, not mean).
+    const years = new Map(yearly.t.map((t, i) => [new Date(t * 1000).getUTCFullYear(), yearly.raw[i]!]));
+    const decade = new Date(peak.t.at(-2)! * 1000).getUTCFullYear();
+    const inIt = [...years].filter(([y]) => y >= decade && y < decade + 10).map(([, v]) => v);
+    expect(peak.raw.at(-2)).toBeCloseTo(Math.max(...inIt), 9);
+    // Both dated streams on one time axis, as they play.
+    expect(peak.speed).toBe(yearly.speed);
   });
 
   it('says what is wrong: an unknown stream, a live source, a patch with errors', async () => {

@@ -1,18 +1,17 @@
 /**
  * What the conditioning of a patch does to a file-sourced stream, before it is
- * heard: the stream's raw series beside each of its signals, computed by the
+ * heard: the stream's series (as `render` and `play` read it) beside each of its signals, computed by the
  * same {@link Conditioner} the engine uses (range, curve, smoothing, slew,
  * thresholds) over the whole file, on the playing time the file source would
  * give it. Thinned to at most {@link MAX_PREVIEW_POINTS} points for drawing,
  * keeping each bucket's lowest and highest raw value so spikes stay visible.
  */
-import { resolve } from 'node:path';
 import { Conditioner } from '../../core/conditioning.ts';
 import type { Patch } from '../../core/patchSchema.ts';
-import { parseSourceUri, withStreamShaping } from '../../core/sources/uri.ts';
-import { sharedPaces, type PacedSpan } from '../../core/pace.ts';
+import { sharedPaces, type PacedSpan, type Placement } from '../../core/pace.ts';
 import { conditionSpec } from '../../audio/PatchRuntime.ts';
-import { describeFeedFile, readFeedFile, type FeedFile } from '../sources/paced.ts';
+import { readFileStream, type ReadFile } from '../sources/collect.ts';
+import { streamSource, takesText } from '../sources/hub.ts';
 
 /** Most points of a preview's series (raw and each signal share the same times). */
 export const MAX_PREVIEW_POINTS = 2000;
@@ -35,9 +34,9 @@ export interface StreamPreview {
   stream: string;
   uri: string;
   unit?: string;
-  /** What was read (`741 rows: 741 kept`). */
+  /** What was read and kept (`741 rows: 741 kept; 741 values`, and what the gate rejected). */
   summary: string;
-  /** Rows in the file, and points sent. */
+  /** Values the stream plays (after the patch's where/agg/resample and the stream's gate), and points sent. */
   rows: number;
   points: number;
   /** Data seconds per playing second the preview assumed. */
@@ -85,57 +84,49 @@ export interface PreviewOptions {
 }
 
 /**
- * The data seconds per second a dated file stream plays at: its patch's dated
- * file streams share one time axis (core/pace.ts, sharedPaces), so the others'
- * spans count. A file that cannot be read is left out (its own errors are its preview's).
+ * Where a patch's file stream sits on the playing time: the dated file streams
+ * share one time axis (core/pace.ts, sharedPaces) as they do in `render` and
+ * `play`, so the other streams' spans count. A file that cannot be read is
+ * left out (its own errors are its preview's).
  */
-async function axisSpeed(patch: Patch, stream: string, own: PacedSpan, opts: PreviewOptions): Promise<number> {
-  const spans = new Map<string, PacedSpan>([[stream, own]]);
+async function placementOf(patch: Patch, own: ReadFile, opts: PreviewOptions): Promise<Placement> {
+  const spans = new Map<string, PacedSpan>([[own.stream, own.span]]);
   await Promise.all(
     Object.entries(patch.streams).map(async ([name, s]) => {
       const uri = opts.sourceOf?.(name) ?? s.source;
-      if (name === stream || !uri) return;
+      if (name === own.stream || !uri) return;
       try {
-        const spec = withStreamShaping(parseSourceUri(uri), s);
-        if (spec.kind !== 'file' || spec.speed !== undefined) return;
-        const f = await readFeedFile(resolve(opts.baseDir, spec.path), spec);
-        const times = Array.from({ length: f.length }, (_, i) => f.time(i)).filter(Number.isFinite);
-        if (times.length && !f.report?.untimed) spans.set(name, { first: times[0]!, last: times[times.length - 1]!, n: times.length });
+        const spec = streamSource(uri, s);
+        if (spec.kind !== 'file') return;
+        spans.set(name, (await readFileStream(name, spec, s, { baseDir: opts.baseDir, text: takesText(patch, name) })).span);
       } catch {
         // Not readable here: its own preview says why.
       }
     }),
   );
-  return sharedPaces(spans, { speed: opts.speed, over: opts.spreadSeconds ?? 600 }).get(stream)!.pace.speed;
+  return sharedPaces(spans, { speed: opts.speed, over: opts.spreadSeconds ?? 600 }).get(own.stream)!;
 }
 
-/** Computes the preview of one stream of a patch. Throws what is wrong (no such stream, not a file, unreadable). */
+/**
+ * Computes the preview of one stream of a patch: its series read exactly as
+ * `render` and `play` read it (sources/collect.ts, readFileStream: the URI
+ * with the stream's where/agg/resample/tz, then its gate), conditioned as the
+ * engine conditions it. Throws what is wrong (no such stream, not a file,
+ * unreadable, nothing usable).
+ */
 export async function streamPreview(patch: Patch, stream: string, opts: PreviewOptions): Promise<StreamPreview> {
   const s = patch.streams[stream];
   if (!s) throw new Error(`no stream "${stream}" (streams: ${Object.keys(patch.streams).join(', ')})`);
   const uri = opts.uri ?? s.source;
   if (!uri) throw new Error(`stream "${stream}" has no source: a preview needs a data file`);
-  const spec = parseSourceUri(uri);
+  const spec = streamSource(uri, s);
   if (spec.kind !== 'file') throw new Error(`stream "${stream}" comes from ${spec.kind} (${uri}): a preview needs a data file`);
-  const file: FeedFile = await readFeedFile(resolve(opts.baseDir, spec.path), spec);
-  const times: number[] = [];
-  const values: unknown[] = [];
-  const units: Array<string | undefined> = [];
-  for (let i = 0; i < file.length; i++) {
-    const t = file.time(i);
-    if (!Number.isFinite(t)) continue;
-    const r = file.record(i);
-    times.push(t);
-    values.push(r.value);
-    units.push(r.unit);
-  }
+  const read = await readFileStream(stream, spec, s, { baseDir: opts.baseDir, text: takesText(patch, stream) });
+  const { times, values } = read.series;
   const n = times.length;
-  const span = n < 2 ? 1 : ((times[n - 1]! - times[0]!) * n) / (n - 1);
-  const speed =
-    spec.speed ?? (n && !file.report?.untimed ? await axisSpeed(patch, stream, { first: times[0]!, last: times[n - 1]!, n }, opts) : (opts.speed ?? (span > 0 ? span / (opts.spreadSeconds ?? 600) : 1)));
-  const numeric = Float64Array.from(values, (v) => (typeof v === 'number' && Number.isFinite(v) ? v : NaN));
+  const speed = (await placementOf(patch, read, opts)).pace.speed;
+  const numeric = Float64Array.from(values as ArrayLike<number | string>, (v) => (typeof v === 'number' && Number.isFinite(v) ? v : NaN));
   const keep = thinIndices(numeric, MAX_PREVIEW_POINTS);
-  const valid = s.valid;
   const signals: PreviewSignal[] = [];
   for (const [name, sig] of Object.entries(patch.signals)) {
     if (sig.from !== stream) continue;
@@ -143,9 +134,8 @@ export async function streamPreview(patch: Patch, stream: string, opts: PreviewO
     const all = new Float64Array(n).fill(NaN);
     const events: PreviewSignal['events'] = [];
     for (let i = 0; i < n; i++) {
-      const v = values[i];
-      if (valid && typeof v === 'number' && (v < valid[0] || v > valid[1])) continue;
-      const out = c.push(v, (times[i]! - times[0]!) / speed, times[i]!, units[i]);
+      // As the engine pushes a gated value (PatchRuntime): already in the stream's unit.
+      const out = c.push(values[i]!, (times[i]! - times[0]!) / speed, times[i]!);
       if (!out) continue;
       all[i] = out.value;
       if (out.event) events.push({ t: times[i]!, state: out.event });
@@ -164,7 +154,7 @@ export async function streamPreview(patch: Patch, stream: string, opts: PreviewO
     stream,
     uri,
     ...(s.unit ? { unit: s.unit } : {}),
-    summary: describeFeedFile(file),
+    summary: read.summary,
     rows: n,
     points: keep.length,
     speed,

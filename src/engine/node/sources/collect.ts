@@ -9,7 +9,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { Float64Column, placeSeries, type Series, type Thinning } from '../../core/dataSeries.ts';
 import { Simulator } from '../../core/sources/sim.ts';
-import { parseSourceUri, withStreamShaping, type SourceSpec } from '../../core/sources/uri.ts';
+import { parseSourceUri, type SourceSpec } from '../../core/sources/uri.ts';
 import type { FeedRecord } from '../../core/sources/records.ts';
 import { describePlacement, sharedPaces, type PacedSpan, type Placement } from '../../core/pace.ts';
 import { REJECT_REASONS, type SampleGate } from '../../core/sources/gate.ts';
@@ -17,7 +17,7 @@ import type { Patch } from '../../core/patchSchema.ts';
 import type { StreamFeed } from '../render.ts';
 import { HttpSource } from './http.ts';
 import { describeFeedFile, readFeedFile, type FeedFile } from './paced.ts';
-import { createSource, gateFor, takesText, type SourceContext } from './hub.ts';
+import { createSource, gateFor, streamSource, takesText, type SourceContext } from './hub.ts';
 
 type StreamSpec = Patch['streams'][string];
 
@@ -107,16 +107,27 @@ async function capture(spec: SourceSpec, seconds: number, ctx: SourceContext): P
 type FileSourceSpec = Extract<SourceSpec, { kind: 'file' }>;
 
 /** A file stream read and gated, not yet placed on the render's time. */
-interface ReadFile {
+export interface ReadFile {
   stream: string;
+  /** The values the stream plays, at their data times (untimed rows stamped 0, 1, 2…). */
   series: Series<number | string>;
   span: PacedSpan;
+  /** What was read and kept: `741 rows: 741 kept; 741 values, 2 rejected (spike 2)`. */
+  summary: string;
   /** The `described` line, less the thinning (known once placed). */
   describe: (thinned: string) => string;
   untimed: boolean;
 }
 
-async function readFileStream(stream: string, src: FileSourceSpec, spec: StreamSpec, opts: { baseDir: string; text?: boolean }): Promise<ReadFile> {
+/**
+ * A file stream's series as the engine gets it, the one reading of a patch's
+ * data file: read and shaped by its `streamSource` spec (hub.ts) (where, agg,
+ * resample, column, time column, tz), then through the stream's gate (valid
+ * range, spike limit, unit, text). `render` (here), `play` (a hub lane's
+ * paced file with the same spec and gate) and the Author preview
+ * (session/preview.ts) read files this way.
+ */
+export async function readFileStream(stream: string, src: FileSourceSpec, spec: StreamSpec, opts: { baseDir: string; text?: boolean }): Promise<ReadFile> {
   const text = opts.text ?? false;
   const path = resolve(opts.baseDir, src.path);
   const file = await readFeedFile(path, src, { text });
@@ -126,11 +137,13 @@ async function readFileStream(stream: string, src: FileSourceSpec, spec: StreamS
   const label = src.column ? `${src.column}${src.timeColumn ? ` @ ${src.timeColumn}` : ''}` : src.path;
   const n = series.times.length;
   const untimed = file.report?.untimed ?? false;
+  const summary = `${loaded}; ${n} values${gateRejections(gate)}`;
   return {
     stream,
     series,
     span: { first: series.times[0]!, last: series.times[n - 1]!, n, untimed, ...(src.speed !== undefined && { speed: src.speed }) },
-    describe: (thinned) => `${stream} ← ${label} (${loaded}; ${n} values${gateRejections(gate)}${thinned})`,
+    summary,
+    describe: (thinned) => `${stream} ← ${label} (${summary}${thinned})`,
     untimed,
   };
 }
@@ -155,7 +168,7 @@ export async function collectFeed(
   spec: StreamSpec,
   opts: { duration: number; speed?: number; baseDir: string; text?: boolean; onCapture?: (stream: string, uri: string) => void },
 ): Promise<Collected> {
-  const src = withStreamShaping(parseSourceUri(uri), spec);
+  const src = streamSource(uri, spec);
   const text = opts.text ?? false;
   const thin: Thinning = { perSecond: RENDER_POINTS_PER_SECOND, dropped: 0 };
   const place = (series: Series<number | string>, speed = opts.speed) => placeSeries(series, opts.duration, speed, 0, thin);
@@ -225,7 +238,7 @@ export async function collectStreams(
       const text = takesText(patch, stream);
       let src: SourceSpec;
       try {
-        src = withStreamShaping(parseSourceUri(uri), spec);
+        src = streamSource(uri, spec);
       } catch (e) {
         fail(stream)(e);
         return [];

@@ -72,6 +72,15 @@ export function takesText(patch: Patch, stream: string): boolean {
   return Object.values(patch.signals).some((sig) => sig.from === stream && sig.categories !== undefined);
 }
 
+/**
+ * A patch stream's source as render, play and the Author preview read it: the
+ * URI parsed, with the stream's own shaping fields (`where`, `agg`,
+ * `resample`, `tz`) added (core/sources/uri.ts, withStreamShaping).
+ */
+export function streamSource(uri: string, stream: Patch['streams'][string]): SourceSpec {
+  return withStreamShaping(parseSourceUri(uri), stream);
+}
+
 /** The gate of a stream: its valid range, spike limit and unit; text only when its signals map categories. */
 export function gateFor(stream: Patch['streams'][string], text: boolean): SampleGate {
   return new SampleGate({ valid: stream.valid, maxRate: stream.maxRate, unit: stream.unit, text });
@@ -135,7 +144,7 @@ export class SourceHub {
   private lane(stream: string, uri: string, t: number): Lane {
     const opts = this.opts;
     const s = opts.patch.streams[stream]!;
-    const spec = withStreamShaping(parseSourceUri(uri), s);
+    const spec = streamSource(uri, s);
     const stale = s.stale;
     const lane: Lane = {
       stream,
