@@ -159,7 +159,10 @@ describe('Session', () => {
     const patches = (await ok({ type: 'list', what: 'patches' })) as Array<{ id: string }>;
     expect(patches.map((p) => p.id)).toContain('carbon-pulse');
     expect(((await ok({ type: 'snapshot' })) as { patch: { name: string } }).patch.name).toBe(session.snapshot().patch?.name);
-    expect(await fails({ type: 'midiLearn', target: 'pad.volume' })).toMatch(/no MIDI bridge/);
+    // With no MIDI ports (midi: false) learning still works: a bridge for page ports (midiIn) starts on demand.
+    expect(await fails({ type: 'midiLearn', target: 'pad.nothing' })).toMatch(/voice "pad" has no parameter "nothing"/);
+    await ok({ type: 'midiLearn', target: 'pad.volume' });
+    expect(session.bridges.midi).toBeDefined();
     expect(await fails({ type: 'scene', name: 'nowhere' })).toMatch(/no scene "nowhere" \(scenes: calm, storm\)/);
     expect(await fails({ type: 'param', target: 'pad.wobble', value: 1 })).toMatch(/voice "pad" has no parameter "wobble"/);
   }, 60_000);

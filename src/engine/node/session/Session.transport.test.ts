@@ -57,7 +57,7 @@ async function fails(cmd: unknown): Promise<string> {
 const file = (stream: string) => Snapshot.parse(session.snapshot()).streams[stream]!.file!;
 
 beforeAll(async () => {
-  session = await Session.open({ patch: loadPatchFile(join(dir, 'p.yaml')), sink: 'none', cacheDir: false, midi: false, loopSeconds: 600 });
+  session = await Session.open({ patch: loadPatchFile(join(dir, 'p.yaml')), sink: 'none', cacheDir: false, midi: false, loopSeconds: 600, patchesDir: dir });
   await session.start();
   await until(() => session.snapshot().streams.co2?.file !== undefined && session.snapshot().streams.wind?.file !== undefined, 'both files read', 30_000);
 }, 60_000);
@@ -171,8 +171,9 @@ describe('the file transport', () => {
     await ok({ type: 'speed', factor: 1 });
     await ok({ type: 'seek', time: T0 });
     await until(() => (session.snapshot().rmsDb ?? -Infinity) > -60, 'the pad to sound', 30_000);
-    const path = join(dir, 'seek.wav');
-    await session.handle({ type: 'record', action: 'start', path });
+    // Recordings go inside the session's output folder (<patchesDir>/out), named by the client.
+    const path = join(dir, 'out', 'seek.wav');
+    await ok({ type: 'record', action: 'start', path: 'seek.wav' });
     await until(() => (session.snapshot().recording?.seconds ?? 0) > 1.5, 'a second and a half before the seek', 20_000);
     const seekAt = session.snapshot().recording!.seconds;
     // From 300 ppm (the pad at −30 dB) to 380 (about −11 dB) at once.
