@@ -70,7 +70,8 @@ function makePersistent(inst: PitchedInstrument, time: number): void {
 export interface VoiceTiming {
   /**
    * Engine time of the native context's time 0 (default 0): notes that start
-   * before it are not played, and the noise loop starts where it would be by then.
+   * before it are not played (they take their pool slots all the same), and
+   * the noise loop starts where it would be by then.
    */
   origin?: number;
   /**
@@ -276,9 +277,12 @@ export class VoiceGroup {
   /** Plays MIDI notes at `time` for `duration` seconds with `velocity` 0…1 (none that start before the origin). */
   play(notes: readonly number[], time: number, duration: number, velocity: number): void {
     if (!Number.isFinite(time) || !(duration > 0) || !Number.isFinite(velocity)) return;
-    if (time < (this.timing.origin ?? 0)) return;
+    // Before the origin a note is not played, but takes its pool slot as it would
+    // have: which slot a later note takes (or steals) depends on every note before.
+    const silent = time < (this.timing.origin ?? 0);
     const vel = Math.max(0, Math.min(1, velocity));
     if (this.sampler) {
+      if (silent) return;
       const hz = notes.filter(Number.isFinite).map(midiToHz);
       if (hz.length) this.sampler.triggerAttackRelease(hz, duration, time, vel);
       this.stats.notes += hz.length;
@@ -289,6 +293,7 @@ export class VoiceGroup {
       const i = this.slot(time);
       this.unhold(i);
       this.busyUntil[i] = time + duration + this.release;
+      if (silent) continue;
       if (this.envelopes.length) this.envelopes[i]!.triggerAttackRelease(duration, time, vel);
       else this.pool[i]!.triggerAttackRelease(midiToHz(midi), duration, time, vel);
       this.stats.notes++;

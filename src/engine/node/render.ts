@@ -148,8 +148,8 @@ export interface SegmentPlan {
 
 /**
  * Seconds before a segment's start its context must begin so that the segment
- * sounds as in one piece: the longest note at the slowest tempo the patch can
- * reach plus its envelope, plus the longest bus tail (reverb decay to −100 dB,
+ * sounds as in one piece: twice the longest note at the slowest tempo the
+ * patch can reach plus its envelope, plus the longest bus tail (reverb decay to −100 dB,
  * delay echoes to −100 dB at the highest feedback it can reach), plus a second
  * for filters and the master's compressor to settle; at least {@link MIN_PRE_ROLL}.
  */
@@ -174,7 +174,9 @@ export function preRollSeconds(patch: Patch): number {
       tail = Math.max(tail, fb > 0 ? echo * Math.ceil(Math.log(1e-5) / Math.log(fb)) : echo);
     }
   }
-  return Math.max(MIN_PRE_ROLL, note + tail + 1);
+  // Twice the longest note: a note begun in the pre-roll may take the pool slot of
+  // one begun before it (not played in the segment) and sound otherwise till it ends.
+  return Math.max(MIN_PRE_ROLL, 2 * note + tail + 1);
 }
 
 /** Scheduler window (seconds) of a render: a whole number of render quanta. */

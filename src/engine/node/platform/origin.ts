@@ -47,6 +47,7 @@ let original: ParamMethods | undefined;
 /** A segment's origin: piece time of its context's time 0. */
 export class TimeOrigin {
   private readonly past = new Map<AudioParam, Past>();
+  private flushed = false;
   constructor(readonly origin: number) {}
 
   /** Runs engine code with native times moved to this origin. */
@@ -62,6 +63,7 @@ export class TimeOrigin {
 
   /** Puts every param that has only a past on its curve at time 0 (the dry run is over). */
   flush(): void {
+    this.flushed = true;
     for (const param of [...this.past.keys()]) this.settle(param);
   }
 
@@ -84,6 +86,8 @@ export class TimeOrigin {
     const before = this.past.get(param);
     const value = before ? curveAt(before, t) : param.value;
     this.past.set(param, next(before, value));
+    // After the dry run (a node made while rendering: Tone sets its params at time 0), at once.
+    if (this.flushed) this.settle(param);
     return true;
   }
 
