@@ -294,6 +294,9 @@ export class VoiceGroup {
       this.unhold(i);
       this.busyUntil[i] = time + duration + this.release;
       if (silent) continue;
+      // Per note, a stolen slot's oscillators start again too: Tone would let them
+      // run on (its restart cancels the stop), with a phase from notes long gone.
+      if (this.timing.perNote && !this.envelopes.length) for (const osc of instrumentOscillators(this.pool[i]!)) osc.stop(time);
       if (this.envelopes.length) this.envelopes[i]!.triggerAttackRelease(duration, time, vel);
       else this.pool[i]!.triggerAttackRelease(midiToHz(midi), duration, time, vel);
       this.stats.notes++;
