@@ -9,15 +9,27 @@
  * Tone runs on a Tone.OfflineContext wrapping our raw context (so Tone treats the
  * context as running, and its clock is ours: we set its time at each window).
  *
- * One context renders the whole piece. Rendering in segments (a fresh context per
- * segment, started a pre-roll early, the pre-roll thrown away) is not done. It
- * gives the same samples only if the engine can start at a piece time other than
- * its context's 0 (today the sequencer's steps, and so its step-keyed randomness,
- * count from the context's start) and nothing remembers further back than the
- * pre-roll: oscillators started once and never restarted (LFOs; a held voice
- * whose notes do not change), noise loops, the conditioners' smoothing and
- * auto-range windows, thresholds' holds. OscillatorNode takes no start phase, so
- * an oscillator running since 0 cannot be carried into a new context.
+ * Long renders go in segments (segmentPlan, RenderOptions.segmentSeconds;
+ * `ecosym render --segment`): node-web-audio-api holds a context's whole output
+ * until the end (peak RSS grew ~23.5 MB per rendered stereo minute at 48 kHz),
+ * so each segment is a fresh OfflineAudioContext, dropped before the next, and
+ * memory is bounded by the segment. A segment's context starts a pre-roll
+ * before its output (preRollSeconds: twice the longest note, plus the longest
+ * reverb or delay tail to −100 dB); the pre-roll is thrown away. The samples
+ * equal the one-piece render's to float rounding (render.segment.test.ts:
+ * below −90 dBFS, measured about −120), because:
+ * - the engine keeps piece time: its context's time 0 is piece time `origin`
+ *   (platform/origin.ts moves native automation and source times by it), so the
+ *   sequencer's steps, their seeded chance and the data keep the piece's clock;
+ * - it replays the piece from 0 to the origin, window by window as in one piece,
+ *   without sound: conditioners, thresholds, scenes, tempo and the voice pools'
+ *   slots reach the origin as they were; native automation due before the origin
+ *   is kept as each param's curve and written at time 0 as it stands then;
+ * - voices start their oscillators per note in renders (also in one piece), a
+ *   stolen slot's too, so no oscillator's phase comes from before the pre-roll;
+ *   the noise loop starts at its offset into its buffer.
+ * Not cut (one piece, and the plan says why): renders with timed actions, and
+ * patches with a chorus bus (its LFO runs from the start).
  */
 import { nodePlatform } from './platform/index.ts';
 import { suspendPointsRegistered } from './platform/suspend.ts';
@@ -202,7 +214,9 @@ export function segmentPlan(opts: RenderOptions): SegmentPlan {
   if (opts.actions?.length) return one('timed actions act on the engine and its context, which a segment cannot replay');
   const chorus = Object.entries(opts.patch.buses).find(([, b]) => b.type === 'chorus');
   if (chorus) return one(`bus "${chorus[0]}" is a chorus, whose LFO cannot be given its phase in a later segment`);
-  const seg = Math.max(1, Math.round(wanted / win)) * win;
+  // As many segments as `wanted` makes, of equal length (no sliver at the end).
+  const count = Math.ceil(opts.duration / wanted - 1e-9);
+  const seg = Math.max(1, Math.ceil(opts.duration / count / win - 1e-9)) * win;
   const starts: number[] = [];
   for (let k = 0; k * seg < opts.duration - 1e-9; k++) starts.push(k * seg);
   return { starts, preRoll };
