@@ -31,6 +31,7 @@ function curveAt(s: Past, time: number): number {
 }
 
 let active: TimeOrigin | undefined;
+const activate = (o: TimeOrigin | undefined) => void (active = o);
 
 type ParamMethods = {
   setValueAtTime(v: number, t: number): AudioParam;
@@ -53,7 +54,7 @@ export class TimeOrigin {
   /** Runs engine code with native times moved to this origin. */
   run<T>(fn: () => T): T {
     const previous = active;
-    active = this;
+    activate(this);
     try {
       return fn();
     } finally {
