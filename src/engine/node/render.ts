@@ -467,7 +467,7 @@ async function renderOnce(
   const started = performance.now();
   let horizon = win;
   shift.run(() => step(horizon));
-  const allEdges = Array.from({ length: Math.max(0, Math.ceil(end / win) - 1) }, (_, i) => (i + 1) * win).filter((t) => t < end);
+  const allEdges = Array.from({ length: Math.max(0, Math.ceil(end / win) - 1) }, (_, i) => (i + 1) * win).filter((t) => Math.round(t * sampleRate) < Math.round(end * sampleRate));
   // The dry run: the piece up to the segment's origin, window by window as in one piece, without sound.
   for (const t of allEdges) {
     if (t > origin + 1e-9) break;
