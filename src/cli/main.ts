@@ -29,7 +29,7 @@ const HELP = `ecosym — ecological data into generative music
 Usage:
   ecosym render <patch> [--duration 60s] [--out out/x.wav] [--seed N] [--sample-rate 48000]
                         [--data STREAM=URI ...] [--speed N] [--bits 16|24|32f] [--osc-log out.jsonl] [--midi out.mid]
-                        [--channels N] [--format wav|flac] [--stems]
+                        [--channels N] [--format wav|flac] [--stems] [--segment 60s|off]
   ecosym play <patch> [--sink none] [--duration 30s] [--data STREAM=URI ...] [--speed N] [--loop 10m] [--seed N]
                       [--osc-in [HOST:]PORT] [--osc-allow CIDR ...] [--osc-out HOST:PORT ...] [--oscquery [HOST:]PORT]
                       [--artnet HOST[:UNIVERSE]] [--sacn [HOST:]UNIVERSE]
@@ -117,6 +117,7 @@ export async function main(argv: string[]): Promise<number> {
       channels: { type: 'string' },
       format: { type: 'string' },
       stems: { type: 'boolean' },
+      segment: { type: 'string' },
       sink: { type: 'string' },
       loop: { type: 'string' },
       artnet: { type: 'string' },
@@ -198,6 +199,7 @@ export async function main(argv: string[]): Promise<number> {
         channels: values.channels,
         format: values.format,
         stems: values.stems,
+        segment: values.segment,
       });
       return 0;
     case 'play':

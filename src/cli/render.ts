@@ -37,6 +37,8 @@ export interface RenderArgs {
   format?: string;
   /** Also write one stereo file per voice and per bus, beside the mix. */
   stems?: boolean;
+  /** Segment length ("60s", "2m") or "off": memory bounded by the segment (default: 60 s segments above 2 minutes). */
+  segment?: string;
 }
 
 /** What the render writes into: a WAV or a FLAC file, as it comes. */
@@ -113,6 +115,7 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
   const { feeds, described, paces } = await streamFeeds(pf, a.data, duration, speed, (stream, uri) =>
     log(`Capturing ${stream} live from ${uri} for ${formatSeconds(duration)} before rendering…`),
   );
+  const segmentSeconds = a.segment === undefined ? undefined : a.segment === 'off' ? 0 : durationArg(a.segment, 60, '--segment');
   const format = a.format ?? (a.out && /\.flac$/i.test(a.out) ? 'flac' : 'wav');
   if (format !== 'wav' && format !== 'flac') throw new UsageError(`--format "${a.format}": expected wav or flac`);
   if (format === 'flac' && a.bits === '32f') throw new UsageError('--bits 32f: FLAC holds 16 or 24 bits; use --format wav for float');
@@ -187,6 +190,12 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
         data: feeds,
         channels,
         stems: group,
+        segmentSeconds,
+        onPlan: (plan) => {
+          if (!first || a.quiet) return;
+          if (plan.reason) log(`  in one piece: ${plan.reason}`);
+          else if (plan.starts.length > 1) log(`  in ${plan.starts.length} segments, each after a ${formatSeconds(plan.preRoll)} pre-roll (memory bounded by the segment)`);
+        },
         onProgress: (done, total) => bar.update((g * total + done) / groups.length, total),
         onBlock: (block, _start, frames) => {
           group.forEach((_, k) => writers[offset + k + 1]!.write(block.slice(channels + width * k, channels + width * (k + 1)), frames));

@@ -13,7 +13,7 @@ import * as Tone from 'tone';
 import type { Patch } from '../core/patchSchema.ts';
 import { MasterChain } from './master.ts';
 import { PatchRuntime, type EngineEvent } from './PatchRuntime.ts';
-import type { SampleLookup } from './voices.ts';
+import type { SampleLookup, VoiceTiming } from './voices.ts';
 import { GarbageCollection, retainedSourceCount, tonePlatform, type Platform } from './platform/index.ts';
 
 export type { EngineEvent } from './PatchRuntime.ts';
@@ -41,6 +41,12 @@ export interface EngineOptions {
    * (an installation's `maxLevel`).
    */
   ceilingDb?: number;
+  /**
+   * How voices keep time (default: oscillators kept running, origin 0). Offline
+   * renders start oscillators per note, and a segment of a render sets the
+   * origin (src/engine/node/render.ts).
+   */
+  timing?: VoiceTiming;
 }
 
 /** Seconds of audio time between two audio-fault reports to `onError` (every fault is counted). */
@@ -125,6 +131,7 @@ export class Engine {
         samples: this.opts.samples ?? (() => undefined),
         startTime: time,
         seed: this.opts.seed,
+        timing: this.opts.timing,
         onEvent: (e) => {
           if (e.type === 'note') {
             this.stats_.notes += e.notes.length;

@@ -14,7 +14,7 @@ import { Bus } from './buses.ts';
 import { makeProbe, probeFault, type AudioFault } from './health.ts';
 import type { MasterChain } from './master.ts';
 import { rampTo, setAt } from './params.ts';
-import { VoiceGroup, type SampleLookup } from './voices.ts';
+import { VoiceGroup, type SampleLookup, type VoiceTiming } from './voices.ts';
 import { isPositioned, outputPlan, resolveLayout } from '../core/spatial.ts';
 import { SpatialStrip, type SpatialPlan } from './spatial.ts';
 
@@ -67,6 +67,8 @@ export interface RuntimeOptions {
   startTime: number;
   seed?: number;
   onEvent?: (e: EngineEvent) => void;
+  /** The voices' timing in a render cut into segments (see VoiceTiming). */
+  timing?: VoiceTiming;
 }
 
 const RATE_UNIT_SECONDS = { s: 1, min: 60, h: 3600, d: 86400 } as const;
@@ -158,7 +160,7 @@ export class PatchRuntime {
       strip.out.connect(strip.probe);
       this.strips.set(name, strip);
       this.voiceSettings.set(name, new Map());
-      this.voices.set(name, new VoiceGroup(name, spec, context, strip.out, this.busInputs, opts.samples));
+      this.voices.set(name, new VoiceGroup(name, spec, context, strip.out, this.busInputs, opts.samples, opts.timing));
     }
 
     for (const [name, spec] of Object.entries(patch.streams)) this.streamValues.set(name, spec.default);
@@ -420,7 +422,7 @@ export class PatchRuntime {
     strip.out.disconnect(strip.probe);
     strip.probe = makeProbe(this.opts.context.rawContext as unknown as BaseAudioContext, 1024);
     strip.out.connect(strip.probe);
-    const group = new VoiceGroup(name, old.spec, this.opts.context, strip.out, this.busInputs, this.opts.samples);
+    const group = new VoiceGroup(name, old.spec, this.opts.context, strip.out, this.busInputs, this.opts.samples, this.opts.timing);
     this.voices.set(name, group);
     for (const [key, value] of this.voiceSettings.get(name)!) {
       if (key.startsWith('send.')) group.setSend(key.slice(5), value, time, 0.001);

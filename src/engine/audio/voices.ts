@@ -66,6 +66,22 @@ function makePersistent(inst: PitchedInstrument, time: number): void {
   }
 }
 
+/** How a voice keeps time in a render cut into segments (see src/engine/node/render.ts). */
+export interface VoiceTiming {
+  /**
+   * Engine time of the native context's time 0 (default 0): notes that start
+   * before it are not played (they take their pool slots all the same), and
+   * the noise loop starts where it would be by then.
+   */
+  origin?: number;
+  /**
+   * Oscillators started per note (Tone's own way) rather than kept running
+   * ({@link makePersistent}): a note then sounds the same whenever the context
+   * began, since its oscillator's phase starts with it.
+   */
+  perNote?: boolean;
+}
+
 const noiseBuffers = new WeakMap<object, Map<string, AudioBuffer>>();
 
 /**
@@ -164,6 +180,7 @@ export class VoiceGroup {
     output: AudioNode,
     busInputs: ReadonlyMap<string, AudioNode>,
     samples: SampleLookup,
+    private readonly timing: VoiceTiming = {},
   ) {
     const raw = context.rawContext as unknown as BaseAudioContext;
     this.filter = raw.createBiquadFilter();
@@ -199,7 +216,10 @@ export class VoiceGroup {
       src.loop = true;
       const bus = raw.createGain();
       src.connect(bus);
-      src.start(0);
+      // The loop runs from engine time 0: from a later origin, where it would be by then.
+      const origin = timing.origin ?? 0;
+      const frames = src.buffer.length;
+      src.start(origin, (Math.round(origin * raw.sampleRate) % frames) / raw.sampleRate);
       this.noiseSource = src;
       this.grow = () => {
         const env = new Tone.AmplitudeEnvelope({ context, ...defined(spec.envelope ?? {}) });
@@ -220,7 +240,7 @@ export class VoiceGroup {
       };
       this.grow = (time) => {
         const inst = new Class(options);
-        makePersistent(inst, time);
+        if (timing.perNote !== true) makePersistent(inst, time);
         for (const [param, ghost] of this.ghosts) {
           const p = instrumentParam(inst, param);
           if (p) follow(p, ghost, time);
@@ -254,11 +274,15 @@ export class VoiceGroup {
     return best;
   }
 
-  /** Plays MIDI notes at `time` for `duration` seconds with `velocity` 0…1. */
+  /** Plays MIDI notes at `time` for `duration` seconds with `velocity` 0…1 (none that start before the origin). */
   play(notes: readonly number[], time: number, duration: number, velocity: number): void {
     if (!Number.isFinite(time) || !(duration > 0) || !Number.isFinite(velocity)) return;
+    // Before the origin a note is not played, but takes its pool slot as it would
+    // have: which slot a later note takes (or steals) depends on every note before.
+    const silent = time < (this.timing.origin ?? 0);
     const vel = Math.max(0, Math.min(1, velocity));
     if (this.sampler) {
+      if (silent) return;
       const hz = notes.filter(Number.isFinite).map(midiToHz);
       if (hz.length) this.sampler.triggerAttackRelease(hz, duration, time, vel);
       this.stats.notes += hz.length;
@@ -269,6 +293,10 @@ export class VoiceGroup {
       const i = this.slot(time);
       this.unhold(i);
       this.busyUntil[i] = time + duration + this.release;
+      if (silent) continue;
+      // Per note, a stolen slot's oscillators start again too: Tone would let them
+      // run on (its restart cancels the stop), with a phase from notes long gone.
+      if (this.timing.perNote && !this.envelopes.length) for (const osc of instrumentOscillators(this.pool[i]!)) osc.stop(time);
       if (this.envelopes.length) this.envelopes[i]!.triggerAttackRelease(duration, time, vel);
       else this.pool[i]!.triggerAttackRelease(midiToHz(midi), duration, time, vel);
       this.stats.notes++;

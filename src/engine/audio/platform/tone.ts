@@ -105,7 +105,7 @@ function track<T extends AnySource>(raw: object, node: T): T {
 /** True when an offline context's audio has been rendered up to its Tone clock (within half a render quantum). */
 function rendered(context: { currentTime: number; rawContext: { currentTime: number; sampleRate: number } }): boolean {
   const raw = context.rawContext;
-  return raw.currentTime + 64 / raw.sampleRate >= context.currentTime;
+  return raw.currentTime + (clockOrigins.get(context) ?? 0) + 64 / raw.sampleRate >= context.currentTime;
 }
 
 /** Switches for the fixes; tests turn one off to show the Tone bug it hides. */
@@ -174,12 +174,17 @@ export function instrumentOscillators(inst: object): InstrumentOscillator[] {
   return i.oscillator ? [i.oscillator as InstrumentOscillator] : [];
 }
 
+/** Tone clock time of each offline context's native time 0 (a segment of a render: see {@link setOfflineClock}). */
+const clockOrigins = new WeakMap<object, number>();
+
 /**
  * Sets the clock of a Tone.OfflineContext wrapping a raw context that renders
  * in steps (suspend/resume). Tone's OfflineContext advances its clock only in
  * its own render(); its `_currentTime` is private, and this is the one place
- * that writes it.
+ * that writes it. `origin`: the Tone time of the raw context's time 0, for a
+ * context that renders a segment of a piece from there (src/engine/node/render.ts).
  */
-export function setOfflineClock(context: Tone.OfflineContext, time: number): void {
+export function setOfflineClock(context: Tone.OfflineContext, time: number, origin = 0): void {
   (context as unknown as { _currentTime: number })._currentTime = time;
+  clockOrigins.set(context, origin);
 }
