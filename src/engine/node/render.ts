@@ -33,6 +33,7 @@
  */
 import { nodePlatform } from './platform/index.ts';
 import { suspendPointsRegistered } from './platform/suspend.ts';
+import { releaseOfflineContext } from './platform/release.ts';
 import * as Tone from 'tone';
 import { Engine, type EngineEvent } from '../audio/Engine.ts';
 import { liveSourceCount, setOfflineClock } from '../audio/platform/index.ts';
@@ -515,6 +516,8 @@ async function renderOnce(
   });
   await suspendPointsRegistered(raw);
   const buffer = await raw.startRendering();
+  // Else the context and its whole graph are never freed (platform/release.ts): memory grew per segment.
+  releaseOfflineContext(raw);
   const wallSeconds = (performance.now() - started) / 1000;
   setOfflineClock(ctx, end, origin);
   shift.run(() => engine.dispose());
