@@ -51,18 +51,26 @@ async function stopProcess(p: ChildProcess): Promise<void> {
   if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
 }
 
-async function restartToSound(kills: number, row: (name: string, value: number, unit: string) => void): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'ecosym-bench-run-'));
+/** `ecosym run` of a one-patch show (carbon-pulse) with no audio device, started and answering: its process and base URL. */
+async function startRun(prefix: string): Promise<{ p: ChildProcess; base: string }> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   writeFileSync(join(dir, 'show.yaml'), 'playlist:\n  - { patch: carbon-pulse }\n');
   const p = spawn(process.execPath, [BIN, 'run', join(dir, 'show.yaml'), '--port', '0', '--token', TOKEN, '--sink', 'none', '--log-dir', join(dir, 'logs')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   p.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-  try {
-    for (let i = 0; !/UI http:\/\/127\.0\.0\.1:\d+\//.test(err); i++) {
-      if (i > 1200 || p.exitCode !== null) throw new Error(`ecosym run did not start: ${err}`);
-      await sleep(100);
+  for (let i = 0; !/UI http:\/\/127\.0\.0\.1:\d+\//.test(err); i++) {
+    if (i > 1200 || p.exitCode !== null) {
+      if (p.exitCode === null) p.kill('SIGKILL');
+      throw new Error(`ecosym run did not start: ${err}`);
     }
-    const base = `http://127.0.0.1:${/UI http:\/\/127\.0\.0\.1:(\d+)\//.exec(err)![1]}`;
+    await sleep(100);
+  }
+  return { p, base: `http://127.0.0.1:${/UI http:\/\/127\.0\.0\.1:(\d+)\//.exec(err)![1]}` };
+}
+
+async function restartToSound(kills: number, row: (name: string, value: number, unit: string) => void): Promise<void> {
+  const { p, base } = await startRun('ecosym-bench-run-');
+  try {
     const health = async (): Promise<Health | undefined> => {
       try {
         return (await (await fetch(`${base}/health`)).json()) as Health;
@@ -147,17 +155,8 @@ async function soak(minutes: number, quick: boolean, row: (name: string, value: 
   const killEvery = quick ? 60 : 600;
   const sampleEvery = quick ? 5 : 10;
   const settle = quick ? 20 : 60;
-  const dir = mkdtempSync(join(tmpdir(), 'ecosym-bench-soak-'));
-  writeFileSync(join(dir, 'show.yaml'), 'playlist:\n  - { patch: carbon-pulse }\n');
-  const p = spawn(process.execPath, [BIN, 'run', join(dir, 'show.yaml'), '--port', '0', '--token', TOKEN, '--sink', 'none', '--log-dir', join(dir, 'logs')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  p.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+  const { p, base } = await startRun('ecosym-bench-soak-');
   try {
-    for (let i = 0; !/UI http:\/\/127\.0\.0\.1:\d+\//.test(err); i++) {
-      if (i > 1200 || p.exitCode !== null) throw new Error(`ecosym run did not start: ${err}`);
-      await sleep(100);
-    }
-    const base = `http://127.0.0.1:${/UI http:\/\/127\.0\.0\.1:(\d+)\//.exec(err)![1]}`;
     const metric = (text: string, name: string) => {
       const m = new RegExp(`^${name} ([\\d.e+-]+)$`, 'm').exec(text);
       return m ? Number(m[1]) : undefined;
