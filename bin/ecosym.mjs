@@ -13,7 +13,8 @@ import { spawn } from 'node:child_process';
 // 60 s segments: 390 MB at the end, flat at ~245 MB with this). A fixed mmap
 // threshold gives each large buffer back to the system when freed. glibc reads it
 // only at start, so the render runs in a child that has it; signals are passed on.
-if (process.argv[2] === 'render' && process.platform === 'linux' && process.env.MALLOC_MMAP_THRESHOLD_ === undefined) {
+// Not with a parent channel (a session's bounce): it would not reach the child; the session sets the variable itself.
+if (process.argv[2] === 'render' && process.platform === 'linux' && process.env.MALLOC_MMAP_THRESHOLD_ === undefined && !process.send) {
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',
     env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '131072' },

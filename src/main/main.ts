@@ -224,12 +224,12 @@ const spawnUtility: SpawnChild = (entry, env): ChildHandle => {
  * Node, the runAsNode fuse being off, nor a utility process): the CLI bundle as
  * a utility process, at the niceness asked (it lowers its own priority before
  * it starts work; src/engine/node/session/renderProcess.ts has the protocol;
- * ECOSYM_PROGRESS=ipc as its RENDER_ENV says, written out here so this bundle
+ * ECOSYM_PROGRESS=ipc and the malloc threshold as its RENDER_ENV says, written out here so this bundle
  * takes no engine code).
  */
 const launchRenderUtility: LaunchRender = ({ args, niceness, cwd }) => {
   const child = utilityProcess.fork(CLI_JS, [], {
-    env: { ...process.env, ECOSYM_PROGRESS: 'ipc', ECOSYM_ARGV: JSON.stringify(args), ECOSYM_NICENESS: String(niceness) },
+    env: { ...process.env, ECOSYM_PROGRESS: 'ipc', MALLOC_MMAP_THRESHOLD_: '131072', ECOSYM_ARGV: JSON.stringify(args), ECOSYM_NICENESS: String(niceness) },
     cwd,
     // stderr read for a failure's message; stdout (its summary line) not kept, so it can never fill a pipe.
     stdio: ['ignore', 'ignore', 'pipe'],

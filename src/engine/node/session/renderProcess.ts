@@ -45,8 +45,14 @@ export interface RenderLaunch {
 /** Starts a render process. */
 export type LaunchRender = (launch: RenderLaunch) => RenderProcess;
 
-/** The environment a render process needs beside its arguments: progress over its parent channel. */
-export const RENDER_ENV = { ECOSYM_PROGRESS: 'ipc' } as const;
+/**
+ * The environment a render process needs beside its arguments: progress over
+ * its parent channel, and glibc's mmap threshold that gives each segment's
+ * large buffers back to the system (bin/ecosym.mjs sets it by re-running a
+ * render in a child, which would lose the parent channel; set here, it is not
+ * needed).
+ */
+export const RENDER_ENV = { ECOSYM_PROGRESS: 'ipc', MALLOC_MMAP_THRESHOLD_: '131072' } as const;
 
 /** nice(1), which starts a program at a lower priority (it execs it: the pid stays the child's). */
 const NICE = '/usr/bin/nice';
