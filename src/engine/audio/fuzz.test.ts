@@ -15,7 +15,7 @@ import type { EngineEvent } from './Engine.ts';
  * costs 1–5 s of CPU (up to 16 notes of fat oscillators, a 20 s reverb), and a
  * loaded 2-core machine gives a test a third of that or less.
  */
-const RUNS = 6;
+const RUNS = 3;
 const SR = 16000;
 
 describe('schema fuzz', () => {

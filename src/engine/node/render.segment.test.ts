@@ -56,9 +56,9 @@ describe('segmented render equals one piece', () => {
     await compare({ patch: pf.patch, duration: 40, samples }, [7, 13]);
   }, 600_000);
 
-  it('warming-stripes, 45 s in 7 s and 13 s segments', async () => {
+  it('warming-stripes, 45 s in 7 s segments', async () => {
     const { pf, samples } = await builtin('warming-stripes');
-    await compare({ patch: pf.patch, duration: 45, samples }, [7, 13]);
+    await compare({ patch: pf.patch, duration: 45, samples }, [7]);
   }, 600_000);
 
   it('seattle-drift (long held notes: a 50 s pre-roll), 60 s in 7 s segments', async () => {
