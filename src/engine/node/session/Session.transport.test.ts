@@ -6,13 +6,14 @@
  * a seek's jump in value is heard without a click (measured on a recording).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadPatchFile } from '../files.ts';
 import { Session } from './Session.ts';
 import { Snapshot, TelemetryFrame, type FileSeriesEntry, type FileTransport } from '../../../shared/protocol.ts';
 import { until } from '../../../../tests/support/wait.ts';
+import { maxKink, readWav } from '../../../../tests/support/recording.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ecosym-transport-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -195,19 +196,4 @@ describe('the file transport', () => {
   }, 60_000);
 });
 
-/** Reads a float WAV the recorder wrote: interleaved stereo after the 44-byte header; the left channel. */
-function readWav(path: string): { left: Float32Array; sampleRate: number } {
-  const b = readFileSync(path);
-  const bytes = b.readUInt32LE(40);
-  const all = new Float32Array(b.buffer.slice(b.byteOffset + 44, b.byteOffset + 44 + bytes));
-  const left = new Float32Array(all.length / 2);
-  for (let i = 0; i < left.length; i++) left[i] = all[i * 2]!;
-  return { left, sampleRate: b.readUInt32LE(24) };
-}
 
-/** Largest sample-to-sample change of the slope, |x[n] − 2x[n−1] + x[n−2]|, over [from, to): a click moves it far more than a held chord does. */
-function maxKink(x: Float32Array, from: number, to: number): number {
-  let m = 0;
-  for (let i = Math.max(2, Math.round(from)); i < Math.min(x.length, Math.round(to)); i++) m = Math.max(m, Math.abs(x[i]! - 2 * x[i - 1]! + x[i - 2]!));
-  return m;
-}

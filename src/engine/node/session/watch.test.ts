@@ -7,7 +7,7 @@
  * on, and the fix is swapped in.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onsets } from '../../core/analysis.ts';
@@ -16,6 +16,7 @@ import { FileWatcher } from './watch.ts';
 import { Session } from './Session.ts';
 import { SessionEvent as EventSchema, Snapshot, type SessionEvent } from '../../../shared/protocol.ts';
 import { until } from '../../../../tests/support/wait.ts';
+import { readWav } from '../../../../tests/support/recording.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ecosym-watch-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -78,15 +79,6 @@ voices:
 `;
 }
 
-/** Reads a float WAV the recorder wrote: interleaved stereo after the 44-byte header; the left channel. */
-function readWav(path: string): { left: Float32Array; sampleRate: number } {
-  const b = readFileSync(path);
-  const bytes = b.readUInt32LE(40);
-  const all = new Float32Array(b.buffer.slice(b.byteOffset + 44, b.byteOffset + 44 + bytes));
-  const left = new Float32Array(all.length / 2);
-  for (let i = 0; i < left.length; i++) left[i] = all[i * 2]!;
-  return { left, sampleRate: b.readUInt32LE(24) };
-}
 
 /**
  * The beat heard in [from, to) seconds of a recording, at `bpm`: the shortest
