@@ -201,9 +201,9 @@ async function soak(minutes: number, quick: boolean, row: (name: string, value: 
   }
 }
 
-export async function benchInstall(quick: boolean, row: (name: string, value: number, unit: string) => void, soakMinutes?: number): Promise<void> {
+export async function benchInstall(quick: boolean, row: (name: string, value: number, unit: string) => void, soakMinutes?: number, rtCpuOnly = false): Promise<void> {
   console.log('\ninstallation (ecosym run):');
   if (soakMinutes !== undefined) return soak(soakMinutes, quick, row);
-  await restartToSound(quick ? 3 : 10, row);
+  if (!rtCpuOnly) await restartToSound(quick ? 3 : 10, row);
   await rtCpu(quick, row);
 }

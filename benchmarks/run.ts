@@ -88,7 +88,9 @@ const midiOnly = process.argv.includes('--midi');
 const cliOnly = process.argv.includes('--cli');
 const scaleOnly = process.argv.includes('--scale');
 const filesOnly = process.argv.includes('--files');
-const installOnly = process.argv.includes('--install');
+// --rt-cpu: only the rt-cpu rows of --install (what each built-in patch costs while it plays).
+const rtCpuOnly = process.argv.includes('--rt-cpu');
+const installOnly = process.argv.includes('--install') || rtCpuOnly;
 // The installation soak (1 h; 3 min with --quick) runs only when asked: --soak or --soak-minutes=N.
 const soakArg = process.argv.find((a) => a === '--soak' || a.startsWith('--soak-minutes='));
 const soakMinutes = soakArg === undefined ? undefined : soakArg === '--soak' ? (quick ? 3 : 60) : Number(soakArg.slice(15));
@@ -215,7 +217,7 @@ if (!only && (!groupOnly || sourcesOnly)) {
 if (!only && (!groupOnly || midiOnly)) await benchMidi(quick, row);
 if (!only && (!groupOnly || cliOnly)) await benchCli(quick, row);
 if (!only && (!groupOnly || filesOnly)) await benchFiles(row);
-if (!only && (!groupOnly || installOnly || soakMinutes !== undefined)) await benchInstall(quick, row, soakMinutes);
+if (!only && (!groupOnly || installOnly || soakMinutes !== undefined)) await benchInstall(quick, row, soakMinutes, rtCpuOnly);
 if (!only && (!groupOnly || hostOnly)) await benchHost(quick, row);
 if (!only && (!groupOnly || uiOnly)) await benchUi(quick, row);
 if (!only && (!groupOnly || serverOnly)) await benchServer(quick, row);
