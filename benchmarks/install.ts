@@ -9,13 +9,20 @@
  * seen over HTTP, and the median of the supervisor's own figure
  * (lastRecoverySeconds). Goal ≤ 3 s.
  *
- * soak-rss-slope, soak-heap-slope (only with `--soak` or `--soak-minutes=N`;
- * 60 min by default, 3 with --quick): `ecosym run` of carbon-pulse for N
- * minutes of real time, its session process SIGKILLed every 10 min (every
- * minute with --quick); the session's RSS and heap in use are read from
- * /metrics every 10 s (5 s with --quick), leaving out the first 60 s (20 s)
- * after each start, while the new process loads. Rows: the least-squares
- * slope of each in MB per hour (goal: flat within noise) and the samples' spread.
+ * soak (only with `--soak` or `--soak-minutes=N`; 60 min by default, 3 with
+ * --quick): `ecosym run` of carbon-pulse for N minutes of real time, its
+ * session process SIGKILLed every `--soak-kill-every=M` minutes (10 by default,
+ * 1 with --quick; 0: never). /health and /metrics are read every 10 s (5 s with
+ * --quick). Each session life (one pid) is a group of its own, leaving out its
+ * first 120 s (30 s with --quick; SOAK_SETTLE_S) and its last sample before a kill.
+ * Rows (benchmarks/stats.ts): soak-rss-slope and soak-heap-slope, the session's
+ * slope within lives (one slope for all, a level of each life's own) in MB per
+ * hour, with 2·SE, the residual SD and a verdict, "flat within noise" when
+ * |slope| ≤ 2·SE or |slope| × 1 h ≤ the residual SD, else "GROWING" (goal:
+ * flat within noise); soak-supervisor-rss-slope and soak-supervisor-heap-slope,
+ * the same for the supervisor process over the whole run (after its first
+ * 120 s), where a leak across restarts would build up; and each series' spread
+ * (max − min).
  *
  * rt-cpu/<patch>: the CPU share of one core of `ecosym play <patch> --sink none`
  * over 10 s of real time after 5 s of warm-up (utime + stime from /proc, Linux
@@ -26,6 +33,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { listBuiltinPatchFiles, patchId, PROJECT_ROOT } from '../src/engine/node/files.ts';
+import { pooledSlope, type Group } from './stats.ts';
 
 const BIN = resolve(PROJECT_ROOT, 'bin/ecosym.mjs');
 const TOKEN = 'bench-token-0123456789';
@@ -137,24 +145,46 @@ async function rtCpu(quick: boolean, row: (name: string, value: number, unit: st
   }
 }
 
-/** Least-squares slope of ys over xs. */
-export function slope(xs: number[], ys: number[]): number {
-  const n = xs.length;
-  const mx = xs.reduce((a, b) => a + b, 0) / n;
-  const my = ys.reduce((a, b) => a + b, 0) / n;
-  let sxy = 0;
-  let sxx = 0;
-  for (let i = 0; i < n; i++) {
-    sxy += (xs[i]! - mx) * (ys[i]! - my);
-    sxx += (xs[i]! - mx) ** 2;
-  }
-  return sxx > 0 ? sxy / sxx : 0;
+/**
+ * Seconds of each session life left out of the soak's fit (and of the start of
+ * the run, for the supervisor): a new process loads its patch and samples,
+ * compiles, and grows its heap to a working size over its first minute or two.
+ * That rise happens once per process whatever it does later; fitted, it would
+ * make every restart look like a leak. 30 s with --quick, where lives are short.
+ */
+const SOAK_SETTLE_S = 120;
+const SOAK_SETTLE_QUICK_S = 30;
+
+/** One session process's samples in the soak (MB over hours since the soak began). */
+interface Life {
+  pid: number;
+  startedAt: number;
+  rss: Group;
+  heap: Group;
 }
 
-async function soak(minutes: number, quick: boolean, row: (name: string, value: number, unit: string) => void): Promise<void> {
-  const killEvery = quick ? 60 : 600;
+/** Samples MB (after dividing bytes by 2^20) into `g` at hour `x`. */
+const push = (g: Group, x: number, bytes: number) => {
+  g.xs.push(x);
+  g.ys.push(bytes / 2 ** 20);
+};
+
+/**
+ * `ecosym run` of carbon-pulse for `minutes` of real time, the session SIGKILLed
+ * every `killEveryMinutes` (0: never, one life). Every tick it reads /health and
+ * /metrics: the session's RSS and heap (from its heartbeat) go to the current
+ * life (a life = one session pid), minus its first settle seconds and its last
+ * sample before a kill (a kill ends every life at the same distance from its
+ * last sample); the supervisor's own RSS and heap (prom-client's default
+ * metrics) go to one series over the whole run, minus its first settle seconds.
+ * The supervisor lives the whole run and handles every kill: a leak across
+ * restarts would build up there, not in a session, which starts afresh.
+ */
+async function soak(minutes: number, killEveryMinutes: number, quick: boolean, row: (name: string, value: number, unit: string) => void): Promise<void> {
+  const killEvery = killEveryMinutes * 60;
   const sampleEvery = quick ? 5 : 10;
-  const settle = quick ? 20 : 60;
+  const settle = quick ? SOAK_SETTLE_QUICK_S : SOAK_SETTLE_S;
+  if (killEvery > 0 && killEvery < settle + 3 * sampleEvery) throw new Error(`soak: a kill every ${killEveryMinutes} min leaves no samples after the ${settle} s settle`);
   const { p, base } = await startRun('ecosym-bench-soak-');
   try {
     const metric = (text: string, name: string) => {
@@ -162,48 +192,72 @@ async function soak(minutes: number, quick: boolean, row: (name: string, value: 
       return m ? Number(m[1]) : undefined;
     };
     const t0 = performance.now();
-    const hours: number[] = [];
-    const rss: number[] = [];
-    const heap: number[] = [];
-    let startedAt = t0;
-    let lastPid: number | undefined;
-    let nextKill = t0 + killEvery * 1000;
+    const hour = () => (performance.now() - t0) / 3_600_000;
+    const lives: Life[] = [];
+    const supervisor = { rss: { xs: [], ys: [] } as Group, heap: { xs: [], ys: [] } as Group };
+    // A killed pid can still be in /health until the supervisor has seen the exit: never a new life, never sampled.
+    const killed = new Set<number>();
+    let nextKill = killEvery > 0 ? t0 + killEvery * 1000 : Infinity;
     while (performance.now() - t0 < minutes * 60_000) {
       await sleep(sampleEvery * 1000);
       const h = (await (await fetch(`${base}/health`)).json()) as Health;
-      if (h.pid !== lastPid) {
-        lastPid = h.pid ?? undefined;
-        startedAt = performance.now();
+      const text = await (await fetch(`${base}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } })).text();
+      const x = hour();
+      const sr = metric(text, 'ecosym_supervisor_process_resident_memory_bytes');
+      const su = metric(text, 'ecosym_supervisor_nodejs_heap_size_used_bytes');
+      if (sr === undefined || su === undefined) throw new Error('soak: /metrics has no ecosym_supervisor_process_resident_memory_bytes or ecosym_supervisor_nodejs_heap_size_used_bytes');
+      if (x * 3600 >= settle) {
+        push(supervisor.rss, x, sr);
+        push(supervisor.heap, x, su);
+      }
+      if (h.pid && killed.has(h.pid)) continue;
+      let life = lives.at(-1);
+      if (h.pid && h.pid !== life?.pid) {
+        life = { pid: h.pid, startedAt: performance.now(), rss: { xs: [], ys: [] }, heap: { xs: [], ys: [] } };
+        lives.push(life);
       }
       if (performance.now() >= nextKill && h.pid) {
+        life!.rss.xs.pop();
+        life!.rss.ys.pop();
+        life!.heap.xs.pop();
+        life!.heap.ys.pop();
         process.kill(h.pid, 'SIGKILL');
+        killed.add(h.pid);
         nextKill += killEvery * 1000;
         continue;
       }
-      if (!h.playing || performance.now() - startedAt < settle * 1000) continue;
-      const text = await (await fetch(`${base}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } })).text();
+      if (!life || h.pid !== life.pid || !h.playing || performance.now() - life.startedAt < settle * 1000) continue;
       const r = metric(text, 'ecosym_session_rss_bytes');
       const u = metric(text, 'ecosym_session_heap_used_bytes');
       if (r === undefined || u === undefined) continue;
-      hours.push((performance.now() - t0) / 3_600_000);
-      rss.push(r / 2 ** 20);
-      heap.push(u / 2 ** 20);
+      push(life.rss, x, r);
+      push(life.heap, x, u);
     }
-    if (hours.length < 3) throw new Error(`soak: only ${hours.length} samples in ${minutes} min`);
-    const spread = (xs: number[]) => Math.max(...xs) - Math.min(...xs);
-    console.log(`  soak: ${hours.length} samples over ${minutes} min, ${Math.floor((minutes * 60) / killEvery)} kills`);
-    row('soak-rss-slope', slope(hours, rss), `MB/h over ${minutes} min, a kill every ${killEvery / 60} min (goal: flat within noise)`);
-    row('soak-rss-spread', spread(rss), 'MB (max − min of the samples)');
-    row('soak-heap-slope', slope(hours, heap), `MB/h over ${minutes} min (goal: flat within noise)`);
-    row('soak-heap-spread', spread(heap), 'MB (max − min of the samples)');
+    const samples = lives.reduce((a, l) => a + l.rss.xs.length, 0);
+    console.log(`  soak: ${samples} session samples in ${lives.length} lives (${lives.map((l) => l.rss.xs.length).join(' ')}), ${supervisor.rss.xs.length} supervisor samples, over ${minutes} min, ${killed.size} kills`);
+    const every = killEvery > 0 ? `a kill every ${killEveryMinutes} min` : 'no kills';
+    const spread = (ys: number[]) => Math.max(...ys) - Math.min(...ys);
+    const report = (name: string, groups: Group[], what: string) => {
+      const fit = pooledSlope(groups);
+      const g = (v: number) => Number(v.toPrecision(3));
+      row(`${name}-slope`, fit.slope, `MB/h ± ${g(2 * fit.se)} (2·SE), residual SD ${g(fit.residualSd)} MB, ${what}, ${fit.n} samples over ${minutes} min, ${every}: ${fit.verdict} (goal: flat within noise)`);
+      console.log(`  ${name}: ${fit.verdict} (${g(fit.slope)} ± ${g(2 * fit.se)} MB/h; ${g(Math.abs(fit.slope))} MB over 1 h against a residual SD of ${g(fit.residualSd)} MB)`);
+      row(`${name}-spread`, spread(groups.flatMap((l) => l.ys)), 'MB (max − min of the samples)');
+    };
+    const within = `within ${lives.filter((l) => l.rss.xs.length > 1).length} session lives`;
+    report('soak-rss', lives.map((l) => l.rss), within);
+    report('soak-heap', lives.map((l) => l.heap), within);
+    report('soak-supervisor-rss', [supervisor.rss], 'the supervisor over the run');
+    report('soak-supervisor-heap', [supervisor.heap], 'the supervisor over the run');
   } finally {
     await stopProcess(p);
   }
 }
 
-export async function benchInstall(quick: boolean, row: (name: string, value: number, unit: string) => void, soakMinutes?: number, rtCpuOnly = false): Promise<void> {
+/** `soakRun` given: only the soak, `minutes` long with a kill every `killEveryMinutes` (0: none). */
+export async function benchInstall(quick: boolean, row: (name: string, value: number, unit: string) => void, soakRun?: { minutes: number; killEveryMinutes: number }, rtCpuOnly = false): Promise<void> {
   console.log('\ninstallation (ecosym run):');
-  if (soakMinutes !== undefined) return soak(soakMinutes, quick, row);
+  if (soakRun !== undefined) return soak(soakRun.minutes, soakRun.killEveryMinutes, quick, row);
   if (!rtCpuOnly) await restartToSound(quick ? 3 : 10, row);
   await rtCpu(quick, row);
 }

@@ -40,8 +40,11 @@
  * its growth with size, CSV streaming speed and heap per row.
  * Installation (benchmarks/install.ts; `--install` runs only these): restart-to-sound of
  * `ecosym run` after a SIGKILL of its session (median and max of 10), rt-cpu/<patch>;
- * `--soak` (60 min, 3 with --quick) or `--soak-minutes=N` runs only the soak:
- * soak-rss-slope and soak-heap-slope, MB/h of the session across a kill every 10 min.
+ * `--soak` (60 min, 3 with --quick) or `--soak-minutes=N` runs only the soak, its session
+ * SIGKILLed every `--soak-kill-every=M` minutes (default 10, 1 with --quick; 0 = no kills, one
+ * life): soak-rss-slope and soak-heap-slope, MB/h of the session within each life (one slope for
+ * all lives, pooled), soak-supervisor-rss-slope and -heap-slope over the whole run, each with
+ * ± 2·SE, the residual SD and a verdict (flat within noise or GROWING), and the spreads.
  * Supervised session (benchmarks/host.ts; `--host` runs only these): restart-to-sound,
  * SIGKILL of the session child to its output above −60 dBFS again (median of 10).
  * UI (benchmarks/ui.ts; `--ui` runs only these): canvas work per frame on Live in
@@ -95,6 +98,11 @@ const installOnly = process.argv.includes('--install') || rtCpuOnly;
 const soakArg = process.argv.find((a) => a === '--soak' || a.startsWith('--soak-minutes='));
 const soakMinutes = soakArg === undefined ? undefined : soakArg === '--soak' ? (quick ? 3 : 60) : Number(soakArg.slice(15));
 if (soakMinutes !== undefined && !(soakMinutes > 0)) throw new Error(`${soakArg}: expected a number of minutes > 0`);
+// --soak-kill-every=M: SIGKILL the soak's session every M minutes (10, 1 with --quick); 0 = never.
+const killArg = process.argv.find((a) => a.startsWith('--soak-kill-every='));
+const soakKillEvery = killArg === undefined ? (quick ? 1 : 10) : Number(killArg.slice(18) || NaN);
+if (!(soakKillEvery >= 0)) throw new Error(`${killArg}: expected a number of minutes ≥ 0`);
+const soakRun = soakMinutes === undefined ? undefined : { minutes: soakMinutes, killEveryMinutes: soakKillEvery };
 const hostOnly = process.argv.includes('--host');
 const uiOnly = process.argv.includes('--ui');
 const serverOnly = process.argv.includes('--server');
@@ -217,7 +225,7 @@ if (!only && (!groupOnly || sourcesOnly)) {
 if (!only && (!groupOnly || midiOnly)) await benchMidi(quick, row);
 if (!only && (!groupOnly || cliOnly)) await benchCli(quick, row);
 if (!only && (!groupOnly || filesOnly)) await benchFiles(row);
-if (!only && (!groupOnly || installOnly || soakMinutes !== undefined)) await benchInstall(quick, row, soakMinutes, rtCpuOnly);
+if (!only && (!groupOnly || installOnly || soakMinutes !== undefined)) await benchInstall(quick, row, soakRun, rtCpuOnly);
 if (!only && (!groupOnly || hostOnly)) await benchHost(quick, row);
 if (!only && (!groupOnly || uiOnly)) await benchUi(quick, row);
 if (!only && (!groupOnly || serverOnly)) await benchServer(quick, row);
