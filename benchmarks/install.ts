@@ -234,7 +234,7 @@ async function soak(minutes: number, killEveryMinutes: number, quick: boolean, r
       push(life.heap, x, u);
     }
     const samples = lives.reduce((a, l) => a + l.rss.xs.length, 0);
-    console.log(`  soak: ${samples} session samples in ${lives.length} lives (${lives.map((l) => l.rss.xs.length).join(' ')}), ${supervisor.rss.xs.length} supervisor samples, over ${minutes} min, ${killed.size} kills`);
+    console.log(`  soak: ${samples} session samples in ${lives.length} life(s) (${lives.map((l) => l.rss.xs.length).join(' ')}), ${supervisor.rss.xs.length} supervisor samples, over ${minutes} min, ${killed.size} kills`);
     const every = killEvery > 0 ? `a kill every ${killEveryMinutes} min` : 'no kills';
     const spread = (ys: number[]) => Math.max(...ys) - Math.min(...ys);
     const report = (name: string, groups: Group[], what: string) => {
@@ -244,7 +244,7 @@ async function soak(minutes: number, killEveryMinutes: number, quick: boolean, r
       console.log(`  ${name}: ${fit.verdict} (${g(fit.slope)} ± ${g(2 * fit.se)} MB/h; ${g(Math.abs(fit.slope))} MB over 1 h against a residual SD of ${g(fit.residualSd)} MB)`);
       row(`${name}-spread`, spread(groups.flatMap((l) => l.ys)), 'MB (max − min of the samples)');
     };
-    const within = `within ${lives.filter((l) => l.rss.xs.length > 1).length} session lives`;
+    const within = `within ${lives.filter((l) => l.rss.xs.length > 1).length} session life(s)`;
     report('soak-rss', lives.map((l) => l.rss), within);
     report('soak-heap', lives.map((l) => l.heap), within);
     report('soak-supervisor-rss', [supervisor.rss], 'the supervisor over the run');

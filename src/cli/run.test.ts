@@ -131,6 +131,11 @@ describe('ecosym run (real supervisor and session, --sink none)', () => {
     expect(metrics).toMatch(/^ecosym_restarts\{cause="crash"\} 1$/m);
     expect(metrics).toMatch(/^ecosym_uptime_seconds \d/m);
     expect(metrics).toMatch(/^ecosym_output_rms_dbfs -\d/m);
+    // Memory of both processes, which the soak (benchmarks/install.ts) fits: the session's from its heartbeat, the supervisor's own.
+    expect(metrics).toMatch(/^ecosym_session_rss_bytes \d/m);
+    expect(metrics).toMatch(/^ecosym_session_heap_used_bytes \d/m);
+    expect(metrics).toMatch(/^ecosym_supervisor_process_resident_memory_bytes \d/m);
+    expect(metrics).toMatch(/^ecosym_supervisor_nodejs_heap_size_used_bytes \d/m);
     expect((await fetch(`${show.base}/metrics`)).status).toBe(401);
   }, 240_000);
 
