@@ -113,6 +113,8 @@ export async function runCommand(o: RunOptions): Promise<void> {
       midi: show.bridges.midiIn || show.bridges.midiOut ? { input: show.bridges.midiIn, output: show.bridges.midiOut } : false,
     },
     policy,
+    // The skips read here (candidates, /health) and kept in the state file are epoch seconds: the policy runs on that clock.
+    policyClock: secs,
     hangAfter: INSTALL_TIMINGS.hangAfter,
     retryFirstStart: true,
     ...(show.fallback ? { fallback: ref(show.fallback) } : {}),
