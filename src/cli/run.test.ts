@@ -1,7 +1,8 @@
 /**
  * `ecosym run` against the real supervisor and session processes (`--sink
- * none`): a SIGKILL of the session, a stalled session, a corrupt state file, a
- * patch that throws while it is built, feeds that are all dead. /health is
+ * none`): a SIGKILL of the session, a crash loop of one patch, a stalled
+ * session, a corrupt state file, a patch that throws while it is built, feeds
+ * that are all dead. /health is
  * polled over real HTTP; the deadlines are failure detectors, and the
  * restart-to-sound figure asserted is the one the supervisor measured itself.
  */
@@ -15,6 +16,7 @@ import { PROJECT_ROOT } from '../engine/node/files.ts';
 import { realSleep, until } from '../../tests/support/wait.ts';
 import type { InstallHealth } from './run.ts';
 import { logFiles } from './installLog.ts';
+import { INSTALL_TIMINGS } from '../engine/core/installPolicy.ts';
 import { decodePacket, isOscBundle, type OscMessage } from '../engine/core/osc/codec.ts';
 
 const BIN = resolve(PROJECT_ROOT, 'bin/ecosym.mjs');
@@ -36,7 +38,11 @@ interface Show {
   base: string;
   health(): Promise<{ status: number; body: InstallHealth }>;
   api(path: string, body: unknown): Promise<unknown>;
+  /** GET /metrics with the token: Prometheus text. */
+  metrics(): Promise<string>;
   output(): string;
+  /** The JSON log lines written so far (the files in the log dir; their stream writes asynchronously). */
+  logged(): string;
 }
 
 async function runShow(yaml: string, before?: (dir: string) => void): Promise<Show> {
@@ -68,7 +74,14 @@ async function runShow(yaml: string, before?: (dir: string) => void): Promise<Sh
       const r = await fetch(`${base}${path}`, { method: 'POST', headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
       return r.json();
     },
+    async metrics() {
+      return (await fetch(`${base}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } })).text();
+    },
     output: () => out,
+    logged: () =>
+      logFiles(join(dir, 'logs'))
+        .map((f) => readFileSync(f, 'utf8'))
+        .join(''),
   };
 }
 
@@ -127,7 +140,7 @@ describe('ecosym run (real supervisor and session, --sink none)', () => {
     // speed figure: \`npm run bench -- --install\` (restart-to-sound) measures it; here it only has to exist.
     expect(after.lastRecoverySeconds!).toBeGreaterThan(0);
     expect(after.lastRecoverySeconds!).toBeLessThan(60);
-    const metrics = await (await fetch(`${show.base}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } })).text();
+    const metrics = await show.metrics();
     expect(metrics).toMatch(/^ecosym_restarts\{cause="crash"\} 1$/m);
     expect(metrics).toMatch(/^ecosym_uptime_seconds \d/m);
     expect(metrics).toMatch(/^ecosym_output_rms_dbfs -\d/m);
@@ -139,13 +152,60 @@ describe('ecosym run (real supervisor and session, --sink none)', () => {
     expect((await fetch(`${show.base}/metrics`)).status).toBe(401);
   }, 240_000);
 
+  it('a crash loop of one patch moves the show on to the next entry (skipped, logged, counted, kept in the state file); one crash of that entry restarts it', async () => {
+    // The install policy's threshold: this many failures of one patch within `within` seconds are a crash loop.
+    const { count, within } = INSTALL_TIMINGS.restart.crashLoop;
+    // Both entries long enough not to advance by time during the test.
+    const show = await runShow('playlist:\n  - { patch: carbon-pulse, for: 2h }\n  - { patch: warming-stripes, for: 2h }\n');
+    const state = () => JSON.parse(readFileSync(join(show.dir, '.show.state.json'), 'utf8')) as { cursor: { index: number }; patch: string; skipped: Record<string, number> };
+    let h = await healthWhen(show, (x, s) => s === 200 && sounding(x), 'the show to sound');
+    expect(h.patch).toBe('Carbon Pulse');
+    expect(h.restarts).toBe(0);
+    // SIGKILL the session as soon as a new one plays carbon-pulse, until another patch plays (with a bound, should it never move on).
+    const killed: number[] = [];
+    while (h.patch === 'Carbon Pulse' && killed.length < 3 * count) {
+      process.kill(h.pid!, 'SIGKILL');
+      killed.push(h.pid!);
+      h = await healthWhen(show, (x) => x.playing && x.pid !== null && !killed.includes(x.pid) && x.patch !== null, `a new session to play after kill ${killed.length}`, 60_000);
+    }
+    // Exactly the threshold: one kill fewer restarts carbon-pulse again (the kills come a start apart, seconds, well inside the window).
+    expect(killed.length).toBe(count);
+    const moved = await healthWhen(show, (x, s) => s === 200 && sounding(x) && x.patch === 'Warming Stripes', 'warming-stripes to sound', 60_000);
+    expect(moved.restarts).toBe(count);
+    expect(moved.faults.crash).toBe(count);
+    expect(moved.faults.patch).toBe(1);
+    expect(moved.lastFault?.cause).toBe('crash');
+    expect(moved.skipped).toEqual(['carbon-pulse']);
+    const metrics = await show.metrics();
+    expect(metrics).toMatch(new RegExp(`^ecosym_restarts\\{cause="crash"\\} ${count}$`, 'm'));
+    expect(metrics).toMatch(/^ecosym_patch_faults_total\{cause="crashloop"\} 1$/m);
+    // The log names the patch skipped, how often it failed, and what plays instead.
+    const skipLine = new RegExp(`"level":50,.*"patch":"carbon-pulse","failures":${count},.*patch carbon-pulse failed ${count} times within ${within} s \\(last: crash\\): skipped for ${INSTALL_TIMINGS.skipFor} s, playing warming-stripes instead`);
+    await until(() => skipLine.test(show.logged()), 'the crash-loop line in the log file', 30_000);
+    // The state file names the patch playing and the skip (epoch ms, about an hour ahead).
+    await until(() => state().patch === 'warming-stripes', 'the state file to name warming-stripes', 30_000);
+    expect(state().skipped['carbon-pulse']).toBeGreaterThan(Date.now());
+
+    // One crash of warming-stripes is no crash loop: warming-stripes again.
+    process.kill(moved.pid!, 'SIGKILL');
+    const again = await healthWhen(show, (x, s) => s === 200 && sounding(x) && x.pid !== moved.pid && x.restarts > count, 'sound again after killing warming-stripes', 60_000);
+    expect(again.patch).toBe('Warming Stripes');
+    expect(again.restarts).toBe(count + 1);
+    expect(again.faults.crash).toBe(count + 1);
+    expect(again.faults.patch).toBe(1);
+    expect(again.skipped).toEqual(['carbon-pulse']);
+    expect(await show.metrics()).toMatch(new RegExp(`^ecosym_restarts\\{cause="crash"\\} ${count + 1}$`, 'm'));
+    expect(state().patch).toBe('warming-stripes');
+    expect(show.logged()).not.toMatch(/patch warming-stripes failed/);
+  }, 300_000);
+
   it('no audio device at all, then the device lost while playing: logged, retried, never a crash or a skipped patch; sound back when it returns', async () => {
     const show = await runShow(`playlist:\n  - { patch: steady.yaml }\nfadeIn: 0.2\n`, (dir) => {
       writeFileSync(join(dir, 'steady.yaml'), STEADY);
       writeFileSync(join(dir, 'device-gone'), '');
     });
     const gone = join(show.dir, 'device-gone');
-    const logged = () => logFiles(join(show.dir, 'logs')).map((f) => readFileSync(f, 'utf8')).join('');
+    const logged = show.logged;
     // No device at all: retried (at least every second), the supervisor up and answering, the patch not skipped.
     const retrying = await healthWhen(show, (h) => (h.faults.device ?? 0) >= 3, 'three device retries');
     expect(retrying.playing).toBe(false);
@@ -205,8 +265,7 @@ describe('ecosym run (real supervisor and session, --sink none)', () => {
     await until(() => state().patch === 'seattle-drift', 'the state file to name seattle-drift', 30_000);
     expect(state().cursor.index).toBe(2);
     // The rotated log file has the same lines (its stream writes asynchronously).
-    const logged = () => logFiles(join(show.dir, 'logs')).map((f) => readFileSync(f, 'utf8')).join('');
-    await until(() => /"level":50,.*failed to load: moving on/.test(logged()), 'the error line in the log file', 30_000);
+    await until(() => /"level":50,.*failed to load: moving on/.test(show.logged()), 'the error line in the log file', 30_000);
   }, 240_000);
 
   it('every feed dead: the stale policies hold and the show keeps sounding, nothing restarted', async () => {
@@ -229,7 +288,7 @@ describe('ecosym run (real supervisor and session, --sink none)', () => {
       expect(h.body.unplannedSilenceSeconds).toBe(0);
     }
     // /metrics: each dead source's state and its age, which grows (it never gave a value).
-    const scrape = async () => (await fetch(`${show.base}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } })).text();
+    const scrape = show.metrics;
     const ages = (text: string) => new Map([...text.matchAll(/^ecosym_source_age_seconds\{stream="([^"]+)",kind="http"\} ([\d.e+-]+)$/gm)].map((m) => [m[1]!, Number(m[2])]));
     const first = await scrape();
     const a0 = ages(first);

@@ -113,18 +113,34 @@ export async function runCommand(o: RunOptions): Promise<void> {
       midi: show.bridges.midiIn || show.bridges.midiOut ? { input: show.bridges.midiIn, output: show.bridges.midiOut } : false,
     },
     policy,
+    // The skips read here (candidates, /health) and kept in the state file are epoch seconds: the policy runs on that clock.
+    policyClock: secs,
     hangAfter: INSTALL_TIMINGS.hangAfter,
     retryFirstStart: true,
     ...(show.fallback ? { fallback: ref(show.fallback) } : {}),
     candidates: () => fromCursor().map(ref),
     keyOf,
     onDecision: (d, failing) => {
+      const name = keyOf(failing);
       if (d.skipped) {
         patchFaults++;
-        log.error({ patch: keyOf(failing), next: d.patch, fallback: d.fallback }, `patch ${keyOf(failing)} keeps failing: skipped for ${INSTALL_TIMINGS.skipFor} s`);
+        faultsByCause.inc({ cause: 'crashloop' });
+        const cause = supervised.lastFault?.cause ?? 'crash';
+        const { within } = INSTALL_TIMINGS.restart.crashLoop;
+        log.error(
+          { patch: name, failures: d.failures, within, cause, next: d.patch, fallback: d.fallback, skipFor: INSTALL_TIMINGS.skipFor },
+          `patch ${name} failed ${d.failures} times within ${within} s (last: ${cause}): skipped for ${INSTALL_TIMINGS.skipFor} s, playing ${d.fallback ? 'the fallback patch ' : ''}${d.patch} instead`,
+        );
       }
       // Another patch starts only after a crash loop: `playing` is then a show name (one the show's own patches map to).
-      if (d.patch !== keyOf(failing)) playing = d.patch;
+      if (d.patch !== name) {
+        playing = d.patch;
+        // The failing patch's scene and streams are not the next one's: not saved for it, not restored on it.
+        beat = undefined;
+        snapshot = undefined;
+        // The skip and the patch that plays now, kept at once: a supervisor restarted in the next 30 s does not go back to the failing patch.
+        save();
+      }
     },
     log: (line) => log.warn({ where: 'supervisor' }, line),
   });

@@ -10,7 +10,7 @@ describe('install policy', () => {
     const p = new InstallPolicy({ restart: { initial: 0.25, crashLoop: { count: 3, within: 60 } }, skipFor: 600 });
     expect(p.failed(0, 'a', 'crash', LIST)).toMatchObject({ patch: 'a', skipped: false, delay: 0.25 });
     expect(p.failed(10, 'a', 'crash', LIST)).toMatchObject({ patch: 'a', skipped: false, delay: 0.5 });
-    expect(p.failed(20, 'a', 'crash', LIST)).toMatchObject({ patch: 'b', skipped: true, fallback: false, delay: 1 });
+    expect(p.failed(20, 'a', 'crash', LIST)).toMatchObject({ patch: 'b', skipped: true, fallback: false, delay: 1, failures: 3 });
     expect(p.isSkipped(599, 'a')).toBe(true);
     expect(p.choose(599, LIST).patch).toBe('b');
     expect(p.choose(620, LIST).patch).toBe('a');
@@ -32,7 +32,7 @@ describe('install policy', () => {
     const p = installPolicy();
     const delays = [0, 1, 2, 3, 4, 5].map((i) => p.failed(i, 'a', 'device', LIST));
     expect(delays.map((d) => d.delay)).toStrictEqual([0, 0.25, 0.5, 1, 1, 1]);
-    expect(delays.every((d) => d.patch === 'a' && !d.skipped)).toBe(true);
+    expect(delays.every((d) => d.patch === 'a' && !d.skipped && d.failures === 0)).toBe(true);
     expect(p.isSkipped(6, 'a')).toBe(false);
     p.started(7);
     expect(p.failed(7 + INSTALL_TIMINGS.restart.healthyAfter, 'a', 'device', LIST).delay).toBe(0);

@@ -34,6 +34,8 @@ export interface InstallDecision {
   fallback: boolean;
   /** Failures in a row so far (the restart policy's). */
   attempt: number;
+  /** Failures of the failing patch within the crash-loop window, this one included (the restart policy's). */
+  failures: number;
 }
 
 export class InstallPolicy {
@@ -100,9 +102,9 @@ export class InstallPolicy {
     const skipped = d.crashLoop && patch !== fallback;
     if (skipped) this.skip(now, patch);
     // Not in a crash loop (and not skipped since): the same patch again.
-    if (!this.isSkipped(now, patch)) return { delay: d.delay, patch, skipped: false, fallback: patch === fallback && !candidates.includes(patch), attempt: d.attempt };
+    if (!this.isSkipped(now, patch)) return { delay: d.delay, patch, skipped: false, fallback: patch === fallback && !candidates.includes(patch), attempt: d.attempt, failures: d.failures };
     const next = this.choose(now, candidates.includes(patch) ? candidates : [patch, ...candidates], fallback);
-    return { delay: d.delay, patch: next.patch, skipped, fallback: next.fallback, attempt: d.attempt };
+    return { delay: d.delay, patch: next.patch, skipped, fallback: next.fallback, attempt: d.attempt, failures: d.failures };
   }
 }
 

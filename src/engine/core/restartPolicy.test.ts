@@ -41,14 +41,14 @@ describe('RestartPolicy', () => {
     // Another patch's failures do not count for this one.
     expect(p.failed(5, 'good', 'crash').crashLoop).toBe(false);
     expect(p.failed(10, 'bad', 'start').crashLoop).toBe(false);
-    expect(p.failed(20, 'bad', 'start').crashLoop).toBe(true);
+    expect(p.failed(20, 'bad', 'start')).toMatchObject({ crashLoop: true, failures: 3 });
     // Reported once; the count starts over.
-    expect(p.failed(21, 'bad', 'start').crashLoop).toBe(false);
+    expect(p.failed(21, 'bad', 'start')).toMatchObject({ crashLoop: false, failures: 1 });
     // Failures older than the window fall out of it.
     const q = new RestartPolicy({ crashLoop: { count: 3, within: 60 } });
     q.failed(0, 'x', 'crash');
     q.failed(50, 'x', 'crash');
-    expect(q.failed(61, 'x', 'crash').crashLoop).toBe(false);
+    expect(q.failed(61, 'x', 'crash')).toMatchObject({ crashLoop: false, failures: 2 });
     expect(q.failed(62, 'x', 'crash').crashLoop).toBe(true);
   });
 

@@ -47,6 +47,8 @@ export interface RestartDecision {
   attempt: number;
   /** True when this patch is in a crash loop: start something else. */
   crashLoop: boolean;
+  /** Failures of this patch within the crash-loop window, this one included (0 for a missing device: never the patch's). */
+  failures: number;
 }
 
 const DEFAULTS: Required<Omit<RestartPolicyOptions, 'first'>> = { initial: 0.5, factor: 2, max: 30, healthyAfter: 30, crashLoop: { count: 3, within: 60 }, deviceMax: 1 };
@@ -84,14 +86,14 @@ export class RestartPolicy {
     const shift = this.o.first === undefined ? 1 : 2;
     const delay = this.inARow === 1 && this.o.first !== undefined ? this.o.first : Math.min(this.o.max, this.o.initial * this.o.factor ** (this.inARow - shift));
     // No device is not the patch's fault: no crash loop, and retried at least every deviceMax seconds.
-    if (cause === 'device') return { delay: Math.min(delay, this.o.deviceMax), attempt: this.inARow, crashLoop: false };
+    if (cause === 'device') return { delay: Math.min(delay, this.o.deviceMax), attempt: this.inARow, crashLoop: false, failures: 0 };
     const { count, within } = this.o.crashLoop;
     const times = (this.failures.get(patch) ?? []).filter((t) => now - t < within);
     times.push(now);
     const crashLoop = times.length >= count;
     if (crashLoop) this.failures.delete(patch);
     else this.failures.set(patch, times);
-    return { delay, attempt: this.inARow, crashLoop };
+    return { delay, attempt: this.inARow, crashLoop, failures: times.length };
   }
 
   /** Failures in a row now (0 once a process ran healthy and has not failed since… until its next failure). */

@@ -188,20 +188,26 @@ describe('SupervisedSession, first start', () => {
     const h = new SupervisedSession({
       session: { patch: broken, sink: 'none', cacheDir: false, midi: false },
       policy,
+      // The caller's clock (epoch seconds, as `ecosym run` keeps skips in its state file): the policy's times are on it.
+      policyClock: () => Date.now() / 1000,
       candidates: () => [broken, good],
       keyOf: (p) => ('text' in p && p.text.startsWith('name: broken') ? 'broken' : 'next'),
       onDecision: (d) => decisions.push(d),
       retryFirstStart: true,
       standby: false,
     });
+    const startedAt = Date.now() / 1000;
     try {
       await h.start();
-      expect(decisions.map((d) => [d.patch, d.skipped])).toStrictEqual([
-        ['broken', false],
-        ['next', true],
+      expect(decisions.map((d) => [d.patch, d.skipped, d.failures])).toStrictEqual([
+        ['broken', false, 1],
+        ['next', true, 2],
       ]);
-      // The caller's policy object is the one that decided: it holds the skip.
-      expect(policy.skippedAt(performance.now() / 1000).map(([p]) => p)).toStrictEqual(['broken']);
+      // The caller's policy object is the one that decided: it holds the skip, for skipFor on the caller's clock.
+      const skips = policy.skippedAt(Date.now() / 1000);
+      expect(skips.map(([p]) => p)).toStrictEqual(['broken']);
+      expect(skips[0]![1]).toBeGreaterThanOrEqual(startedAt + 600);
+      expect(skips[0]![1]).toBeLessThanOrEqual(Date.now() / 1000 + 600);
       expect(h.faults.start).toBe(2);
       await until(() => h.lastHeartbeat?.patch === 'next', 'the next candidate to play');
     } finally {

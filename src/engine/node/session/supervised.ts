@@ -49,6 +49,12 @@ export interface SupervisedOptions {
    * read its skips), or the timings of a new one's {@link RestartPolicy}.
    */
   policy?: InstallPolicy | RestartPolicyOptions;
+  /**
+   * The policy's clock, seconds (default: monotonic, from `performance.now()`).
+   * A caller that keeps the policy and asks it about skips itself passes the
+   * clock it asks with: the policy's times are on one clock.
+   */
+  policyClock?: () => number;
   /** Seconds without a heartbeat after which the child is hung (default 5: a starved machine delays a heartbeat by seconds, never by 5). */
   hangAfter?: number;
   /** Seconds a child may take from spawn to playing (default 60: tsx on a busy machine is slow). */
@@ -158,6 +164,11 @@ export class SupervisedSession implements SessionLink {
     this.policy = opts.policy instanceof InstallPolicy ? opts.policy : new InstallPolicy({ restart: opts.policy });
     this.watch = new HeartbeatWatch(opts.hangAfter ?? 5, monoSeconds());
     this.show = { patch: opts.session.patch, scene: null, tempoFixed: undefined, muted: undefined, params: new Map(), frozen: new Map(), rebinds: new Map() };
+  }
+
+  /** Now on the policy's clock ({@link SupervisedOptions.policyClock}). */
+  private policyNow(): number {
+    return (this.o.policyClock ?? monoSeconds)();
   }
 
   /** The session process's id (undefined while none runs). */
@@ -363,7 +374,7 @@ export class SupervisedSession implements SessionLink {
       if (!r.ok) this.log(`restore: ${c.type} ${JSON.stringify(c).slice(0, 120)}: ${r.error}`);
     }
     if (this.child !== child || this.stopping) return;
-    this.policy.started(monoSeconds());
+    this.policy.started(this.policyNow());
     this.playedOnce = true;
     this.setState('playing');
     this.prepareStandby();
@@ -473,7 +484,7 @@ export class SupervisedSession implements SessionLink {
     const candidates = [...refs.keys()];
     if (this.o.fallback) refs.set(key(this.o.fallback), this.o.fallback);
     refs.set(key(failing), failing);
-    const d = this.policy.failed(monoSeconds(), key(failing), cause, candidates, this.o.fallback && key(this.o.fallback));
+    const d = this.policy.failed(this.policyNow(), key(failing), cause, candidates, this.o.fallback && key(this.o.fallback));
     const next = refs.get(d.patch) ?? failing;
     let reason = cause === 'device' ? `${message}; trying the device again in ${d.delay} s (attempt ${d.attempt})` : `${message}; restarting in ${d.delay} s`;
     if (d.patch !== key(failing)) {
