@@ -14,17 +14,15 @@ import type { NoteEvent } from '../core/sequencer.ts';
 const SR = 48000;
 
 /** A quiet patch: its own voice never plays (density 0); `keys` waits for live notes. */
-const LIVE = parsePatchOrThrow(
-  `name: live
+const LIVE_TEXT = `name: live
 tempo: 120
 key: C major
 streams: { s: {} }
 voices:
   keys: { synth: synth, oscillator: sine, poly: 2, volume: -6, density: 0, rhythm: { pattern: "x" }, envelope: { attack: 0.005, decay: 0.01, sustain: 1, release: 0.05 } }
   bells: { synth: sampler, samples: { C5: tone.wav }, density: 0, rhythm: { pattern: "x" } }
-`,
-  'live.yaml',
-);
+`;
+const LIVE = parsePatchOrThrow(LIVE_TEXT, 'live.yaml');
 
 /** A one-second 523 Hz (C5) sine as the sampler's only sample. */
 function toneBuffer(): AudioBuffer {
@@ -124,6 +122,47 @@ describe('live notes', () => {
     // The late instrument alone: A4 an octave up, as the first one was.
     expect(pitch(x, SR, 1.7 * SR, 2.15 * SR)).toBeCloseTo(880, -1);
     expect(pitch(x, SR, 0.6 * SR, 0.95 * SR)).toBeCloseTo(440, -1);
+  });
+
+  it('in live play an unused instrument is reclaimed; the pool reuses the one freed last and makes reclaimed ones again, following the detune set meanwhile', async () => {
+    const POOL = parsePatchOrThrow(LIVE_TEXT.replace('poly: 2', 'poly: 4'), 'pool.yaml');
+    const alive: number[] = [];
+    const instruments = (e: Engine) => e.runtime!.voices.get('keys')!.instruments;
+    const stats: Array<{ reclaimed: number; collections: number }> = [];
+    const chord = (t0: number, t1: number, notes: number[]) => [
+      ...notes.map((n, k) => at(t0 + k * 0.01, (e, t) => void e.playNote('keys', n, 0.9, t))),
+      at(t1, (e, t) => void e.releaseAll(t)),
+    ];
+    const actions = [
+      ...chord(0.2, 1.0, [60, 64, 67]),
+      read(1.5, alive, instruments),
+      // one note at a time for 12 s: the instrument freed last each time, so two stay unused
+      ...[2, 4, 6, 8, 10, 12].flatMap((t0) => chord(t0, t0 + 0.3, [72])),
+      read(14.5, alive, instruments), // before the sweep at engine time 15
+      read(15.5, alive, instruments),
+      read(15.5, stats, (e) => ({ reclaimed: e.stats.reclaimed, collections: e.stats.collections })),
+      at(16, (e, t) => void e.setParameter('keys.detune', 1200, t)),
+      ...chord(17, 18, [60, 64, 67]),
+      read(17.5, alive, instruments),
+      // 57 takes the instrument never reclaimed (slot 0, the first of those freed last),
+      // 69 one made again after the detune: alone, A4 an octave up
+      at(19, (e, t) => void e.playNote('keys', 57, 0.9, t)),
+      at(19.01, (e, t) => void e.playNote('keys', 69, 0.9, t)),
+      at(19.2, (e, t) => void e.releaseNote('keys', 57, t)),
+      at(20.5, (e, t) => void e.releaseAll(t)),
+    ];
+    const r = await renderOffline({ patch: POOL, duration: 21, sampleRate: SR, actions, reclaimAfter: 5, samples: new Map([['tone.wav', toneBuffer()]]) });
+    expect(r.errors).toStrictEqual([]);
+    const x = r.channels[0]!;
+    expect(alive).toStrictEqual([3, 3, 1, 3]);
+    expect(stats[0]!.reclaimed).toBe(2);
+    // the chord on two instruments made again sounds as the first did
+    expect(Math.abs(20 * Math.log10(level(x, 17.2, 17.9) / level(x, 0.4, 0.9)))).toBeLessThan(1);
+    expect(pitch(x, SR, 19.5 * SR, 20.4 * SR)).toBeCloseTo(880, -1);
+    // kept for the whole render without it
+    const kept: number[] = [];
+    await render([...chord(0.2, 1.0, [60, 64, 67]), read(16, kept, instruments)], 17, POOL);
+    expect(kept).toStrictEqual([3]);
   });
 
   it('plays a sampler voice, held and released', async () => {

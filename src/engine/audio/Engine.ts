@@ -49,6 +49,14 @@ export interface EngineOptions {
   timing?: VoiceTiming;
 }
 
+/**
+ * Seconds of engine time between two sweeps for idle instruments (live play,
+ * timing.reclaimAfter). Each sweep that frees some asks for one collection (a
+ * full GC on the scheduler's thread, see platform/gc.ts), so at most one per
+ * sweep, and none while every instrument keeps playing.
+ */
+export const RECLAIM_SWEEP_SECONDS = 15;
+
 /** Seconds of audio time between two audio-fault reports to `onError` (every fault is counted). */
 export const FAULT_REPORT_INTERVAL = 1;
 
@@ -73,6 +81,8 @@ export interface EngineStats {
   collections: number;
   /** Audio faults found and repaired (each is also an error): see {@link Engine.checkAudio}. */
   faults: number;
+  /** Idle instruments disposed (live play: timing.reclaimAfter). */
+  reclaimed: number;
 }
 
 export class Engine {
@@ -80,10 +90,12 @@ export class Engine {
   readonly context: Tone.BaseContext;
   private current?: PatchRuntime;
   private retiring: Array<{ runtime: PatchRuntime; disposeAt: number }> = [];
-  private readonly stats_: EngineStats = { loads: 0, notes: 0, errors: 0, rejected: 0, retiring: 0, lateNotes: 0, collections: 0, faults: 0 };
+  private readonly stats_: EngineStats = { loads: 0, notes: 0, errors: 0, rejected: 0, retiring: 0, lateNotes: 0, collections: 0, faults: 0, reclaimed: 0 };
   private disposed = false;
   private readonly listeners = new Set<(e: EngineEvent) => void>();
   private lastTick = NaN;
+  /** Engine time of the last sweep for idle instruments (timing.reclaimAfter). */
+  private lastReclaim = -Infinity;
   private readonly gc: GarbageCollection;
   private faultReportedAt = -Infinity;
   private faultsUnreported = 0;
@@ -403,6 +415,16 @@ export class Engine {
     }
     let settled = false;
     let freed = false;
+    if (this.opts.timing?.reclaimAfter !== undefined && now - this.lastReclaim >= RECLAIM_SWEEP_SECONDS) {
+      this.lastReclaim = now;
+      try {
+        const n = this.current?.reclaimIdle(now) ?? 0;
+        this.stats_.reclaimed += n;
+        freed = n > 0;
+      } catch (e) {
+        this.fail(e);
+      }
+    }
     if (this.retiring.length && this.retiring[0]!.disposeAt <= now) {
       const keep: typeof this.retiring = [];
       for (const r of this.retiring) {

@@ -482,6 +482,13 @@ export class PatchRuntime {
     );
   }
 
+  /** Disposes the voices' instruments unused for their reclaim time (live play; see VoiceTiming.reclaimAfter). Returns how many. */
+  reclaimIdle(now: number): number {
+    let n = 0;
+    for (const v of this.voices.values()) n += v.reclaimIdle(now);
+    return n;
+  }
+
   /** Fades the output to `gain` from `time` (time constant `tau`). */
   fade(gain: number, time: number, tau: number): void {
     rampTo(this.output.gain, gain, time, tau, 0, 1);

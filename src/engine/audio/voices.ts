@@ -80,6 +80,18 @@ export interface VoiceTiming {
    * began, since its oscillator's phase starts with it.
    */
   perNote?: boolean;
+  /**
+   * Seconds an instrument of a voice's pool may sit unused before it is
+   * disposed (undefined: kept for the voice's life, as renders do). Live play
+   * sets it: a pool grows to the most notes ever sounding at once, and every
+   * instrument in it costs render time while it idles (measured here on one
+   * core: 8 idle Tone.MetalSynths 40 %, kept running 72 %; 8 AMSynths 13 %),
+   * so a voice that played a chord once, or an alarm that sounded once, would
+   * cost that for the rest of a weeks-long show. With it the pool reuses the
+   * instrument freed last, so the others fall idle and are reclaimed; a note
+   * that finds no live instrument free makes one again in a reclaimed slot.
+   */
+  reclaimAfter?: number;
 }
 
 const noiseBuffers = new WeakMap<object, Map<string, AudioBuffer>>();
@@ -142,7 +154,8 @@ type InstrumentParam = 'detune' | 'harmonicity' | 'modulationIndex';
  *
  * The pool grows on demand up to `poly`: an instrument is made when a note finds
  * every one busy (as Tone's PolySynth does), never more than `poly`, and kept
- * for the voice's life. Each instrument keeps its oscillators running, so an
+ * for the voice's life (in live play, until it has been unused for
+ * VoiceTiming.reclaimAfter seconds). Each instrument keeps its oscillators running, so an
  * instrument made ahead of need costs render time for nothing: a carbon-pulse
  * graph had 482 native nodes, 163 of them an alarm that sounds once a piece.
  * A voice's mapped instrument parameters are kept on a ghost (see
@@ -150,7 +163,10 @@ type InstrumentParam = 'detune' | 'harmonicity' | 'modulationIndex';
  */
 export class VoiceGroup {
   readonly stats: VoiceStats = { notes: 0, steals: 0 };
-  private readonly pool: PitchedInstrument[] = [];
+  /** Pitched voices' instruments by slot; undefined: reclaimed while idle (see VoiceTiming.reclaimAfter), made again when a note needs the slot. */
+  private readonly pool: Array<PitchedInstrument | undefined> = [];
+  /** Makes a pitched voice's instrument, starting at `time`. */
+  private readonly make?: (time: number) => PitchedInstrument;
   private readonly ghosts = new Map<InstrumentParam, GhostParam>();
   /** The ghost of an instrument parameter (pitched voices only). */
   private readonly ghostFor?: (param: InstrumentParam) => GhostParam;
@@ -238,7 +254,7 @@ export class VoiceGroup {
         if (!g) this.ghosts.set(param, (g = new GhostParam(initial(param))));
         return g;
       };
-      this.grow = (time) => {
+      this.make = (time) => {
         const inst = new Class(options);
         if (timing.perNote !== true) makePersistent(inst, time);
         for (const [param, ghost] of this.ghosts) {
@@ -246,7 +262,10 @@ export class VoiceGroup {
           if (p) follow(p, ghost, time);
         }
         inst.connect(this.filter);
-        this.pool.push(inst);
+        return inst;
+      };
+      this.grow = (time) => {
+        this.pool.push(this.make!(time));
         this.busyUntil.push(-Infinity);
       };
     }
@@ -263,6 +282,22 @@ export class VoiceGroup {
    * the pool is under `poly`, else steals the one that frees soonest.
    */
   private slot(time: number): number {
+    if (this.timing.reclaimAfter !== undefined && this.make) {
+      // Live: the live instrument freed last (warm, its tail over), so the
+      // others stay unused and are reclaimed; else a reclaimed slot, made again.
+      let warm = -1;
+      let reclaimed = -1;
+      for (let i = 0; i < this.busyUntil.length; i++) {
+        if (this.busyUntil[i]! > time) continue;
+        if (this.pool[i] === undefined) reclaimed = reclaimed < 0 ? i : reclaimed;
+        else if (warm < 0 || this.busyUntil[i]! > this.busyUntil[warm]!) warm = i;
+      }
+      if (warm >= 0) return warm;
+      if (reclaimed >= 0) {
+        this.pool[reclaimed] = this.make(time);
+        return reclaimed;
+      }
+    }
     let best = 0;
     for (let i = 1; i < this.busyUntil.length; i++) if (this.busyUntil[i]! < this.busyUntil[best]!) best = i;
     if (best < this.busyUntil.length && this.busyUntil[best]! <= time) return best;
@@ -351,6 +386,31 @@ export class VoiceGroup {
     return true;
   }
 
+  /**
+   * Disposes the instruments unused since `now − reclaimAfter` (engine time;
+   * none held by a live note, none with a note scheduled). Returns how many
+   * (their native nodes leave the render graph once their wrappers are
+   * collected: the engine asks for a collection when this is above 0).
+   */
+  reclaimIdle(now: number): number {
+    const after = this.timing.reclaimAfter;
+    if (after === undefined) return 0;
+    let n = 0;
+    for (let i = 0; i < this.pool.length; i++) {
+      const inst = this.pool[i];
+      if (!inst || this.slotHold[i] || this.busyUntil[i]! + after > now) continue;
+      inst.dispose();
+      this.pool[i] = undefined;
+      n++;
+    }
+    return n;
+  }
+
+  /** Instruments alive in the pool now (reclaimed slots not counted). */
+  get instruments(): number {
+    return this.pool.filter((x) => x !== undefined).length + this.envelopes.length;
+  }
+
   /** Live notes now held. */
   get heldCount(): number {
     return this.held.size;
@@ -402,6 +462,7 @@ export class VoiceGroup {
     ghost.prune(this.context.currentTime);
     if (!rampTo(ghost, value, time, tau, min, max)) return;
     for (const inst of this.pool) {
+      if (!inst) continue;
       const p = instrumentParam(inst, param);
       if (p) rampTo(p, value, time, tau, min, max);
     }
@@ -453,7 +514,7 @@ export class VoiceGroup {
   }
 
   dispose(): void {
-    for (const inst of this.pool) inst.dispose();
+    for (const inst of this.pool) inst?.dispose();
     for (const env of this.envelopes) env.dispose();
     this.sampler?.dispose();
     if (this.noiseSource) {

@@ -71,6 +71,14 @@ export function openRealtimeContext(sink: 'default' | 'none', opts: { deviceId?:
   }
 }
 
+/**
+ * Seconds a voice's instrument may go unused in live play before it is
+ * disposed (VoiceTiming.reclaimAfter in src/engine/audio/voices.ts): long
+ * enough that a voice playing a phrase every few bars keeps its instruments,
+ * short enough that a chord or an alarm heard once stops costing render time.
+ */
+export const RECLAIM_IDLE_SECONDS = 20;
+
 /** Starts playing a patch in real time. */
 export async function startPlayer(opts: PlayOptions): Promise<Player> {
   const raw = openRealtimeContext(opts.sink, { deviceId: opts.deviceId, sampleRate: opts.sampleRate });
@@ -89,6 +97,7 @@ export async function startPlayer(opts: PlayOptions): Promise<Player> {
     onError: opts.onError,
     platform: nodePlatform,
     ceilingDb: opts.ceilingDb,
+    timing: { reclaimAfter: RECLAIM_IDLE_SECONDS },
   });
   const start = raw.currentTime + 0.05;
   if (opts.levelCapDb !== undefined) engine.master.setCap(opts.levelCapDb, raw.currentTime, 0.001);

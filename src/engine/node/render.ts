@@ -98,6 +98,13 @@ export interface RenderOptions {
   actions?: RenderAction[];
   /** Scheduler window in seconds (default 0.25). */
   windowSeconds?: number;
+  /**
+   * Disposes instruments unused for this many seconds, as live play does
+   * (VoiceTiming.reclaimAfter; src/engine/node/realtime.ts), to hear and test
+   * that. Default: instruments are kept for the whole render. A render with it
+   * is one piece (a later segment could not know which were reclaimed).
+   */
+  reclaimAfter?: number;
   onProgress?: (renderedSeconds: number, totalSeconds: number) => void;
   /**
    * Awaited at each window edge before rendering goes on (after the engine has
@@ -213,6 +220,7 @@ export function segmentPlan(opts: RenderOptions): SegmentPlan {
   const one = (reason?: string): SegmentPlan => ({ starts: [0], preRoll, ...(reason && { reason }) });
   if (!(wanted > 0) || !Number.isFinite(wanted) || wanted >= opts.duration) return one();
   if (opts.actions?.length) return one('timed actions act on the engine and its context, which a segment cannot replay');
+  if (opts.reclaimAfter !== undefined) return one('instruments are reclaimed while idle, as in live play, which a segment cannot replay');
   const chorus = Object.entries(opts.patch.buses).find(([, b]) => b.type === 'chorus');
   if (chorus) return one(`bus "${chorus[0]}" is a chorus, whose LFO cannot be given its phase in a later segment`);
   // As many segments as `wanted` makes, of equal length (no sliver at the end).
@@ -419,7 +427,7 @@ async function renderOnce(
         platform: nodePlatform,
         destination,
         // Per note, so a note sounds the same whenever its context began.
-        timing: { origin, perNote: true },
+        timing: { origin, perNote: true, reclaimAfter: opts.reclaimAfter },
       }),
   );
   shift.run(() => engine.load(opts.patch, { time: 0 }));
