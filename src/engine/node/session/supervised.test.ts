@@ -190,7 +190,7 @@ describe('SupervisedSession, first start', () => {
       policy,
       // The caller's clock (epoch seconds, as `ecosym run` keeps skips in its state file): the policy's times are on it.
       policyClock: () => Date.now() / 1000,
-      candidates: () => [broken, good],
+      candidates: () => [{ patch: broken }, { patch: good }],
       keyOf: (p) => ('text' in p && p.text.startsWith('name: broken') ? 'broken' : 'next'),
       onDecision: (d) => decisions.push(d),
       retryFirstStart: true,
