@@ -18,6 +18,7 @@ import type { InstallHealth } from './run.ts';
 import { logFiles } from './installLog.ts';
 import { INSTALL_TIMINGS } from '../engine/core/installPolicy.ts';
 import { decodePacket, isOscBundle, type OscMessage } from '../engine/core/osc/codec.ts';
+import type { Snapshot } from '../shared/protocol.ts';
 
 const BIN = resolve(PROJECT_ROOT, 'bin/ecosym.mjs');
 const TOKEN = 'test-token-0123456789';
@@ -40,6 +41,8 @@ interface Show {
   api(path: string, body: unknown): Promise<unknown>;
   /** GET /metrics with the token: Prometheus text. */
   metrics(): Promise<string>;
+  /** GET /api/state with the token: the session's snapshot. */
+  snapshot(): Promise<Snapshot>;
   output(): string;
   /** The JSON log lines written so far (the files in the log dir; their stream writes asynchronously). */
   logged(): string;
@@ -76,6 +79,9 @@ async function runShow(yaml: string, before?: (dir: string) => void): Promise<Sh
     },
     async metrics() {
       return (await fetch(`${base}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } })).text();
+    },
+    async snapshot() {
+      return (await (await fetch(`${base}/api/state`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as Snapshot;
     },
     output: () => out,
     logged: () =>
@@ -120,6 +126,33 @@ scenes:
   storm: {}
 `;
 
+/** A held chord over two streams with no sources of their own, for data bindings. */
+const TWO_STREAMS = STEADY.replace('  x: { default: 0.5 }\n', '  x: { default: 0.5 }\n  y: { default: 0.5 }\n').replace('name: Steady', 'name: Two');
+
+/** A CSV source file in a temp dir holding `value` at every row: its URI (`#v@t`). */
+function constantCsv(name: string, value: number): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ecosym-csv-'));
+  const file = join(dir, name);
+  writeFileSync(file, ['t,v', ...Array.from({ length: 10 }, (_, i) => `${2000 + i}-01-01,${value}`)].join('\n') + '\n');
+  return `${file}#v@t`;
+}
+
+/** Waits until the session's snapshot says what `ok` wants; returns it. */
+async function snapshotWhen(show: Show, ok: (s: Snapshot) => boolean, what: string, ms = 90_000): Promise<Snapshot> {
+  const deadline = performance.now() + ms;
+  let last: Snapshot | undefined;
+  for (;;) {
+    try {
+      last = await show.snapshot();
+      if (last?.streams && ok(last)) return last;
+    } catch {
+      // restarting
+    }
+    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}; last streams: ${JSON.stringify(last?.streams)}\n${show.output().slice(-3000)}`);
+    await realSleep(200);
+  }
+}
+
 const sounding = (h: InstallHealth) => h.playing && h.rmsDb !== null && h.rmsDb > -60;
 
 describe('ecosym run (real supervisor and session, --sink none)', () => {
@@ -152,15 +185,49 @@ describe('ecosym run (real supervisor and session, --sink none)', () => {
     expect((await fetch(`${show.base}/metrics`)).status).toBe(401);
   }, 240_000);
 
+  it('each playlist entry plays with its own data bindings: after an advance and after a restart of that entry; none of the entry before carries over', async () => {
+    const low = constantCsv('low.csv', 0.25);
+    const high = constantCsv('high.csv', 0.75);
+    // The first entry binds x (and is over at once); the second binds y only: x goes back to the patch's own (no) source.
+    const yaml = [
+      'playlist:',
+      `  - { patch: two.yaml, for: 1s, crossfade: 0.1, data: { x: "${low}" } }`,
+      `  - { patch: two.yaml, for: 2h, crossfade: 0.1, data: { y: "${high}" } }`,
+      '',
+    ].join('\n');
+    const show = await runShow(yaml, (dir) => writeFileSync(join(dir, 'two.yaml'), TWO_STREAMS));
+    const h = await healthWhen(show, (x, st) => st === 200 && sounding(x) && x.entry === 1, 'the second entry to play');
+    expect(h.playlist).toBe('main');
+    const fileOf = (uri: string) => uri.split('#')[0]!;
+    const second = (s: Snapshot) => s.streams.y?.uri !== undefined && fileOf(s.streams.y.uri) === fileOf(high) && s.streams.y.raw === 0.75;
+    let s = await snapshotWhen(show, second, 'y bound to high.csv with its value');
+    expect(s.streams.x!.uri).toBeUndefined();
+    expect(s.streams.x!.state).toBe('manual');
+    // The state file says the second entry.
+    const state = () => JSON.parse(readFileSync(join(show.dir, '.show.state.json'), 'utf8')) as { cursor: { index: number } };
+    await until(() => state().cursor.index === 1, 'the state file at the second entry', 30_000);
+
+    // A crash of the session: the second entry again, with its bindings (not the first entry's, the session's start options).
+    process.kill(h.pid!, 'SIGKILL');
+    const again = await healthWhen(show, (x, st) => st === 200 && sounding(x) && x.pid !== h.pid && x.restarts >= 1, 'sound again after the kill');
+    expect(again.entry).toBe(1);
+    s = await snapshotWhen(show, second, 'y bound to high.csv again after the restart');
+    expect(s.streams.x!.uri).toBeUndefined();
+  }, 240_000);
+
   it('a crash loop of one patch moves the show on to the next entry (skipped, logged, counted, kept in the state file); one crash of that entry restarts it', async () => {
     // The install policy's threshold: this many failures of one patch within `within` seconds are a crash loop.
     const { count, within } = INSTALL_TIMINGS.restart.crashLoop;
     // Both entries long enough not to advance by time during the test.
-    const show = await runShow('playlist:\n  - { patch: carbon-pulse, for: 2h }\n  - { patch: warming-stripes, for: 2h }\n');
-    const state = () => JSON.parse(readFileSync(join(show.dir, '.show.state.json'), 'utf8')) as { cursor: { index: number }; patch: string; skipped: Record<string, number> };
+    // The second entry binds its stream to a file of its own: the switch plays it with that binding.
+    const warm = constantCsv('warm.csv', 0.9);
+    const show = await runShow(`playlist:\n  - { patch: carbon-pulse, for: 2h }\n  - { patch: warming-stripes, for: 2h, silenceAllowed: 20s, data: { anomaly: "${warm}" } }\n`);
+    const state = () => JSON.parse(readFileSync(join(show.dir, '.show.state.json'), 'utf8')) as { cursor: { index: number; startedAt: number }; patch: string; skipped: Record<string, number> };
     let h = await healthWhen(show, (x, s) => s === 200 && sounding(x), 'the show to sound');
     expect(h.patch).toBe('Carbon Pulse');
     expect(h.restarts).toBe(0);
+    expect(h.entry).toBe(0);
+    const beforeKills = Date.now();
     // SIGKILL the session as soon as a new one plays carbon-pulse, until another patch plays (with a bound, should it never move on).
     const killed: number[] = [];
     while (h.patch === 'Carbon Pulse' && killed.length < 3 * count) {
@@ -176,6 +243,13 @@ describe('ecosym run (real supervisor and session, --sink none)', () => {
     expect(moved.faults.patch).toBe(1);
     expect(moved.lastFault?.cause).toBe('crash');
     expect(moved.skipped).toEqual(['carbon-pulse']);
+    // The show is at the second entry, as a playlist advance would have it: /health, the state file (its own start), its binding.
+    expect(moved.entry).toBe(1);
+    expect(moved.playlist).toBe('main');
+    const fileOf = (uri: string) => uri.split('#')[0]!;
+    await snapshotWhen(show, (s) => s.streams.anomaly?.uri !== undefined && fileOf(s.streams.anomaly.uri) === fileOf(warm) && s.streams.anomaly.raw === 0.9, 'anomaly bound to warm.csv');
+    await until(() => state().cursor.index === 1, 'the state file\'s cursor at the second entry', 30_000);
+    expect(state().cursor.startedAt).toBeGreaterThanOrEqual(beforeKills);
     const metrics = await show.metrics();
     expect(metrics).toMatch(new RegExp(`^ecosym_restarts\\{cause="crash"\\} ${count}$`, 'm'));
     expect(metrics).toMatch(/^ecosym_patch_faults_total\{cause="crashloop"\} 1$/m);
@@ -190,6 +264,7 @@ describe('ecosym run (real supervisor and session, --sink none)', () => {
     process.kill(moved.pid!, 'SIGKILL');
     const again = await healthWhen(show, (x, s) => s === 200 && sounding(x) && x.pid !== moved.pid && x.restarts > count, 'sound again after killing warming-stripes', 60_000);
     expect(again.patch).toBe('Warming Stripes');
+    expect(again.entry).toBe(1);
     expect(again.restarts).toBe(count + 1);
     expect(again.faults.crash).toBe(count + 1);
     expect(again.faults.patch).toBe(1);

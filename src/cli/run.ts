@@ -51,6 +51,10 @@ export interface InstallHealth {
   faults: Record<string, number>;
   skipped: string[];
   unplannedSilenceSeconds: number;
+  /** The playlist playing (`main` or a schedule rule's), null while the schedule has the show off. */
+  playlist: string | null;
+  /** The index of its entry playing (from 0), null while the fallback plays or the show is off. */
+  entry: number | null;
 }
 
 /** Runs the show until SIGINT/SIGTERM. */
@@ -82,19 +86,48 @@ export async function runCommand(o: RunOptions): Promise<void> {
   let cursor: PlaylistCursor | undefined = now.cursor;
   let entry: ShowEntry | undefined = now.entry;
   const entries = () => (cursor ? schedule.entries(cursor.playlist) : show.playlist);
-  /** The playlist's patches from the current entry on. */
-  const fromCursor = () => {
-    const list = entries().map((e) => e.patch);
+  /** The playlist's entries from the current one on. */
+  const fromCursorEntries = () => {
+    const list = entries();
     const i = cursor?.index ?? 0;
     return [...list.slice(i), ...list.slice(0, i)];
   };
-  const candidates = () => fromCursor().filter((p) => !policy.isSkipped(secs(), p));
+  /** The playlist's patches from the current entry on. */
+  const fromCursor = () => fromCursorEntries().map((e) => e.patch);
   // The policy knows patches by their show names (as the state file keeps them).
   const nameOf = new Map<string, string>();
   for (const p of [...show.playlist.map((e) => e.patch), ...Object.values(show.playlists).flatMap((l) => l.map((e) => e.patch)), ...(show.fallback ? [show.fallback] : [])]) nameOf.set(patchRefKey(ref(p)), p);
   const keyOf = (r: PatchRef) => nameOf.get(patchRefKey(r)) ?? patchRefKey(r);
-  const firstPatch = saved?.patch && saved.cursor && cursor && saved.cursor.index === cursor.index && saved.cursor.playlist === cursor.playlist ? saved.patch : (candidates()[0] ?? show.playlist[0]!.patch);
-  let playing = firstPatch;
+  let playing!: string;
+  /**
+   * The show now plays `patch`, the policy's choice among the playlist from
+   * the cursor on ({@link fromCursor}) or the fallback: the cursor moves to the
+   * first entry from it on that plays that patch (the one the policy chose),
+   * starting its own duration, silence allowance and bindings, as an advance
+   * would; the fallback plays under no entry.
+   */
+  const playFrom = (patch: string, fallback: boolean) => {
+    playing = patch;
+    if (fallback) {
+      entry = undefined;
+      return;
+    }
+    const list = entries();
+    const at = cursor?.index ?? 0;
+    const key = keyOf(ref(patch));
+    for (let k = 0; k < list.length; k++) {
+      const j = (at + k) % list.length;
+      if (keyOf(ref(list[j]!.patch)) !== key) continue;
+      if (cursor && j !== cursor.index) cursor = { ...cursor, index: j, startedAt: Date.now() };
+      entry = list[j];
+      return;
+    }
+  };
+  // Where the state file was, else the policy's choice from the cursor on (the fallback when every entry is skipped).
+  const resumed = saved?.patch && saved.cursor && cursor && saved.cursor.index === cursor.index && saved.cursor.playlist === cursor.playlist ? saved.patch : undefined;
+  const first = resumed !== undefined ? { patch: resumed, fallback: resumed === show.fallback && entry?.patch !== resumed } : policy.choose(secs(), fromCursor(), show.fallback);
+  playFrom(first.patch, first.fallback);
+  const firstPatch = playing;
   let lastFaultAt: number | undefined;
   let lastRecovery: number | null = null;
   let patchFaults = 0;
@@ -118,7 +151,8 @@ export async function runCommand(o: RunOptions): Promise<void> {
     hangAfter: INSTALL_TIMINGS.hangAfter,
     retryFirstStart: true,
     ...(show.fallback ? { fallback: ref(show.fallback) } : {}),
-    candidates: () => fromCursor().map(ref),
+    // Each entry with its bindings: a crash loop's switch starts the next entry's patch with that entry's data.
+    candidates: () => fromCursorEntries().map((e) => ({ patch: ref(e.patch), data: e.data })),
     keyOf,
     onDecision: (d, failing) => {
       const name = keyOf(failing);
@@ -134,7 +168,7 @@ export async function runCommand(o: RunOptions): Promise<void> {
       }
       // Another patch starts only after a crash loop: `playing` is then a show name (one the show's own patches map to).
       if (d.patch !== name) {
-        playing = d.patch;
+        playFrom(d.patch, d.fallback);
         // The failing patch's scene and streams are not the next one's: not saved for it, not restored on it.
         beat = undefined;
         snapshot = undefined;
@@ -262,7 +296,8 @@ export async function runCommand(o: RunOptions): Promise<void> {
         cursor = { ...cursor!, index: (cursor!.index + 1) % entries().length, startedAt: Date.now() };
         continue;
       }
-      const r = await supervised.handle({ type: 'load', patch: ref(e.patch), crossfade: e.crossfade });
+      // The entry's own bindings ({} when it has none: the patch's own sources, nothing of the entry before).
+      const r = await supervised.handle({ type: 'load', patch: ref(e.patch), crossfade: e.crossfade, data: e.data });
       if (r.ok) {
         playing = e.patch;
         entry = e;
@@ -276,6 +311,8 @@ export async function runCommand(o: RunOptions): Promise<void> {
       log.error({ patch: e.patch, error: r.error }, `patch ${e.patch} failed to load: moving on`);
       cursor = { ...cursor!, index: (cursor!.index + 1) % entries().length, startedAt: Date.now() };
     }
+    // Nothing else loaded: the fallback plays on, under no entry.
+    if (show.fallback !== undefined && playing === show.fallback) entry = undefined;
     save();
   };
   const clock = setInterval(() => void tick().catch((e: unknown) => log.error(`show clock: ${(e as Error)?.message ?? String(e)}`)), 1000);
@@ -373,6 +410,8 @@ export async function runCommand(o: RunOptions): Promise<void> {
       faults: { ...supervised.faults, patch: patchFaults },
       skipped: policy.skippedAt(secs()).map(([p]) => p),
       unplannedSilenceSeconds: silence.unplannedSeconds,
+      playlist: cursor?.playlist ?? null,
+      entry: cursor && entry ? cursor.index : null,
     };
   };
 

@@ -67,8 +67,14 @@ const midiMessage = z
 
 /** Every command a session takes. */
 export const Command = z.discriminatedUnion('type', [
-  /** Loads a patch, crossfading from the one playing (seconds; default 2). */
-  z.strictObject({ ...base, type: z.literal('load'), patch: PatchRef, crossfade: z.number().min(0).max(30).optional() }),
+  /**
+   * Loads a patch, crossfading from the one playing (seconds; default 2).
+   * `data` (stream → source URI, the `--data` grammar's URI part) gives the
+   * session's bindings from this load on: they replace the bindings it started
+   * with and every `rebind` (`{}`: the patch's own sources). Without `data`
+   * the bindings carry over.
+   */
+  z.strictObject({ ...base, type: z.literal('load'), patch: PatchRef, crossfade: z.number().min(0).max(30).optional(), data: z.record(name, z.string().min(1).max(4096)).optional() }),
   /** Sets a parameter (`pad.filter.frequency`, `hall.wet`, `master.volume`, `tempo`…) in its own units, clamped to its range. */
   z.strictObject({ ...base, type: z.literal('param'), target: name, value: z.number() }),
   z.strictObject({ ...base, type: z.literal('scene'), name }),

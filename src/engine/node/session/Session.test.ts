@@ -295,6 +295,25 @@ describe('Session', () => {
     expect(session.snapshot().patch?.name).toBe('beta');
   });
 
+  it("a load's data replaces the bindings and every rebind; a load without data keeps them; data {} gives the patch its own sources", async () => {
+    // wind was rebound above, and the rebind carried over the hot swap.
+    expect(session.snapshot().streams.wind!.uri).toMatch(/^sim:sine/);
+    await ok({ type: 'load', patch: { path: fileA }, crossfade: 0.05, data: { co2: 'sim:walk?min=380&max=420' } });
+    let s = session.snapshot();
+    expect(s.patch?.name).toBe('alpha');
+    expect(s.streams.co2!.uri).toBe('sim:walk?min=380&max=420');
+    expect(s.streams.wind!.uri).toBeUndefined();
+    await ok({ type: 'load', patch: { path: fileB }, crossfade: 0.05 });
+    s = session.snapshot();
+    expect(s.streams.co2!.uri).toBe('sim:walk?min=380&max=420');
+    expect(s.streams.wind!.uri).toBeUndefined();
+    await ok({ type: 'load', patch: { path: fileB }, crossfade: 0.05, data: {} });
+    s = session.snapshot();
+    expect(s.patch?.name).toBe('beta');
+    expect(s.streams.co2!.uri).toBeUndefined();
+    expect(s.streams.wind!.uri).toBeUndefined();
+  });
+
   it('every event it sent is one the protocol describes', () => {
     expect(events.length).toBeGreaterThan(0);
     for (const e of events) expect(EventSchema.safeParse(e).error).toBeUndefined();

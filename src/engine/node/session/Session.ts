@@ -207,6 +207,8 @@ export class Session implements SessionLink {
   private bouncing: Bounce | undefined;
   private tempoFixed: number | undefined;
   private readonly rebinds = new Map<string, string>();
+  /** The bindings (stream → URI) under the rebinds: `overrides` at open, then those of the last `load` that gave `data`. */
+  private bindings: ReadonlyMap<string, string>;
   /** Streams held by `freeze`, with the value held. */
   private readonly frozen = new Map<string, number | string>();
   /** The last value of each stream that reached the engine, as it arrived. */
@@ -233,6 +235,7 @@ export class Session implements SessionLink {
     private readonly samples: Map<string, AudioBuffer>,
   ) {
     this.pf = opts.patch;
+    this.bindings = opts.overrides ?? new Map();
     this.userDir = resolve(opts.patchesDir ?? defaultPatchesDir());
     this.output = { sink: opts.sink, device: opts.device, sampleRate: opts.sampleRate };
     this.telemetry = new Telemetry(current.engine, current.clock, opts.telemetryFps, () => this.playheads());
@@ -240,7 +243,7 @@ export class Session implements SessionLink {
       userDir: this.userDir,
       playing: () => this.pf,
       opened: () => this.opts.patch,
-      boundSource: (stream) => this.rebinds.get(stream) ?? this.opts.overrides?.get(stream),
+      boundSource: (stream) => this.rebinds.get(stream) ?? this.bindings.get(stream),
       rebind: (stream, uri) => this.rebind(stream, uri),
       load: async (pf, crossfade, text) => {
         await this.load(pf, crossfade);
@@ -378,10 +381,10 @@ export class Session implements SessionLink {
     this.watcher.setFiles(existsSync(this.pf.file) ? patchInputs(this.pf, this.sourceOverrides(this.pf)) : []);
   }
 
-  /** Streams' sources given from outside the patch (`--data`, rebind), for the streams it has. */
+  /** Streams' sources given from outside the patch (`--data` or a load's `data`, rebind), for the streams it has. */
   private sourceOverrides(pf: PatchFile): Map<string, string> {
     const overrides = new Map<string, string>();
-    for (const [stream, uri] of [...(this.opts.overrides ?? []), ...this.rebinds]) if (Object.hasOwn(pf.patch.streams, stream)) overrides.set(stream, uri);
+    for (const [stream, uri] of [...this.bindings, ...this.rebinds]) if (Object.hasOwn(pf.patch.streams, stream)) overrides.set(stream, uri);
     return overrides;
   }
 
@@ -750,7 +753,7 @@ export class Session implements SessionLink {
     switch (c.type) {
       case 'load':
         // Another patch: its parameters start from what it says.
-        await this.serially(() => this.load(readPatch(c.patch), c.crossfade, 'reset'));
+        await this.serially(() => this.load(readPatch(c.patch), c.crossfade, 'reset', c.data));
         return { data: { patch: this.pf.patch.name } };
       case 'param': {
         const t = parseTarget(c.target, Object.keys(patch.voices), Object.keys(patch.buses));
@@ -1095,9 +1098,10 @@ export class Session implements SessionLink {
    * carry over where the new patch has them; its sources and output bridges
    * start afresh. A patch that fails to build changes nothing. Parameters set
    * with `param` are set again on the new patch (`keep`: a reload of the same
-   * patch), or forgotten (`reset`).
+   * patch), or forgotten (`reset`). `data` replaces the bindings and rebinds
+   * (see the `load` command); without it they carry over.
    */
-  async load(pf: PatchFile, crossfade = 2, params: 'keep' | 'reset' = 'keep'): Promise<void> {
+  async load(pf: PatchFile, crossfade = 2, params: 'keep' | 'reset' = 'keep', data?: Readonly<Record<string, string>>): Promise<void> {
     const e = this.engine;
     const before = e.values();
     const samples = await loadPatchSamples(pf, new OfflineAudioContext(1, 128, 48000));
@@ -1107,6 +1111,10 @@ export class Session implements SessionLink {
     const old = this.patchStore;
     this.patchStore = new DisposableStore();
     this.pf = pf;
+    if (data !== undefined) {
+      this.bindings = new Map(Object.entries(data));
+      this.rebinds.clear();
+    }
     await this.disposeBridges();
     await old.dispose();
     if (before.scene && Object.hasOwn(pf.patch.scenes, before.scene)) e.setScene(before.scene, time);

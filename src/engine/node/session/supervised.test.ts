@@ -190,7 +190,8 @@ describe('SupervisedSession, first start', () => {
       policy,
       // The caller's clock (epoch seconds, as `ecosym run` keeps skips in its state file): the policy's times are on it.
       policyClock: () => Date.now() / 1000,
-      candidates: () => [broken, good],
+      // The next candidate with its own binding, as an installation's entry has it.
+      candidates: () => [{ patch: broken }, { patch: good, data: { co2: 'sim:walk?min=380&max=420' } }],
       keyOf: (p) => ('text' in p && p.text.startsWith('name: broken') ? 'broken' : 'next'),
       onDecision: (d) => decisions.push(d),
       retryFirstStart: true,
@@ -209,7 +210,9 @@ describe('SupervisedSession, first start', () => {
       expect(skips[0]![1]).toBeGreaterThanOrEqual(startedAt + 600);
       expect(skips[0]![1]).toBeLessThanOrEqual(Date.now() / 1000 + 600);
       expect(h.faults.start).toBe(2);
-      await until(() => h.lastHeartbeat?.patch === 'next', 'the next candidate to play');
+      await until(() => h.lastHeartbeat?.patch === 'next' && h.status.state === 'playing', 'the next candidate to play');
+      const r = await h.handle({ type: 'snapshot' });
+      expect(r.ok && (r.data as Snapshot).streams.co2?.uri).toBe('sim:walk?min=380&max=420');
     } finally {
       await h.stop();
     }

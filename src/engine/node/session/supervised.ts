@@ -66,9 +66,11 @@ export interface SupervisedOptions {
   /**
    * The patches to choose from when the one playing is in a crash loop, in
    * order (an installation's playlist from its current entry on; default: the
-   * patch playing alone).
+   * patch playing alone), each with its bindings as a `load` command carries
+   * them (`data`: they replace the bindings; none: they carry over). The
+   * fallback plays with its own sources.
    */
-  candidates?: () => PatchRef[];
+  candidates?: () => SupervisedCandidate[];
   /** Keys patches for the policy (default: by id, path or text); an installation uses its show's patch names. */
   keyOf?: (p: PatchRef) => string;
   /** Told every decision after a fault, with the patch that failed and the one that will start. */
@@ -88,6 +90,13 @@ export interface SupervisedOptions {
   launchRender?: LaunchRender;
 }
 
+/** A patch the supervisor may switch to after a crash loop, with what a `load` of it would carry. */
+export interface SupervisedCandidate {
+  patch: PatchRef;
+  /** stream → source URI for this patch, replacing the bindings (see the `load` command). */
+  data?: Readonly<Record<string, string>>;
+}
+
 /** The last fault: why the child went away, and when (epoch seconds). */
 export interface HostFault {
   cause: FaultCause;
@@ -100,6 +109,8 @@ type State = HostStatus['state'];
 /** What the show was, to be restored after a restart. */
 interface ShowState {
   patch: PatchRef;
+  /** The bindings under the rebinds: the session's `overrides`, then those of the last load or switch that gave them. */
+  bindings: Array<[string, string]>;
   /** The scene playing, from heartbeats and scene events while the child plays. */
   scene: string | null;
   tempoFixed: number | null | undefined;
@@ -163,7 +174,7 @@ export class SupervisedSession implements SessionLink {
     this.sink = opts.session.sink;
     this.policy = opts.policy instanceof InstallPolicy ? opts.policy : new InstallPolicy({ restart: opts.policy });
     this.watch = new HeartbeatWatch(opts.hangAfter ?? 5, monoSeconds());
-    this.show = { patch: opts.session.patch, scene: null, tempoFixed: undefined, muted: undefined, params: new Map(), frozen: new Map(), rebinds: new Map() };
+    this.show = { patch: opts.session.patch, bindings: [...(opts.session.overrides ?? [])], scene: null, tempoFixed: undefined, muted: undefined, params: new Map(), frozen: new Map(), rebinds: new Map() };
   }
 
   /** Now on the policy's clock ({@link SupervisedOptions.policyClock}). */
@@ -292,7 +303,7 @@ export class SupervisedSession implements SessionLink {
     this.child = child;
     this.spawnedAt = monoSeconds();
     this.watch.reset(this.spawnedAt);
-    const overrides = new Map(this.o.session.overrides ?? []);
+    const overrides = new Map(this.show.bindings);
     for (const [stream, uri] of this.show.rebinds) overrides.set(stream, uri);
     const cap = this.capDb ?? this.o.session.levelCapDb;
     child.send({ kind: 'start', options: { ...this.o.session, sink: this.sink, patch: this.show.patch, overrides: [...overrides], ...(cap === undefined ? {} : { levelCapDb: cap }) } });
@@ -479,17 +490,20 @@ export class SupervisedSession implements SessionLink {
     }
     const key = this.o.keyOf ?? patchKey;
     const failing = this.show.patch;
-    const refs = new Map<string, PatchRef>();
-    for (const p of this.o.candidates?.() ?? [failing]) if (!refs.has(key(p))) refs.set(key(p), p);
+    // The first candidate of each patch is the one the policy picks (it knows patches, not entries).
+    const refs = new Map<string, SupervisedCandidate>();
+    for (const c of this.o.candidates?.() ?? [{ patch: failing }]) if (!refs.has(key(c.patch))) refs.set(key(c.patch), c);
     const candidates = [...refs.keys()];
-    if (this.o.fallback) refs.set(key(this.o.fallback), this.o.fallback);
-    refs.set(key(failing), failing);
+    if (this.o.fallback && !refs.has(key(this.o.fallback))) refs.set(key(this.o.fallback), { patch: this.o.fallback, data: {} });
+    if (!refs.has(key(failing))) refs.set(key(failing), { patch: failing });
     const d = this.policy.failed(this.policyNow(), key(failing), cause, candidates, this.o.fallback && key(this.o.fallback));
-    const next = refs.get(d.patch) ?? failing;
+    const chosen = d.patch === key(failing) ? { patch: failing } : (refs.get(d.patch) ?? { patch: failing });
+    const next = chosen.patch;
     let reason = cause === 'device' ? `${message}; trying the device again in ${d.delay} s (attempt ${d.attempt})` : `${message}; restarting in ${d.delay} s`;
     if (d.patch !== key(failing)) {
       reason += `; ${key(failing)} keeps failing: playing ${d.fallback ? 'the fallback patch ' : ''}${d.patch} instead`;
       this.show.patch = next;
+      if (chosen.data !== undefined) this.show.bindings = Object.entries(chosen.data);
       this.show.params.clear();
       this.show.frozen.clear();
       this.show.rebinds.clear();
@@ -575,6 +589,10 @@ export class SupervisedSession implements SessionLink {
     switch (c.type) {
       case 'load':
         s.patch = c.patch;
+        if (c.data !== undefined) {
+          s.bindings = Object.entries(c.data);
+          s.rebinds.clear();
+        }
         // A new patch's own voices and buses: parameters of the old one do not carry over.
         for (const t of [...s.params.keys()]) if (!t.startsWith('master.')) s.params.delete(t);
         this.lastSnapshot = undefined;
