@@ -226,6 +226,7 @@ if (!only && (!groupOnly || midiOnly)) await benchMidi(quick, row);
 if (!only && (!groupOnly || cliOnly)) await benchCli(quick, row);
 if (!only && (!groupOnly || filesOnly)) await benchFiles(row);
 if (!only && (!groupOnly || installOnly || soakMinutes !== undefined)) await benchInstall(quick, row, soakRun, rtCpuOnly);
+if (!only && (!groupOnly || installOnly)) await (await import('./leanMetal.ts')).benchLeanMetal(quick, row);
 if (!only && (!groupOnly || hostOnly)) await benchHost(quick, row);
 if (!only && (!groupOnly || uiOnly)) await benchUi(quick, row);
 if (!only && (!groupOnly || serverOnly)) await benchServer(quick, row);

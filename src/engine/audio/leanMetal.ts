@@ -18,7 +18,8 @@
  *                          └─▶ span (gain max−min) ─▶ highpass.frequency (min)
  * ```
  *
- * 12 oscillators, 9 gains, 1 ConstantSource and 1 biquad per instrument.
+ * 12 oscillators, 8 gains (9 with a volume), 1 ConstantSource and 1 biquad per
+ * instrument (Tone: 12, 117, 57 and 1; see benchmarks/leanMetal.ts).
  * The envelope is scheduled by a Tone.Param over the ConstantSource's offset,
  * with Tone.Envelope's own steps (linear attack, exponential decay to a sustain
  * of 0, exponential release), so its curve is Tone's. `detune` fans out to the
