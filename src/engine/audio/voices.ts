@@ -136,7 +136,7 @@ function noiseBuffer(raw: BaseAudioContext, colour: 'white' | 'pink' | 'brown'):
   return buffer;
 }
 
-/** An instrument's Tone signal for a parameter, if it has one (harmonicity: FM, AM, Metal; modulationIndex: FM, Metal). */
+/** An instrument's Tone signal for a parameter, if it has one (harmonicity: FM, AM; modulationIndex: FM; metal takes both only as fixed numbers, see leanMetal.ts). */
 function instrumentParam(inst: PitchedInstrument, param: 'detune' | 'harmonicity' | 'modulationIndex'): RampableParam | undefined {
   const p = (inst as unknown as Record<string, unknown>)[param];
   return p && typeof p === 'object' && 'setTargetAtTime' in p ? (p as RampableParam) : undefined;
