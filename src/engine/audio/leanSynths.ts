@@ -94,6 +94,8 @@ const NEVER = 1e12;
 export class LeanOscillator {
   private node?: OscillatorNode;
   private stopAt = Infinity;
+  /** Nodes replaced by a later start, until the render has passed their stop. */
+  private retired: Array<{ node: OscillatorNode; stopAt: number }> = [];
 
   constructor(
     private readonly context: Tone.BaseContext,
@@ -103,13 +105,14 @@ export class LeanOscillator {
   ) {}
 
   start(time = 0): this {
-    if (this.node && time < this.stopAt && this.context.currentTime < this.stopAt) {
+    if (this.node && time < this.stopAt && this.rendered() < this.stopAt) {
       // Running then: Tone keeps the oscillator (and its phase) and cancels its
       // stop. A later stop() replaces an earlier one (the Web Audio rule).
       if (this.stopAt !== Infinity) this.node.stop(NEVER);
       this.stopAt = Infinity;
       return this;
     }
+    this.retire();
     const node = this.context.createOscillator();
     node.type = this.type;
     node.frequency.value = 0;
@@ -123,6 +126,34 @@ export class LeanOscillator {
     return this;
   }
 
+  /**
+   * Takes the stopped nodes out of the graph once the audio has been rendered
+   * past their stop: node-web-audio-api renders a connected node for as long
+   * as its wrapper lives (see src/engine/audio/platform/tone.ts), and its
+   * offline contexts fire no 'ended' while rendering.
+   */
+  private retire(): void {
+    if (this.node) this.retired.push({ node: this.node, stopAt: this.stopAt });
+    this.node = undefined;
+    const rendered = this.rendered();
+    this.retired = this.retired.filter(({ node, stopAt }) => {
+      if (stopAt > rendered) return true;
+      this.unwire(node);
+      return false;
+    });
+  }
+
+  /** How far the native context has rendered (a Tone offline clock may be ahead of it). */
+  private rendered(): number {
+    return (this.context.rawContext as unknown as BaseAudioContext).currentTime;
+  }
+
+  private unwire(node: OscillatorNode): void {
+    for (const f of this.wiring.frequency) f.disconnect(node.frequency);
+    this.wiring.detune.disconnect(node.detune);
+    node.disconnect();
+  }
+
   stop(time = 0): this {
     if (!this.node) return this;
     this.node.stop(time);
@@ -131,14 +162,16 @@ export class LeanOscillator {
   }
 
   dispose(): void {
-    if (!this.node) return;
-    try {
-      this.node.stop();
-    } catch {
-      // already stopped
+    this.retire();
+    for (const { node } of this.retired) {
+      try {
+        node.stop();
+      } catch {
+        // already stopped
+      }
+      this.unwire(node);
     }
-    this.node.disconnect();
-    this.node = undefined;
+    this.retired = [];
   }
 }
 
