@@ -105,9 +105,11 @@ export class LeanOscillator {
   ) {}
 
   start(time = 0): this {
-    if (this.node && time < this.stopAt && this.rendered() < this.stopAt) {
+    if (this.node && time < this.stopAt) {
       // Running then: Tone keeps the oscillator (and its phase) and cancels its
-      // stop. A later stop() replaces an earlier one (the Web Audio rule).
+      // stop (decided by the schedule alone, as Tone's state timeline does, so
+      // a render sounds the same however far it had rendered). A later stop()
+      // replaces an earlier one (the Web Audio rule).
       if (this.stopAt !== Infinity) this.node.stop(NEVER);
       this.stopAt = Infinity;
       return this;
