@@ -83,7 +83,7 @@ export async function renderPlainTone(
           const n = new Tone.NoiseSynth({ noise: { type: v.noise ?? 'white' }, envelope: v.envelope ?? {} }).connect(filter);
           players.set(name, (e) => n.triggerAttackRelease(e.duration, e.time, e.velocity));
         } else {
-          const { Class, options } = instrumentFor(v, context, true);
+          const { Class, options } = instrumentFor(v, context);
           const poly = new Tone.PolySynth({ voice: Class as never, maxPolyphony: v.poly, options: options as never }).connect(filter);
           players.set(name, (e) => poly.triggerAttackRelease(e.notes.map(midiToHz), e.duration, e.time, e.velocity));
         }

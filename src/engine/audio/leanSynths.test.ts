@@ -35,7 +35,7 @@ interface Playable {
 async function render(spec: VoiceSpec, lean: boolean, perNote: boolean): Promise<Float32Array> {
   const raw = new OfflineAudioContext({ numberOfChannels: 1, length: SECONDS * SR, sampleRate: SR });
   const ctx = new Tone.OfflineContext(raw as unknown as OfflineAudioContext);
-  const { Class, options } = instrumentFor(spec, ctx, true);
+  const { Class, options } = instrumentFor(spec, ctx);
   const Lean = LeanFMSynth as unknown as typeof Class;
   const make = () => {
     const inst = new (lean ? Lean : Class)(options) as unknown as Playable;
@@ -122,15 +122,4 @@ describe('LeanFMSynth sounds like Tone.FMSynth', () => {
       expect(r.pitchMismatches).toBe(0);
     });
   }
-});
-
-describe('instrumentFor', () => {
-  it('gives fm voices the lean synth, except with a fat oscillator or when plain Tone is asked for', () => {
-    const raw = new OfflineAudioContext({ numberOfChannels: 1, length: 128, sampleRate: SR });
-    const ctx = new Tone.OfflineContext(raw as unknown as OfflineAudioContext);
-    expect(instrumentFor({ synth: 'fm' } as VoiceSpec, ctx).Class).toBe(LeanFMSynth);
-    expect(instrumentFor({ synth: 'fm', oscillator: 'sawtooth' } as VoiceSpec, ctx).Class).toBe(LeanFMSynth);
-    expect(instrumentFor({ synth: 'fm', oscillator: 'fatsine' } as VoiceSpec, ctx).Class).toBe(Tone.FMSynth);
-    expect(instrumentFor({ synth: 'fm' } as VoiceSpec, ctx, true).Class).toBe(Tone.FMSynth);
-  });
 });
