@@ -29,6 +29,9 @@
  * only). Goal ≤ 20 %. rt-cpu-js/<patch>: the part on the JavaScript thread
  * (the scheduler, sources, probes); the rest is node-web-audio-api's render
  * thread running the audio graph.
+ *
+ * With them, lean-nodes, tone-nodes and lean-cpu (benchmarks/leanSynths.ts):
+ * the lean FM synth's native nodes and render CPU against Tone.FMSynth's.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -36,6 +39,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { listBuiltinPatchFiles, patchId, PROJECT_ROOT } from '../src/engine/node/files.ts';
 import { pooledSlope, type Group } from './stats.ts';
+import { benchLeanSynths } from './leanSynths.ts';
 
 const BIN = resolve(PROJECT_ROOT, 'bin/ecosym.mjs');
 const TOKEN = 'bench-token-0123456789';
@@ -287,5 +291,6 @@ export async function benchInstall(quick: boolean, row: (name: string, value: nu
   console.log('\ninstallation (ecosym run):');
   if (soakRun !== undefined) return soak(soakRun.minutes, soakRun.killEveryMinutes, quick, row);
   if (!rtCpuOnly) await restartToSound(quick ? 3 : 10, row);
+  await benchLeanSynths(quick, row);
   await rtCpu(quick, row);
 }

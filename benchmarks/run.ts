@@ -91,7 +91,7 @@ const midiOnly = process.argv.includes('--midi');
 const cliOnly = process.argv.includes('--cli');
 const scaleOnly = process.argv.includes('--scale');
 const filesOnly = process.argv.includes('--files');
-// --rt-cpu: only the rt-cpu rows of --install (what each built-in patch costs while it plays).
+// --rt-cpu: only the rt-cpu rows of --install (what each built-in patch costs while it plays), with the lean instruments' rows.
 const rtCpuOnly = process.argv.includes('--rt-cpu');
 const installOnly = process.argv.includes('--install') || rtCpuOnly;
 // The installation soak (1 h; 3 min with --quick) runs only when asked: --soak or --soak-minutes=N.

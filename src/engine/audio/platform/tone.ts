@@ -168,6 +168,8 @@ export interface InstrumentOscillator {
  */
 export function instrumentOscillators(inst: object): InstrumentOscillator[] {
   const i = inst as unknown as Record<string, unknown>;
+  // The lean instruments (src/engine/audio/leanSynths.ts) list theirs openly.
+  if (Array.isArray(i.oscillators)) return i.oscillators as InstrumentOscillator[];
   if (Array.isArray(i._oscillators)) return i._oscillators as InstrumentOscillator[];
   if (i._carrier && i._modulator)
     return [(i._carrier as { oscillator: InstrumentOscillator }).oscillator, (i._modulator as { oscillator: InstrumentOscillator }).oscillator];

@@ -1,0 +1,317 @@
+/**
+ * Lean instruments: Tone.FMSynth's sound from a handful of native Web Audio
+ * nodes. node-web-audio-api's render thread costs about the same per native
+ * node whatever the node does (a plain GainNode ~0.4 µs per render quantum, one
+ * with automation or a ConstantSource driving an AudioParam ~1.5 µs), and a
+ * Tone.FMSynth is 26 GainNodes and 14 ConstantSources: every Tone Signal is a
+ * ConstantSource, every Tone source and instrument ends in a Volume GainNode.
+ *
+ * {@link LeanFMSynth} is the same graph without the wrappers (2 ConstantSources,
+ * 5 GainNodes, 2 oscillators), with Tone's own arithmetic kept exactly:
+ *
+ *     frequency ─┬──────────────────────────────────────────► carrier.frequency
+ *                ├─► ×harmonicity ─► modulator.frequency             │
+ *                └─► ×modulationIndex ─► ×(modulator · modEnv · −10 dB) ─┘
+ *     detune ─► carrier.detune, modulator.detune
+ *     carrier ─► ×(envelope · −10 dB · volume) ─► output
+ *
+ * The envelopes are Tone's Envelope scheduling (linear attack, exponential
+ * decay and release, through a Tone.Param, which makes no node) written on
+ * the gain of the node they gate, with the two Synths' −10 dB folded into the
+ * values ({@link ScaledParam}). The Tone.FMSynth it stands for: Tone.js 15.5
+ * instrument/FMSynth.js, ModulationSynth.js, Synth.js, component/envelope/Envelope.js.
+ * src/engine/audio/leanSynths.test.ts renders both and compares them frame by frame.
+ */
+import * as Tone from 'tone';
+
+/** A Tone.Param over a native AudioParam whose values are scaled by a constant: `value` in, `value × scale` on the AudioParam. */
+class ScaledParam extends Tone.Param<'number'> {
+  private scale = 1;
+
+  constructor(context: Tone.BaseContext, param: AudioParam, scale: number) {
+    super({ context, param, units: 'number', convert: true });
+    this.scale = scale;
+    this.setValueAtTime(0, 0);
+  }
+
+  protected override _fromType(val: number): number {
+    return super._fromType(val) * this.scale;
+  }
+
+  protected override _toType(val: number): number {
+    return super._toType(val) / this.scale;
+  }
+}
+
+/** Envelope times in seconds and sustain level, as Tone's Envelope takes them. */
+export interface LeanEnvelopeOptions {
+  attack: number;
+  decay: number;
+  sustain: number;
+  release: number;
+}
+
+/**
+ * Tone.Envelope's triggerAttack/triggerRelease for its default curves (linear
+ * attack, exponential decay and release), which are the only ones a patch
+ * gets, scheduled on a param instead of a ConstantSource of its own.
+ */
+class LeanEnvelope {
+  constructor(
+    private readonly param: ScaledParam,
+    readonly o: LeanEnvelopeOptions,
+    private readonly sampleTime: number,
+  ) {}
+
+  triggerAttack(time: number, velocity: number): void {
+    let attack = this.o.attack;
+    const current = this.param.getValueAtTime(time);
+    // Retriggered while sounding: the attack keeps its rate over the distance left.
+    if (current > 0) attack = (1 - current) * this.o.attack;
+    if (attack < this.sampleTime) {
+      this.param.cancelScheduledValues(time);
+      this.param.setValueAtTime(velocity, time);
+    } else this.param.linearRampTo(velocity, attack, time);
+    if (this.o.decay && this.o.sustain < 1) this.param.exponentialApproachValueAtTime(velocity * this.o.sustain, time + attack, this.o.decay);
+  }
+
+  triggerRelease(time: number): void {
+    if (!(this.param.getValueAtTime(time) > 0)) return;
+    if (this.o.release < this.sampleTime) this.param.setValueAtTime(0, time);
+    else this.param.targetRampTo(0, this.o.release, time);
+  }
+}
+
+/**
+ * One native oscillator slot of a lean instrument, with Tone's Source
+ * start/stop: `start` makes a native OscillatorNode (phase 0 at its start)
+ * unless one is running then, `stop` schedules its end (the last one counts). The voice pool keeps
+ * it running instead (see makePersistent in src/engine/audio/voices.ts).
+ */
+/** A stop time that stands for none (a stop can be replaced, not cancelled). */
+const NEVER = 1e12;
+
+export class LeanOscillator {
+  private node?: OscillatorNode;
+  private stopAt = Infinity;
+  /** Nodes replaced by a later start, until the render has passed their stop. */
+  private retired: Array<{ node: OscillatorNode; stopAt: number }> = [];
+
+  constructor(
+    private readonly context: Tone.BaseContext,
+    private readonly type: OscillatorType,
+    /** Connected to the native node's frequency (summed) and detune, and from its output. */
+    private readonly wiring: { frequency: AudioNode[]; detune: AudioNode; output: AudioNode | AudioParam },
+  ) {}
+
+  start(time = 0): this {
+    if (this.node && time < this.stopAt) {
+      // Running then: Tone keeps the oscillator (and its phase) and cancels its
+      // stop (decided by the schedule alone, as Tone's state timeline does, so
+      // a render sounds the same however far it had rendered). A later stop()
+      // replaces an earlier one (the Web Audio rule).
+      if (this.stopAt !== Infinity) this.node.stop(NEVER);
+      this.stopAt = Infinity;
+      return this;
+    }
+    this.retire();
+    const node = this.context.createOscillator();
+    node.type = this.type;
+    node.frequency.value = 0;
+    node.detune.value = 0;
+    for (const f of this.wiring.frequency) f.connect(node.frequency);
+    this.wiring.detune.connect(node.detune);
+    node.connect(this.wiring.output as AudioNode);
+    node.start(time);
+    this.node = node;
+    this.stopAt = Infinity;
+    return this;
+  }
+
+  /**
+   * Takes the stopped nodes out of the graph once the audio has been rendered
+   * past their stop: node-web-audio-api renders a connected node for as long
+   * as its wrapper lives (see src/engine/audio/platform/tone.ts), and its
+   * offline contexts fire no 'ended' while rendering.
+   */
+  private retire(): void {
+    if (this.node) this.retired.push({ node: this.node, stopAt: this.stopAt });
+    this.node = undefined;
+    const rendered = this.rendered();
+    this.retired = this.retired.filter(({ node, stopAt }) => {
+      if (stopAt > rendered) return true;
+      this.unwire(node);
+      return false;
+    });
+  }
+
+  /** How far the native context has rendered (a Tone offline clock may be ahead of it). */
+  private rendered(): number {
+    return (this.context.rawContext as unknown as BaseAudioContext).currentTime;
+  }
+
+  private unwire(node: OscillatorNode): void {
+    for (const f of this.wiring.frequency) f.disconnect(node.frequency);
+    this.wiring.detune.disconnect(node.detune);
+    node.disconnect();
+  }
+
+  stop(time = 0): this {
+    if (!this.node) return this;
+    this.node.stop(time);
+    this.stopAt = time;
+    return this;
+  }
+
+  dispose(): void {
+    this.retire();
+    for (const { node } of this.retired) {
+      try {
+        node.stop();
+      } catch {
+        // already stopped
+      }
+      this.unwire(node);
+    }
+    this.retired = [];
+  }
+}
+
+/** What a lean FM synth takes: the options voices.ts instrumentFor gives Tone.FMSynth. */
+export interface LeanFMOptions {
+  context: Tone.BaseContext;
+  volume?: number;
+  detune?: number;
+  harmonicity?: number;
+  modulationIndex?: number;
+  oscillator?: { type?: OscillatorType };
+  envelope?: Partial<LeanEnvelopeOptions>;
+}
+
+const dbToGain = (db: number) => Math.pow(10, db / 20);
+
+/** Tone.FMSynth in native nodes (see the module comment). Plays like a Tone instrument for the voice pool. */
+export class LeanFMSynth {
+  /** Tone.FMSynth's defaults (ModulationSynth's envelopes, modulator a square), as Tone's getDefaults gives them. */
+  static getDefaults() {
+    return {
+      volume: 0,
+      detune: 0,
+      portamento: 0,
+      harmonicity: 3,
+      modulationIndex: 10,
+      oscillator: { type: 'sine' as OscillatorType },
+      modulation: { type: 'square' as OscillatorType },
+      envelope: { attack: 0.01, decay: 0.01, sustain: 1, release: 0.5 },
+      modulationEnvelope: { attack: 0.5, decay: 0, sustain: 1, release: 0.5 },
+    };
+  }
+
+  /** Detune in cents (carrier and modulator), an AudioParam for the voice's ramps. */
+  readonly detune: AudioParam;
+  /** Modulator to carrier frequency ratio. */
+  readonly harmonicity: AudioParam;
+  /** Modulation depth (× the note's frequency). */
+  readonly modulationIndex: AudioParam;
+  /** Carrier and modulator, for the voice pool to start and keep running (src/engine/audio/platform/tone.ts instrumentOscillators). */
+  readonly oscillators: LeanOscillator[];
+  private readonly frequency: ConstantSourceNode;
+  private readonly detuneSource: ConstantSourceNode;
+  private readonly nodes: AudioNode[];
+  private readonly envelope: LeanEnvelope;
+  private readonly modulationEnvelope: LeanEnvelope;
+  private readonly params: Tone.Param[] = [];
+  private readonly output: GainNode;
+
+  constructor(options: LeanFMOptions) {
+    const d = LeanFMSynth.getDefaults();
+    const ctx = options.context;
+    const sampleTime = 1 / ctx.sampleRate;
+    const gain = (value: number) => {
+      const g = ctx.createGain();
+      g.gain.value = value;
+      return g;
+    };
+    this.frequency = ctx.createConstantSource();
+    this.frequency.offset.value = 0;
+    this.detuneSource = ctx.createConstantSource();
+    this.detuneSource.offset.value = options.detune ?? d.detune;
+    this.detune = this.detuneSource.offset;
+    const harmonicity = gain(options.harmonicity ?? d.harmonicity);
+    this.harmonicity = harmonicity.gain;
+    const modulationIndex = gain(options.modulationIndex ?? d.modulationIndex);
+    this.modulationIndex = modulationIndex.gain;
+    const modulationNode = gain(0);
+    const modulationAmp = gain(0);
+    this.output = gain(0);
+    this.frequency.connect(harmonicity);
+    this.frequency.connect(modulationIndex).connect(modulationNode);
+    modulationAmp.connect(modulationNode.gain);
+    this.nodes = [this.frequency, this.detuneSource, harmonicity, modulationIndex, modulationNode, modulationAmp, this.output];
+
+    // The carrier's frequency: the note's plus the modulation.
+    const carrier = new LeanOscillator(ctx, options.oscillator?.type ?? d.oscillator.type, { frequency: [this.frequency, modulationNode], detune: this.detuneSource, output: this.output });
+    const modulator = new LeanOscillator(ctx, d.modulation.type, { frequency: [harmonicity], detune: this.detuneSource, output: modulationAmp });
+    this.oscillators = [carrier, modulator];
+
+    // Each Tone Synth inside is at −10 dB; the FMSynth's own volume on top.
+    const carrierParam = new ScaledParam(ctx, this.output.gain, dbToGain(-10 + (options.volume ?? d.volume)));
+    const modulationParam = new ScaledParam(ctx, modulationAmp.gain, dbToGain(-10));
+    this.params.push(carrierParam, modulationParam);
+    this.envelope = new LeanEnvelope(carrierParam, { ...d.envelope, ...options.envelope }, sampleTime);
+    this.modulationEnvelope = new LeanEnvelope(modulationParam, d.modulationEnvelope, sampleTime);
+    this.frequency.start(0);
+    this.detuneSource.start(0);
+  }
+
+  /** Tone's Instrument.triggerAttackRelease: attack at `time`, release `duration` later. */
+  triggerAttackRelease(frequency: number, duration: number, time: number, velocity = 1): this {
+    this.triggerAttack(frequency, time, velocity);
+    this.triggerRelease(time + duration);
+    return this;
+  }
+
+  /** Tone's Monophonic.triggerAttack with ModulationSynth's envelopes (portamento 0: the note's frequency is set at `time`). */
+  triggerAttack(frequency: number, time: number, velocity = 1): this {
+    const pairs = [
+      [this.envelope, this.oscillators[0]!],
+      [this.modulationEnvelope, this.oscillators[1]!],
+    ] as const;
+    for (const [env, osc] of pairs) {
+      env.triggerAttack(time, velocity);
+      osc.start(time);
+      // Tone's Synth: with no sustain the oscillator stops after the decay.
+      if (env.o.sustain === 0) osc.stop(time + env.o.attack + env.o.decay);
+    }
+    this.frequency.offset.setValueAtTime(frequency, time);
+    return this;
+  }
+
+  /** Tone's Synth._triggerEnvelopeRelease for carrier and modulator. */
+  triggerRelease(time: number): this {
+    this.envelope.triggerRelease(time);
+    this.oscillators[0]!.stop(time + this.envelope.o.release);
+    this.modulationEnvelope.triggerRelease(time);
+    this.oscillators[1]!.stop(time + this.modulationEnvelope.o.release);
+    return this;
+  }
+
+  connect(destination: AudioNode): this {
+    this.output.connect(destination);
+    return this;
+  }
+
+  dispose(): this {
+    for (const osc of this.oscillators) osc.dispose();
+    for (const src of [this.frequency, this.detuneSource]) {
+      try {
+        src.stop();
+      } catch {
+        // already stopped
+      }
+    }
+    for (const node of this.nodes) node.disconnect();
+    for (const p of this.params) p.dispose();
+    return this;
+  }
+}
