@@ -5,18 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { pooledSlope, type Group } from '../benchmarks/stats.ts';
-
-/** A seeded generator (mulberry32), so the noisy cases are the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../src/engine/core/random.ts';
 
 /** Roughly normal noise of standard deviation `sd` (sum of 12 uniforms). */
 const noise = (r: () => number, sd: number) => (Array.from({ length: 12 }, r).reduce((a, b) => a + b, 0) - 6) * sd;

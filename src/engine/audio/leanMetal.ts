@@ -33,6 +33,7 @@
  */
 import * as Tone from 'tone';
 import type { RampableParam } from './params.ts';
+import { stopQuietly } from './stop.ts';
 
 /** Tone.MetalSynth's inharmonic frequency ratios (TR-808 cymbal). */
 const INHARM_RATIOS = [1.0, 1.483, 1.932, 2.546, 2.63, 3.897];
@@ -324,14 +325,7 @@ export class LeanMetal {
 
   /** Takes a stopped (or, with `now`, a running) pair out of the graph. */
   retire(pair: Pair, now = false): void {
-    if (now) {
-      try {
-        pair.carrier.stop();
-        pair.modulator.stop();
-      } catch {
-        // already stopped
-      }
-    }
+    if (now) stopQuietly(pair.carrier, pair.modulator);
     this.detune.detach(pair.carrier.detune);
     this.detune.detach(pair.modulator.detune);
     pair.carrier.disconnect();
@@ -340,11 +334,7 @@ export class LeanMetal {
 
   dispose(): this {
     for (const osc of this._oscillators) osc.dispose();
-    try {
-      this.envelopeSource.stop();
-    } catch {
-      // already stopped
-    }
+    stopQuietly(this.envelopeSource);
     this.envelopeSource.disconnect();
     this.env.dispose();
     this.span.disconnect();

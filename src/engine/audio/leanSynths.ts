@@ -23,6 +23,7 @@
  * src/engine/audio/leanSynths.test.ts renders both and compares them frame by frame.
  */
 import * as Tone from 'tone';
+import { stopQuietly } from './stop.ts';
 
 /** A Tone.Param over a native AudioParam whose values are scaled by a constant: `value` in, `value × scale` on the AudioParam. */
 class ScaledParam extends Tone.Param<'number'> {
@@ -166,11 +167,7 @@ export class LeanOscillator {
   dispose(): void {
     this.retire();
     for (const { node } of this.retired) {
-      try {
-        node.stop();
-      } catch {
-        // already stopped
-      }
+      stopQuietly(node);
       this.unwire(node);
     }
     this.retired = [];
@@ -303,13 +300,7 @@ export class LeanFMSynth {
 
   dispose(): this {
     for (const osc of this.oscillators) osc.dispose();
-    for (const src of [this.frequency, this.detuneSource]) {
-      try {
-        src.stop();
-      } catch {
-        // already stopped
-      }
-    }
+    stopQuietly(this.frequency, this.detuneSource);
     for (const node of this.nodes) node.disconnect();
     for (const p of this.params) p.dispose();
     return this;

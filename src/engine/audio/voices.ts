@@ -12,6 +12,7 @@ import { dbToGain, gainToDb } from '../core/units.ts';
 import { follow, GhostParam, rampTo, setAt, valueAt, type RampableParam } from './params.ts';
 import { instrumentOscillators } from './platform/tone.ts';
 import { LeanMetal } from './leanMetal.ts';
+import { stopQuietly } from './stop.ts';
 
 /** Resolves a sample path from a patch to a decoded buffer (the host loads files). */
 export type SampleLookup = (path: string) => AudioBuffer | undefined;
@@ -520,11 +521,7 @@ export class VoiceGroup {
     for (const env of this.envelopes) env.dispose();
     this.sampler?.dispose();
     if (this.noiseSource) {
-      try {
-        this.noiseSource.stop();
-      } catch {
-        // already stopped
-      }
+      stopQuietly(this.noiseSource);
       this.noiseSource.disconnect();
     }
     this.filter.disconnect();
