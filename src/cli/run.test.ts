@@ -179,6 +179,7 @@ describe('ecosym run (real supervisor and session, --sink none)', () => {
     expect(metrics).toMatch(/^ecosym_output_rms_dbfs -\d/m);
     // Memory of both processes, which the soak (benchmarks/install.ts) fits: the session's from its heartbeat, the supervisor's own.
     expect(metrics).toMatch(/^ecosym_session_rss_bytes \d/m);
+    expect(metrics).toMatch(/^ecosym_session_external_bytes \d/m);
     expect(metrics).toMatch(/^ecosym_session_heap_used_bytes \d/m);
     expect(metrics).toMatch(/^ecosym_supervisor_process_resident_memory_bytes \d/m);
     expect(metrics).toMatch(/^ecosym_supervisor_nodejs_heap_size_used_bytes \d/m);

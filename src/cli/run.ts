@@ -342,6 +342,7 @@ export async function runCommand(o: RunOptions): Promise<void> {
   gauge('ecosym_supervisor_event_loop_lag_ms', 'The supervisor event-loop lag (p99), ms', () => lag.percentile(99) / 1e6);
   gauge('ecosym_session_rss_bytes', 'The session process RSS', () => beat?.rss);
   gauge('ecosym_session_heap_used_bytes', 'The session process heap in use', () => beat?.heapUsed);
+  gauge('ecosym_session_external_bytes', 'The session process memory outside the V8 heap that V8 tracks (ArrayBuffers)', () => beat?.external);
   gauge('ecosym_unplanned_silence_seconds', 'Seconds of silence beyond what entries allow, while the show should sound', () => silence.unplannedSeconds);
   gauge('ecosym_late_notes', 'Notes scheduled late (engine)', () => snapshot?.engine.lateNotes);
   gauge('ecosym_engine_errors', 'Errors caught in the engine', () => snapshot?.engine.errors);

@@ -176,6 +176,7 @@ export async function runSessionChild(ch: HostChannel<ToChild, FromChild>, exit:
           scene: s.engine.values().scene ?? null,
           rss: mem.rss,
           heapUsed: mem.heapUsed,
+          external: mem.external,
         });
       }, period);
     };

@@ -38,6 +38,8 @@ export interface Heartbeat {
   scene: string | null;
   rss: number;
   heapUsed: number;
+  /** Memory outside the V8 heap that V8 knows of (ArrayBuffers, audio buffers handed to JS), bytes. */
+  external: number;
 }
 
 export type ToChild =
