@@ -43,7 +43,7 @@ function countNodes(raw: BaseAudioContext): Map<string, number> {
 
 /** `count` instruments of `spec` (Tone's or lean) on `raw`, oscillators started at 0. */
 function makeInstruments(raw: OfflineAudioContext, spec: VoiceSpec, lean: boolean, count: number, ctx = new Tone.OfflineContext(raw)): Playable[] {
-  const { Class, options } = instrumentFor(spec, ctx);
+  const { Class, options } = instrumentFor(spec, ctx, true);
   const C = (lean ? LeanFMSynth : Class) as unknown as new (o: object) => Playable;
   return Array.from({ length: count }, () => {
     const inst = new C(options);

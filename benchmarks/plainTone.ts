@@ -15,7 +15,6 @@ import type { Patch } from '../src/engine/core/patchSchema.ts';
 import { midiToHz } from '../src/engine/core/theory.ts';
 import { rms } from '../src/engine/core/analysis.ts';
 import { instrumentFor } from '../src/engine/audio/voices.ts';
-import { LeanMetal } from '../src/engine/audio/leanMetal.ts';
 import { delaySeconds, makeReverbImpulse } from '../src/engine/audio/buses.ts';
 
 type Player = (e: NoteEvent) => void;
@@ -84,9 +83,8 @@ export async function renderPlainTone(
           const n = new Tone.NoiseSynth({ noise: { type: v.noise ?? 'white' }, envelope: v.envelope ?? {} }).connect(filter);
           players.set(name, (e) => n.triggerAttackRelease(e.duration, e.time, e.velocity));
         } else {
-          const { Class, options } = instrumentFor(v, context);
-          // The engine's lean metal (src/engine/audio/leanMetal.ts) takes Tone.MetalSynth's options: the baseline plays Tone's.
-          const poly = new Tone.PolySynth({ voice: (Class === LeanMetal ? Tone.MetalSynth : Class) as never, maxPolyphony: v.poly, options: options as never }).connect(filter);
+          const { Class, options } = instrumentFor(v, context, true);
+          const poly = new Tone.PolySynth({ voice: Class as never, maxPolyphony: v.poly, options: options as never }).connect(filter);
           players.set(name, (e) => poly.triggerAttackRelease(e.notes.map(midiToHz), e.duration, e.time, e.velocity));
         }
       }

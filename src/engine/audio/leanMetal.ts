@@ -156,7 +156,10 @@ class Partial {
 
   stop(time: number): this {
     const p = this.pair;
-    if (!p) return this;
+    // Stopped by then already (Tone's rule: the earlier stop stands). A later
+    // stop() would start an ended node-web-audio-api oscillator sounding again
+    // (see LeanOscillator.stop in leanSynths.ts).
+    if (!p || (p.stopAt !== undefined && p.stopAt <= time)) return this;
     p.stopAt = time;
     p.carrier.stop(time);
     p.modulator.stop(time);

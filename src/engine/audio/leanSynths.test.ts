@@ -8,7 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import * as Tone from 'tone';
 import { pitch, rms, spectralCentroid } from '../core/analysis.ts';
-import { LeanFMSynth } from './leanSynths.ts';
+import { LeanFMSynth, LeanOscillator } from './leanSynths.ts';
+import { LeanMetal } from './leanMetal.ts';
 import { instrumentFor } from './voices.ts';
 import { rampTo } from './params.ts';
 import { instrumentOscillators, tonePlatform } from './platform/index.ts';
@@ -35,7 +36,7 @@ interface Playable {
 async function render(spec: VoiceSpec, lean: boolean, perNote: boolean): Promise<Float32Array> {
   const raw = new OfflineAudioContext({ numberOfChannels: 1, length: SECONDS * SR, sampleRate: SR });
   const ctx = new Tone.OfflineContext(raw as unknown as OfflineAudioContext);
-  const { Class, options } = instrumentFor(spec, ctx);
+  const { Class, options } = instrumentFor(spec, ctx, true);
   const Lean = LeanFMSynth as unknown as typeof Class;
   const make = () => {
     const inst = new (lean ? Lean : Class)(options) as unknown as Playable;
@@ -124,4 +125,68 @@ describe('LeanFMSynth sounds like Tone.FMSynth', () => {
       expect(r.pitchMismatches).toBe(0);
     });
   }
+});
+
+describe('instrumentFor', () => {
+  it('gives fm and metal voices the lean synths, except fm with a fat oscillator, or when plain Tone is asked for', () => {
+    const raw = new OfflineAudioContext({ numberOfChannels: 1, length: 128, sampleRate: SR });
+    const ctx = new Tone.OfflineContext(raw as unknown as OfflineAudioContext);
+    expect(instrumentFor({ synth: 'fm' } as VoiceSpec, ctx).Class).toBe(LeanFMSynth);
+    expect(instrumentFor({ synth: 'fm', oscillator: 'sawtooth' } as VoiceSpec, ctx).Class).toBe(LeanFMSynth);
+    expect(instrumentFor({ synth: 'fm', oscillator: 'fatsine' } as VoiceSpec, ctx).Class).toBe(Tone.FMSynth);
+    expect(instrumentFor({ synth: 'fm' } as VoiceSpec, ctx, true).Class).toBe(Tone.FMSynth);
+    expect(instrumentFor({ synth: 'metal' } as VoiceSpec, ctx).Class).toBe(LeanMetal);
+    expect(instrumentFor({ synth: 'metal' } as VoiceSpec, ctx, true).Class).toBe(Tone.MetalSynth);
+  });
+});
+
+/**
+ * node-web-audio-api starts an ended oscillator sounding again when stop() is
+ * called on it with a later time; the voice pool stops a slot's oscillators
+ * before each note (render.ts, per note), long after they ended. A lean
+ * oscillator stopped by then ignores it (Tone's rule): before, the old node
+ * sounded from the call to the new note, and a render cut into segments
+ * differed from one piece (render.segment.test.ts, carbon-pulse: −81 dBFS).
+ */
+describe('a lean oscillator stopped already ignores a later stop', () => {
+  /** Starts at 0, stops at 0.1, and at 0.2 (rendering suspended) is told to stop at 0.4: RMS over 0.2–0.4 s. */
+  async function afterLateStop(make: (raw: OfflineAudioContext) => { start(t: number): unknown; stop(t: number): unknown }): Promise<{ before: number; after: number }> {
+    const raw = new OfflineAudioContext({ numberOfChannels: 1, length: SR / 2, sampleRate: SR });
+    const osc = make(raw);
+    osc.start(0);
+    osc.stop(0.1);
+    void raw.suspend(0.2).then(() => {
+      osc.stop(0.4);
+      void raw.resume();
+    });
+    const d = (await raw.startRendering()).getChannelData(0);
+    return { before: rms(d, 0, 0.1 * SR), after: rms(d, 0.2 * SR, 0.4 * SR) };
+  }
+
+  it('LeanOscillator (the FM carrier and modulator)', async () => {
+    const r = await afterLateStop((raw) => {
+      const hz = raw.createConstantSource();
+      hz.offset.value = 440;
+      hz.start(0);
+      const detune = raw.createConstantSource();
+      detune.start(0);
+      const ctx = new Tone.OfflineContext(raw as unknown as OfflineAudioContext);
+      return new LeanOscillator(ctx, 'sine', { frequency: [hz], detune, output: raw.destination });
+    });
+    expect(r.before).toBeGreaterThan(0.5);
+    expect(r.after).toBe(0);
+  });
+
+  it("LeanMetal's partials", async () => {
+    const r = await afterLateStop((raw) => {
+      const ctx = new Tone.OfflineContext(raw as unknown as OfflineAudioContext);
+      const metal = new LeanMetal({ context: ctx, volume: 0 });
+      metal.highpass.connect(raw.destination);
+      const partial = metal._oscillators[0]!;
+      partial.setFrequency(5000, 5000 * 5.1, 0, 0);
+      return partial;
+    });
+    expect(r.before).toBeGreaterThan(0.1);
+    expect(r.after).toBe(0);
+  });
 });

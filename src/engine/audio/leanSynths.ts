@@ -158,7 +158,10 @@ export class LeanOscillator {
   }
 
   stop(time = 0): this {
-    if (!this.node) return this;
+    // Already stopped by then: nothing to do. A later stop() on an ended
+    // node-web-audio-api oscillator starts it sounding again until then
+    // (measured: start(0), stop(0.1), then at 0.2 stop(0.4) sounds from 0.2 to 0.4).
+    if (!this.node || this.stopAt <= time) return this;
     this.node.stop(time);
     this.stopAt = time;
     return this;

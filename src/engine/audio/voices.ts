@@ -10,6 +10,7 @@ import { clampTo, VOICE_PARAMS, type VoiceParam } from '../core/targets.ts';
 import { midiToHz, noteToMidi } from '../core/theory.ts';
 import { dbToGain, gainToDb } from '../core/units.ts';
 import { follow, GhostParam, rampTo, setAt, valueAt, type RampableParam } from './params.ts';
+import { LeanFMSynth } from './leanSynths.ts';
 import { instrumentOscillators } from './platform/tone.ts';
 import { LeanMetal } from './leanMetal.ts';
 import { stopQuietly } from './stop.ts';
@@ -17,7 +18,7 @@ import { stopQuietly } from './stop.ts';
 /** Resolves a sample path from a patch to a decoded buffer (the host loads files). */
 export type SampleLookup = (path: string) => AudioBuffer | undefined;
 
-type PitchedInstrument = Tone.Synth | Tone.FMSynth | Tone.AMSynth | Tone.MonoSynth | Tone.MembraneSynth | LeanMetal;
+type PitchedInstrument = Tone.Synth | Tone.FMSynth | Tone.AMSynth | Tone.MonoSynth | Tone.MembraneSynth | LeanMetal | LeanFMSynth;
 
 /** Drops undefined values, so Tone's option merge keeps its defaults. */
 function defined<T extends object>(o: T): Partial<T> {
@@ -27,17 +28,21 @@ function defined<T extends object>(o: T): Partial<T> {
 type InstrumentClass = new (options: object) => PitchedInstrument;
 
 /**
- * The Tone.js class and options for a pitched voice of a patch. Shared by the
- * voice pool and by the plain-Tone baseline of the benchmarks, so both play
- * the same instrument.
+ * The instrument class and options for a pitched voice of a patch. Shared by
+ * the voice pool and by the plain-Tone baseline of the benchmarks, so both
+ * play the same instrument. `fm` is {@link LeanFMSynth} (Tone.FMSynth's sound
+ * in a fifth of its native nodes: src/engine/audio/leanSynths.ts) unless its
+ * oscillator is a fat one or `plainTone` asks for Tone's own class (the
+ * baselines, and the tests that compare the two).
  */
-export function instrumentFor(spec: VoiceSpec, context: Tone.BaseContext): { Class: InstrumentClass; options: object } {
+export function instrumentFor(spec: VoiceSpec, context: Tone.BaseContext, plainTone = false): { Class: InstrumentClass; options: object } {
   const envelope = spec.envelope ? defined(spec.envelope) : undefined;
   const common = defined({ context, volume: 0, detune: spec.detune, envelope });
   const osc = spec.oscillator ? { oscillator: { type: spec.oscillator } } : {};
   const mod = defined({ harmonicity: spec.harmonicity, modulationIndex: spec.modulationIndex });
   switch (spec.synth) {
     case 'fm':
+      if (!plainTone && !spec.oscillator?.startsWith('fat')) return { Class: LeanFMSynth as unknown as InstrumentClass, options: { ...common, ...osc, ...mod } };
       return { Class: Tone.FMSynth, options: { ...common, ...osc, ...mod } };
     case 'am':
       return { Class: Tone.AMSynth, options: { ...common, ...osc, ...defined({ harmonicity: spec.harmonicity }) } };
@@ -47,7 +52,7 @@ export function instrumentFor(spec: VoiceSpec, context: Tone.BaseContext): { Cla
       return { Class: Tone.MembraneSynth, options: common };
     case 'metal':
       // Tone.MetalSynth's sound from 22 native nodes instead of 187 (see leanMetal.ts); it takes Tone.MetalSynth's options.
-      return { Class: LeanMetal as InstrumentClass, options: defined({ context, volume: 0, envelope, ...mod }) };
+      return { Class: plainTone ? Tone.MetalSynth : (LeanMetal as InstrumentClass), options: defined({ context, volume: 0, envelope, ...mod }) };
     default:
       return { Class: Tone.Synth, options: { ...common, ...osc } };
   }

@@ -66,7 +66,7 @@ describe("instrumentOscillators: Tone's private oscillator fields", () => {
     ['metal', 6],
   ] as const)('%s has %i, each a Tone source that starts and stops', (synth, count) => {
     const { ctx } = offline();
-    const { Class, options } = instrumentFor(spec(synth), ctx);
+    const { Class, options } = instrumentFor(spec(synth), ctx, true);
     const inst = new Class(options);
     const oscs = instrumentOscillators(inst);
     expect(oscs).toHaveLength(count);
