@@ -1,10 +1,12 @@
 /**
- * Lean instruments: Tone.FMSynth's sound from a handful of native Web Audio
- * nodes. node-web-audio-api's render thread costs about the same per native
- * node whatever the node does (a plain GainNode ~0.4 µs per render quantum, one
- * with automation or a ConstantSource driving an AudioParam ~1.5 µs), and a
- * Tone.FMSynth is 26 GainNodes and 14 ConstantSources: every Tone Signal is a
- * ConstantSource, every Tone source and instrument ends in a Volume GainNode.
+ * Lean instruments: Tone.FMSynth's and Tone.AMSynth's sound from a handful of
+ * native Web Audio nodes. node-web-audio-api's render thread costs about the
+ * same per native node whatever the node does (a plain GainNode ~0.4 µs per
+ * render quantum, one with automation or a ConstantSource driving an AudioParam
+ * ~1.5 µs, a WaveShaper ~6 µs), and a Tone.FMSynth is 26 GainNodes and 14
+ * ConstantSources (a Tone.AMSynth about as many and a WaveShaper): every Tone
+ * Signal is a ConstantSource, every Tone source and instrument ends in a
+ * Volume GainNode.
  *
  * {@link LeanFMSynth} is the same graph without the wrappers (2 ConstantSources,
  * 5 GainNodes, 2 oscillators), with Tone's own arithmetic kept exactly:
@@ -15,11 +17,18 @@
  *     detune ─► carrier.detune, modulator.detune
  *     carrier ─► ×(envelope · −10 dB · volume) ─► output
  *
+ * {@link LeanAMSynth} (2 ConstantSources, 4 GainNodes, 2 oscillators) the same
+ * for amplitude modulation, Tone's AudioToGain ((x + 1) / 2, a WaveShaper of a
+ * straight line) as a gain at 0.5 with the modulator added at half its level:
+ *
+ *     carrier ─► ×(0.5 + modulator · modEnv · −10 dB · 0.5) ─► ×(envelope · −10 dB · volume) ─► output
+ *
  * The envelopes are Tone's Envelope scheduling (linear attack, exponential
  * decay and release, through a Tone.Param, which makes no node) written on
  * the gain of the node they gate, with the two Synths' −10 dB folded into the
- * values ({@link ScaledParam}). The Tone.FMSynth it stands for: Tone.js 15.5
- * instrument/FMSynth.js, ModulationSynth.js, Synth.js, component/envelope/Envelope.js.
+ * values ({@link ScaledParam}). What they stand for: Tone.js 15.5
+ * instrument/FMSynth.js, AMSynth.js, ModulationSynth.js, Synth.js,
+ * signal/AudioToGain.js, component/envelope/Envelope.js.
  * src/engine/audio/leanSynths.test.ts renders both and compares them frame by frame.
  */
 import * as Tone from 'tone';
@@ -177,92 +186,99 @@ export class LeanOscillator {
   }
 }
 
-/** What a lean FM synth takes: the options voices.ts instrumentFor gives Tone.FMSynth. */
-export interface LeanFMOptions {
+/** What a lean synth takes: the options voices.ts instrumentFor gives Tone.FMSynth or Tone.AMSynth. */
+export interface LeanModulationOptions {
   context: Tone.BaseContext;
   volume?: number;
   detune?: number;
   harmonicity?: number;
+  /** FM only. */
   modulationIndex?: number;
   oscillator?: { type?: OscillatorType };
   envelope?: Partial<LeanEnvelopeOptions>;
 }
+/** @deprecated the same as {@link LeanModulationOptions}. */
+export type LeanFMOptions = LeanModulationOptions;
 
 const dbToGain = (db: number) => Math.pow(10, db / 20);
 
-/** Tone.FMSynth in native nodes (see the module comment). Plays like a Tone instrument for the voice pool. */
-export class LeanFMSynth {
-  /** Tone.FMSynth's defaults (ModulationSynth's envelopes, modulator a square), as Tone's getDefaults gives them. */
-  static getDefaults() {
-    return {
-      volume: 0,
-      detune: 0,
-      portamento: 0,
-      harmonicity: 3,
-      modulationIndex: 10,
-      oscillator: { type: 'sine' as OscillatorType },
-      modulation: { type: 'square' as OscillatorType },
-      envelope: { attack: 0.01, decay: 0.01, sustain: 1, release: 0.5 },
-      modulationEnvelope: { attack: 0.5, decay: 0, sustain: 1, release: 0.5 },
-    };
-  }
+/** Tone's ModulationSynth defaults (envelopes, a square modulator), as its getDefaults gives them. */
+const MODULATION_DEFAULTS = {
+  volume: 0,
+  detune: 0,
+  portamento: 0,
+  harmonicity: 3,
+  oscillator: { type: 'sine' as OscillatorType },
+  modulation: { type: 'square' as OscillatorType },
+  envelope: { attack: 0.01, decay: 0.01, sustain: 1, release: 0.5 },
+  modulationEnvelope: { attack: 0.5, decay: 0, sustain: 1, release: 0.5 },
+};
 
+/**
+ * What Tone's FMSynth and AMSynth share (ModulationSynth): a carrier and a
+ * modulator, each a Tone Synth at −10 dB with its own envelope, the note's
+ * frequency to both (× harmonicity to the modulator), detune to both. The
+ * subclass wires the modulator into the carrier ({@link wireModulation}).
+ */
+abstract class LeanModulationSynth {
   /** Detune in cents (carrier and modulator), an AudioParam for the voice's ramps. */
   readonly detune: AudioParam;
   /** Modulator to carrier frequency ratio. */
   readonly harmonicity: AudioParam;
-  /** Modulation depth (× the note's frequency). */
-  readonly modulationIndex: AudioParam;
   /** Carrier and modulator, for the voice pool to start and keep running (src/engine/audio/platform/tone.ts instrumentOscillators). */
   readonly oscillators: LeanOscillator[];
-  private readonly frequency: ConstantSourceNode;
+  protected readonly frequency: ConstantSourceNode;
   private readonly detuneSource: ConstantSourceNode;
-  private readonly nodes: AudioNode[];
+  protected readonly nodes: AudioNode[];
   private readonly envelope: LeanEnvelope;
   private readonly modulationEnvelope: LeanEnvelope;
   private readonly params: Tone.Param[] = [];
   private readonly output: GainNode;
 
-  constructor(options: LeanFMOptions) {
-    const d = LeanFMSynth.getDefaults();
+  constructor(options: LeanModulationOptions) {
+    const d = MODULATION_DEFAULTS;
     const ctx = options.context;
     const sampleTime = 1 / ctx.sampleRate;
-    const gain = (value: number) => {
-      const g = ctx.createGain();
-      g.gain.value = value;
-      return g;
-    };
     this.frequency = ctx.createConstantSource();
     this.frequency.offset.value = 0;
     this.detuneSource = ctx.createConstantSource();
     this.detuneSource.offset.value = options.detune ?? d.detune;
     this.detune = this.detuneSource.offset;
-    const harmonicity = gain(options.harmonicity ?? d.harmonicity);
+    const harmonicity = this.gain(ctx, options.harmonicity ?? d.harmonicity);
     this.harmonicity = harmonicity.gain;
-    const modulationIndex = gain(options.modulationIndex ?? d.modulationIndex);
-    this.modulationIndex = modulationIndex.gain;
-    const modulationNode = gain(0);
-    const modulationAmp = gain(0);
-    this.output = gain(0);
+    const modulationAmp = this.gain(ctx, 0);
+    this.output = this.gain(ctx, 0);
     this.frequency.connect(harmonicity);
-    this.frequency.connect(modulationIndex).connect(modulationNode);
-    modulationAmp.connect(modulationNode.gain);
-    this.nodes = [this.frequency, this.detuneSource, harmonicity, modulationIndex, modulationNode, modulationAmp, this.output];
+    this.nodes = [this.frequency, this.detuneSource, harmonicity, modulationAmp, this.output];
+    const { carrierFrequency, carrierOutput, modulationScale } = this.wireModulation(ctx, modulationAmp, this.output, options);
 
-    // The carrier's frequency: the note's plus the modulation.
-    const carrier = new LeanOscillator(ctx, options.oscillator?.type ?? d.oscillator.type, { frequency: [this.frequency, modulationNode], detune: this.detuneSource, output: this.output });
+    const carrier = new LeanOscillator(ctx, options.oscillator?.type ?? d.oscillator.type, { frequency: carrierFrequency, detune: this.detuneSource, output: carrierOutput });
     const modulator = new LeanOscillator(ctx, d.modulation.type, { frequency: [harmonicity], detune: this.detuneSource, output: modulationAmp });
     this.oscillators = [carrier, modulator];
 
-    // Each Tone Synth inside is at −10 dB; the FMSynth's own volume on top.
+    // Each Tone Synth inside is at −10 dB; the instrument's own volume on top.
     const carrierParam = new ScaledParam(ctx, this.output.gain, dbToGain(-10 + (options.volume ?? d.volume)));
-    const modulationParam = new ScaledParam(ctx, modulationAmp.gain, dbToGain(-10));
+    const modulationParam = new ScaledParam(ctx, modulationAmp.gain, dbToGain(-10) * modulationScale);
     this.params.push(carrierParam, modulationParam);
     this.envelope = new LeanEnvelope(carrierParam, { ...d.envelope, ...options.envelope }, sampleTime);
     this.modulationEnvelope = new LeanEnvelope(modulationParam, d.modulationEnvelope, sampleTime);
     this.frequency.start(0);
     this.detuneSource.start(0);
   }
+
+  protected gain(ctx: Tone.BaseContext, value: number): GainNode {
+    const g = ctx.createGain();
+    g.gain.value = value;
+    return g;
+  }
+
+  /**
+   * Routes the modulator (through `modulationAmp`, its envelope's gain) into
+   * the carrier: what the carrier's frequency sums, where the carrier goes
+   * (it must reach `output`, the carrier envelope's gain), and a factor on the
+   * modulator's envelope values.
+   */
+  protected abstract wireModulation(ctx: Tone.BaseContext, modulationAmp: GainNode, output: GainNode, options: LeanModulationOptions): { carrierFrequency: AudioNode[]; carrierOutput: AudioNode; modulationScale: number };
 
   /** Tone's Instrument.triggerAttackRelease: attack at `time`, release `duration` later. */
   triggerAttackRelease(frequency: number, duration: number, time: number, velocity = 1): this {
@@ -307,5 +323,47 @@ export class LeanFMSynth {
     for (const node of this.nodes) node.disconnect();
     for (const p of this.params) p.dispose();
     return this;
+  }
+}
+
+/** Tone.FMSynth in native nodes (see the module comment). Plays like a Tone instrument for the voice pool. */
+export class LeanFMSynth extends LeanModulationSynth {
+  /** Tone.FMSynth's defaults (ModulationSynth's, and a modulation index of 10). */
+  static getDefaults() {
+    return { ...MODULATION_DEFAULTS, modulationIndex: 10 };
+  }
+
+  /** Modulation depth (× the note's frequency). Set while the base constructor wires the modulation. */
+  declare readonly modulationIndex: AudioParam;
+
+  /** frequency × modulationIndex × modulator → the carrier's frequency, summed with the note's. */
+  protected wireModulation(ctx: Tone.BaseContext, modulationAmp: GainNode, output: GainNode, options: LeanModulationOptions) {
+    const modulationIndex = this.gain(ctx, options.modulationIndex ?? LeanFMSynth.getDefaults().modulationIndex);
+    const modulationNode = this.gain(ctx, 0);
+    (this as { modulationIndex: AudioParam }).modulationIndex = modulationIndex.gain;
+    this.frequency.connect(modulationIndex).connect(modulationNode);
+    modulationAmp.connect(modulationNode.gain);
+    this.nodes.push(modulationIndex, modulationNode);
+    return { carrierFrequency: [this.frequency, modulationNode], carrierOutput: output, modulationScale: 1 };
+  }
+}
+
+/**
+ * Tone.AMSynth in native nodes: the carrier through a gain of
+ * (modulator + 1) / 2 (Tone's AudioToGain, a WaveShaper over [−1, 1] → [0, 1],
+ * which is linear: here a gain at 0.5 plus the modulator at half its level).
+ */
+export class LeanAMSynth extends LeanModulationSynth {
+  /** Tone.AMSynth's defaults (ModulationSynth's). */
+  static getDefaults() {
+    return { ...MODULATION_DEFAULTS };
+  }
+
+  protected wireModulation(ctx: Tone.BaseContext, modulationAmp: GainNode, output: GainNode) {
+    const modulationNode = this.gain(ctx, 0.5);
+    modulationAmp.connect(modulationNode.gain);
+    modulationNode.connect(output);
+    this.nodes.push(modulationNode);
+    return { carrierFrequency: [this.frequency], carrierOutput: modulationNode, modulationScale: 0.5 };
   }
 }
