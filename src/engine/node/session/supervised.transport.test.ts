@@ -60,7 +60,12 @@ describe('SupervisedSession: the file transport across a restart', () => {
     await ok({ type: 'speed', factor: 0.5 });
     await ok({ type: 'loop', region });
     await ok({ type: 'seek', time: T0 + 200 * DAY });
-    await until(() => host.lastSnapshot?.streams.co2?.file?.loop !== null && host.lastSnapshot?.streams.co2?.file?.speed === 0.5, 'a snapshot with the transport');
+    // The supervisor restores from its last snapshot (every 0.5 s): wait for one taken after the seek,
+    // not one between the loop and the seek (seen on a loaded machine: the head came back at the region's start).
+    await until(() => {
+      const f = host.lastSnapshot?.streams.co2?.file;
+      return !!f && f.loop !== null && f.speed === 0.5 && f.time >= T0 + 200 * DAY;
+    }, 'a snapshot with the transport');
     const before = host.pid!;
     process.kill(before, 'SIGKILL');
     await until(() => host.status.state === 'restarting', 'the supervisor to see the death');
