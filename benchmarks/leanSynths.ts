@@ -6,17 +6,17 @@
  * lean-cpu/<synth>: CPU seconds of an OfflineAudioContext render of 8
  * instruments × 60 s (6 with --quick), their oscillators running from 0 as the
  * voice pool keeps them, each playing a note a second with detune, harmonicity
- * and modulation-index ramps, through the lean instrument ÷ through Tone's;
- * lean-cpu-idle/fm the same with no notes (a pool's idle instruments). The
+ * and (FM) modulation-index ramps, through the lean instrument ÷ through Tone's;
+ * lean-cpu-idle/<synth> the same with no notes (a pool's idle instruments). The
  * JavaScript thread waits while a context renders, so the process's CPU time
  * (process.cpuUsage) is the render thread's. Renders alternate lean, Tone,
  * Tone, lean, …; the row is the median of the pairs' ratios.
  */
 import * as Tone from 'tone';
-import { LeanFMSynth } from '../src/engine/audio/leanSynths.ts';
 import { rampTo } from '../src/engine/audio/params.ts';
 import { instrumentOscillators, tonePlatform } from '../src/engine/audio/platform/index.ts';
 import { instrumentFor } from '../src/engine/audio/voices.ts';
+import { medianOfSorted } from '../src/engine/core/filters.ts';
 import type { VoiceSpec } from '../src/engine/core/patchSchema.ts';
 
 const SR = 48000;
@@ -43,8 +43,8 @@ function countNodes(raw: BaseAudioContext): Map<string, number> {
 
 /** `count` instruments of `spec` (Tone's or lean) on `raw`, oscillators started at 0. */
 function makeInstruments(raw: OfflineAudioContext, spec: VoiceSpec, lean: boolean, count: number, ctx = new Tone.OfflineContext(raw)): Playable[] {
-  const { Class, options } = instrumentFor(spec, ctx, true);
-  const C = (lean ? LeanFMSynth : Class) as unknown as new (o: object) => Playable;
+  const { Class, options } = instrumentFor(spec, ctx, !lean);
+  const C = Class as unknown as new (o: object) => Playable;
   return Array.from({ length: count }, () => {
     const inst = new C(options);
     // Kept running, as the voice pool's makePersistent does: notes neither restart nor stop them.
@@ -69,7 +69,7 @@ async function renderCpu(spec: VoiceSpec, lean: boolean, seconds: number, notes:
     for (let t = 2; t < seconds; t += 4) {
       rampTo(p.detune, (t % 8) * 10, t, 0.2);
       rampTo(p.harmonicity, 1 + (t % 3), t + 1, 0.3);
-      rampTo(p.modulationIndex, 2 + (t % 5), t + 2, 0.3);
+      if (spec.synth === 'fm') rampTo(p.modulationIndex, 2 + (t % 5), t + 2, 0.3);
     }
   });
   const before = process.cpuUsage();
@@ -82,15 +82,24 @@ async function renderCpu(spec: VoiceSpec, lean: boolean, seconds: number, notes:
 export async function benchLeanSynths(quick: boolean, row: (name: string, value: number, unit: string) => void): Promise<void> {
   tonePlatform.install();
   console.log('\nlean instruments (vs Tone):');
-  const spec = { synth: 'fm', harmonicity: 2, modulationIndex: 6, envelope: { attack: 0.01, decay: 0.2, sustain: 0.1, release: 0.3 } } as VoiceSpec;
+  const specs: VoiceSpec[] = [
+    // carbon-pulse's stab, warming-stripes' pad
+    { synth: 'fm', harmonicity: 2, modulationIndex: 6, envelope: { attack: 0.01, decay: 0.2, sustain: 0.1, release: 0.3 } } as VoiceSpec,
+    { synth: 'am', oscillator: 'sine', harmonicity: 2, envelope: { attack: 2, decay: 1, sustain: 0.7, release: 3 } } as VoiceSpec,
+  ];
+  for (const spec of specs) await benchOne(spec, quick, row);
+}
+
+async function benchOne(spec: VoiceSpec, quick: boolean, row: (name: string, value: number, unit: string) => void): Promise<void> {
+  const synth = spec.synth;
   for (const lean of [false, true]) {
     const raw = new OfflineAudioContext({ numberOfChannels: 1, length: 128, sampleRate: SR });
     const ctx = new Tone.OfflineContext(raw);
     const counts = countNodes(raw);
     for (const inst of makeInstruments(raw, spec, lean, 1, ctx)) inst.dispose();
     const total = [...counts.values()].reduce((a, b) => a + b, 0);
-    console.log(`  ${lean ? 'lean' : 'Tone'} fm: ${[...counts].map(([k, n]) => `${n} ${k}`).join(', ')}`);
-    row(`${lean ? 'lean' : 'tone'}-nodes/fm`, total, 'native nodes per instrument');
+    console.log(`  ${lean ? 'lean' : 'Tone'} ${synth}: ${[...counts].map(([k, n]) => `${n} ${k}`).join(', ')}`);
+    row(`${lean ? 'lean' : 'tone'}-nodes/${synth}`, total, 'native nodes per instrument');
   }
   const seconds = quick ? 6 : 60;
   for (const notes of [true, false]) {
@@ -105,9 +114,9 @@ export async function benchLeanSynths(quick: boolean, row: (name: string, value:
       ratios.push(got.true! / got.false!);
     }
     ratios.sort((a, b) => a - b);
-    const median = ratios.length % 2 ? ratios[(ratios.length - 1) / 2]! : (ratios[ratios.length / 2 - 1]! + ratios[ratios.length / 2]!) / 2;
+    const median = medianOfSorted(ratios);
     const what = notes ? 'playing' : 'idle';
-    console.log(`  8 fm × ${seconds} s ${what}: lean ${cpu.lean.toFixed(2)} CPU s, Tone ${cpu.tone.toFixed(2)} CPU s in all; ratios ${ratios.map((r) => r.toFixed(3)).join(' ')}`);
-    row(notes ? 'lean-cpu/fm' : 'lean-cpu-idle/fm', median, `ratio of render CPU, lean ÷ Tone (8 instruments ${what})`);
+    console.log(`  8 ${synth} × ${seconds} s ${what}: lean ${cpu.lean.toFixed(2)} CPU s, Tone ${cpu.tone.toFixed(2)} CPU s in all; ratios ${ratios.map((r) => r.toFixed(3)).join(' ')}`);
+    row(notes ? `lean-cpu/${synth}` : `lean-cpu-idle/${synth}`, median, `ratio of render CPU, lean ÷ Tone (8 instruments ${what})`);
   }
 }
