@@ -8,14 +8,20 @@
 import { describe, expect, it } from 'vitest';
 import * as Tone from 'tone';
 import { pitch, rms, spectralCentroid } from '../core/analysis.ts';
-import { LeanAMSynth, LeanFMSynth, LeanOscillator } from './leanSynths.ts';
+import { LeanAMSynth, LeanFMSynth, LeanOscillator, LeanSynth } from './leanSynths.ts';
 import { LeanMetal } from './leanMetal.ts';
 import { instrumentFor } from './voices.ts';
 import { rampTo } from './params.ts';
-import { instrumentOscillators, tonePlatform } from './platform/index.ts';
+import { instrumentOscillators, toneFixes, tonePlatform } from './platform/index.ts';
 import type { VoiceSpec } from '../core/patchSchema.ts';
 
 tonePlatform.install();
+// These renders run whole, with Tone's clock left at 0: the fix that disposes
+// Tone's ended sources offline would run on 'ended' events arriving while the
+// render runs (a race with the render thread; seen: a Tone.AMSynth render all
+// silent, 1 run in ~6 on a loaded machine). The engine moves Tone's clock with
+// its renders (setOfflineClock), so it never disposes early; here it is off.
+toneFixes.disposeEndedOffline = false;
 
 const SR = 48000;
 const SECONDS = 9;
@@ -37,7 +43,7 @@ async function render(spec: VoiceSpec, lean: boolean, perNote: boolean): Promise
   const raw = new OfflineAudioContext({ numberOfChannels: 1, length: SECONDS * SR, sampleRate: SR });
   const ctx = new Tone.OfflineContext(raw as unknown as OfflineAudioContext);
   const { Class, options } = instrumentFor(spec, ctx, true);
-  const Lean = (spec.synth === 'am' ? LeanAMSynth : LeanFMSynth) as unknown as typeof Class;
+  const Lean = (spec.synth === 'am' ? LeanAMSynth : spec.synth === 'fm' ? LeanFMSynth : LeanSynth) as unknown as typeof Class;
   const make = () => {
     const inst = new (lean ? Lean : Class)(options) as unknown as Playable;
     if (!perNote) for (const osc of instrumentOscillators(inst)) osc.start(0);
@@ -58,7 +64,7 @@ async function render(spec: VoiceSpec, lean: boolean, perNote: boolean): Promise
   for (const inst of [a, b]) {
     const p = inst as unknown as Record<'detune' | 'harmonicity' | 'modulationIndex', Parameters<typeof rampTo>[0]>;
     rampTo(p.detune, 300, 3.4, 0.2);
-    rampTo(p.harmonicity, 1.5, 3.8, 0.3);
+    if (spec.synth === 'fm' || spec.synth === 'am') rampTo(p.harmonicity, 1.5, 3.8, 0.3);
     if (spec.synth === 'fm') rampTo(p.modulationIndex, 3, 4.3, 0.3);
   }
   a.triggerRelease(5.2);
@@ -127,29 +133,31 @@ describe('LeanFMSynth sounds like Tone.FMSynth', () => {
   }
 });
 
-const amSpecs: Array<[string, VoiceSpec]> = [
-  ['warming-stripes pad (harmonicity 2, slow envelope)', { synth: 'am', oscillator: 'sine', harmonicity: 2, envelope: { attack: 2, decay: 1, sustain: 0.7, release: 3 } } as VoiceSpec],
-  ['defaults, triangle carrier, short envelope', { synth: 'am', oscillator: 'triangle', envelope: { attack: 0.01, decay: 0.3, sustain: 0.2, release: 0.4 } } as VoiceSpec],
+const otherSpecs: Array<[string, VoiceSpec]> = [
+  ['am: warming-stripes pad (harmonicity 2, slow envelope)', { synth: 'am', oscillator: 'sine', harmonicity: 2, envelope: { attack: 2, decay: 1, sustain: 0.7, release: 3 } } as VoiceSpec],
+  ['am: defaults, triangle carrier, short envelope', { synth: 'am', oscillator: 'triangle', envelope: { attack: 0.01, decay: 0.3, sustain: 0.2, release: 0.4 } } as VoiceSpec],
+  ['synth: defaults (triangle)', { synth: 'synth' } as VoiceSpec],
+  ['pluck: seattle-sky sun (sawtooth, no sustain)', { synth: 'pluck', oscillator: 'sawtooth', envelope: { attack: 0.002, decay: 0.3, sustain: 0, release: 0.2 } } as VoiceSpec],
 ];
 
-describe('LeanAMSynth sounds like Tone.AMSynth', () => {
+describe('LeanAMSynth and LeanSynth sound like Tone.AMSynth and Tone.Synth', () => {
   for (const perNote of [false, true]) {
-    it.each(amSpecs)(`%s (${perNote ? 'oscillators per note' : 'oscillators kept running'})`, async (_name, spec) => {
+    it.each(otherSpecs)(`%s (${perNote ? 'oscillators per note' : 'oscillators kept running'})`, async (_name, spec) => {
       const tone = await render(spec, false, perNote);
       const lean = await render(spec, true, perNote);
       const r = compareFrames(tone, lean, SR);
       console.log(`${_name} perNote=${perNote}: frames ${r.frames} (${r.loud} loud), max |ΔRMS| ${r.maxRmsDb.toFixed(3)} dB, max centroid Δ ${(r.maxCentroid * 100).toFixed(2)} %, pitch mismatches ${r.pitchMismatches} of ${r.pitched}`);
-      expect(r.loud).toBeGreaterThan(150);
+      expect(r.loud).toBeGreaterThan(100);
       expect(r.maxRmsDb).toBeLessThan(1);
       expect(r.maxCentroid).toBeLessThan(0.05);
-      expect(r.pitched).toBeGreaterThan(100);
+      expect(r.pitched).toBeGreaterThan(50);
       expect(r.pitchMismatches).toBe(0);
     });
   }
 });
 
 describe('instrumentFor', () => {
-  it('gives fm, am and metal voices the lean synths, except with a fat oscillator, or when plain Tone is asked for', () => {
+  it('gives synth, pluck, fm, am and metal voices the lean synths, except with a fat oscillator, or when plain Tone is asked for', () => {
     const raw = new OfflineAudioContext({ numberOfChannels: 1, length: 128, sampleRate: SR });
     const ctx = new Tone.OfflineContext(raw as unknown as OfflineAudioContext);
     expect(instrumentFor({ synth: 'fm' } as VoiceSpec, ctx).Class).toBe(LeanFMSynth);
@@ -160,6 +168,10 @@ describe('instrumentFor', () => {
     expect(instrumentFor({ synth: 'am' } as VoiceSpec, ctx).Class).toBe(LeanAMSynth);
     expect(instrumentFor({ synth: 'am', oscillator: 'fattriangle' } as VoiceSpec, ctx).Class).toBe(Tone.AMSynth);
     expect(instrumentFor({ synth: 'am' } as VoiceSpec, ctx, true).Class).toBe(Tone.AMSynth);
+    expect(instrumentFor({ synth: 'synth' } as VoiceSpec, ctx).Class).toBe(LeanSynth);
+    expect(instrumentFor({ synth: 'pluck' } as VoiceSpec, ctx).Class).toBe(LeanSynth);
+    expect(instrumentFor({ synth: 'synth', oscillator: 'fatsawtooth' } as VoiceSpec, ctx).Class).toBe(Tone.Synth);
+    expect(instrumentFor({ synth: 'pluck' } as VoiceSpec, ctx, true).Class).toBe(Tone.Synth);
     expect(instrumentFor({ synth: 'metal' } as VoiceSpec, ctx, true).Class).toBe(Tone.MetalSynth);
   });
 });

@@ -186,21 +186,127 @@ export class LeanOscillator {
   }
 }
 
-/** What a lean synth takes: the options voices.ts instrumentFor gives Tone.FMSynth or Tone.AMSynth. */
-export interface LeanModulationOptions {
+/** What a lean synth takes: the options voices.ts instrumentFor gives Tone.Synth, Tone.FMSynth or Tone.AMSynth. */
+export interface LeanSynthOptions {
   context: Tone.BaseContext;
   volume?: number;
   detune?: number;
+  /** FM and AM only. */
   harmonicity?: number;
   /** FM only. */
   modulationIndex?: number;
   oscillator?: { type?: OscillatorType };
   envelope?: Partial<LeanEnvelopeOptions>;
 }
-/** @deprecated the same as {@link LeanModulationOptions}. */
-export type LeanFMOptions = LeanModulationOptions;
 
 const dbToGain = (db: number) => Math.pow(10, db / 20);
+
+/**
+ * Tone's Monophonic with portamento 0, as its Synths play it: a note's
+ * frequency and the detune (ConstantSources feeding every oscillator), and
+ * envelope/oscillator pairs started and released together, each envelope on
+ * the gain of the node it gates ({@link pair}).
+ */
+abstract class LeanMonophonic {
+  /** Detune in cents (every oscillator), an AudioParam for the voice's ramps. */
+  readonly detune: AudioParam;
+  /** For the voice pool to start and keep running (src/engine/audio/platform/tone.ts instrumentOscillators). */
+  readonly oscillators: LeanOscillator[] = [];
+  protected readonly frequency: ConstantSourceNode;
+  protected readonly detuneSource: ConstantSourceNode;
+  protected readonly nodes: AudioNode[] = [];
+  private readonly pairs: Array<[LeanEnvelope, LeanOscillator]> = [];
+  private readonly params: Tone.Param[] = [];
+  /** What the instrument connects from. */
+  protected readonly output: GainNode;
+
+  constructor(protected readonly ctx: Tone.BaseContext, detune: number) {
+    this.frequency = ctx.createConstantSource();
+    this.frequency.offset.value = 0;
+    this.detuneSource = ctx.createConstantSource();
+    this.detuneSource.offset.value = detune;
+    this.detune = this.detuneSource.offset;
+    this.output = this.gain(0);
+    this.frequency.start(0);
+    this.detuneSource.start(0);
+  }
+
+  /** A GainNode at `value`, disconnected at dispose. */
+  protected gain(value: number): GainNode {
+    const g = this.ctx.createGain();
+    g.gain.value = value;
+    this.nodes.push(g);
+    return g;
+  }
+
+  /**
+   * An oscillator of `type` and the envelope that gates it, written on `gate`
+   * (the gain it plays through) with its values × `scale`.
+   */
+  protected pair(type: OscillatorType, wiring: ConstructorParameters<typeof LeanOscillator>[2], gate: AudioParam, scale: number, envelope: LeanEnvelopeOptions): LeanOscillator {
+    const osc = new LeanOscillator(this.ctx, type, wiring);
+    const param = new ScaledParam(this.ctx, gate, scale);
+    this.params.push(param);
+    this.oscillators.push(osc);
+    this.pairs.push([new LeanEnvelope(param, envelope, 1 / this.ctx.sampleRate), osc]);
+    return osc;
+  }
+
+  /** Tone's Instrument.triggerAttackRelease: attack at `time`, release `duration` later. */
+  triggerAttackRelease(frequency: number, duration: number, time: number, velocity = 1): this {
+    this.triggerAttack(frequency, time, velocity);
+    this.triggerRelease(time + duration);
+    return this;
+  }
+
+  /** Tone's Monophonic.triggerAttack and Synth._triggerEnvelopeAttack (portamento 0: the note's frequency is set at `time`). */
+  triggerAttack(frequency: number, time: number, velocity = 1): this {
+    for (const [env, osc] of this.pairs) {
+      env.triggerAttack(time, velocity);
+      osc.start(time);
+      // Tone's Synth: with no sustain the oscillator stops after the decay.
+      if (env.o.sustain === 0) osc.stop(time + env.o.attack + env.o.decay);
+    }
+    this.frequency.offset.setValueAtTime(frequency, time);
+    return this;
+  }
+
+  /** Tone's Synth._triggerEnvelopeRelease, for each pair. */
+  triggerRelease(time: number): this {
+    for (const [env, osc] of this.pairs) {
+      env.triggerRelease(time);
+      osc.stop(time + env.o.release);
+    }
+    return this;
+  }
+
+  connect(destination: AudioNode): this {
+    this.output.connect(destination);
+    return this;
+  }
+
+  dispose(): this {
+    for (const osc of this.oscillators) osc.dispose();
+    stopQuietly(this.frequency, this.detuneSource);
+    for (const node of [this.frequency, this.detuneSource, ...this.nodes]) node.disconnect();
+    for (const p of this.params) p.dispose();
+    return this;
+  }
+}
+
+/** Tone.Synth in native nodes: one oscillator through its envelope's gain (× volume). Also `synth: pluck`. */
+export class LeanSynth extends LeanMonophonic {
+  /** Tone.Synth's defaults. */
+  static getDefaults() {
+    return { volume: 0, detune: 0, portamento: 0, oscillator: { type: 'triangle' as OscillatorType }, envelope: { attack: 0.005, decay: 0.1, sustain: 0.3, release: 1 } };
+  }
+
+  constructor(options: LeanSynthOptions) {
+    super(options.context, options.detune ?? 0);
+    const d = LeanSynth.getDefaults();
+    this.pair(options.oscillator?.type ?? d.oscillator.type, { frequency: [this.frequency], detune: this.detuneSource, output: this.output }, this.output.gain, dbToGain(options.volume ?? d.volume), { ...d.envelope, ...options.envelope });
+  }
+}
 
 /** Tone's ModulationSynth defaults (envelopes, a square modulator), as its getDefaults gives them. */
 const MODULATION_DEFAULTS = {
@@ -215,114 +321,36 @@ const MODULATION_DEFAULTS = {
 };
 
 /**
- * What Tone's FMSynth and AMSynth share (ModulationSynth): a carrier and a
+ * Tone's ModulationSynth (what FMSynth and AMSynth share): a carrier and a
  * modulator, each a Tone Synth at −10 dB with its own envelope, the note's
  * frequency to both (× harmonicity to the modulator), detune to both. The
- * subclass wires the modulator into the carrier ({@link wireModulation}).
+ * subclass wires the modulator, through `modulationAmp` (its envelope's
+ * gain), into the carrier.
  */
-abstract class LeanModulationSynth {
-  /** Detune in cents (carrier and modulator), an AudioParam for the voice's ramps. */
-  readonly detune: AudioParam;
+abstract class LeanModulationSynth extends LeanMonophonic {
   /** Modulator to carrier frequency ratio. */
   readonly harmonicity: AudioParam;
-  /** Carrier and modulator, for the voice pool to start and keep running (src/engine/audio/platform/tone.ts instrumentOscillators). */
-  readonly oscillators: LeanOscillator[];
-  protected readonly frequency: ConstantSourceNode;
-  private readonly detuneSource: ConstantSourceNode;
-  protected readonly nodes: AudioNode[];
-  private readonly envelope: LeanEnvelope;
-  private readonly modulationEnvelope: LeanEnvelope;
-  private readonly params: Tone.Param[] = [];
-  private readonly output: GainNode;
+  protected readonly modulationAmp: GainNode;
+  private readonly harmonicityNode: GainNode;
 
-  constructor(options: LeanModulationOptions) {
-    const d = MODULATION_DEFAULTS;
-    const ctx = options.context;
-    const sampleTime = 1 / ctx.sampleRate;
-    this.frequency = ctx.createConstantSource();
-    this.frequency.offset.value = 0;
-    this.detuneSource = ctx.createConstantSource();
-    this.detuneSource.offset.value = options.detune ?? d.detune;
-    this.detune = this.detuneSource.offset;
-    const harmonicity = this.gain(ctx, options.harmonicity ?? d.harmonicity);
-    this.harmonicity = harmonicity.gain;
-    const modulationAmp = this.gain(ctx, 0);
-    this.output = this.gain(ctx, 0);
-    this.frequency.connect(harmonicity);
-    this.nodes = [this.frequency, this.detuneSource, harmonicity, modulationAmp, this.output];
-    const { carrierFrequency, carrierOutput, modulationScale } = this.wireModulation(ctx, modulationAmp, this.output, options);
-
-    const carrier = new LeanOscillator(ctx, options.oscillator?.type ?? d.oscillator.type, { frequency: carrierFrequency, detune: this.detuneSource, output: carrierOutput });
-    const modulator = new LeanOscillator(ctx, d.modulation.type, { frequency: [harmonicity], detune: this.detuneSource, output: modulationAmp });
-    this.oscillators = [carrier, modulator];
-
-    // Each Tone Synth inside is at −10 dB; the instrument's own volume on top.
-    const carrierParam = new ScaledParam(ctx, this.output.gain, dbToGain(-10 + (options.volume ?? d.volume)));
-    const modulationParam = new ScaledParam(ctx, modulationAmp.gain, dbToGain(-10) * modulationScale);
-    this.params.push(carrierParam, modulationParam);
-    this.envelope = new LeanEnvelope(carrierParam, { ...d.envelope, ...options.envelope }, sampleTime);
-    this.modulationEnvelope = new LeanEnvelope(modulationParam, d.modulationEnvelope, sampleTime);
-    this.frequency.start(0);
-    this.detuneSource.start(0);
-  }
-
-  protected gain(ctx: Tone.BaseContext, value: number): GainNode {
-    const g = ctx.createGain();
-    g.gain.value = value;
-    return g;
+  constructor(options: LeanSynthOptions) {
+    super(options.context, options.detune ?? MODULATION_DEFAULTS.detune);
+    this.harmonicityNode = this.gain(options.harmonicity ?? MODULATION_DEFAULTS.harmonicity);
+    this.harmonicity = this.harmonicityNode.gain;
+    this.frequency.connect(this.harmonicityNode);
+    this.modulationAmp = this.gain(0);
   }
 
   /**
-   * Routes the modulator (through `modulationAmp`, its envelope's gain) into
-   * the carrier: what the carrier's frequency sums, where the carrier goes
-   * (it must reach `output`, the carrier envelope's gain), and a factor on the
-   * modulator's envelope values.
+   * The carrier (its frequency the sum of `carrierFrequency`, played into
+   * `carrierOutput`, which must reach the output) and the modulator (into
+   * `modulationAmp`, its envelope's values × `modulationScale`), as Tone makes
+   * them: each Synth inside at −10 dB, the instrument's volume on top.
    */
-  protected abstract wireModulation(ctx: Tone.BaseContext, modulationAmp: GainNode, output: GainNode, options: LeanModulationOptions): { carrierFrequency: AudioNode[]; carrierOutput: AudioNode; modulationScale: number };
-
-  /** Tone's Instrument.triggerAttackRelease: attack at `time`, release `duration` later. */
-  triggerAttackRelease(frequency: number, duration: number, time: number, velocity = 1): this {
-    this.triggerAttack(frequency, time, velocity);
-    this.triggerRelease(time + duration);
-    return this;
-  }
-
-  /** Tone's Monophonic.triggerAttack with ModulationSynth's envelopes (portamento 0: the note's frequency is set at `time`). */
-  triggerAttack(frequency: number, time: number, velocity = 1): this {
-    const pairs = [
-      [this.envelope, this.oscillators[0]!],
-      [this.modulationEnvelope, this.oscillators[1]!],
-    ] as const;
-    for (const [env, osc] of pairs) {
-      env.triggerAttack(time, velocity);
-      osc.start(time);
-      // Tone's Synth: with no sustain the oscillator stops after the decay.
-      if (env.o.sustain === 0) osc.stop(time + env.o.attack + env.o.decay);
-    }
-    this.frequency.offset.setValueAtTime(frequency, time);
-    return this;
-  }
-
-  /** Tone's Synth._triggerEnvelopeRelease for carrier and modulator. */
-  triggerRelease(time: number): this {
-    this.envelope.triggerRelease(time);
-    this.oscillators[0]!.stop(time + this.envelope.o.release);
-    this.modulationEnvelope.triggerRelease(time);
-    this.oscillators[1]!.stop(time + this.modulationEnvelope.o.release);
-    return this;
-  }
-
-  connect(destination: AudioNode): this {
-    this.output.connect(destination);
-    return this;
-  }
-
-  dispose(): this {
-    for (const osc of this.oscillators) osc.dispose();
-    stopQuietly(this.frequency, this.detuneSource);
-    for (const node of this.nodes) node.disconnect();
-    for (const p of this.params) p.dispose();
-    return this;
+  protected carrierAndModulator(options: LeanSynthOptions, carrierFrequency: AudioNode[], carrierOutput: AudioNode, modulationScale: number): void {
+    const d = MODULATION_DEFAULTS;
+    this.pair(options.oscillator?.type ?? d.oscillator.type, { frequency: carrierFrequency, detune: this.detuneSource, output: carrierOutput }, this.output.gain, dbToGain(-10 + (options.volume ?? d.volume)), { ...d.envelope, ...options.envelope });
+    this.pair(d.modulation.type, { frequency: [this.harmonicityNode], detune: this.detuneSource, output: this.modulationAmp }, this.modulationAmp.gain, dbToGain(-10) * modulationScale, d.modulationEnvelope);
   }
 }
 
@@ -333,18 +361,18 @@ export class LeanFMSynth extends LeanModulationSynth {
     return { ...MODULATION_DEFAULTS, modulationIndex: 10 };
   }
 
-  /** Modulation depth (× the note's frequency). Set while the base constructor wires the modulation. */
-  declare readonly modulationIndex: AudioParam;
+  /** Modulation depth (× the note's frequency). */
+  readonly modulationIndex: AudioParam;
 
   /** frequency × modulationIndex × modulator → the carrier's frequency, summed with the note's. */
-  protected wireModulation(ctx: Tone.BaseContext, modulationAmp: GainNode, output: GainNode, options: LeanModulationOptions) {
-    const modulationIndex = this.gain(ctx, options.modulationIndex ?? LeanFMSynth.getDefaults().modulationIndex);
-    const modulationNode = this.gain(ctx, 0);
-    (this as { modulationIndex: AudioParam }).modulationIndex = modulationIndex.gain;
+  constructor(options: LeanSynthOptions) {
+    super(options);
+    const modulationIndex = this.gain(options.modulationIndex ?? LeanFMSynth.getDefaults().modulationIndex);
+    this.modulationIndex = modulationIndex.gain;
+    const modulationNode = this.gain(0);
     this.frequency.connect(modulationIndex).connect(modulationNode);
-    modulationAmp.connect(modulationNode.gain);
-    this.nodes.push(modulationIndex, modulationNode);
-    return { carrierFrequency: [this.frequency, modulationNode], carrierOutput: output, modulationScale: 1 };
+    this.modulationAmp.connect(modulationNode.gain);
+    this.carrierAndModulator(options, [this.frequency, modulationNode], this.output, 1);
   }
 }
 
@@ -359,11 +387,11 @@ export class LeanAMSynth extends LeanModulationSynth {
     return { ...MODULATION_DEFAULTS };
   }
 
-  protected wireModulation(ctx: Tone.BaseContext, modulationAmp: GainNode, output: GainNode) {
-    const modulationNode = this.gain(ctx, 0.5);
-    modulationAmp.connect(modulationNode.gain);
-    modulationNode.connect(output);
-    this.nodes.push(modulationNode);
-    return { carrierFrequency: [this.frequency], carrierOutput: modulationNode, modulationScale: 0.5 };
+  constructor(options: LeanSynthOptions) {
+    super(options);
+    const modulationNode = this.gain(0.5);
+    this.modulationAmp.connect(modulationNode.gain);
+    modulationNode.connect(this.output);
+    this.carrierAndModulator(options, [this.frequency], modulationNode, 0.5);
   }
 }

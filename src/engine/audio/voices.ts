@@ -10,7 +10,7 @@ import { clampTo, VOICE_PARAMS, type VoiceParam } from '../core/targets.ts';
 import { midiToHz, noteToMidi } from '../core/theory.ts';
 import { dbToGain, gainToDb } from '../core/units.ts';
 import { follow, GhostParam, rampTo, setAt, valueAt, type RampableParam } from './params.ts';
-import { LeanAMSynth, LeanFMSynth } from './leanSynths.ts';
+import { LeanAMSynth, LeanFMSynth, LeanSynth } from './leanSynths.ts';
 import { instrumentOscillators } from './platform/tone.ts';
 import { LeanMetal } from './leanMetal.ts';
 import { stopQuietly } from './stop.ts';
@@ -18,7 +18,7 @@ import { stopQuietly } from './stop.ts';
 /** Resolves a sample path from a patch to a decoded buffer (the host loads files). */
 export type SampleLookup = (path: string) => AudioBuffer | undefined;
 
-type PitchedInstrument = Tone.Synth | Tone.FMSynth | Tone.AMSynth | Tone.MonoSynth | Tone.MembraneSynth | Tone.MetalSynth | LeanMetal | LeanFMSynth | LeanAMSynth;
+type PitchedInstrument = Tone.Synth | Tone.FMSynth | Tone.AMSynth | Tone.MonoSynth | Tone.MembraneSynth | Tone.MetalSynth | LeanMetal | LeanFMSynth | LeanAMSynth | LeanSynth;
 
 /** Drops undefined values, so Tone's option merge keeps its defaults. */
 function defined<T extends object>(o: T): Partial<T> {
@@ -30,9 +30,10 @@ type InstrumentClass = new (options: object) => PitchedInstrument;
 /**
  * The instrument class and options for a pitched voice of a patch. Shared by
  * the voice pool and by the plain-Tone baseline of the benchmarks, so both
- * play the same instrument. `fm` and `am` are {@link LeanFMSynth} and
- * {@link LeanAMSynth} (Tone's sound in a fifth of its native nodes:
- * src/engine/audio/leanSynths.ts) unless the oscillator is a fat one, and
+ * play the same instrument. `synth` and `pluck`, `fm` and `am` are
+ * {@link LeanSynth}, {@link LeanFMSynth} and {@link LeanAMSynth} (Tone's sound
+ * in a fifth of its native nodes: src/engine/audio/leanSynths.ts) unless the
+ * oscillator is a fat one, and
  * `metal` is {@link LeanMetal}; `plainTone` asks for Tone's own classes (the
  * baselines, and the tests that compare the two).
  */
@@ -41,11 +42,13 @@ export function instrumentFor(spec: VoiceSpec, context: Tone.BaseContext, plainT
   const common = defined({ context, volume: 0, detune: spec.detune, envelope });
   const osc = spec.oscillator ? { oscillator: { type: spec.oscillator } } : {};
   const mod = defined({ harmonicity: spec.harmonicity, modulationIndex: spec.modulationIndex });
+  // Tone's own instrument: asked for, or a fat oscillator (several detuned ones), which the lean ones do not make.
+  const tone = plainTone || !!spec.oscillator?.startsWith('fat');
   switch (spec.synth) {
     case 'fm':
-      return { Class: plainTone || spec.oscillator?.startsWith('fat') ? Tone.FMSynth : (LeanFMSynth as unknown as InstrumentClass), options: { ...common, ...osc, ...mod } };
+      return { Class: tone ? Tone.FMSynth : (LeanFMSynth as unknown as InstrumentClass), options: { ...common, ...osc, ...mod } };
     case 'am':
-      return { Class: plainTone || spec.oscillator?.startsWith('fat') ? Tone.AMSynth : (LeanAMSynth as unknown as InstrumentClass), options: { ...common, ...osc, ...defined({ harmonicity: spec.harmonicity }) } };
+      return { Class: tone ? Tone.AMSynth : (LeanAMSynth as unknown as InstrumentClass), options: { ...common, ...osc, ...defined({ harmonicity: spec.harmonicity }) } };
     case 'mono':
       return { Class: Tone.MonoSynth, options: { ...common, ...osc } };
     case 'membrane':
@@ -54,7 +57,7 @@ export function instrumentFor(spec: VoiceSpec, context: Tone.BaseContext, plainT
       // Tone.MetalSynth's sound from 22 native nodes instead of 187 (see leanMetal.ts); it takes Tone.MetalSynth's options.
       return { Class: plainTone ? Tone.MetalSynth : (LeanMetal as InstrumentClass), options: defined({ context, volume: 0, envelope, ...mod }) };
     default:
-      return { Class: Tone.Synth, options: { ...common, ...osc } };
+      return { Class: tone ? Tone.Synth : (LeanSynth as unknown as InstrumentClass), options: { ...common, ...osc } };
   }
 }
 
