@@ -5,7 +5,7 @@
  * (the raw context's create* methods counted), by kind.
  * lean-cpu/<synth>: CPU seconds of an OfflineAudioContext render of 8
  * instruments × 60 s (6 with --quick), their oscillators running from 0 as the
- * voice pool keeps them, each playing a note a second with detune, harmonicity
+ * voice pool keeps them, each playing a note a second with detune, (FM, AM) harmonicity
  * and (FM) modulation-index ramps, through the lean instrument ÷ through Tone's;
  * lean-cpu-idle/<synth> the same with no notes (a pool's idle instruments). The
  * JavaScript thread waits while a context renders, so the process's CPU time
@@ -68,7 +68,7 @@ async function renderCpu(spec: VoiceSpec, lean: boolean, seconds: number, notes:
     const p = inst as unknown as Record<'detune' | 'harmonicity' | 'modulationIndex', Parameters<typeof rampTo>[0]>;
     for (let t = 2; t < seconds; t += 4) {
       rampTo(p.detune, (t % 8) * 10, t, 0.2);
-      rampTo(p.harmonicity, 1 + (t % 3), t + 1, 0.3);
+      if (spec.synth === 'fm' || spec.synth === 'am') rampTo(p.harmonicity, 1 + (t % 3), t + 1, 0.3);
       if (spec.synth === 'fm') rampTo(p.modulationIndex, 2 + (t % 5), t + 2, 0.3);
     }
   });
@@ -86,6 +86,8 @@ export async function benchLeanSynths(quick: boolean, row: (name: string, value:
     // carbon-pulse's stab, warming-stripes' pad
     { synth: 'fm', harmonicity: 2, modulationIndex: 6, envelope: { attack: 0.01, decay: 0.2, sustain: 0.1, release: 0.3 } } as VoiceSpec,
     { synth: 'am', oscillator: 'sine', harmonicity: 2, envelope: { attack: 2, decay: 1, sustain: 0.7, release: 3 } } as VoiceSpec,
+    // seattle-sky's sun (synth and pluck play the same instrument)
+    { synth: 'pluck', oscillator: 'sawtooth', envelope: { attack: 0.002, decay: 0.3, sustain: 0, release: 0.2 } } as VoiceSpec,
   ];
   for (const spec of specs) await benchOne(spec, quick, row);
 }
