@@ -14,7 +14,8 @@
  * session process SIGKILLed every `--soak-kill-every=M` minutes (10 by default,
  * 1 with --quick; 0: never). /health and /metrics are read every 10 s (5 s with
  * --quick). Each session life (one pid) is a group of its own, leaving out its
- * first 120 s (30 s with --quick; SOAK_SETTLE_S) and its last sample before a kill.
+ * first 120 s (30 s with --quick; SOAK_SETTLE_S; `--soak-settle=S` sets it) and its
+ * last sample before a kill.
  * Rows (benchmarks/stats.ts): soak-rss-slope and soak-heap-slope, the session's
  * slope within lives (one slope for all, a level of each life's own) in MB per
  * hour, with 2·SE, the residual SD and a verdict, "flat within noise" when
@@ -183,6 +184,10 @@ async function rtCpu(quick: boolean, row: (name: string, value: number, unit: st
  * compiles, and grows its heap to a working size over its first minute or two.
  * That rise happens once per process whatever it does later; fitted, it would
  * make every restart look like a leak. 30 s with --quick, where lives are short.
+ * Measured on carbon-pulse (a 2.5 h life, sampled each minute): RSS rises from
+ * about 118 to 145 MB over the first 10–15 minutes, then holds; a kill every 10
+ * minutes fits only that rise, so a leak is judged on one long life:
+ * `--soak-kill-every=0 --soak-settle=900`.
  */
 const SOAK_SETTLE_S = 120;
 const SOAK_SETTLE_QUICK_S = 30;
@@ -212,10 +217,10 @@ const push = (g: Group, x: number, bytes: number) => {
  * The supervisor lives the whole run and handles every kill: a leak across
  * restarts would build up there, not in a session, which starts afresh.
  */
-async function soak(minutes: number, killEveryMinutes: number, quick: boolean, row: (name: string, value: number, unit: string) => void): Promise<void> {
+async function soak(minutes: number, killEveryMinutes: number, quick: boolean, row: (name: string, value: number, unit: string) => void, settleSeconds?: number): Promise<void> {
   const killEvery = killEveryMinutes * 60;
   const sampleEvery = quick ? 5 : 10;
-  const settle = quick ? SOAK_SETTLE_QUICK_S : SOAK_SETTLE_S;
+  const settle = settleSeconds ?? (quick ? SOAK_SETTLE_QUICK_S : SOAK_SETTLE_S);
   if (killEvery > 0 && killEvery < settle + 3 * sampleEvery) throw new Error(`soak: a kill every ${killEveryMinutes} min leaves no samples after the ${settle} s settle`);
   const { p, base } = await startRun('ecosym-bench-soak-');
   try {
@@ -287,9 +292,9 @@ async function soak(minutes: number, killEveryMinutes: number, quick: boolean, r
 }
 
 /** `soakRun` given: only the soak, `minutes` long with a kill every `killEveryMinutes` (0: none). */
-export async function benchInstall(quick: boolean, row: (name: string, value: number, unit: string) => void, soakRun?: { minutes: number; killEveryMinutes: number }, rtCpuOnly = false): Promise<void> {
+export async function benchInstall(quick: boolean, row: (name: string, value: number, unit: string) => void, soakRun?: { minutes: number; killEveryMinutes: number; settleSeconds?: number }, rtCpuOnly = false): Promise<void> {
   console.log('\ninstallation (ecosym run):');
-  if (soakRun !== undefined) return soak(soakRun.minutes, soakRun.killEveryMinutes, quick, row);
+  if (soakRun !== undefined) return soak(soakRun.minutes, soakRun.killEveryMinutes, quick, row, soakRun.settleSeconds);
   if (!rtCpuOnly) await restartToSound(quick ? 3 : 10, row);
   await benchLeanSynths(quick, row);
   await rtCpu(quick, row);

@@ -42,7 +42,8 @@
  * `ecosym run` after a SIGKILL of its session (median and max of 10), rt-cpu/<patch>;
  * `--soak` (60 min, 3 with --quick) or `--soak-minutes=N` runs only the soak, its session
  * SIGKILLed every `--soak-kill-every=M` minutes (default 10, 1 with --quick; 0 = no kills, one
- * life): soak-rss-slope and soak-heap-slope, MB/h of the session within each life (one slope for
+ * life; `--soak-settle=S` seconds of each life left out of the fit, default 120): soak-rss-slope
+ * and soak-heap-slope, MB/h of the session within each life (one slope for
  * all lives, pooled), soak-supervisor-rss-slope and -heap-slope over the whole run, each with
  * ± 2·SE, the residual SD and a verdict (flat within noise or GROWING), and the spreads.
  * Supervised session (benchmarks/host.ts; `--host` runs only these): restart-to-sound,
@@ -102,7 +103,11 @@ if (soakMinutes !== undefined && !(soakMinutes > 0)) throw new Error(`${soakArg}
 const killArg = process.argv.find((a) => a.startsWith('--soak-kill-every='));
 const soakKillEvery = killArg === undefined ? (quick ? 1 : 10) : Number(killArg.slice(18) || NaN);
 if (!(soakKillEvery >= 0)) throw new Error(`${killArg}: expected a number of minutes ≥ 0`);
-const soakRun = soakMinutes === undefined ? undefined : { minutes: soakMinutes, killEveryMinutes: soakKillEvery };
+// --soak-settle=S: seconds of each life (and of the supervisor's start) left out of the fit (120, 30 with --quick).
+const settleArg = process.argv.find((a) => a.startsWith('--soak-settle='));
+const soakSettle = settleArg === undefined ? undefined : Number(settleArg.slice(14) || NaN);
+if (soakSettle !== undefined && !(soakSettle >= 0)) throw new Error(`${settleArg}: expected a number of seconds ≥ 0`);
+const soakRun = soakMinutes === undefined ? undefined : { minutes: soakMinutes, killEveryMinutes: soakKillEvery, settleSeconds: soakSettle };
 const hostOnly = process.argv.includes('--host');
 const uiOnly = process.argv.includes('--ui');
 const serverOnly = process.argv.includes('--server');

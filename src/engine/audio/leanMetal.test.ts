@@ -61,7 +61,7 @@ async function render(make: Make, perNote: boolean): Promise<Float32Array> {
   b.triggerRelease(2.2);
   play(a, 880, 2.6, 0.5, 0.6);
   play(b, 110, 3.0, 0.4, 1);
-  return (await raw.startRendering()).getChannelData(0);
+  return (await raw.startRendering()).getChannelData(0).slice();
 }
 
 const FRAME = SR / 100;

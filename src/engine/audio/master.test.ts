@@ -23,7 +23,7 @@ async function render(seconds: number, setup: (m: MasterChain) => void): Promise
   osc.start(0);
   setup(m);
   const buf = await ctx.startRendering();
-  return buf.getChannelData(0);
+  return buf.getChannelData(0).slice();
 }
 
 describe('master chain: level cap', () => {

@@ -20,7 +20,7 @@ async function offsets(n: number, automate: (params: AudioParam[], ctx: OfflineA
   merger.connect(ctx.destination);
   automate(params, ctx);
   const b = await ctx.startRendering();
-  return Array.from({ length: n }, (_, i) => b.getChannelData(i));
+  return Array.from({ length: n }, (_, i) => b.getChannelData(i).slice());
 }
 
 describe('follow', () => {

@@ -530,6 +530,9 @@ async function renderOnce(
   setOfflineClock(ctx, end, origin);
   shift.run(() => engine.dispose());
   const channels: Float32Array[] = [];
+  // Copies: node-web-audio-api's getChannelData is a view of the AudioBuffer's native
+  // memory, freed when the buffer is collected, view or no view (measured: views of 20
+  // rendered buffers kept alone, a collection, new allocations: a segmentation fault).
   if (!opts.onBlock && origin === 0 && segment.last) for (let c = 0; c < buffer.numberOfChannels; c++) channels.push(buffer.getChannelData(c).slice());
   const result: RenderResult = {
     channels,
