@@ -20,7 +20,10 @@
  * slope within lives (one slope for all, a level of each life's own) in MB per
  * hour, with 2·SE, the residual SD and a verdict, "flat within noise" when
  * |slope| ≤ 2·SE or |slope| × 1 h ≤ the residual SD, else "GROWING" (goal:
- * flat within noise); soak-supervisor-rss-slope and soak-supervisor-heap-slope,
+ * flat within noise); soak-run-rss-slope and soak-run-heap-slope, one line
+ * through all the session's samples over the run, restarts and all (what a
+ * site sees: each life starting afresh, a leak within lives shows only in the
+ * rows before); soak-supervisor-rss-slope and soak-supervisor-heap-slope,
  * the same for the supervisor process over the whole run (after its first
  * 120 s), where a leak across restarts would build up; and each series' spread
  * (max − min).
@@ -184,10 +187,10 @@ async function rtCpu(quick: boolean, row: (name: string, value: number, unit: st
  * compiles, and grows its heap to a working size over its first minute or two.
  * That rise happens once per process whatever it does later; fitted, it would
  * make every restart look like a leak. 30 s with --quick, where lives are short.
- * Measured on carbon-pulse (a 2.5 h life, sampled each minute): RSS rises from
- * about 118 to 145 MB over the first 10–15 minutes, then holds; a kill every 10
- * minutes fits only that rise, so a leak is judged on one long life:
- * `--soak-kill-every=0 --soak-settle=900`.
+ * Measured on carbon-pulse (one life of 2 h, sampled each minute): RSS rises
+ * from about 118 to 145 MB over the first 10–15 minutes, then holds (after
+ * 15 min: −0.1 ± 0.5 MB/h); a kill every 10 minutes fits only that rise, so a
+ * leak is judged on one long life: `--soak-kill-every=0 --soak-settle=900`.
  */
 const SOAK_SETTLE_S = 120;
 const SOAK_SETTLE_QUICK_S = 30;
@@ -284,6 +287,10 @@ async function soak(minutes: number, killEveryMinutes: number, quick: boolean, r
     const within = `within ${lives.filter((l) => l.rss.xs.length > 1).length} session life(s)`;
     report('soak-rss', lives.map((l) => l.rss), within);
     report('soak-heap', lives.map((l) => l.heap), within);
+    // One line through every life's samples: what a site sees over the run, restarts and all.
+    const merged = (gs: Group[]): Group => ({ xs: gs.flatMap((g) => g.xs), ys: gs.flatMap((g) => g.ys) });
+    report('soak-run-rss', [merged(lives.map((l) => l.rss))], 'the session over the whole run, across lives');
+    report('soak-run-heap', [merged(lives.map((l) => l.heap))], 'the session over the whole run, across lives');
     report('soak-supervisor-rss', [supervisor.rss], 'the supervisor over the run');
     report('soak-supervisor-heap', [supervisor.heap], 'the supervisor over the run');
   } finally {
