@@ -8,15 +8,10 @@ import { pitch, rms, spectralCentroid } from '../../src/engine/core/analysis.ts'
 import { LeanAMSynth, LeanFMSynth, LeanSynth } from '../../src/engine/audio/leanSynths.ts';
 import { instrumentFor } from '../../src/engine/audio/voices.ts';
 import { rampTo } from '../../src/engine/audio/params.ts';
-import { instrumentOscillators, toneFixes, tonePlatform } from '../../src/engine/audio/platform/index.ts';
+import { instrumentOscillators, tonePlatform } from '../../src/engine/audio/platform/index.ts';
 import type { VoiceSpec } from '../../src/engine/core/patchSchema.ts';
 
 tonePlatform.install();
-// These renders run whole, with Tone's clock left at 0: the fix that disposes
-// Tone's ended sources offline would run on 'ended' events arriving while the
-// render runs. The engine moves Tone's clock with its renders (setOfflineClock),
-// so it never disposes early; here it is off.
-toneFixes.disposeEndedOffline = false;
 
 const SR = 48000;
 const SECONDS = 9;

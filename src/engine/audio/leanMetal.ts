@@ -277,7 +277,7 @@ export class LeanMetal {
   triggerAttack(frequency: number, time: number, velocity = 1): this {
     this.envelopeAttack(time, velocity);
     for (const osc of this._oscillators) osc.start(time);
-    // Sustain 0: the oscillators stop at the decay's end, or at the release's (whichever is scheduled last).
+    // Sustain 0: the oscillators stop at the decay's end, or at the release's if that comes first (Partial.stop keeps the earlier).
     for (const osc of this._oscillators) osc.stop(time + this.attack + this.decay);
     this.setNote(frequency, time);
     return this;

@@ -95,8 +95,9 @@ class LeanEnvelope {
 /**
  * One native oscillator slot of a lean instrument, with Tone's Source
  * start/stop: `start` makes a native OscillatorNode (phase 0 at its start)
- * unless one is running then, `stop` schedules its end (the last one counts). The voice pool keeps
- * it running instead (see makePersistent in src/engine/audio/voices.ts).
+ * unless one is running then, `stop` schedules its end (an earlier stop
+ * replaces a later one; a stop after the scheduled one is ignored). The voice
+ * pool keeps it running instead (see makePersistent in src/engine/audio/voices.ts).
  */
 /** A stop time that stands for none (a stop can be replaced, not cancelled). */
 const NEVER = 1e12;
@@ -118,8 +119,8 @@ export class LeanOscillator {
     if (this.node && time < this.stopAt) {
       // Running then: Tone keeps the oscillator (and its phase) and cancels its
       // stop (decided by the schedule alone, as Tone's state timeline does, so
-      // a render sounds the same however far it had rendered). A later stop()
-      // replaces an earlier one (the Web Audio rule).
+      // a render sounds the same however far it had rendered): its native stop
+      // moves out of reach (a native stop can be replaced, not cancelled).
       if (this.stopAt !== Infinity) this.node.stop(NEVER);
       this.stopAt = Infinity;
       return this;
@@ -302,8 +303,8 @@ export class LeanSynth extends LeanMonophonic {
   }
 
   constructor(options: LeanSynthOptions) {
-    super(options.context, options.detune ?? 0);
     const d = LeanSynth.getDefaults();
+    super(options.context, options.detune ?? d.detune);
     this.pair(options.oscillator?.type ?? d.oscillator.type, { frequency: [this.frequency], detune: this.detuneSource, output: this.output }, this.output.gain, dbToGain(options.volume ?? d.volume), { ...d.envelope, ...options.envelope });
   }
 }
