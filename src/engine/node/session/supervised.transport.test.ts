@@ -70,6 +70,7 @@ describe('SupervisedSession: the file transport across a restart', () => {
     process.kill(before, 'SIGKILL');
     await until(() => host.status.state === 'restarting', 'the supervisor to see the death');
     await until(() => host.status.state === 'playing' && host.pid !== before, 'the new child to play', 60_000);
+    // The supervisor restores speed, then the head, then the loop: a loop seen means the head is restored too.
     let file: Awaited<ReturnType<typeof fileNow>>;
     for (let i = 0; ; i++) {
       file = await fileNow();

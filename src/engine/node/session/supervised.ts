@@ -411,9 +411,12 @@ export class SupervisedSession implements SessionLink {
     }
     for (const { stream, file } of files) {
       const cmds: Command[] = [];
+      // Seek before loop: the snapshot's head is inside its region, so the loop then leaves it where it is.
+      // Loop first would jump the data to the region's start and hand that value over for a moment (and a
+      // client reading between the two would see the head there).
       if (file.speed !== 1) cmds.push({ type: 'speed', stream, factor: file.speed });
-      if (file.loop) cmds.push({ type: 'loop', stream, region: file.loop });
       cmds.push({ type: 'seek', stream, time: file.time });
+      if (file.loop) cmds.push({ type: 'loop', stream, region: file.loop });
       for (const c of cmds) {
         if (this.child !== child || this.stopping) return;
         const r = await this.request(c);
