@@ -245,7 +245,7 @@ for (const file of nonPatchOnly ? [] : listBuiltinPatchFiles()) {
   const id = patchId(file);
   if (only && id !== only) continue;
   const pf = loadPatchFile(file);
-  const samples = await loadPatchSamples(pf, new OfflineAudioContext(1, 128, 48000));
+  const samples = await loadPatchSamples(pf);
 
   if (wanted('speed')) {
     const oneMinute = await render(pf, samples, 60 * scale);

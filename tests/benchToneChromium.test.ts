@@ -14,7 +14,7 @@ const file = listBuiltinPatchFiles().find((f) => patchId(f) === 'warming-stripes
 
 async function patchWithSamples() {
   const pf = loadPatchFile(file);
-  const samples = await loadPatchSamples(pf, new OfflineAudioContext(1, 128, 48000));
+  const samples = await loadPatchSamples(pf);
   return { pf, samples };
 }
 

@@ -65,7 +65,7 @@ describe('built-in patches follow their data', () => {
       const pf = loadPatchFile(file);
       const duration = DURATION[id] ?? 8;
       const feeds = (await collectFeeds(pf.patch, pf.dir, new Map(), { duration })).map((c) => c.feed);
-      const samples = await loadPatchSamples(pf, new OfflineAudioContext(1, 128, SR));
+      const samples = await loadPatchSamples(pf, { sampleRate: SR });
       const scenes = new Set<string>();
       const real = await renderOffline({ patch: pf.patch, duration, sampleRate: SR, samples, data: feeds, onEvent: (e) => void (e.type === 'scene' && scenes.add(e.scene)) });
       const still = await renderOffline({ patch: pf.patch, duration, sampleRate: SR, samples, data: feeds.map(flat) });

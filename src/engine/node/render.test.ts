@@ -17,7 +17,7 @@ const SR = 48000;
 
 async function builtin(id: string): Promise<{ pf: PatchFile; samples: Map<string, AudioBuffer> }> {
   const pf = loadPatchFile(join(PATCHES_DIR, `${id}.yaml`));
-  return { pf, samples: await loadPatchSamples(pf, new OfflineAudioContext(1, 128, SR)) };
+  return { pf, samples: await loadPatchSamples(pf, { sampleRate: SR }) };
 }
 
 /** A stream rising linearly from `from` to `to` over `duration`, 20 values a second. */

@@ -272,7 +272,7 @@ export class Session implements SessionLink {
    */
   static async open(opts: SessionOptions): Promise<Session> {
     // The engine looks samples up in this map as voices need them; later loads add to it.
-    const samples = await loadPatchSamples(opts.patch, new OfflineAudioContext(1, 128, 48000));
+    const samples = await loadPatchSamples(opts.patch);
     // Events can come before the constructor returns (the first notes): until then, nobody listens.
     const ref: { session?: Session } = {};
     const player = await startPlayer({
@@ -1104,7 +1104,7 @@ export class Session implements SessionLink {
   async load(pf: PatchFile, crossfade = 2, params: 'keep' | 'reset' = 'keep', data?: Readonly<Record<string, string>>): Promise<void> {
     const e = this.engine;
     const before = e.values();
-    const samples = await loadPatchSamples(pf, new OfflineAudioContext(1, 128, 48000));
+    const samples = await loadPatchSamples(pf);
     for (const [k, v] of samples) this.samples.set(k, v);
     const time = this.player.raw.currentTime + 0.05;
     e.load(pf.patch, { time, crossfade });
