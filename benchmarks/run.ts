@@ -52,7 +52,8 @@
  * headless Chromium (p50, p95), main-thread time per frame, and the audio host's CPU
  * with Live open ÷ closed (ui-telemetry-cpu).
  * Session (benchmarks/session.ts; `--session` runs only these): how far ahead notes
- * are scheduled in a playing session while it bounces in a child process.
+ * are scheduled in a playing session while it bounces in a child process; the
+ * session's RSS and heap over 300 patch loads (session-load-rss/heap-slope, MB per 100 loads).
  * `--fuzz[=N]` runs only the schema fuzz (benchmarks/fuzz.ts): N random patches
  * (default 200) of 60 s, and how many failed; the run exits 1 if any did.
  */
@@ -78,7 +79,7 @@ import { benchRealtime } from './realtime.ts';
 import { benchCore } from './core.ts';
 import { benchUi } from './ui.ts';
 import { benchInstall } from './install.ts';
-import { benchSession } from './session.ts';
+import { benchLoads, benchSession } from './session.ts';
 
 interface Row {
   name: string;
@@ -236,7 +237,10 @@ if (!only && (!groupOnly || hostOnly)) await benchHost(quick, row);
 if (!only && (!groupOnly || uiOnly)) await benchUi(quick, row);
 if (!only && (!groupOnly || serverOnly)) await benchServer(quick, row);
 if (!only && (!groupOnly || scaleOnly)) await benchScale(quick, row);
-if (!only && (!groupOnly || sessionOnly)) await benchSession(quick, row);
+if (!only && (!groupOnly || sessionOnly)) {
+  await benchSession(quick, row);
+  await benchLoads(quick, row);
+}
 
 /** Started once, on the first patch that wants the Chromium rows. */
 let chromiumBaseline: ToneInChromium | undefined;
