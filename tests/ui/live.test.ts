@@ -189,6 +189,12 @@ describe('UI: keyboard shortcuts', () => {
     expect(await want((s) => s.muted === !muted)).toBe(true);
     await page.keyboard.press('m');
     expect(await want((s) => s.muted === muted)).toBe(true);
+    // Twice at once, before any reply: mute then unmute (a toggle read from a stale snapshot muted twice).
+    await page.evaluate(() => {
+      for (let i = 0; i < 2; i++) window.dispatchEvent(new KeyboardEvent('keydown', { key: 'm', bubbles: true }));
+    });
+    await page.waitForTimeout(500);
+    expect(await want((s) => s.muted === muted)).toBe(true);
     expect(problems).toEqual([]);
     await page.context().close();
   }, 90_000);

@@ -47,6 +47,8 @@ class AppState {
   private pendingLive: { time: number; streams: Record<string, number>; signals: Record<string, number> } | undefined;
   private liveTimer: ReturnType<typeof setInterval> | undefined;
   private snapTimer: ReturnType<typeof setInterval> | undefined;
+  /** Commands this page has sent that change the session: a snapshot asked for before the latest is stale. */
+  private commandsSent = 0;
 
   start(): void {
     this.client = new SessionClient({
@@ -87,11 +89,18 @@ class AppState {
     this.client?.close();
   }
 
-  /** Asks for a fresh snapshot (skipped while hidden or disconnected). */
+  /**
+   * Asks for a fresh snapshot (skipped while hidden or disconnected). A
+   * snapshot asked for before a command this page sent is dropped: it may
+   * predate the command (seen on a loaded machine: M pressed twice muted
+   * twice, the second press reading the stale "unmuted"); the refresh after
+   * the command follows it.
+   */
   async refresh(): Promise<void> {
     if (!this.client || this.connection !== 'open' || document.hidden) return;
+    const asked = this.commandsSent;
     const r = await this.client.request({ type: 'snapshot' });
-    if (r.ok && r.data) this.snapshot = r.data as Snapshot;
+    if (r.ok && r.data && asked === this.commandsSent) this.snapshot = r.data as Snapshot;
   }
 
   /**
@@ -100,6 +109,8 @@ class AppState {
    */
   async send(body: CommandBody, opts: { quiet?: boolean } = {}): Promise<Reply> {
     if (!this.client) return { v: 1, type: 'reply', ok: false, error: 'not started' };
+    const changes = body.type !== 'snapshot' && body.type !== 'list';
+    if (changes) this.commandsSent++;
     const r = await this.client.request(body);
     if (opts.quiet) return r;
     if (!r.ok) {
@@ -107,7 +118,7 @@ class AppState {
       this.addLog('error', this.lastError, true);
     } else {
       this.lastError = undefined;
-      if (body.type !== 'snapshot' && body.type !== 'list') void this.refresh();
+      if (changes) void this.refresh();
     }
     return r;
   }
