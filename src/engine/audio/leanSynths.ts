@@ -1,6 +1,6 @@
 /**
- * Lean instruments: Tone.FMSynth's and Tone.AMSynth's sound from a handful of
- * native Web Audio nodes. node-web-audio-api's render thread costs about the
+ * Lean instruments: the sound of Tone.FMSynth, Tone.AMSynth, Tone.Synth and
+ * Tone.MembraneSynth from a handful of native Web Audio nodes. node-web-audio-api's render thread costs about the
  * same per native node whatever the node does (a plain GainNode ~0.4 µs per
  * render quantum, one with automation or a ConstantSource driving an AudioParam
  * ~1.5 µs, a WaveShaper ~6 µs), and a Tone.FMSynth is 26 GainNodes and 14
@@ -27,7 +27,7 @@
  * decay and release, through a Tone.Param, which makes no node) written on
  * the gain of the node they gate, with the two Synths' −10 dB folded into the
  * values ({@link ScaledParam}). What they stand for: Tone.js 15.5
- * instrument/FMSynth.js, AMSynth.js, ModulationSynth.js, Synth.js,
+ * instrument/FMSynth.js, AMSynth.js, ModulationSynth.js, Synth.js, MembraneSynth.js,
  * signal/AudioToGain.js, component/envelope/Envelope.js.
  * src/engine/audio/leanSynths.test.ts renders both and compares them frame by frame.
  */
@@ -59,12 +59,15 @@ export interface LeanEnvelopeOptions {
   decay: number;
   sustain: number;
   release: number;
+  /** Tone's default 'linear'; Tone.MembraneSynth's is 'exponential'. */
+  attackCurve?: 'linear' | 'exponential';
 }
 
 /**
- * Tone.Envelope's triggerAttack/triggerRelease for its default curves (linear
- * attack, exponential decay and release), which are the only ones a patch
- * gets, scheduled on a param instead of a ConstantSource of its own.
+ * Tone.Envelope's triggerAttack/triggerRelease for the curves the engine's
+ * instruments use (a linear or exponential attack, exponential decay and
+ * release; a patch sets only times and levels), scheduled on a param instead
+ * of a ConstantSource of its own.
  */
 class LeanEnvelope {
   constructor(
@@ -81,7 +84,8 @@ class LeanEnvelope {
     if (attack < this.sampleTime) {
       this.param.cancelScheduledValues(time);
       this.param.setValueAtTime(velocity, time);
-    } else this.param.linearRampTo(velocity, attack, time);
+    } else if (this.o.attackCurve === 'exponential') this.param.targetRampTo(velocity, attack, time);
+    else this.param.linearRampTo(velocity, attack, time);
     if (this.o.decay && this.o.sustain < 1) this.param.exponentialApproachValueAtTime(velocity * this.o.sustain, time + attack, this.o.decay);
   }
 
@@ -268,8 +272,13 @@ abstract class LeanMonophonic {
       // Tone's Synth: with no sustain the oscillator stops after the decay.
       if (env.o.sustain === 0) osc.stop(time + env.o.attack + env.o.decay);
     }
-    this.frequency.offset.setValueAtTime(frequency, time);
+    this.setNote(frequency, time);
     return this;
+  }
+
+  /** Tone's Monophonic.setNote with portamento 0: the note's frequency from `time`. */
+  protected setNote(frequency: number, time: number): void {
+    this.frequency.offset.setValueAtTime(frequency, time);
   }
 
   /** Tone's Synth._triggerEnvelopeRelease, for each pair. */
@@ -306,6 +315,44 @@ export class LeanSynth extends LeanMonophonic {
     const d = LeanSynth.getDefaults();
     super(options.context, options.detune ?? d.detune);
     this.pair(options.oscillator?.type ?? d.oscillator.type, { frequency: [this.frequency], detune: this.detuneSource, output: this.output }, this.output.gain, dbToGain(options.volume ?? d.volume), { ...d.envelope, ...options.envelope });
+  }
+}
+
+/**
+ * Tone.MembraneSynth in native nodes: Tone.Synth whose note starts `octaves`
+ * above its pitch and falls to it exponentially over `pitchDecay`, with an
+ * exponential attack (Tone.MembraneSynth.setNote and its defaults). Also
+ * `synth: membrane`.
+ */
+export class LeanMembraneSynth extends LeanMonophonic {
+  /** Tone.MembraneSynth's defaults (Tone 15.5: octaves 8, not the 10 its docs say). */
+  static getDefaults() {
+    return {
+      volume: 0,
+      detune: 0,
+      portamento: 0,
+      octaves: 8,
+      pitchDecay: 0.05,
+      oscillator: { type: 'sine' as OscillatorType },
+      envelope: { attack: 0.001, attackCurve: 'exponential' as const, decay: 0.4, sustain: 0.01, release: 1.4 },
+    };
+  }
+
+  private readonly octaves: number;
+  private readonly pitchDecay: number;
+
+  constructor(options: LeanSynthOptions & { octaves?: number; pitchDecay?: number }) {
+    const d = LeanMembraneSynth.getDefaults();
+    super(options.context, options.detune ?? d.detune);
+    this.octaves = options.octaves ?? d.octaves;
+    this.pitchDecay = options.pitchDecay ?? d.pitchDecay;
+    this.pair(options.oscillator?.type ?? d.oscillator.type, { frequency: [this.frequency], detune: this.detuneSource, output: this.output }, this.output.gain, dbToGain(options.volume ?? d.volume), { ...d.envelope, ...options.envelope });
+  }
+
+  protected override setNote(frequency: number, time: number): void {
+    const offset = this.frequency.offset;
+    offset.setValueAtTime(frequency * Math.pow(2, this.octaves), time);
+    offset.exponentialRampToValueAtTime(frequency, time + this.pitchDecay);
   }
 }
 

@@ -10,7 +10,7 @@ import { clampTo, VOICE_PARAMS, type VoiceParam } from '../core/targets.ts';
 import { midiToHz, noteToMidi } from '../core/theory.ts';
 import { dbToGain, gainToDb } from '../core/units.ts';
 import { follow, GhostParam, rampTo, setAt, valueAt, type RampableParam } from './params.ts';
-import { LeanAMSynth, LeanFMSynth, LeanSynth } from './leanSynths.ts';
+import { LeanAMSynth, LeanFMSynth, LeanMembraneSynth, LeanSynth } from './leanSynths.ts';
 import { instrumentOscillators } from './platform/tone.ts';
 import { LeanMetal } from './leanMetal.ts';
 import { stopQuietly } from './stop.ts';
@@ -18,7 +18,7 @@ import { stopQuietly } from './stop.ts';
 /** Resolves a sample path from a patch to a decoded buffer (the host loads files). */
 export type SampleLookup = (path: string) => AudioBuffer | undefined;
 
-type PitchedInstrument = Tone.Synth | Tone.FMSynth | Tone.AMSynth | Tone.MonoSynth | Tone.MembraneSynth | Tone.MetalSynth | LeanMetal | LeanFMSynth | LeanAMSynth | LeanSynth;
+type PitchedInstrument = Tone.Synth | Tone.FMSynth | Tone.AMSynth | Tone.MonoSynth | Tone.MembraneSynth | Tone.MetalSynth | LeanMetal | LeanFMSynth | LeanAMSynth | LeanSynth | LeanMembraneSynth;
 
 /** Drops undefined values, so Tone's option merge keeps its defaults. */
 function defined<T extends object>(o: T): Partial<T> {
@@ -52,7 +52,7 @@ export function instrumentFor(spec: VoiceSpec, context: Tone.BaseContext, plainT
     case 'mono':
       return { Class: Tone.MonoSynth, options: { ...common, ...osc } };
     case 'membrane':
-      return { Class: Tone.MembraneSynth, options: common };
+      return { Class: plainTone ? Tone.MembraneSynth : (LeanMembraneSynth as unknown as InstrumentClass), options: common };
     case 'metal':
       // Tone.MetalSynth's sound from 22 native nodes instead of 187 (see leanMetal.ts); it takes Tone.MetalSynth's options.
       return { Class: plainTone ? Tone.MetalSynth : (LeanMetal as InstrumentClass), options: defined({ context, volume: 0, envelope, ...mod }) };
