@@ -88,8 +88,9 @@ export async function benchLeanSynths(quick: boolean, row: (name: string, value:
     { synth: 'am', oscillator: 'sine', harmonicity: 2, envelope: { attack: 2, decay: 1, sustain: 0.7, release: 3 } } as VoiceSpec,
     // seattle-sky's sun (synth and pluck play the same instrument)
     { synth: 'pluck', oscillator: 'sawtooth', envelope: { attack: 0.002, decay: 0.3, sustain: 0, release: 0.2 } } as VoiceSpec,
-    // carbon-pulse's kick
+    // carbon-pulse's kick and bass
     { synth: 'membrane', envelope: { attack: 0.001, decay: 0.3, sustain: 0, release: 0.2 } } as VoiceSpec,
+    { synth: 'mono', oscillator: 'sawtooth', envelope: { attack: 0.005, decay: 0.2, sustain: 0.4, release: 0.1 } } as VoiceSpec,
   ];
   for (const spec of specs) await benchOne(spec, quick, row);
 }

@@ -5,7 +5,7 @@
  */
 import * as Tone from 'tone';
 import { pitch, rms, spectralCentroid } from '../../src/engine/core/analysis.ts';
-import { LeanAMSynth, LeanFMSynth, LeanMembraneSynth, LeanSynth } from '../../src/engine/audio/leanSynths.ts';
+import { LeanAMSynth, LeanFMSynth, LeanMembraneSynth, LeanMonoSynth, LeanSynth } from '../../src/engine/audio/leanSynths.ts';
 import { instrumentFor } from '../../src/engine/audio/voices.ts';
 import { rampTo } from '../../src/engine/audio/params.ts';
 import { instrumentOscillators, tonePlatform } from '../../src/engine/audio/platform/index.ts';
@@ -33,7 +33,7 @@ export async function render(spec: VoiceSpec, lean: boolean, perNote: boolean): 
   const raw = new OfflineAudioContext({ numberOfChannels: 1, length: SECONDS * SR, sampleRate: SR });
   const ctx = new Tone.OfflineContext(raw as unknown as OfflineAudioContext);
   const { Class, options } = instrumentFor(spec, ctx, true);
-  const Lean = (spec.synth === 'am' ? LeanAMSynth : spec.synth === 'fm' ? LeanFMSynth : spec.synth === 'membrane' ? LeanMembraneSynth : LeanSynth) as unknown as typeof Class;
+  const Lean = (spec.synth === 'am' ? LeanAMSynth : spec.synth === 'fm' ? LeanFMSynth : spec.synth === 'membrane' ? LeanMembraneSynth : spec.synth === 'mono' ? LeanMonoSynth : LeanSynth) as unknown as typeof Class;
   const make = () => {
     const inst = new (lean ? Lean : Class)(options) as unknown as Playable;
     if (!perNote) for (const osc of instrumentOscillators(inst)) osc.start(0);

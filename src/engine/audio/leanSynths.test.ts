@@ -1,5 +1,5 @@
 /**
- * The lean synths against Tone's (FMSynth, AMSynth, Synth, MembraneSynth): the same notes
+ * The lean synths against Tone's (FMSynth, AMSynth, Synth, MembraneSynth, MonoSynth): the same notes
  * (several pitches and velocities, overlapping notes, a held note released,
  * detune, harmonicity and modulationIndex ramps) rendered offline at 48 kHz
  * through each (tests/support/leanCompare.ts),
@@ -12,7 +12,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as Tone from 'tone';
 import { rms } from '../core/analysis.ts';
-import { LeanAMSynth, LeanFMSynth, LeanMembraneSynth, LeanOscillator, LeanSynth } from './leanSynths.ts';
+import { LeanAMSynth, LeanFMSynth, LeanMembraneSynth, LeanMonoSynth, LeanOscillator, LeanSynth } from './leanSynths.ts';
 import { LeanMetal } from './leanMetal.ts';
 import { instrumentFor } from './voices.ts';
 import { tonePlatform } from './platform/index.ts';
@@ -72,9 +72,11 @@ const otherSpecs: Array<[string, VoiceSpec]> = [
   ['pluck: seattle-sky sun (sawtooth, no sustain)', { synth: 'pluck', oscillator: 'sawtooth', envelope: { attack: 0.002, decay: 0.3, sustain: 0, release: 0.2 } } as VoiceSpec],
   ['membrane: defaults (quake-week, four-chapters)', { synth: 'membrane' } as VoiceSpec],
   ['membrane: carbon-pulse kick (no sustain)', { synth: 'membrane', envelope: { attack: 0.001, decay: 0.3, sustain: 0, release: 0.2 } } as VoiceSpec],
+  ['mono: defaults (sawtooth)', { synth: 'mono' } as VoiceSpec],
+  ['mono: carbon-pulse bass (square, short envelope)', { synth: 'mono', oscillator: 'square', detune: 5, envelope: { attack: 0.005, decay: 0.2, sustain: 0.4, release: 0.1 } } as VoiceSpec],
 ];
 
-describe('LeanAMSynth, LeanSynth and LeanMembraneSynth sound like Tone.AMSynth, Tone.Synth and Tone.MembraneSynth', () => {
+describe('LeanAMSynth, LeanSynth, LeanMembraneSynth and LeanMonoSynth sound like Tone.AMSynth, Tone.Synth, Tone.MembraneSynth and Tone.MonoSynth', () => {
   let results: Comparison[] = [];
   beforeAll(async () => void (results = await compareAll([false, true].flatMap((perNote) => otherSpecs.map(([name, spec]) => [name, spec, perNote] as [string, VoiceSpec, boolean])))), 300_000);
   for (const perNote of [false, true]) {
@@ -85,7 +87,7 @@ describe('LeanAMSynth, LeanSynth and LeanMembraneSynth sound like Tone.AMSynth, 
 });
 
 describe('instrumentFor', () => {
-  it('gives synth, pluck, fm, am, membrane and metal voices the lean synths, except with a fat oscillator, or when plain Tone is asked for', () => {
+  it('gives synth, pluck, fm, am, membrane, mono and metal voices the lean synths, except with a fat oscillator, or when plain Tone is asked for', () => {
     const raw = new OfflineAudioContext({ numberOfChannels: 1, length: 128, sampleRate: SR });
     const ctx = new Tone.OfflineContext(raw as unknown as OfflineAudioContext);
     expect(instrumentFor({ synth: 'fm' } as VoiceSpec, ctx).Class).toBe(LeanFMSynth);
@@ -103,6 +105,9 @@ describe('instrumentFor', () => {
     expect(instrumentFor({ synth: 'metal' } as VoiceSpec, ctx, true).Class).toBe(Tone.MetalSynth);
     expect(instrumentFor({ synth: 'membrane' } as VoiceSpec, ctx).Class).toBe(LeanMembraneSynth);
     expect(instrumentFor({ synth: 'membrane' } as VoiceSpec, ctx, true).Class).toBe(Tone.MembraneSynth);
+    expect(instrumentFor({ synth: 'mono' } as VoiceSpec, ctx).Class).toBe(LeanMonoSynth);
+    expect(instrumentFor({ synth: 'mono', oscillator: 'fatsawtooth' } as VoiceSpec, ctx).Class).toBe(Tone.MonoSynth);
+    expect(instrumentFor({ synth: 'mono' } as VoiceSpec, ctx, true).Class).toBe(Tone.MonoSynth);
   });
 });
 

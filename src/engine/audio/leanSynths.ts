@@ -1,6 +1,6 @@
 /**
- * Lean instruments: the sound of Tone.FMSynth, Tone.AMSynth, Tone.Synth and
- * Tone.MembraneSynth from a handful of native Web Audio nodes. node-web-audio-api's render thread costs about the
+ * Lean instruments: the sound of Tone.FMSynth, Tone.AMSynth, Tone.Synth,
+ * Tone.MembraneSynth and Tone.MonoSynth from a handful of native Web Audio nodes. node-web-audio-api's render thread costs about the
  * same per native node whatever the node does (a plain GainNode ~0.4 µs per
  * render quantum, one with automation or a ConstantSource driving an AudioParam
  * ~1.5 µs, a WaveShaper ~6 µs), and a Tone.FMSynth is 26 GainNodes and 14
@@ -206,6 +206,9 @@ export interface LeanSynthOptions {
 
 const dbToGain = (db: number) => Math.pow(10, db / 20);
 
+/** Tone.Oscillator's default frequency: a Tone.Synth's (and MembraneSynth's, MonoSynth's) before its first note. */
+const TONE_OSCILLATOR_FREQUENCY = 440;
+
 /**
  * Tone's Monophonic with portamento 0, as its Synths play it: a note's
  * frequency and the detune (ConstantSources feeding every oscillator), and
@@ -221,13 +224,23 @@ abstract class LeanMonophonic {
   protected readonly detuneSource: ConstantSourceNode;
   protected readonly nodes: AudioNode[] = [];
   private readonly pairs: Array<[LeanEnvelope, LeanOscillator]> = [];
+  /** Envelopes that gate no oscillator (MonoSynth's filter envelope): attack at velocity 1 with each note, release with it. */
+  private readonly followers: LeanEnvelope[] = [];
+  /** ConstantSources besides the note's frequency and detune, stopped at dispose. */
+  protected readonly sources: ConstantSourceNode[] = [];
   private readonly params: Tone.Param[] = [];
   /** What the instrument connects from. */
   protected readonly output: GainNode;
 
-  constructor(protected readonly ctx: Tone.BaseContext, detune: number) {
+  /**
+   * `frequency`: before the first note, what Tone's instrument holds (its
+   * oscillator's 440 Hz for the Synth family, a Signal at 0 for
+   * ModulationSynth): an oscillator kept running plays it unheard, but a
+   * filter after it (MonoSynth) carries its state into the first note.
+   */
+  constructor(protected readonly ctx: Tone.BaseContext, detune: number, frequency = 0) {
     this.frequency = ctx.createConstantSource();
-    this.frequency.offset.value = 0;
+    this.frequency.offset.value = frequency;
     this.detuneSource = ctx.createConstantSource();
     this.detuneSource.offset.value = detune;
     this.detune = this.detuneSource.offset;
@@ -257,6 +270,13 @@ abstract class LeanMonophonic {
     return osc;
   }
 
+  /** An envelope written on `param` (values × `scale`) that follows the notes without gating an oscillator. */
+  protected follower(param: AudioParam, scale: number, envelope: LeanEnvelopeOptions): void {
+    const p = new ScaledParam(this.ctx, param, scale);
+    this.params.push(p);
+    this.followers.push(new LeanEnvelope(p, envelope, 1 / this.ctx.sampleRate));
+  }
+
   /** Tone's Instrument.triggerAttackRelease: attack at `time`, release `duration` later. */
   triggerAttackRelease(frequency: number, duration: number, time: number, velocity = 1): this {
     this.triggerAttack(frequency, time, velocity);
@@ -272,6 +292,7 @@ abstract class LeanMonophonic {
       // Tone's Synth: with no sustain the oscillator stops after the decay.
       if (env.o.sustain === 0) osc.stop(time + env.o.attack + env.o.decay);
     }
+    for (const env of this.followers) env.triggerAttack(time, 1);
     this.setNote(frequency, time);
     return this;
   }
@@ -287,6 +308,7 @@ abstract class LeanMonophonic {
       env.triggerRelease(time);
       osc.stop(time + env.o.release);
     }
+    for (const env of this.followers) env.triggerRelease(time);
     return this;
   }
 
@@ -297,8 +319,8 @@ abstract class LeanMonophonic {
 
   dispose(): this {
     for (const osc of this.oscillators) osc.dispose();
-    stopQuietly(this.frequency, this.detuneSource);
-    for (const node of [this.frequency, this.detuneSource, ...this.nodes]) node.disconnect();
+    stopQuietly(this.frequency, this.detuneSource, ...this.sources);
+    for (const node of [this.frequency, this.detuneSource, ...this.sources, ...this.nodes]) node.disconnect();
     for (const p of this.params) p.dispose();
     return this;
   }
@@ -313,7 +335,7 @@ export class LeanSynth extends LeanMonophonic {
 
   constructor(options: LeanSynthOptions) {
     const d = LeanSynth.getDefaults();
-    super(options.context, options.detune ?? d.detune);
+    super(options.context, options.detune ?? d.detune, TONE_OSCILLATOR_FREQUENCY);
     this.pair(options.oscillator?.type ?? d.oscillator.type, { frequency: [this.frequency], detune: this.detuneSource, output: this.output }, this.output.gain, dbToGain(options.volume ?? d.volume), { ...d.envelope, ...options.envelope });
   }
 }
@@ -343,7 +365,7 @@ export class LeanMembraneSynth extends LeanMonophonic {
 
   constructor(options: LeanSynthOptions & { octaves?: number; pitchDecay?: number }) {
     const d = LeanMembraneSynth.getDefaults();
-    super(options.context, options.detune ?? d.detune);
+    super(options.context, options.detune ?? d.detune, TONE_OSCILLATOR_FREQUENCY);
     this.octaves = options.octaves ?? d.octaves;
     this.pitchDecay = options.pitchDecay ?? d.pitchDecay;
     this.pair(options.oscillator?.type ?? d.oscillator.type, { frequency: [this.frequency], detune: this.detuneSource, output: this.output }, this.output.gain, dbToGain(options.volume ?? d.volume), { ...d.envelope, ...options.envelope });
@@ -353,6 +375,58 @@ export class LeanMembraneSynth extends LeanMonophonic {
     const offset = this.frequency.offset;
     offset.setValueAtTime(frequency * Math.pow(2, this.octaves), time);
     offset.exponentialRampToValueAtTime(frequency, time + this.pitchDecay);
+  }
+}
+
+/**
+ * Tone.MonoSynth in native nodes (`synth: mono`): an oscillator through a
+ * 12 dB/octave lowpass whose cutoff follows its own envelope (Tone's
+ * FrequencyEnvelope: base + envelope^exponent × (base × 2^octaves − base),
+ * the power a WaveShaper there, here the envelope times itself, exponent 2
+ * being the only one a patch gets), then the amplitude envelope (× volume):
+ *
+ *     oscillator ─► lowpass (Q 1) ─► ×(envelope · volume) ─► output
+ *     filter envelope ─► ×itself ─► ×(max − min) ─► lowpass.frequency (at min)
+ *
+ * 8 native nodes where Tone's makes 36. What it stands for: Tone.js 15.5
+ * instrument/MonoSynth.js, component/envelope/FrequencyEnvelope.js,
+ * component/filter/Filter.js, signal/Pow.js, signal/Scale.js.
+ */
+export class LeanMonoSynth extends LeanMonophonic {
+  /** Tone.MonoSynth's defaults. */
+  static getDefaults() {
+    return {
+      volume: 0,
+      detune: 0,
+      portamento: 0,
+      oscillator: { type: 'sawtooth' as OscillatorType },
+      envelope: { attack: 0.005, decay: 0.1, sustain: 0.9, release: 1 },
+      filter: { Q: 1, type: 'lowpass' as BiquadFilterType },
+      filterEnvelope: { attack: 0.6, decay: 0.2, sustain: 0.5, release: 2, baseFrequency: 200, octaves: 3 },
+    };
+  }
+
+  constructor(options: LeanSynthOptions) {
+    const d = LeanMonoSynth.getDefaults();
+    super(options.context, options.detune ?? d.detune, TONE_OSCILLATOR_FREQUENCY);
+    const ctx = options.context;
+    const { baseFrequency, octaves, ...filterEnvelope } = d.filterEnvelope;
+    const filter = ctx.createBiquadFilter();
+    filter.type = d.filter.type;
+    filter.Q.value = d.filter.Q;
+    filter.frequency.value = baseFrequency;
+    filter.connect(this.output);
+    this.nodes.push(filter);
+    const envelope = ctx.createConstantSource();
+    envelope.offset.value = 0;
+    envelope.start(0);
+    this.sources.push(envelope);
+    const squared = this.gain(0);
+    envelope.connect(squared);
+    envelope.connect(squared.gain);
+    squared.connect(this.gain(baseFrequency * Math.pow(2, octaves) - baseFrequency)).connect(filter.frequency);
+    this.follower(envelope.offset, 1, filterEnvelope);
+    this.pair(options.oscillator?.type ?? d.oscillator.type, { frequency: [this.frequency], detune: this.detuneSource, output: filter }, this.output.gain, dbToGain(options.volume ?? d.volume), { ...d.envelope, ...options.envelope });
   }
 }
 

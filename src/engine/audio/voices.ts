@@ -10,7 +10,7 @@ import { clampTo, VOICE_PARAMS, type VoiceParam } from '../core/targets.ts';
 import { midiToHz, noteToMidi } from '../core/theory.ts';
 import { dbToGain, gainToDb } from '../core/units.ts';
 import { follow, GhostParam, rampTo, setAt, valueAt, type RampableParam } from './params.ts';
-import { LeanAMSynth, LeanFMSynth, LeanMembraneSynth, LeanSynth } from './leanSynths.ts';
+import { LeanAMSynth, LeanFMSynth, LeanMembraneSynth, LeanMonoSynth, LeanSynth } from './leanSynths.ts';
 import { instrumentOscillators } from './platform/tone.ts';
 import { LeanMetal } from './leanMetal.ts';
 import { stopQuietly } from './stop.ts';
@@ -18,7 +18,7 @@ import { stopQuietly } from './stop.ts';
 /** Resolves a sample path from a patch to a decoded buffer (the host loads files). */
 export type SampleLookup = (path: string) => AudioBuffer | undefined;
 
-type PitchedInstrument = Tone.Synth | Tone.FMSynth | Tone.AMSynth | Tone.MonoSynth | Tone.MembraneSynth | Tone.MetalSynth | LeanMetal | LeanFMSynth | LeanAMSynth | LeanSynth | LeanMembraneSynth;
+type PitchedInstrument = Tone.Synth | Tone.FMSynth | Tone.AMSynth | Tone.MonoSynth | Tone.MembraneSynth | Tone.MetalSynth | LeanMetal | LeanFMSynth | LeanAMSynth | LeanSynth | LeanMembraneSynth | LeanMonoSynth;
 
 /** Drops undefined values, so Tone's option merge keeps its defaults. */
 function defined<T extends object>(o: T): Partial<T> {
@@ -50,7 +50,7 @@ export function instrumentFor(spec: VoiceSpec, context: Tone.BaseContext, plainT
     case 'am':
       return { Class: tone ? Tone.AMSynth : (LeanAMSynth as unknown as InstrumentClass), options: { ...common, ...osc, ...defined({ harmonicity: spec.harmonicity }) } };
     case 'mono':
-      return { Class: Tone.MonoSynth, options: { ...common, ...osc } };
+      return { Class: tone ? Tone.MonoSynth : (LeanMonoSynth as unknown as InstrumentClass), options: { ...common, ...osc } };
     case 'membrane':
       return { Class: plainTone ? Tone.MembraneSynth : (LeanMembraneSynth as unknown as InstrumentClass), options: common };
     case 'metal':
