@@ -1,7 +1,8 @@
 /**
  * Lean instruments: the sound of Tone.FMSynth, Tone.AMSynth, Tone.Synth,
- * Tone.MembraneSynth and Tone.MonoSynth from a handful of native Web Audio nodes. node-web-audio-api's render thread costs about the
- * same per native node whatever the node does (a plain GainNode ~0.4 µs per
+ * Tone.MembraneSynth and Tone.MonoSynth from a handful of native Web Audio
+ * nodes. node-web-audio-api's render thread costs about the same per native
+ * node whatever the node does (a plain GainNode ~0.4 µs per
  * render quantum, one with automation or a ConstantSource driving an AudioParam
  * ~1.5 µs, a WaveShaper ~6 µs), and a Tone.FMSynth is 26 GainNodes and 14
  * ConstantSources (a Tone.AMSynth about as many and a WaveShaper): every Tone
@@ -27,7 +28,8 @@
  * decay and release, through a Tone.Param, which makes no node) written on
  * the gain of the node they gate, with the two Synths' −10 dB folded into the
  * values ({@link ScaledParam}). What they stand for: Tone.js 15.5
- * instrument/FMSynth.js, AMSynth.js, ModulationSynth.js, Synth.js, MembraneSynth.js,
+ * instrument/FMSynth.js, AMSynth.js, ModulationSynth.js, Synth.js,
+ * MembraneSynth.js (MonoSynth: see {@link LeanMonoSynth}),
  * signal/AudioToGain.js, component/envelope/Envelope.js.
  * src/engine/audio/leanSynths.test.ts renders both and compares them frame by frame.
  */
@@ -334,21 +336,22 @@ export class LeanSynth extends LeanMonophonic {
   }
 
   constructor(options: LeanSynthOptions) {
-    const d = LeanSynth.getDefaults();
+    // A subclass's defaults (LeanMembraneSynth's) where it has its own.
+    const d = (new.target as typeof LeanSynth).getDefaults();
     super(options.context, options.detune ?? d.detune, TONE_OSCILLATOR_FREQUENCY);
     this.pair(options.oscillator?.type ?? d.oscillator.type, { frequency: [this.frequency], detune: this.detuneSource, output: this.output }, this.output.gain, dbToGain(options.volume ?? d.volume), { ...d.envelope, ...options.envelope });
   }
 }
 
 /**
- * Tone.MembraneSynth in native nodes: Tone.Synth whose note starts `octaves`
- * above its pitch and falls to it exponentially over `pitchDecay`, with an
- * exponential attack (Tone.MembraneSynth.setNote and its defaults). Also
- * `synth: membrane`.
+ * Tone.MembraneSynth in native nodes (`synth: membrane`): Tone.Synth whose
+ * note starts `octaves` above its pitch and falls to it exponentially over
+ * `pitchDecay`, with an exponential attack (Tone.MembraneSynth.setNote and
+ * its defaults).
  */
-export class LeanMembraneSynth extends LeanMonophonic {
+export class LeanMembraneSynth extends LeanSynth {
   /** Tone.MembraneSynth's defaults (Tone 15.5: octaves 8, not the 10 its docs say). */
-  static getDefaults() {
+  static override getDefaults() {
     return {
       volume: 0,
       detune: 0,
@@ -364,11 +367,10 @@ export class LeanMembraneSynth extends LeanMonophonic {
   private readonly pitchDecay: number;
 
   constructor(options: LeanSynthOptions & { octaves?: number; pitchDecay?: number }) {
+    super(options);
     const d = LeanMembraneSynth.getDefaults();
-    super(options.context, options.detune ?? d.detune, TONE_OSCILLATOR_FREQUENCY);
     this.octaves = options.octaves ?? d.octaves;
     this.pitchDecay = options.pitchDecay ?? d.pitchDecay;
-    this.pair(options.oscillator?.type ?? d.oscillator.type, { frequency: [this.frequency], detune: this.detuneSource, output: this.output }, this.output.gain, dbToGain(options.volume ?? d.volume), { ...d.envelope, ...options.envelope });
   }
 
   protected override setNote(frequency: number, time: number): void {

@@ -184,7 +184,10 @@ describe('determinism', () => {
     };
     const clean = await run(0);
     const once = await run(1);
-    expect([clean.renders, once.renders, once.refused]).toStrictEqual([1, 2, 1]);
+    // One refusal made here, and a render over again for it; under load node-web-audio-api
+    // refuses one now and then of its own (a suite at load 6: 3 renders), which may add more.
+    expect([clean.refused, once.refused]).toStrictEqual([0, 1]);
+    expect(once.renders).toBeGreaterThanOrEqual(2);
     expect(once.r.errors).toStrictEqual([]);
     // The caller sees one render: the same samples, events, action results, progress and pacing.
     expect(Buffer.from(once.r.channels[0]!.buffer).equals(Buffer.from(clean.r.channels[0]!.buffer))).toBe(true);
