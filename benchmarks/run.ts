@@ -97,7 +97,8 @@ const filesOnly = process.argv.includes('--files');
 const rtCpuOnly = process.argv.includes('--rt-cpu');
 const installOnly = process.argv.includes('--install') || rtCpuOnly;
 // The installation soak (1 h; 3 min with --quick) runs only when asked: --soak or --soak-minutes=N.
-const soakArg = process.argv.find((a) => a === '--soak' || a.startsWith('--soak-minutes='));
+// --soak-minutes=N wins over --soak wherever it stands (`--soak --soak-minutes=120` ran 60 minutes).
+const soakArg = process.argv.find((a) => a.startsWith('--soak-minutes=')) ?? process.argv.find((a) => a === '--soak');
 const soakMinutes = soakArg === undefined ? undefined : soakArg === '--soak' ? (quick ? 3 : 60) : Number(soakArg.slice(15));
 if (soakMinutes !== undefined && !(soakMinutes > 0)) throw new Error(`${soakArg}: expected a number of minutes > 0`);
 // --soak-kill-every=M: SIGKILL the soak's session every M minutes (10, 1 with --quick); 0 = never.
